@@ -1,0 +1,9 @@
+// signcut: everything, for programs that do not mind the compile time.
+#pragma once
+
+#include "signcut/arch.hpp"
+#include "signcut/error.hpp"
+#include "signcut/kernels.hpp"
+#include "signcut/random.hpp"
+#include "signcut/signs.hpp"
+#include "signcut/version.hpp"

@@ -1,0 +1,18 @@
+// The scalar kernels: portable C++ with no SIMD assumptions. They are also
+// the reference the SIMD paths are tested against (besides a double-precision
+// recomputation).
+#define SIGNCUT_KERNEL_NS scalar
+#include "portable_impl.hpp"
+#include "tables.hpp"
+
+namespace signcut::kernels::detail {
+
+const Table& scalar_table() noexcept
+{
+    namespace p = scalar::portable;
+    static const Table t{Arch::scalar,  &p::dense_matvec, &p::dense_tmatvec, &p::sign_matvec, &p::sign_tmatvec,
+                         &p::sign_dots, &p::kron,         &p::rows_add,      &p::sign_gemm};
+    return t;
+}
+
+}  // namespace signcut::kernels::detail
