@@ -1,0 +1,100 @@
+// signcut: the greedy signed cut decomposer.
+//
+// One term: starting from seeded random signs, alternately set each mode's
+// signs to the sign of the remainder contracted with every other mode's
+// signs, until the cut <R, ⊗ s> stops rising; then c = cut / N, rounded to
+// float32, and the remainder loses exactly c·⊗s. Terms are added until the
+// stopping rule holds. Matrices are the order-2 case of the same loop.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <type_traits>
+
+#include <xtensor/xarray.hpp>
+#include <xtensor/xexpression.hpp>
+#include <xtensor/xmath.hpp>
+
+#include "signcut/decomposition.hpp"
+#include "signcut/tensor.hpp"
+
+namespace signcut {
+
+/// Passed to the progress callback after every term.
+struct Progress {
+    std::size_t terms = 0;        ///< terms found so far
+    double rel_error = 1.0;       ///< current relative Frobenius error (bookkept)
+    double bits_per_value = 0.0;  ///< storage so far
+};
+
+struct DecomposeOptions {
+    // Exactly one stopping rule may be set; none means bits_per_value = 1.
+    std::optional<std::size_t> width;     ///< number of terms
+    std::optional<double> bits_per_value;  ///< largest width whose storage fits
+    std::optional<double> rel_error;       ///< first width with ||R||/||X|| <= rel_error
+
+    /// With `rel_error`: give up (target_reached = false) before the storage
+    /// would pass this many bits per value (the original dtype's width).
+    double max_bits_per_value = 32.0;
+
+    std::uint64_t seed = 0;               ///< starting signs (see random.hpp)
+    unsigned threads = 1;                 ///< results are identical for any count
+    std::size_t max_mode_updates = 200;   ///< cap on mode updates per term
+    std::size_t block = 64;               ///< terms kept implicit between flushes of the remainder
+
+    /// Called after every term; return false to cancel (the terms found so
+    /// far are returned, and the report says cancelled).
+    std::function<bool(const Progress&)> progress;
+};
+
+/// What a run did, for users and for the cost tests.
+struct DecomposeReport {
+    std::size_t mode_updates = 0;    ///< over all terms
+    std::size_t flipped_signs = 0;   ///< signs changed by mode updates (the starts excluded)
+    double dense_passes = 0;         ///< full contractions/flushes count 1, a flipped slice of mode b 1/d_b
+    std::size_t flushes = 0;
+    double rel_error = 0;            ///< final relative error (exact recomputation where available)
+    bool target_reached = true;      ///< false if a rel_error target was given up
+    bool cancelled = false;
+    std::vector<double> rel_error_trajectory;  ///< bookkept error after each term
+};
+
+/// Decomposes C-ordered float32 data. The data is copied once into the
+/// working remainder and never modified. Throws `Error` on an empty tensor,
+/// a zero dimension, non-finite values or contradictory options.
+SignedCutDecomposition decompose(const TensorView<float>& x, const DecomposeOptions& options = {},
+                                 DecomposeReport* report = nullptr);
+/// float64 data is rounded to float32 (the working precision) as it is copied.
+SignedCutDecomposition decompose(const TensorView<double>& x, const DecomposeOptions& options = {},
+                                 DecomposeReport* report = nullptr);
+/// Takes ownership of the buffer and uses it as the working remainder, which
+/// saves one copy of the input (the tensor is left empty).
+SignedCutDecomposition decompose(Tensor&& x, const DecomposeOptions& options = {},
+                                 DecomposeReport* report = nullptr);
+
+/// Any xtensor expression: float32 row-major arrays are viewed in place,
+/// anything else (other layouts, integer or float64 types, lazy expressions)
+/// is evaluated into a float32 tensor first.
+template <class E>
+SignedCutDecomposition decompose(const xt::xexpression<E>& expr, const DecomposeOptions& options = {},
+                                 DecomposeReport* report = nullptr)
+{
+    const auto& e = expr.derived_cast();
+    using value_type = std::decay_t<typename E::value_type>;
+    if constexpr (std::is_same_v<E, Tensor>) {
+        return decompose(TensorView<float>{e.data(), Shape(e.shape().begin(), e.shape().end())}, options, report);
+    } else {
+        (void)sizeof(value_type);
+        Tensor copy = xt::cast<float>(e);
+        return decompose(std::move(copy), options, report);
+    }
+}
+
+/// Bits of `width` terms of `shape` per value (the sct counting rule).
+double sct_bits_per_value(std::span<const std::size_t> shape, std::size_t width);
+/// The largest width whose bits per value do not exceed `bits`.
+std::size_t sct_width_for_bits(std::span<const std::size_t> shape, double bits);
+
+}  // namespace signcut

@@ -1,0 +1,2 @@
+// signcut: hdf5 input and output.
+#pragma once

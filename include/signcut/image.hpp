@@ -1,0 +1,2 @@
+// signcut: image input and output.
+#pragma once

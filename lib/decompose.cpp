@@ -1,0 +1,2 @@
+// The greedy decomposer (in progress).
+#include "signcut/decompose.hpp"

@@ -1,0 +1,1 @@
+#include "signcut/decomposition.hpp"

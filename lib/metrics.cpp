@@ -1,0 +1,66 @@
+// Error metrics.
+#include "signcut/metrics.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "signcut/error.hpp"
+
+namespace signcut {
+
+double psnr_db(double range, double rmse)
+{
+    if (rmse == 0) return std::numeric_limits<double>::infinity();
+    if (range == 0) return -std::numeric_limits<double>::infinity();
+    return 20.0 * std::log10(range / rmse);
+}
+
+void ErrorAccumulator::add(std::span<const float> original, std::span<const float> approx)
+{
+    if (original.size() != approx.size())
+        throw Error(errc::invalid_argument,
+                    fmt::format("cannot compare {} values with {}", original.size(), approx.size()));
+    for (std::size_t i = 0; i < original.size(); ++i) {
+        const double x = original[i];
+        const double e = x - static_cast<double>(approx[i]);
+        sum_sq_x_ += x * x;
+        sum_sq_e_ += e * e;
+        max_abs_ = std::max(max_abs_, std::abs(e));
+        if (count_ == 0 && i == 0) {
+            min_x_ = max_x_ = x;
+        } else {
+            min_x_ = std::min(min_x_, x);
+            max_x_ = std::max(max_x_, x);
+        }
+    }
+    count_ += original.size();
+}
+
+ErrorMetrics ErrorAccumulator::result() const
+{
+    if (count_ == 0) throw Error(errc::invalid_argument, "cannot compute error metrics of zero values");
+    ErrorMetrics m;
+    m.original_norm = std::sqrt(sum_sq_x_);
+    m.error_norm = std::sqrt(sum_sq_e_);
+    if (m.original_norm == 0)
+        m.rel_fro_error = m.error_norm == 0 ? 0.0 : std::numeric_limits<double>::infinity();
+    else
+        m.rel_fro_error = m.error_norm / m.original_norm;
+    m.rmse = std::sqrt(sum_sq_e_ / static_cast<double>(count_));
+    m.max_abs_error = max_abs_;
+    m.range = max_x_ - min_x_;
+    m.psnr_db = psnr_db(m.range, m.rmse);
+    return m;
+}
+
+ErrorMetrics compare(std::span<const float> original, std::span<const float> approx)
+{
+    ErrorAccumulator acc;
+    acc.add(original, approx);
+    return acc.result();
+}
+
+}  // namespace signcut
