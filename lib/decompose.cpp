@@ -1,2 +1,573 @@
-// The greedy decomposer (in progress).
+// The greedy signed cut decomposer, for tensors of any order.
+//
+// State between mode updates:
+//  * the remainder R = R_mat − Σ_{block} c_j ⊗_a s_j^(a): R_mat is dense
+//    (float32, materialised at the last flush) and the block's terms stay
+//    implicit until `block` of them have accumulated;
+//  * R_mat is kept twice: in C order, and with its axes reversed when some
+//    mode's slices are short and scattered in C order (for a matrix, the
+//    transpose). A flipped sign then always updates images from long
+//    contiguous runs;
+//  * for each mode a, the image of R_mat contracted with every other mode's
+//    signs, together with the signs it was computed with. A mode update
+//    first brings the image to the current signs by adding only the slices
+//    of flipped signs (or one dense pass when that is cheaper), then adds the
+//    block's low-rank part, exactly, from popcounts.
 #include "signcut/decompose.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include <fmt/format.h>
+
+#include "contraction.hpp"
+#include "parallel.hpp"
+#include "signcut/error.hpp"
+#include "signcut/kernels.hpp"
+#include "signcut/random.hpp"
+#include "unfolding.hpp"
+
+namespace signcut {
+namespace {
+
+using detail::ContractionScratch;
+
+/// One dense copy of the materialised remainder.
+struct RemainderCopy {
+    std::vector<float> owned;
+    float* data = nullptr;
+    Shape dims;             // in this copy's mode order
+    bool reversed = false;  // copy mode a' is original mode k-1-a'
+
+    std::size_t original_mode(std::size_t copy_mode) const { return reversed ? dims.size() - 1 - copy_mode : copy_mode; }
+    std::size_t copy_mode(std::size_t mode) const { return reversed ? dims.size() - 1 - mode : mode; }
+};
+
+/// Where the stopping rule puts the width limit.
+struct StopRule {
+    std::size_t max_width = 0;
+    std::optional<double> rel_error;
+};
+
+void validate_options(const DecomposeOptions& o)
+{
+    const int rules = int(o.width.has_value()) + int(o.bits_per_value.has_value()) + int(o.rel_error.has_value());
+    if (rules > 1)
+        throw Error(errc::invalid_argument,
+                    "choose one stopping rule: width, bits per value or relative error (got more than one)");
+    if (o.width && *o.width == 0) throw Error(errc::invalid_argument, "width must be at least 1");
+    if (o.bits_per_value && !(*o.bits_per_value > 0 && std::isfinite(*o.bits_per_value)))
+        throw Error(errc::invalid_argument, fmt::format("bits per value must be positive, got {}", *o.bits_per_value));
+    if (o.rel_error && !(*o.rel_error >= 0 && std::isfinite(*o.rel_error)))
+        throw Error(errc::invalid_argument,
+                    fmt::format("relative error target must be finite and >= 0, got {}", *o.rel_error));
+    if (o.max_mode_updates == 0) throw Error(errc::invalid_argument, "the cap on mode updates per term must be >= 1");
+    if (o.block == 0) throw Error(errc::invalid_argument, "the flush block must hold at least 1 term");
+    if (o.threads == 0) throw Error(errc::invalid_argument, "threads must be at least 1");
+}
+
+void validate_shape(const Shape& shape)
+{
+    if (shape.empty()) throw Error(errc::bad_input, "cannot decompose an order-0 tensor (a scalar)");
+    for (std::size_t a = 0; a < shape.size(); ++a)
+        if (shape[a] == 0)
+            throw Error(errc::bad_input, fmt::format("cannot decompose shape {}: mode {} is empty", format_shape(shape), a));
+    (void)element_count(shape);
+}
+
+template <class T>
+void check_finite(const T* x, std::size_t n)
+{
+    std::size_t nan = 0, inf = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (std::isnan(x[i])) ++nan;
+        else if (std::isinf(x[i])) ++inf;
+    }
+    if (nan + inf > 0)
+        throw Error(errc::bad_input, fmt::format("input contains {} NaN and {} infinite values; signcut needs finite data",
+                                                 nan, inf));
+}
+
+/// Σ x² in double, in 64 fixed pieces so the rounding does not depend on
+/// the thread count.
+double sum_squares(const float* x, std::size_t n, unsigned threads)
+{
+    constexpr std::size_t pieces = 64;
+    std::vector<double> partial(pieces, 0.0);
+    detail::parallel_ranges(threads, pieces, n / pieces + 1, [&](std::size_t p0, std::size_t p1) {
+        for (std::size_t p = p0; p < p1; ++p) {
+            double acc = 0;
+            for (std::size_t i = n * p / pieces; i < n * (p + 1) / pieces; ++i) acc += double(x[i]) * double(x[i]);
+            partial[p] = acc;
+        }
+    });
+    return std::accumulate(partial.begin(), partial.end(), 0.0);
+}
+
+/// Writes the axis-reversed copy of a C-ordered tensor: dst has dims
+/// reversed, so dst's mode 0 is src's last. Tiled over the first and last
+/// modes, which are the fastest-moving ones on either side.
+void reverse_axes(const float* src, const Shape& dims, float* dst)
+{
+    const std::size_t k = dims.size();
+    const std::size_t N = detail::product(dims, 0, k);
+    if (k == 1) {
+        std::copy(src, src + N, dst);
+        return;
+    }
+    const std::size_t d0 = dims[0], dl = dims[k - 1];
+    const std::size_t s0 = N / d0;   // src stride of mode 0
+    const std::size_t tl = N / dl;   // dst stride of the last mode
+    const std::size_t mid = N / (d0 * dl);
+    // Middle modes 1..k-2: src offset Σ i_a·(Π_{b>a} d_b), dst offset Σ i_a·(Π_{b<a} d_b).
+    std::vector<std::size_t> idx(k, 0);
+    constexpr std::size_t tile = 32;
+    for (std::size_t m = 0; m < mid; ++m) {
+        std::size_t src_off = 0, dst_off = 0, src_stride = dl, dst_stride = d0;
+        for (std::size_t a = k - 2; a >= 1; --a) {
+            src_off += idx[a] * src_stride;
+            src_stride *= dims[a];
+            if (a == 1) break;
+        }
+        for (std::size_t a = 1; a + 1 < k; ++a) {
+            dst_off += idx[a] * dst_stride;
+            dst_stride *= dims[a];
+        }
+        for (std::size_t i0 = 0; i0 < d0; i0 += tile)
+            for (std::size_t il = 0; il < dl; il += tile)
+                for (std::size_t i = i0; i < std::min(d0, i0 + tile); ++i)
+                    for (std::size_t l = il; l < std::min(dl, il + tile); ++l)
+                        dst[l * tl + dst_off + i] = src[i * s0 + src_off + l];
+        // Odometer over the middle modes, last fastest.
+        for (std::size_t a = k - 2; a >= 1; --a) {
+            if (++idx[a] < dims[a]) break;
+            idx[a] = 0;
+            if (a == 1) break;
+        }
+    }
+}
+
+class GreedyDecomposer {
+public:
+    GreedyDecomposer(const Shape& shape, const DecomposeOptions& options)
+        : k_(kernels::active()), opt_(options), dims_(shape), order_(shape.size()), N_(detail::product(shape, 0, shape.size()))
+    {
+    }
+
+    /// Takes the C-ordered working copy (already float32 and checked).
+    SignedCutDecomposition run(std::vector<float>&& working, float* external, DecomposeReport& report);
+
+private:
+    // ---- the remainder copies ----
+    void setup_copies(std::vector<float>&& working, float* external);
+    const RemainderCopy& copy_for_flips(std::size_t mode) const;
+
+    // ---- images ----
+    double mode_update(std::size_t a, DecomposeReport& report);
+    void refresh_image(std::size_t a, DecomposeReport& report);
+    void dense_image(std::size_t a);
+    void slice_update(std::size_t a, std::size_t b, const std::vector<std::uint32_t>& flips, DecomposeReport& report);
+    void apply_block(std::size_t a, std::span<const SignVector> signs, float* image, float sign) const;
+    SignVector kron_copy(const RemainderCopy& c, std::span<const SignVector> sig, std::size_t u, std::size_t v) const;
+
+    // ---- terms ----
+    void flush(DecomposeReport& report);
+
+    const kernels::Table& k_;
+    DecomposeOptions opt_;
+    Shape dims_;
+    std::size_t order_;
+    std::size_t N_;
+
+    std::vector<RemainderCopy> copies_;      // [0] C order, [1] reversed (optional)
+    std::vector<std::vector<float>> image_;  // image of R_mat for each mode
+    std::vector<std::vector<SignVector>> image_signs_;  // [a][b]: signs of mode b that image a reflects
+    std::vector<bool> image_valid_;
+    std::vector<SignVector> signs_;  // current signs of the term being built
+
+    std::vector<SignMatrix> block_signs_;  // unflushed terms, one matrix per mode
+    std::vector<float> block_scales_;
+    std::size_t flushes_since_refresh_ = 0;
+
+    double norm2_x_ = 0, norm2_r_ = 0;
+    ContractionScratch scratch_;
+    std::vector<float> update_buf_, delta_;
+};
+
+void GreedyDecomposer::setup_copies(std::vector<float>&& working, float* external)
+{
+    RemainderCopy c;
+    if (external != nullptr) {
+        c.data = external;
+    } else {
+        c.owned = std::move(working);
+        c.data = c.owned.data();
+    }
+    c.dims = dims_;
+    copies_.push_back(std::move(c));
+    // A second, axis-reversed copy pays off when some mode's slices come in
+    // C order as short scattered runs (Π_{b>a} d_b small) but are long runs
+    // in reversed order (Π_{b<a} d_b larger).
+    bool want_reversed = false;
+    for (std::size_t a = 0; a < order_; ++a) {
+        const std::size_t before = detail::product(dims_, 0, a), after = detail::product(dims_, a + 1, order_);
+        if (after < 64 && before > after) want_reversed = true;
+    }
+    if (order_ >= 2 && want_reversed) {
+        RemainderCopy r;
+        r.owned.resize(N_);
+        r.data = r.owned.data();
+        r.dims.assign(dims_.rbegin(), dims_.rend());
+        r.reversed = true;
+        reverse_axes(copies_[0].data, dims_, r.data);
+        copies_.push_back(std::move(r));
+    }
+}
+
+const RemainderCopy& GreedyDecomposer::copy_for_flips(std::size_t mode) const
+{
+    if (copies_.size() == 1) return copies_[0];
+    const std::size_t before = detail::product(dims_, 0, mode), after = detail::product(dims_, mode + 1, order_);
+    return before > after ? copies_[1] : copies_[0];
+}
+
+SignVector GreedyDecomposer::kron_copy(const RemainderCopy& c, std::span<const SignVector> sig, std::size_t u,
+                                        std::size_t v) const
+{
+    std::vector<std::size_t> modes;
+    for (std::size_t m = u; m < v; ++m) modes.push_back(c.original_mode(m));
+    return detail::kron_all(k_, sig, modes);
+}
+
+void GreedyDecomposer::dense_image(std::size_t a)
+{
+    const RemainderCopy& c = copies_[0];
+    auto& img = image_[a];
+    std::fill(img.begin(), img.end(), 0.0f);
+    const SignVector sx = kron_copy(c, image_signs_[a], 0, a);
+    const SignVector sz = kron_copy(c, image_signs_[a], a + 1, order_);
+    detail::contract_block(k_, c.data, sx.size(), dims_[a], sz.size(), sx, sz, img.data(), scratch_, opt_.threads);
+}
+
+// image[a] += 2·Σ_{j in flips} s_b[j] · (slice j of mode b contracted with the
+// signs image a reflects for the other modes); afterwards image a reflects s_b.
+void GreedyDecomposer::slice_update(std::size_t a, std::size_t b, const std::vector<std::uint32_t>& flips,
+                                    DecomposeReport& report)
+{
+    const RemainderCopy& c = copy_for_flips(b);
+    const std::size_t ap = c.copy_mode(a), bp = c.copy_mode(b);
+    const Shape& D = c.dims;
+    auto& sig = image_signs_[a];
+    const SignVector& snew = signs_[b];
+    const std::size_t Y = D[ap];
+    delta_.assign(Y, 0.0f);
+
+    if (ap > bp) {
+        const std::size_t P = detail::product(D, 0, bp), Db = D[bp], M = detail::product(D, bp + 1, ap),
+                          Z = detail::product(D, ap + 1, order_);
+        const SignVector pre = kron_copy(c, sig, 0, bp);
+        const SignVector mid = kron_copy(c, sig, bp + 1, ap);
+        const SignVector post = kron_copy(c, sig, ap + 1, order_);
+        if (M == 1 && Z == 1 && !mid.negative(0) && !post.negative(0)) {
+            // Every (p, j) contributes one contiguous run of Y values:
+            // a batched signed row sum.
+            auto& off = scratch_.offsets;
+            auto& w = scratch_.weights;
+            off.clear();
+            w.clear();
+            for (std::size_t p = 0; p < P; ++p)
+                for (std::uint32_t j : flips) {
+                    off.push_back(static_cast<std::ptrdiff_t>((p * Db + j) * Y));
+                    w.push_back((pre.negative(p) != snew.negative(j)) ? -1.0f : 1.0f);
+                }
+            detail::parallel_ranges(opt_.threads, (Y + 15) / 16, 16 * off.size(), [&](std::size_t c0, std::size_t c1) {
+                const std::size_t y0 = c0 * 16, y1 = std::min(Y, c1 * 16);
+                k_.rows_add(c.data + y0, off.data(), w.data(), off.size(), y1 - y0, delta_.data() + y0);
+            });
+        } else {
+            const SignVector mid_neg = detail::negate(mid);
+            for (std::size_t p = 0; p < P; ++p)
+                for (std::uint32_t j : flips) {
+                    const bool neg = pre.negative(p) != snew.negative(j);
+                    const float* block = c.data + (p * Db + j) * M * Y * Z;
+                    detail::contract_block(k_, block, M, Y, Z, neg ? mid_neg : mid, post, delta_.data(), scratch_,
+                                           opt_.threads);
+                }
+        }
+    } else {
+        const std::size_t X = detail::product(D, 0, ap), M = detail::product(D, ap + 1, bp), Db = D[bp],
+                          Z = detail::product(D, bp + 1, order_);
+        const SignVector pre = kron_copy(c, sig, 0, ap);
+        const SignVector mid = kron_copy(c, sig, ap + 1, bp);
+        const SignVector post = kron_copy(c, sig, bp + 1, order_);
+        const SignVector post_neg = detail::negate(post);
+        // Rows (y, m) of Z contiguous values, Db·Z apart: one dot product
+        // each with the post signs; then the mid signs fold m away.
+        auto& tmp = scratch_.tmp;
+        for (std::size_t x = 0; x < X; ++x)
+            for (std::uint32_t j : flips) {
+                // With M == 1 the lone mid sign (a mode of size 1) folds in too.
+                const bool neg = (pre.negative(x) != snew.negative(j)) != (M == 1 && mid.negative(0));
+                const float* A = c.data + (x * Y * M * Db + j) * Z;
+                const SignVector& s = neg ? post_neg : post;
+                if (M == 1) {
+                    k_.dense_matvec(A, Y, Z, Db * Z, s.data(), delta_.data());
+                } else {
+                    tmp.assign(Y * M, 0.0f);
+                    k_.dense_matvec(A, Y * M, Z, Db * Z, s.data(), tmp.data());
+                    for (std::size_t y = 0; y < Y; ++y) {
+                        float acc = 0.0f;
+                        for (std::size_t m = 0; m < M; ++m) acc += mid.negative(m) ? -tmp[y * M + m] : tmp[y * M + m];
+                        delta_[y] += acc;
+                    }
+                }
+            }
+    }
+    auto& img = image_[a];
+    for (std::size_t y = 0; y < Y; ++y) img[y] += 2.0f * delta_[y];
+    sig[b] = snew;
+    report.dense_passes += static_cast<double>(flips.size()) / static_cast<double>(dims_[b]);
+}
+
+void GreedyDecomposer::refresh_image(std::size_t a, DecomposeReport& report)
+{
+    if (!image_valid_[a]) {
+        for (std::size_t b = 0; b < order_; ++b) image_signs_[a][b] = signs_[b];
+        dense_image(a);
+        image_valid_[a] = true;
+        report.dense_passes += 1;
+        return;
+    }
+    // Flipped positions per mode, and what updating by slices would cost.
+    std::vector<std::vector<std::uint32_t>> flips(order_);
+    double cost = 0;
+    for (std::size_t b = 0; b < order_; ++b) {
+        if (b == a) continue;
+        const SignVector& old = image_signs_[a][b];
+        const SignVector& now = signs_[b];
+        for (std::size_t w = 0; w < now.word_count(); ++w) {
+            std::uint64_t diff = old.data()[w] ^ now.data()[w];
+            while (diff) {
+                flips[b].push_back(static_cast<std::uint32_t>(w * 64 + std::countr_zero(diff)));
+                diff &= diff - 1;
+            }
+        }
+        cost += static_cast<double>(flips[b].size()) / static_cast<double>(dims_[b]);
+    }
+    if (cost >= 1.0) {
+        image_valid_[a] = false;
+        refresh_image(a, report);
+        return;
+    }
+    for (std::size_t b = 0; b < order_; ++b)
+        if (b != a && !flips[b].empty()) slice_update(a, b, flips[b], report);
+}
+
+// image += sign · Σ_j c_j · Π_{b≠a} <S_j^(b), signs[b]> · S_j^(a), over the block.
+void GreedyDecomposer::apply_block(std::size_t a, std::span<const SignVector> signs, float* image, float sign) const
+{
+    const std::size_t nb = block_scales_.size();
+    if (nb == 0) return;
+    std::vector<double> weight(nb);
+    for (std::size_t j = 0; j < nb; ++j) weight[j] = block_scales_[j];
+    std::vector<std::int64_t> dots(nb);
+    for (std::size_t b = 0; b < order_; ++b) {
+        if (b == a) continue;
+        const SignMatrix& S = block_signs_[b];
+        k_.sign_dots(signs[b].data(), S.data(), S.rows(), nb, S.column_stride(), dots.data());
+        for (std::size_t j = 0; j < nb; ++j) weight[j] *= static_cast<double>(dots[j]);
+    }
+    std::vector<float> wf(nb);
+    for (std::size_t j = 0; j < nb; ++j) wf[j] = static_cast<float>(sign * weight[j]);
+    const SignMatrix& Sa = block_signs_[a];
+    k_.sign_matvec(Sa.data(), Sa.rows(), nb, Sa.column_stride(), wf.data(), image);
+}
+
+double GreedyDecomposer::mode_update(std::size_t a, DecomposeReport& report)
+{
+    refresh_image(a, report);
+    update_buf_ = image_[a];
+    apply_block(a, signs_, update_buf_.data(), -1.0f);
+    // New signs: -1 exactly where the image is negative (zero gives +1).
+    const SignVector next = SignVector::from_values(std::span<const float>(update_buf_));
+    report.flipped_signs += hamming(next, signs_[a]);
+    signs_[a] = next;
+    double cut = 0;
+    for (float v : update_buf_) cut += std::abs(static_cast<double>(v));
+    ++report.mode_updates;
+    return cut;
+}
+
+void GreedyDecomposer::flush(DecomposeReport& report)
+{
+    const std::size_t nb = block_scales_.size();
+    if (nb == 0) return;
+    std::vector<float> negc(nb);
+    for (std::size_t j = 0; j < nb; ++j) negc[j] = -block_scales_[j];
+    for (const RemainderCopy& c : copies_) {
+        if (c.reversed) {
+            std::vector<SignMatrix> rev(block_signs_.rbegin(), block_signs_.rend());
+            detail::add_terms(k_, c.dims, rev, negc, 0, nb, c.data, opt_.threads);
+        } else {
+            detail::add_terms(k_, c.dims, block_signs_, negc, 0, nb, c.data, opt_.threads);
+        }
+        report.dense_passes += 1;
+    }
+    // The bookkept ||R||² drifts by float rounding; the materialised
+    // remainder resets it.
+    norm2_r_ = sum_squares(copies_[0].data, N_, opt_.threads);
+    report.dense_passes += 1;
+    ++report.flushes;
+    // Images of R_mat move by the flushed terms, exactly as the block
+    // correction said; every few flushes they are recomputed densely so
+    // float drift cannot build up.
+    if (++flushes_since_refresh_ >= 8) {
+        flushes_since_refresh_ = 0;
+        std::fill(image_valid_.begin(), image_valid_.end(), false);
+    } else {
+        for (std::size_t a = 0; a < order_; ++a)
+            if (image_valid_[a]) apply_block(a, image_signs_[a], image_[a].data(), -1.0f);
+    }
+    for (std::size_t a = 0; a < order_; ++a) block_signs_[a] = SignMatrix(dims_[a], 0);
+    block_scales_.clear();
+}
+
+SignedCutDecomposition GreedyDecomposer::run(std::vector<float>&& working, float* external, DecomposeReport& report)
+{
+    report = DecomposeReport{};
+    SignedCutDecomposition result(dims_);
+
+    StopRule stop;
+    const auto width_for = [&](double bits) { return sct_width_for_bits(dims_, bits); };
+    if (opt_.width) {
+        stop.max_width = *opt_.width;
+    } else if (opt_.rel_error) {
+        stop.rel_error = *opt_.rel_error;
+        stop.max_width = width_for(opt_.max_bits_per_value);
+    } else {
+        const double bits = opt_.bits_per_value.value_or(1.0);
+        stop.max_width = width_for(bits);
+        if (stop.max_width == 0)
+            throw Error(errc::bad_input,
+                        fmt::format("{} bits per value is below one term of shape {}: the minimum is {:.6g}", bits,
+                                    format_shape(dims_), sct_bits_per_value(dims_, 1)));
+    }
+
+    setup_copies(std::move(working), external);
+    norm2_x_ = norm2_r_ = sum_squares(copies_[0].data, N_, opt_.threads);
+    report.dense_passes += 1;
+
+    image_.assign(order_, {});
+    image_signs_.assign(order_, std::vector<SignVector>(order_));
+    image_valid_.assign(order_, false);
+    signs_.resize(order_);
+    block_signs_.clear();
+    for (std::size_t a = 0; a < order_; ++a) {
+        image_[a].assign(dims_[a], 0.0f);
+        block_signs_.emplace_back(dims_[a], 0);
+    }
+
+    const auto rel = [&] { return norm2_x_ > 0 ? std::sqrt(std::max(0.0, norm2_r_) / norm2_x_) : 0.0; };
+    const auto done = [&] {
+        if (norm2_x_ == 0 || norm2_r_ <= 0) return true;
+        return stop.rel_error && rel() <= *stop.rel_error;
+    };
+
+    for (std::size_t term = 0; term < stop.max_width && !done(); ++term) {
+        for (std::size_t a = 0; a < order_; ++a) signs_[a] = starting_signs(opt_.seed, term, a, dims_[a]);
+        double best = -std::numeric_limits<double>::infinity(), cut = 0;
+        std::size_t without_rise = 0;
+        for (std::size_t updates = 0, a = 0;; a = (a + 1) % order_) {
+            cut = mode_update(a, report);
+            ++updates;
+            if (cut > best) {
+                best = cut;
+                without_rise = 0;
+            } else {
+                ++without_rise;
+            }
+            if (without_rise >= order_ || updates >= opt_.max_mode_updates) break;
+        }
+        const float c = static_cast<float>(cut / static_cast<double>(N_));
+        // ||R - c·S||² = ||R||² - 2c<R,S> + c²N, with the float32 c that is stored.
+        norm2_r_ += -2.0 * double(c) * cut + double(c) * double(c) * double(N_);
+        result.append(c, signs_);
+        for (std::size_t a = 0; a < order_; ++a) block_signs_[a].push_back(signs_[a]);
+        block_scales_.push_back(c);
+        if (block_scales_.size() >= opt_.block) flush(report);
+        report.rel_error_trajectory.push_back(rel());
+        if (opt_.progress && !opt_.progress(Progress{result.width(), rel(), result.bits_per_value()})) {
+            report.cancelled = true;
+            break;
+        }
+    }
+    // Materialise the last block so the reported error is recomputed, not bookkept.
+    if (!block_scales_.empty()) {
+        copies_.resize(1);
+        flush(report);
+    }
+    report.rel_error = rel();
+    report.target_reached = !stop.rel_error || rel() <= *stop.rel_error;
+    return result;
+}
+
+template <class T>
+SignedCutDecomposition decompose_copy(const TensorView<T>& x, const DecomposeOptions& options, DecomposeReport* report)
+{
+    validate_options(options);
+    validate_shape(x.shape);
+    const std::size_t n = x.size();
+    if (x.data == nullptr) throw Error(errc::invalid_argument, "tensor view has no data");
+    check_finite(x.data, n);
+    std::vector<float> working(x.data, x.data + n);
+    DecomposeReport local;
+    GreedyDecomposer g(x.shape, options);
+    return g.run(std::move(working), nullptr, report ? *report : local);
+}
+
+}  // namespace
+
+double sct_bits_per_value(std::span<const std::size_t> shape, std::size_t width)
+{
+    return static_cast<double>(SignedCutDecomposition::bits_per_term(shape)) * static_cast<double>(width) /
+           static_cast<double>(element_count(shape));
+}
+
+std::size_t sct_width_for_bits(std::span<const std::size_t> shape, double bits)
+{
+    if (!(bits > 0)) return 0;
+    const double w = bits * static_cast<double>(element_count(shape)) /
+                     static_cast<double>(SignedCutDecomposition::bits_per_term(shape));
+    if (w >= 1e15) return static_cast<std::size_t>(1e15);
+    auto width = static_cast<std::size_t>(std::floor(w));
+    // Guard the floor against rounding so the budget is never exceeded.
+    while (width > 0 && sct_bits_per_value(shape, width) > bits) --width;
+    while (sct_bits_per_value(shape, width + 1) <= bits) ++width;
+    return width;
+}
+
+SignedCutDecomposition decompose(const TensorView<float>& x, const DecomposeOptions& options, DecomposeReport* report)
+{
+    return decompose_copy(x, options, report);
+}
+
+SignedCutDecomposition decompose(const TensorView<double>& x, const DecomposeOptions& options, DecomposeReport* report)
+{
+    return decompose_copy(x, options, report);
+}
+
+SignedCutDecomposition decompose(Tensor&& x, const DecomposeOptions& options, DecomposeReport* report)
+{
+    validate_options(options);
+    Shape shape(x.shape().begin(), x.shape().end());
+    validate_shape(shape);
+    check_finite(x.data(), x.size());
+    DecomposeReport local;
+    GreedyDecomposer g(shape, options);
+    Tensor owned = std::move(x);
+    return g.run({}, owned.data(), report ? *report : local);
+}
+
+}  // namespace signcut

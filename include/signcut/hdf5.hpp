@@ -1,2 +1,175 @@
-// signcut: hdf5 input and output.
+// signcut: HDF5 datasets in, HDF5 datasets and decomposition files out.
+//
+// Every function reports failure by throwing signcut::Error with one line
+// that names the file, the dataset or attribute and the offending value.
+// HDF5's own error printing is switched off while signcut calls into HDF5
+// (and restored afterwards), so nothing else reaches stderr.
+//
+// Outputs are written atomically: the data goes to a temporary file next to
+// the output (".NAME.signcut-tmp-XXXXXX"), which is flushed to disk and then
+// renamed over the output. A failed or interrupted write leaves no partial
+// output and no temporary file behind (the temporary is removed on failure).
+//
+// The decomposition file layout is described in docs/FORMAT.md.
 #pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "signcut/decomposition.hpp"
+#include "signcut/tensor.hpp"
+
+namespace signcut {
+
+// ---------------------------------------------------------------------------
+// Memory limits
+// ---------------------------------------------------------------------------
+
+/// 80 % of the machine's physical memory (sysconf), the default of
+/// `--max-memory`. Falls back to 4 GiB if the OS does not say.
+std::uint64_t default_memory_limit();
+
+/// Parses a byte count such as "1000000", "512M", "2G", "1.5G", "64KiB" or
+/// "3TB". Suffixes K, M, G, T (case-insensitive, optionally followed by "B"
+/// or "iB") are powers of 1024; a bare number, or one followed by "B", is
+/// bytes. Throws Error(errc::invalid_argument) on anything else, on zero and
+/// on values beyond 2^64 - 1.
+std::uint64_t parse_bytes(std::string_view text);
+
+// ---------------------------------------------------------------------------
+// Output paths
+// ---------------------------------------------------------------------------
+
+/// Checks, before any work is done, that `output` can be written: its folder
+/// exists and is writable, it is not a folder, it is not the same file (same
+/// device and inode, so hard and symbolic links count) as any of `inputs`
+/// (file paths, without ":/dataset" suffixes), and it does not exist unless
+/// `force`. Throws Error(errc::io) naming the path otherwise. Inputs that do
+/// not exist are ignored here (reading them reports that).
+void check_output_path(const std::string& output, std::span<const std::string> inputs, bool force);
+
+// ---------------------------------------------------------------------------
+// Datasets
+// ---------------------------------------------------------------------------
+
+/// Element type names used for datasets and for `original_dtype`.
+/// float16 float32 float64 int8 int16 int32 int64 uint8 uint16 uint32 uint64.
+/// Returns the size in bytes of one element of `dtype`; throws
+/// Error(errc::invalid_argument) for any other name.
+std::size_t dtype_size(std::string_view dtype);
+
+/// A dataset's shape (C order, HDF5 dimension a = mode a) and element type.
+struct DatasetInfo {
+    Shape shape;
+    std::string dtype;  ///< one of the dtype names above
+};
+
+/// Reads a dataset's metadata only. Throws Error(errc::bad_input) for
+/// anything `read_dataset` would refuse on metadata alone: a class other than
+/// integer or float (the message names the class: string, compound, enum,
+/// ...), a float that is not IEEE binary16/32/64, rank 0, or zero size.
+DatasetInfo inspect_dataset(const std::string& file, const std::string& dataset);
+
+/// Absolute paths ("/group/name") of every dataset in `file`, in name order.
+std::vector<std::string> list_datasets(const std::string& file);
+
+/// A dataset named on the command line.
+struct DatasetRef {
+    std::string file;
+    std::string dataset;  ///< absolute path inside the file, e.g. "/temperature"
+};
+
+/// Resolves a CLI input spec: "FILE.h5:/path", "FILE.h5::/path" (the silx
+/// spelling) or "FILE.h5" when the file holds exactly one dataset. The file
+/// part is the longest prefix ending before a ':' that names an existing
+/// file, so file names containing ':' work. The dataset must exist; a bare
+/// file with zero or several datasets is refused with a message listing them.
+DatasetRef resolve_dataset(std::string_view spec);
+
+/// Reads an integer or float dataset of rank >= 1 as float32, contiguous or
+/// chunked with any filter HDF5 can decode (gzip, shuffle, ...).
+///
+/// Validation happens before anything is allocated: the checks of
+/// `inspect_dataset`, then the element count and its float32 bytes against
+/// `max_bytes` (Error(errc::limit) naming both numbers). After reading, the
+/// data is refused if it holds NaN or Inf values (the message counts them),
+/// or float64 values beyond the float32 range.
+///
+/// Integers convert with round-to-nearest (int32/int64 above 2^24 lose low
+/// bits); float16 converts exactly. `original_dtype`, if given, receives the
+/// dataset's dtype name.
+Tensor read_dataset(const std::string& file, const std::string& dataset, std::uint64_t max_bytes,
+                    std::string* original_dtype = nullptr);
+
+/// Writes C-ordered float32 data as a new file holding one dataset
+/// `dataset` (intermediate groups are created) of shape `shape` stored as
+/// `dtype` (little-endian, contiguous):
+///  * float32 and float64 store the values exactly;
+///  * float16 (IEEE binary16) rounds to nearest-even; finite values beyond
+///    ±65504 are clamped to ±65504, infinities and NaN are kept;
+///  * integer types round half away from zero and clamp to the type's range
+///    (±Inf clamp to the ends); NaN cannot be stored and is refused.
+/// An existing `path` is refused unless `force`. The write is atomic.
+void write_dataset(const std::string& path, const std::string& dataset, const float* data,
+                   std::span<const std::size_t> shape, std::string_view dtype, bool force);
+
+// ---------------------------------------------------------------------------
+// Decomposition files (format version 1)
+// ---------------------------------------------------------------------------
+
+/// What a decomposition does not know about itself, stored with it.
+struct Provenance {
+    std::string original_dtype = "float32";  ///< dtype name of the data that was decomposed
+    std::string source;                      ///< e.g. "field.h5:/temperature"
+    std::uint64_t seed = 0;                  ///< the decomposer's seed
+    std::string signcut_version;             ///< empty: this library's version
+    double rel_fro_error = 0;                ///< ||X - Y||_F / ||X||_F of the stored terms
+    std::string created;                     ///< ISO 8601 UTC; empty: the time of writing
+};
+
+/// The metadata of a decomposition file.
+struct DecompositionInfo {
+    std::string method;  ///< "sct"
+    Shape shape;
+    std::uint64_t width = 0;
+    bool scales_refit = false;
+    Provenance provenance;
+
+    /// Stored bits per value by the counting rule, (Σ_a d_a + 32)·w / N.
+    double bits_per_value() const;
+};
+
+/// "2024-05-01T12:34:56Z", the current UTC time.
+std::string iso8601_utc_now();
+
+/// Writes `decomposition` (method "sct") to `path`: root attributes
+/// signcut_format and format_version, group /decomposition with its
+/// attributes, scales and signs/mode_a. Object time tracking is off, so two
+/// writes of equal inputs (including `created`) give identical bytes.
+/// Refuses an existing `path` unless `force`, an order-0 decomposition and
+/// an unknown original_dtype. The write is atomic.
+void write_decomposition(const std::string& path, const SignedCutDecomposition& decomposition,
+                         const Provenance& provenance, bool force);
+
+/// Reads and validates the metadata of a decomposition file without reading
+/// any array (dataset shapes are checked from their dataspaces). Refuses
+/// (errc::bad_input, naming the file and the item): a file that is not HDF5
+/// or not a signcut decomposition, format_version != 1, a missing or
+/// ill-typed attribute, an unknown method or dtype, a shape of rank 0 or with
+/// a zero dimension, and scales or sign arrays whose shapes disagree with
+/// width and shape. An "lplr" file gives errc::unsupported.
+DecompositionInfo read_decomposition_info(const std::string& path);
+
+/// Reads a decomposition. After the checks of `read_decomposition_info`,
+/// and before reading any array, refuses (errc::limit) a file whose
+/// reconstruction (N·4 bytes) plus stored arrays exceed `max_bytes`. Then
+/// reads the arrays and refuses sign words with padding bits set and
+/// non-finite scales.
+SignedCutDecomposition read_decomposition(const std::string& path, std::uint64_t max_bytes,
+                                          DecompositionInfo* info = nullptr);
+
+}  // namespace signcut

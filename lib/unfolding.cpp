@@ -1,0 +1,82 @@
+#include "unfolding.hpp"
+
+#include <cmath>
+#include <numeric>
+
+#include "parallel.hpp"
+
+namespace signcut::detail {
+
+std::size_t product(std::span<const std::size_t> dims, std::size_t begin, std::size_t end)
+{
+    std::size_t p = 1;
+    for (std::size_t a = begin; a < end; ++a) p *= dims[a];
+    return p;
+}
+
+std::size_t balanced_split(std::span<const std::size_t> dims)
+{
+    double total = 0;
+    for (std::size_t d : dims) total += std::log(static_cast<double>(d));
+    std::size_t best = 0;
+    double best_gap = INFINITY, rows = 0;
+    for (std::size_t r = 0; r <= dims.size(); ++r) {
+        const double gap = std::abs(rows - total / 2);
+        if (gap < best_gap) best_gap = gap, best = r;
+        if (r < dims.size()) rows += std::log(static_cast<double>(dims[r]));
+    }
+    return best;
+}
+
+SignVector kron_all(const kernels::Table& k, std::span<const SignVector> v, std::span<const std::size_t> modes)
+{
+    SignVector acc(1);
+    for (std::size_t a : modes) {
+        SignVector next(acc.size() * v[a].size());
+        k.kron(acc.data(), acc.size(), v[a].data(), v[a].size(), next.data());
+        acc = std::move(next);
+    }
+    return acc;
+}
+
+SignMatrix kron_columns(const kernels::Table& k, std::span<const SignMatrix> signs, std::span<const std::size_t> modes,
+                        std::size_t t0, std::size_t t1)
+{
+    std::size_t rows = 1;
+    for (std::size_t a : modes) rows *= signs[a].rows();
+    SignMatrix out(rows, t1 - t0);
+    std::vector<SignVector> cols(signs.size());
+    for (std::size_t t = t0; t < t1; ++t) {
+        for (std::size_t a : modes) cols[a] = signs[a].column(t);
+        out.set_column(t - t0, kron_all(k, cols, modes));
+    }
+    return out;
+}
+
+void add_terms(const kernels::Table& k, std::span<const std::size_t> dims, std::span<const SignMatrix> signs,
+               std::span<const float> c, std::size_t t0, std::size_t t1, float* out, unsigned threads)
+{
+    if (t1 <= t0) return;
+    const std::size_t r = balanced_split(dims);
+    std::vector<std::size_t> row_modes(r), col_modes(dims.size() - r);
+    std::iota(row_modes.begin(), row_modes.end(), std::size_t{0});
+    std::iota(col_modes.begin(), col_modes.end(), r);
+    const std::size_t m = product(dims, 0, r), n = product(dims, r, dims.size());
+    // Terms go through in blocks so the Kronecker matrices stay small.
+    constexpr std::size_t term_block = 256;
+    for (std::size_t b0 = t0; b0 < t1; b0 += term_block) {
+        const std::size_t b1 = std::min(t1, b0 + term_block);
+        const SignMatrix S = kron_columns(k, signs, row_modes, b0, b1);
+        const SignMatrix T = kron_columns(k, signs, col_modes, b0, b1);
+        // Threads take whole 64-row groups, so each one's rows start on a
+        // word of S and end on a word boundary (or at the zero padding).
+        const std::size_t groups = (m + 63) / 64;
+        parallel_ranges(threads, groups, 64 * n * (b1 - b0) / 16, [&](std::size_t g0, std::size_t g1) {
+            const std::size_t i0 = g0 * 64, i1 = std::min(m, g1 * 64);
+            k.sign_gemm(S.data() + g0, i1 - i0, S.column_stride(), T.data(), n, T.column_stride(), c.data() + b0,
+                        b1 - b0, out + i0 * n, n);
+        });
+    }
+}
+
+}  // namespace signcut::detail
