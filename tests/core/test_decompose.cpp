@@ -6,6 +6,11 @@
 #include <cmath>
 #include <numeric>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <xtensor/xbuilder.hpp>
+
 #include "dense_reference.hpp"
 #include "signcut/decompose.hpp"
 #include "signcut/error.hpp"
@@ -218,4 +223,245 @@ BOOST_AUTO_TEST_CASE(cat_photograph_at_one_bit_per_value)
                               << rep.dense_passes / double(d.width()));
     BOOST_TEST(d.bits_per_value() <= 1.0);
     BOOST_TEST(err < 0.05);
+}
+
+BOOST_AUTO_TEST_CASE(same_input_seed_isa_and_threads_give_identical_bits)
+{
+    SplitMix64 g(17);
+    const Shape shape{96, 130, 3};
+    const auto x = random_normal(g, count(shape));
+    for (Arch arch : {Arch::scalar, Arch::avx2, Arch::avx512}) {
+        if (!arch_supported(arch)) {
+            BOOST_TEST_MESSAGE("skipping " << arch_name(arch) << ": not supported by this CPU");
+            continue;
+        }
+        ArchGuard guard(arch);
+        DecomposeOptions o;
+        o.width = 40;
+        o.block = 16;
+        o.seed = 1234;
+        const auto a = decompose(TensorView<float>{x.data(), shape}, o);
+        const auto b = decompose(TensorView<float>{x.data(), shape}, o);
+        o.threads = 2;
+        const auto c = decompose(TensorView<float>{x.data(), shape}, o);
+        BOOST_TEST_CONTEXT("isa " << arch_name(arch))
+        {
+            BOOST_TEST(a.scales() == b.scales(), boost::test_tools::per_element());
+            BOOST_TEST(a.scales() == c.scales(), boost::test_tools::per_element());
+            for (std::size_t m = 0; m < shape.size(); ++m) {
+                BOOST_TEST((a.signs(m) == b.signs(m)));
+                BOOST_TEST((a.signs(m) == c.signs(m)));
+            }
+            o.seed = 1235;
+            const auto other = decompose(TensorView<float>{x.data(), shape}, o);
+            BOOST_TEST(!(other.signs(0) == a.signs(0)));
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(every_isa_reaches_the_same_quality)
+{
+    SplitMix64 g(18);
+    const Shape shape{200, 150};
+    const auto x = random_normal(g, count(shape));
+    std::vector<double> errors;
+    for (Arch arch : {Arch::scalar, Arch::avx2, Arch::avx512}) {
+        if (!arch_supported(arch)) continue;
+        ArchGuard guard(arch);
+        DecomposeOptions o;
+        o.width = 100;
+        const auto d = decompose(TensorView<float>{x.data(), shape}, o);
+        errors.push_back(rel_error_of(x, d));
+    }
+    for (double e : errors) BOOST_TEST(std::abs(e - errors[0]) <= 0.01 * errors[0]);
+}
+
+BOOST_AUTO_TEST_CASE(stopping_rules)
+{
+    SplitMix64 g(19);
+    const Shape shape{64, 48, 5};
+    const auto x = random_normal(g, count(shape));
+    const TensorView<float> v{x.data(), shape};
+    {
+        DecomposeOptions o;  // default: 1 bit per value
+        const auto d = decompose(v, o);
+        BOOST_TEST(d.bits_per_value() <= 1.0);
+        BOOST_TEST(sct_bits_per_value(shape, d.width() + 1) > 1.0);
+    }
+    {
+        DecomposeOptions o;
+        o.bits_per_value = 0.37;
+        const auto d = decompose(v, o);
+        BOOST_TEST(d.width() == sct_width_for_bits(shape, 0.37));
+        BOOST_TEST(d.bits_per_value() <= 0.37);
+    }
+    {
+        DecomposeOptions o;
+        o.rel_error = 0.8;
+        DecomposeReport rep;
+        const auto d = decompose(v, o, &rep);
+        BOOST_TEST(rep.target_reached);
+        BOOST_TEST(rel_error_of(x, d) <= 0.8 + 1e-6);
+        BOOST_TEST(rel_error_of(x, d.prefix(d.width() - 1)) > 0.8);
+    }
+    {
+        DecomposeOptions o;
+        o.rel_error = 1e-9;
+        o.max_bits_per_value = 0.5;  // give up early
+        DecomposeReport rep;
+        const auto d = decompose(v, o, &rep);
+        BOOST_TEST(!rep.target_reached);
+        BOOST_TEST(d.bits_per_value() <= 0.5);
+    }
+    {
+        DecomposeOptions o;
+        o.width = 30;
+        std::size_t calls = 0;
+        o.progress = [&](const Progress& p) {
+            ++calls;
+            BOOST_TEST(p.terms == calls);
+            return p.terms < 7;
+        };
+        DecomposeReport rep;
+        const auto d = decompose(v, o, &rep);
+        BOOST_TEST(d.width() == 7u);
+        BOOST_TEST(rep.cancelled);
+    }
+    {
+        DecomposeOptions o;
+        o.width = 5;
+        o.max_mode_updates = 2;
+        DecomposeReport rep;
+        decompose(v, o, &rep);
+        BOOST_TEST(rep.mode_updates == 10u);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(all_zero_tensor_gives_width_zero)
+{
+    std::vector<float> z(120, 0.0f);
+    DecomposeReport rep;
+    const auto d = decompose(TensorView<float>{z.data(), Shape{4, 5, 6}}, {}, &rep);
+    BOOST_TEST(d.width() == 0u);
+    BOOST_TEST(rep.rel_error == 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(bad_input_and_options_are_refused_with_errors)
+{
+    std::vector<float> x(24, 1.0f);
+    const TensorView<float> v{x.data(), Shape{2, 3, 4}};
+    auto expect = [](auto&& fn, errc code, const std::string& fragment) {
+        try {
+            fn();
+            BOOST_ERROR("no error for case expecting '" << fragment << "'");
+        } catch (const Error& e) {
+            BOOST_TEST((e.code() == code), e.what());
+            BOOST_TEST(std::string(e.what()).find(fragment) != std::string::npos, e.what());
+        }
+    };
+    DecomposeOptions two;
+    two.width = 3;
+    two.rel_error = 0.1;
+    expect([&] { decompose(v, two); }, errc::invalid_argument, "one stopping rule");
+    DecomposeOptions zero;
+    zero.width = 0;
+    expect([&] { decompose(v, zero); }, errc::invalid_argument, "width must be at least 1");
+    DecomposeOptions tiny;
+    tiny.bits_per_value = 0.01;
+    expect([&] { decompose(v, tiny); }, errc::bad_input, "minimum is");
+    expect([&] { decompose(TensorView<float>{x.data(), Shape{}}); }, errc::bad_input, "order-0");
+    expect([&] { decompose(TensorView<float>{x.data(), Shape{2, 0, 4}}); }, errc::bad_input, "mode 1 is empty");
+    std::vector<float> bad = x;
+    bad[3] = std::nanf("");
+    bad[5] = INFINITY;
+    bad[6] = -INFINITY;
+    expect([&] { decompose(TensorView<float>{bad.data(), Shape{2, 3, 4}}); }, errc::bad_input, "1 NaN and 2 infinite");
+}
+
+BOOST_AUTO_TEST_CASE(xtensor_double_and_integer_inputs)
+{
+    xt::xarray<int> ints = xt::arange<int>(0, 60);
+    ints.reshape({3, 4, 5});
+    DecomposeOptions o;
+    o.width = 4;
+    const auto from_int = decompose(ints, o);
+    std::vector<float> f(60);
+    std::vector<double> dbl(60);
+    for (int i = 0; i < 60; ++i) f[i] = float(i), dbl[i] = double(i);
+    const auto from_float = decompose(TensorView<float>{f.data(), Shape{3, 4, 5}}, o);
+    const auto from_double = decompose(TensorView<double>{dbl.data(), Shape{3, 4, 5}}, o);
+    Tensor owned = Tensor::from_shape({3, 4, 5});
+    std::copy(f.begin(), f.end(), owned.begin());
+    const auto from_owned = decompose(std::move(owned), o);
+    BOOST_TEST(from_int.scales() == from_float.scales(), boost::test_tools::per_element());
+    BOOST_TEST(from_double.scales() == from_float.scales(), boost::test_tools::per_element());
+    BOOST_TEST(from_owned.scales() == from_float.scales(), boost::test_tools::per_element());
+    // A column-major xtensor is evaluated in C order first.
+    xt::xarray<float, xt::layout_type::column_major> cm = xt::cast<float>(ints);
+    const auto from_cm = decompose(cm, o);
+    BOOST_TEST(from_cm.scales() == from_float.scales(), boost::test_tools::per_element());
+}
+
+namespace {
+
+std::size_t peak_rss_bytes()
+{
+    std::FILE* f = std::fopen("/proc/self/status", "r");
+    char line[256];
+    std::size_t kb = 0;
+    while (f && std::fgets(line, sizeof line, f))
+        if (std::sscanf(line, "VmHWM: %zu kB", &kb) == 1) break;
+    if (f) std::fclose(f);
+    return kb * 1024;
+}
+
+void reset_peak_rss()
+{
+    std::FILE* f = std::fopen("/proc/self/clear_refs", "w");
+    if (f) {
+        std::fputs("5", f);
+        std::fclose(f);
+    }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(working_memory_is_at_most_two_copies)
+{
+    // Measured in a child process so the test's own allocations do not count.
+    const Shape shape{2048, 1536};
+    const std::size_t bytes = count(shape) * sizeof(float);
+    for (bool consume : {false, true}) {
+        int pipefd[2];
+        BOOST_REQUIRE(pipe(pipefd) == 0);
+        const pid_t pid = fork();
+        if (pid == 0) {
+            SplitMix64 g(20);
+            Tensor x = Tensor::from_shape(shape);
+            for (auto& v : x) v = static_cast<float>(g.normal());
+            reset_peak_rss();
+            const std::size_t before = peak_rss_bytes();
+            DecomposeOptions o;
+            o.width = 24;
+            if (consume)
+                decompose(std::move(x), o);
+            else
+                decompose(TensorView<float>{x.data(), shape}, o);
+            const std::size_t grew = peak_rss_bytes() - before;
+            (void)!write(pipefd[1], &grew, sizeof grew);
+            _exit(0);
+        }
+        close(pipefd[1]);
+        std::size_t grew = 0;
+        BOOST_REQUIRE(read(pipefd[0], &grew, sizeof grew) == sizeof grew);
+        close(pipefd[0]);
+        int status = 0;
+        waitpid(pid, &status, 0);
+        const double copies = double(grew) / double(bytes);
+        BOOST_TEST_MESSAGE((consume ? "consuming" : "viewing") << " decompose grew the peak RSS by " << copies
+                                                               << " copies of the input");
+        // Allowed: the remainder (unless consumed) and its transposed copy, plus
+        // small vectors; 0.1 copy of slack covers images, signs and the heap.
+        BOOST_TEST(copies <= (consume ? 1.1 : 2.1));
+    }
 }
