@@ -1,0 +1,52 @@
+// `signcut decompress`: rebuild the tensor from a decomposition file.
+#include <fmt/format.h>
+
+#include "common.hpp"
+#include "input.hpp"
+#include "signcut/error.hpp"
+#include "signcut/hdf5.hpp"
+#include "signcut/image.hpp"
+#include "terminal.hpp"
+
+namespace signcut::cli {
+
+int run_decompress(const DecompressOptions& o)
+{
+    const Stopwatch clock;
+    const Terminal terminal = Terminal::detect(o.common.quiet, o.common.json);
+    const OutputRef out = parse_output(o.output);
+    const std::string inputs[] = {o.input};
+    check_output_path(out.file, inputs, o.common.force);
+
+    DecompositionInfo info;
+    SignedCutDecomposition d = read_decomposition(o.input, memory_limit(o.common), &info);
+    apply_width(d, o.width, o.input);
+    const Tensor x = d.reconstruct(thread_count(o.common));
+    const std::string dtype = o.dtype.value_or(info.provenance.original_dtype);
+    if (out.image) {
+        if (!(x.dimension() == 2 || (x.dimension() == 3 && (x.shape()[2] == 3 || x.shape()[2] == 1))))
+            throw Error(errc::bad_input, fmt::format("a {} tensor is not an image (H x W, H x W x 1 or H x W x 3)",
+                                                     format_shape(d.shape())));
+        std::vector<std::string> warnings;
+        write_png(out.file, x, o.common.force, info.provenance.original_dtype == "uint16" ? 16 : 8, &warnings);
+        for (const auto& w : warnings) terminal.warn(w);
+    } else {
+        write_dataset(out.file, out.dataset, x.data(), d.shape(), dtype, o.common.force);
+    }
+    const std::uint64_t bytes = file_bytes(out.file);
+    if (o.common.json) {
+        JsonObject j;
+        j.add("shape", Json::integers(d.shape()))
+            .add("width", Json::integer(d.width()))
+            .add("seconds", Json::number(clock.seconds()))
+            .add("file_bytes", Json::integer(bytes));
+        print_json(j);
+    } else {
+        terminal.summary(fmt::format("signcut decompress: {} -> {}\n  shape {} {}, width {} of {}, {} written, {:.3g} s\n",
+                                     o.input, o.output, format_shape(d.shape()), out.image ? "png" : dtype, d.width(),
+                                     info.width, human_bytes(double(bytes)), clock.seconds()));
+    }
+    return 0;
+}
+
+}  // namespace signcut::cli

@@ -1,0 +1,163 @@
+// signcut: compress, decompress, inspect and evaluate tensors as signed cut
+// decompositions. Exit status: 0 success, 1 bad input or failed I/O, 2 bad
+// usage; a failure prints one line "signcut: error: …" on stderr.
+#include <cstdio>
+#include <new>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "signcut/arch.hpp"
+#include "signcut/error.hpp"
+#include "signcut/version.hpp"
+
+namespace signcut::cli {
+
+std::string version_line() { return fmt::format("signcut {} ({})", version, arch_name(active_arch())); }
+
+namespace {
+
+// CLI11's own range validators print the whole double range; these say what
+// is wrong in a few words.
+const CLI::Validator at_least_one(
+    [](std::string& v) {
+        try {
+            if (std::stod(v) >= 1) return std::string();
+        } catch (...) {
+        }
+        return "must be an integer >= 1, got '" + v + "'";
+    },
+    "INT>=1");
+const CLI::Validator positive(
+    [](std::string& v) {
+        try {
+            if (std::stod(v) > 0) return std::string();
+        } catch (...) {
+        }
+        return "must be a number > 0, got '" + v + "'";
+    },
+    "NUMBER>0");
+const CLI::Validator non_negative(
+    [](std::string& v) {
+        try {
+            if (std::stod(v) >= 0) return std::string();
+        } catch (...) {
+        }
+        return "must be a number >= 0, got '" + v + "'";
+    },
+    "NUMBER>=0");
+
+void add_common(CLI::App* cmd, CommonOptions& c, bool outputs, bool threads, bool memory)
+{
+    cmd->add_flag("--json", c.json, "Print one JSON object on stdout (everything else goes to stderr)");
+    cmd->add_flag("--quiet,-q", c.quiet, "No summary and no progress bar on stderr");
+    if (outputs) cmd->add_flag("--force", c.force, "Replace an existing output (atomically)");
+    if (threads)
+        cmd->add_option("--threads", c.threads, "Threads (default: every core; results do not depend on it)")
+            ->check(at_least_one);
+    if (memory)
+        cmd->add_option("--max-memory", c.max_memory,
+                        "Refuse inputs needing more memory than this, e.g. 2G (default: 80% of physical memory)");
+}
+
+void add_stop(CLI::App* cmd, StopOptions& s)
+{
+    auto* w = cmd->add_option("--width,-w", s.width, "Number of terms")->check(at_least_one);
+    auto* b = cmd->add_option("--bits-per-value,-b", s.bits_per_value,
+                              "Largest width whose storage fits B bits per value (default 1)")
+                  ->check(positive);
+    auto* e = cmd->add_option("--rel-error,-e", s.rel_error,
+                              "First width whose relative Frobenius error is at most E")
+                  ->check(non_negative);
+    w->excludes(b)->excludes(e);
+    b->excludes(e);
+}
+
+}  // namespace
+}  // namespace signcut::cli
+
+int main(int argc, char** argv)
+{
+    using namespace signcut;
+    using namespace signcut::cli;
+    CLI::App app{"signcut: N-dimensional tensors at about one bit per value, as sums of signed cuts.\n"
+                 "PSNR is 20 log10(range / rmse), range = max - min of the original."};
+    app.require_subcommand(0, 1);
+    bool show_version = false;
+    app.add_flag("--version", show_version, "Print the version and the instruction set in use");
+
+    CompressOptions compress;
+    auto* c = app.add_subcommand("compress", "Decompose an HDF5 dataset or an image into a decomposition file");
+    c->add_option("input", compress.input, "FILE.h5:/dataset, FILE.h5 (one dataset) or an image")->required();
+    c->add_option("-o,--output", compress.output, "The decomposition file to write")->required();
+    c->add_option("--method", compress.method, "Decomposition method")->check(CLI::IsMember({"sct"}));
+    c->add_option("--seed", compress.seed, "Seed of the starting signs (default 0)");
+    add_stop(c, compress.stop);
+    add_common(c, compress.common, true, true, true);
+
+    DecompressOptions decompress;
+    auto* d = app.add_subcommand("decompress", "Rebuild the tensor from a decomposition file");
+    d->add_option("input", decompress.input, "A decomposition file")->required();
+    d->add_option("-o,--output", decompress.output, "FILE.h5[:/dataset] (default /data) or an image file")->required();
+    d->add_option("--width,-w", decompress.width, "Use only the first W terms")->check(at_least_one);
+    d->add_option("--dtype", decompress.dtype, "Stored type (default: the original's)")
+        ->check(CLI::IsMember({"float32", "float64"}));
+    add_common(d, decompress.common, true, true, true);
+
+    InfoOptions info;
+    auto* i = app.add_subcommand("info", "Describe a decomposition file (reads no arrays)");
+    i->add_option("input", info.input, "A decomposition file")->required();
+    add_common(i, info.common, false, false, false);
+
+    EvalOptions eval;
+    auto* e = app.add_subcommand("eval", "Compare a decomposition with its original");
+    e->add_option("original", eval.original, "The original: FILE.h5:/dataset, FILE.h5 or an image")->required();
+    e->add_option("decomposition", eval.decomposition, "A decomposition file")->required();
+    e->add_option("--width,-w", eval.width, "Use only the first W terms")->check(at_least_one);
+    add_common(e, eval.common, false, true, true);
+
+    ImageOptions image;
+    auto* m = app.add_subcommand("image", "Decompose an image (H x W x 3 or H x W) and write the result as PNG");
+    m->add_option("input", image.input, "A .png .jpg .jpeg .ppm or .pgm image")->required();
+    m->add_option("-o,--output", image.output, "The PNG to write")->required();
+    m->add_option("--seed", image.seed, "Seed of the starting signs (default 0)");
+    m->add_option("--save", image.save, "Also write the decomposition file");
+    add_stop(m, image.stop);
+    add_common(m, image.common, true, true, true);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& h) {
+        return app.exit(h);
+    } catch (const CLI::CallForAllHelp& h) {
+        return app.exit(h);
+    } catch (const CLI::ParseError& err) {
+        fmt::print(stderr, "signcut: error: {}\n", err.what());
+        return 2;
+    }
+
+    try {
+        if (show_version) {
+            fmt::print("{}\n", version_line());
+            return 0;
+        }
+        if (*c) return run_compress(compress);
+        if (*d) return run_decompress(decompress);
+        if (*i) return run_info(info);
+        if (*e) return run_eval(eval);
+        if (*m) return run_image(image);
+        fmt::print(stderr, "signcut: error: a subcommand is required (compress, decompress, info, eval, image); "
+                           "see signcut --help\n");
+        return 2;
+    } catch (const Error& err) {
+        fmt::print(stderr, "signcut: error: {}\n", err.what());
+        return err.code() == errc::invalid_argument ? 2 : 1;
+    } catch (const std::bad_alloc&) {
+        fmt::print(stderr, "signcut: error: out of memory (lower the input size or raise --max-memory)\n");
+        return 1;
+    } catch (const std::exception& err) {
+        fmt::print(stderr, "signcut: error: {}\n", err.what());
+        return 1;
+    }
+}
