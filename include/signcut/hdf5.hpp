@@ -10,6 +10,10 @@
 // renamed over the output. A failed or interrupted write leaves no partial
 // output and no temporary file behind (the temporary is removed on failure).
 //
+// HDF5 is usually built without thread safety (Debian's is): call these
+// functions from one thread at a time, and not while another thread of the
+// program uses HDF5.
+//
 // The decomposition file layout is described in docs/FORMAT.md.
 #pragma once
 

@@ -117,8 +117,19 @@ PropList file_access_properties();
 /// (errc::bad_input) and a damaged one (errc::bad_input, HDF5's detail).
 File open_read_only(const std::string& path);
 
+/// Creates (truncating) an HDF5 file for writing at `path` — in practice the
+/// temporary file of an AtomicOutput. The root group records no times.
+File create_file(const std::string& path, const std::string& shown_name);
+
+/// Creation properties (H5P_DATASET_CREATE, H5P_GROUP_CREATE, ...) with
+/// object time tracking off, so that equal inputs give equal bytes.
+PropList untimed_creation_properties(hid_t property_class);
+
 /// Does `loc` have a link `name` (a path, possibly nested)? Never throws for
 /// missing intermediate groups.
 bool link_exists(hid_t loc, const std::string& name);
+
+/// "integer", "float", "string", "compound", "enum", ... for messages.
+std::string class_name(H5T_class_t type_class);
 
 }  // namespace signcut::h5

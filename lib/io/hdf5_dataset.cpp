@@ -1,0 +1,422 @@
+// Reading and writing plain HDF5 datasets.
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <new>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "atomic_output.hpp"
+#include "dtype.hpp"
+#include "float16.hpp"
+#include "hdf5_handle.hpp"
+#include "signcut/error.hpp"
+#include "signcut/hdf5.hpp"
+
+namespace signcut {
+namespace {
+
+std::string where(const std::string& file, const std::string& dataset) { return fmt::format("{}:{}", file, dataset); }
+
+/// "/a/b" from "a/b" or "/a/b"; refuses names HDF5 would misread.
+std::string absolute_dataset_path(std::string_view name)
+{
+    std::string path(name);
+    if (path.empty() || path == "/") throw Error(errc::invalid_argument, "an empty dataset name");
+    if (path[0] != '/') path.insert(path.begin(), '/');
+    if (path.back() == '/' || path.find("//") != std::string::npos)
+        throw Error(errc::invalid_argument, fmt::format("invalid dataset name '{}'", name));
+    return path;
+}
+
+/// "(datasets: /a, /b, /c)" with at most ten names, for messages.
+std::string dataset_list(const std::vector<std::string>& names)
+{
+    if (names.empty()) return "(it holds no datasets)";
+    constexpr std::size_t shown = 10;
+    std::vector<std::string> head(names.begin(), names.begin() + static_cast<std::ptrdiff_t>(std::min(shown, names.size())));
+    std::string list = fmt::format("{}", fmt::join(head, ", "));
+    if (names.size() > shown) list += fmt::format(" and {} more", names.size() - shown);
+    return fmt::format("(datasets: {})", list);
+}
+
+herr_t collect_dataset(hid_t group, const char* name, const H5L_info_t* info, void* data)
+{
+    // Only hard links lead to objects stored in this file; soft links point
+    // at objects that are visited under their own name, external links
+    // leave the file.
+    if (info->type != H5L_TYPE_HARD) return 0;
+    const hid_t object = H5Oopen(group, name, H5P_DEFAULT);
+    if (object < 0) return -1;
+    const bool is_dataset = H5Iget_type(object) == H5I_DATASET;
+    H5Oclose(object);
+    if (is_dataset) static_cast<std::vector<std::string>*>(data)->push_back(std::string("/") + name);
+    return 0;
+}
+
+std::vector<std::string> datasets_of(hid_t file, const std::string& path)
+{
+    std::vector<std::string> names;
+    if (H5Lvisit(file, H5_INDEX_NAME, H5_ITER_INC, collect_dataset, &names) < 0)
+        h5::fail(errc::bad_input, fmt::format("cannot list the datasets of {}", path));
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+/// Opens `dataset` in an open file, with messages that say what is there
+/// instead when it is missing or not a dataset.
+h5::Dataset open_dataset_in(hid_t file, const std::string& path, const std::string& dataset)
+{
+    if (!h5::link_exists(file, dataset))
+        throw Error(errc::bad_input, fmt::format("{} has no dataset {} {}", path, dataset, dataset_list(datasets_of(file, path))));
+    h5::Object object(H5Oopen(file, dataset.c_str(), H5P_DEFAULT));
+    if (!object) h5::fail(errc::bad_input, fmt::format("cannot open {}", where(path, dataset)));
+    if (H5Iget_type(object.get()) != H5I_DATASET)
+        throw Error(errc::bad_input, fmt::format("{} is not a dataset {}", where(path, dataset), dataset_list(datasets_of(file, path))));
+    object.reset();
+    h5::Dataset d(H5Dopen2(file, dataset.c_str(), H5P_DEFAULT));
+    if (!d) h5::fail(errc::bad_input, fmt::format("cannot open {}", where(path, dataset)));
+    return d;
+}
+
+/// The checks every dataset read starts with: a supported class and a
+/// non-empty simple dataspace of rank >= 1.
+DatasetInfo describe(hid_t dataset, const std::string& name)
+{
+    h5::Datatype type(H5Dget_type(dataset));
+    if (!type) h5::fail(errc::bad_input, fmt::format("cannot read the type of {}", name));
+    DatasetInfo info;
+    info.dtype = io::dtype_of(type.get(), name);
+
+    h5::Dataspace space(H5Dget_space(dataset));
+    if (!space) h5::fail(errc::bad_input, fmt::format("cannot read the shape of {}", name));
+    const H5S_class_t space_class = H5Sget_simple_extent_type(space.get());
+    if (space_class == H5S_SCALAR)
+        throw Error(errc::bad_input, fmt::format("{} is a scalar (rank 0); signcut needs a tensor of rank >= 1", name));
+    if (space_class != H5S_SIMPLE)
+        throw Error(errc::bad_input, fmt::format("{} has no data (null dataspace)", name));
+    const int rank = H5Sget_simple_extent_ndims(space.get());
+    if (rank < 0) h5::fail(errc::bad_input, fmt::format("cannot read the shape of {}", name));
+    if (rank == 0) throw Error(errc::bad_input, fmt::format("{} has rank 0; signcut needs a tensor of rank >= 1", name));
+    std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+    H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+    info.shape.assign(dims.begin(), dims.end());
+    if (std::find(info.shape.begin(), info.shape.end(), std::size_t{0}) != info.shape.end())
+        throw Error(errc::bad_input, fmt::format("{} has zero size (shape {})", name, format_shape(info.shape)));
+    return info;
+}
+
+/// Counts finite float64 values that do not fit in float32 while HDF5
+/// converts them (HDF5 would store ±Inf without complaint). HDF5 raises the
+/// same range exceptions for infinite sources, which are not out of range
+/// but simply infinite: those are left to the NaN/Inf count.
+H5T_conv_ret_t count_out_of_range(H5T_conv_except_t kind, hid_t source_type, hid_t, void* source, void*, void* data)
+{
+    if (kind != H5T_CONV_EXCEPT_RANGE_HI && kind != H5T_CONV_EXCEPT_RANGE_LOW) return H5T_CONV_UNHANDLED;
+    if (source != nullptr && H5Tget_class(source_type) == H5T_FLOAT && H5Tget_size(source_type) == sizeof(double)) {
+        unsigned char bytes[sizeof(double)];
+        std::memcpy(bytes, source, sizeof bytes);
+        if (H5Tget_order(source_type) != H5Tget_order(H5T_NATIVE_DOUBLE)) std::reverse(bytes, bytes + sizeof bytes);
+        double value;
+        std::memcpy(&value, bytes, sizeof value);
+        if (std::isinf(value)) return H5T_CONV_UNHANDLED;
+    }
+    ++*static_cast<std::uint64_t*>(data);
+    return H5T_CONV_UNHANDLED;
+}
+
+/// Reads an IEEE binary16 dataset into `out` (count floats): the raw halves
+/// are read into the first half of the float buffer and widened in place,
+/// from the back, so no second buffer is needed. Widening element i writes
+/// bytes [4i, 4i+4), which only hold halves i' >= i, already converted.
+void read_float16(hid_t dataset, hid_t file_type, float* out, std::uint64_t count, const std::string& name)
+{
+    h5::Datatype memory_type(H5Tcopy(file_type));
+    if (!memory_type) h5::fail(errc::io, fmt::format("cannot read {}", name));
+    h5::check_status(H5Tset_order(memory_type.get(), H5Tget_order(H5T_NATIVE_USHORT)), errc::io,
+                     fmt::format("cannot read {}", name));
+    if (H5Dread(dataset, memory_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0)
+        h5::fail(errc::bad_input, fmt::format("cannot read {}", name));
+    auto* bytes = reinterpret_cast<unsigned char*>(out);
+    for (std::uint64_t i = count; i-- > 0;) {
+        std::uint16_t half;
+        std::memcpy(&half, bytes + 2 * i, sizeof half);
+        const float value = io::half_to_float(half);
+        std::memcpy(bytes + 4 * i, &value, sizeof value);
+    }
+}
+
+// --- writing ---------------------------------------------------------------
+
+/// Conversions applied when writing: see write_dataset's documentation.
+template <class T>
+T to_integer(float value, std::uint64_t index, const std::string& name, std::string_view dtype)
+{
+    if (std::isnan(value))
+        throw Error(errc::invalid_argument,
+                    fmt::format("cannot store NaN (entry {}) in {}, a dataset of {}", index, name, dtype));
+    const double rounded = std::round(static_cast<double>(value));  // half away from zero
+    constexpr double lo = static_cast<double>(std::numeric_limits<T>::min());
+    constexpr double hi = static_cast<double>(std::numeric_limits<T>::max());
+    // For 64-bit types `hi` is 2^63 or 2^64 (rounded up), so ">=" clamps
+    // exactly the values that do not fit.
+    if (rounded <= lo) return std::numeric_limits<T>::min();
+    if (rounded >= hi) return std::numeric_limits<T>::max();
+    return static_cast<T>(rounded);
+}
+
+std::uint16_t to_half(float value)
+{
+    constexpr float max_half = 65504.0f;
+    if (std::isfinite(value)) value = std::clamp(value, -max_half, max_half);
+    return io::float_to_half(value);
+}
+
+/// Writes `count` converted elements per block: blocks are hyperslabs that
+/// follow C order, so consecutive blocks take consecutive runs of `data`.
+/// Keeps the conversion buffer near `block_elements` whatever the shape.
+template <class T, class Convert>
+void write_converted(hid_t dataset, hid_t memory_type, std::span<const std::size_t> shape, const float* data,
+                     const std::string& name, Convert convert)
+{
+    constexpr std::uint64_t block_elements = std::uint64_t{1} << 20;
+    const std::size_t k = shape.size();
+    std::vector<std::uint64_t> inner(k, 1);  // inner[a] = Π_{b > a} d_b
+    for (std::size_t a = k - 1; a-- > 0;) inner[a] = inner[a + 1] * shape[a + 1];
+    std::size_t split = 0;  // the first axis whose trailing block fits the budget
+    while (inner[split] > block_elements) ++split;
+    const std::uint64_t run = std::max<std::uint64_t>(
+        1, std::min<std::uint64_t>(shape[split], block_elements / inner[split]));
+
+    h5::Dataspace file_space(H5Dget_space(dataset));
+    if (!file_space) h5::fail(errc::io, fmt::format("cannot write {}", name));
+    std::vector<T> buffer;
+    std::vector<hsize_t> start(k, 0), count(k, 1);
+    for (std::size_t a = split + 1; a < k; ++a) count[a] = shape[a];
+    std::uint64_t offset = 0;
+    std::vector<std::size_t> outer(split, 0);  // odometer over the axes before `split`
+    for (;;) {
+        for (std::size_t a = 0; a < split; ++a) start[a] = outer[a];
+        for (std::uint64_t t = 0; t < shape[split]; t += run) {
+            start[split] = t;
+            count[split] = std::min<std::uint64_t>(run, shape[split] - t);
+            const std::uint64_t n = count[split] * inner[split];
+            buffer.resize(n);
+            for (std::uint64_t i = 0; i < n; ++i) buffer[i] = convert(data[offset + i], offset + i);
+            const hsize_t n_h = n;
+            h5::Dataspace memory_space(H5Screate_simple(1, &n_h, nullptr));
+            if (!memory_space ||
+                H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr) < 0 ||
+                H5Dwrite(dataset, memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT, buffer.data()) < 0)
+                h5::fail(errc::io, fmt::format("cannot write {}", name));
+            offset += n;
+        }
+        std::size_t a = split;
+        while (a > 0 && ++outer[a - 1] == shape[a - 1]) outer[--a] = 0;
+        if (a == 0) break;
+    }
+}
+
+/// Creates the groups on the way to `dataset` (time tracking off).
+void create_parent_groups(hid_t file, const std::string& dataset, const std::string& name)
+{
+    h5::PropList gcpl = h5::untimed_creation_properties(H5P_GROUP_CREATE);
+    for (std::size_t pos = dataset.find('/', 1); pos != std::string::npos; pos = dataset.find('/', pos + 1)) {
+        const std::string group = dataset.substr(0, pos);
+        if (h5::link_exists(file, group)) continue;
+        h5::Group g(H5Gcreate2(file, group.c_str(), H5P_DEFAULT, gcpl.get(), H5P_DEFAULT));
+        if (!g) h5::fail(errc::io, fmt::format("cannot create group {} in {}", group, name));
+    }
+}
+
+}  // namespace
+
+std::size_t dtype_size(std::string_view dtype) { return io::dtype_spec(dtype).size; }
+
+DatasetInfo inspect_dataset(const std::string& file, const std::string& dataset)
+{
+    h5::QuietErrors quiet;
+    const std::string path = absolute_dataset_path(dataset);
+    h5::File f = h5::open_read_only(file);
+    h5::Dataset d = open_dataset_in(f.get(), file, path);
+    return describe(d.get(), where(file, path));
+}
+
+std::vector<std::string> list_datasets(const std::string& file)
+{
+    h5::QuietErrors quiet;
+    h5::File f = h5::open_read_only(file);
+    return datasets_of(f.get(), file);
+}
+
+DatasetRef resolve_dataset(std::string_view spec)
+{
+    if (spec.empty()) throw Error(errc::invalid_argument, "an empty input name");
+    const auto is_file = [](const std::string& p) {
+        struct stat st {};
+        return ::stat(p.c_str(), &st) == 0 && !S_ISDIR(st.st_mode);
+    };
+
+    DatasetRef ref;
+    bool split = false;
+    if (is_file(std::string(spec))) {
+        ref.file = std::string(spec);
+        split = true;
+    }
+    for (std::size_t p = spec.find(':'); !split && p != std::string_view::npos; p = spec.find(':', p + 1)) {
+        if (is_file(std::string(spec.substr(0, p)))) {
+            ref.file = std::string(spec.substr(0, p));
+            std::string_view rest = spec.substr(p + 1);
+            if (!rest.empty() && rest[0] == ':') rest.remove_prefix(1);  // "FILE::/path"
+            ref.dataset = std::string(rest);
+            split = true;
+        }
+    }
+    if (!split) {
+        // No existing file: report the part before the first ':' as missing.
+        const std::size_t p = spec.find(':');
+        ref.file = std::string(spec.substr(0, p));
+        if (p != std::string_view::npos) ref.dataset = std::string(spec.substr(p + 1));
+    }
+
+    h5::QuietErrors quiet;
+    h5::File f = h5::open_read_only(ref.file);
+    if (!ref.dataset.empty()) {
+        ref.dataset = absolute_dataset_path(ref.dataset);
+        open_dataset_in(f.get(), ref.file, ref.dataset);
+        return ref;
+    }
+    const std::vector<std::string> names = datasets_of(f.get(), ref.file);
+    if (names.empty()) throw Error(errc::bad_input, fmt::format("{} holds no datasets", ref.file));
+    if (names.size() > 1)
+        throw Error(errc::bad_input, fmt::format("{} holds {} datasets; name one, as in {}:{} {}", ref.file, names.size(),
+                                                 ref.file, names.front(), dataset_list(names)));
+    ref.dataset = names.front();
+    return ref;
+}
+
+Tensor read_dataset(const std::string& file, const std::string& dataset, std::uint64_t max_bytes,
+                    std::string* original_dtype)
+{
+    h5::QuietErrors quiet;
+    const std::string path = absolute_dataset_path(dataset);
+    const std::string name = where(file, path);
+    h5::File f = h5::open_read_only(file);
+    h5::Dataset d = open_dataset_in(f.get(), file, path);
+    const DatasetInfo info = describe(d.get(), name);
+
+    const std::uint64_t count = element_count(info.shape);
+    if (count > UINT64_MAX / sizeof(float) || count * sizeof(float) > max_bytes)
+        throw Error(errc::limit,
+                    fmt::format("{} has shape {}: {} entries as float32 need {} bytes, more than the memory limit of {} bytes",
+                                name, format_shape(info.shape), count,
+                                count > UINT64_MAX / sizeof(float) ? std::string("over 2^64")
+                                                                   : std::to_string(count * sizeof(float)),
+                                max_bytes));
+
+    Tensor out;
+    try {
+        out = Tensor::from_shape(info.shape);
+    } catch (const std::bad_alloc&) {
+        throw Error(errc::limit, fmt::format("{} has shape {}: cannot allocate {} bytes for it", name,
+                                             format_shape(info.shape), count * sizeof(float)));
+    }
+    if (info.dtype == "float16") {
+        h5::Datatype type(H5Dget_type(d.get()));
+        read_float16(d.get(), type.get(), out.data(), count, name);
+    } else {
+        h5::PropList dxpl(h5::check(H5Pcreate(H5P_DATASET_XFER), errc::io, "cannot create HDF5 transfer properties"));
+        std::uint64_t out_of_range = 0;
+        h5::check_status(H5Pset_type_conv_cb(dxpl.get(), count_out_of_range, &out_of_range), errc::io,
+                         "cannot set an HDF5 conversion callback");
+        if (H5Dread(d.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, dxpl.get(), out.data()) < 0)
+            h5::fail(errc::bad_input, fmt::format("cannot read {}", name));
+        if (out_of_range > 0)
+            throw Error(errc::bad_input,
+                        fmt::format("{} holds {} {} values beyond the float32 range (|x| > {:.8g}); signcut works in float32",
+                                    name, out_of_range, info.dtype, std::numeric_limits<float>::max()));
+    }
+
+    if (info.dtype.starts_with("float")) {
+        std::uint64_t nans = 0, infs = 0;
+        for (const float v : out) {
+            nans += std::isnan(v) ? 1 : 0;
+            infs += std::isinf(v) ? 1 : 0;
+        }
+        if (nans + infs > 0)
+            throw Error(errc::bad_input, fmt::format("{} contains {} NaN and {} Inf values; signcut needs finite data",
+                                                     name, nans, infs));
+    }
+    if (original_dtype != nullptr) *original_dtype = info.dtype;
+    return out;
+}
+
+void write_dataset(const std::string& path, const std::string& dataset, const float* data,
+                   std::span<const std::size_t> shape, std::string_view dtype, bool force)
+{
+    const io::DtypeSpec& spec = io::dtype_spec(dtype);
+    const std::string dataset_path = absolute_dataset_path(dataset);
+    const std::string name = where(path, dataset_path);
+    if (shape.empty()) throw Error(errc::invalid_argument, fmt::format("cannot write {}: rank 0", name));
+    if (std::find(shape.begin(), shape.end(), std::size_t{0}) != shape.end())
+        throw Error(errc::invalid_argument, fmt::format("cannot write {}: zero size (shape {})", name, format_shape(shape)));
+    (void)element_count(shape);  // refuses shapes whose product overflows
+    if (data == nullptr) throw Error(errc::invalid_argument, fmt::format("cannot write {}: no data", name));
+
+    h5::QuietErrors quiet;
+    io::AtomicOutput output(path, force);
+    {
+        h5::File file = h5::create_file(output.temporary_path(), path);
+        create_parent_groups(file.get(), dataset_path, path);
+        const std::vector<hsize_t> dims(shape.begin(), shape.end());
+        h5::Dataspace space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
+        if (!space) h5::fail(errc::io, fmt::format("cannot create the dataspace of {}", name));
+        h5::Datatype file_type = io::file_type_of(spec);
+        h5::PropList dcpl = h5::untimed_creation_properties(H5P_DATASET_CREATE);
+        h5::Dataset d(H5Dcreate2(file.get(), dataset_path.c_str(), file_type.get(), space.get(), H5P_DEFAULT,
+                                 dcpl.get(), H5P_DEFAULT));
+        if (!d) h5::fail(errc::io, fmt::format("cannot create {}", name));
+
+        switch (spec.kind) {
+        case io::DtypeKind::float32:
+        case io::DtypeKind::float64:
+            // float -> float64 is exact, float -> float32 is a copy.
+            if (H5Dwrite(d.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+                h5::fail(errc::io, fmt::format("cannot write {}", name));
+            break;
+        case io::DtypeKind::float16: {
+            h5::Datatype memory_type = io::file_type_of(spec);
+            h5::check_status(H5Tset_order(memory_type.get(), H5Tget_order(H5T_NATIVE_USHORT)), errc::io,
+                             fmt::format("cannot write {}", name));
+            write_converted<std::uint16_t>(d.get(), memory_type.get(), shape, data, name,
+                                           [](float v, std::uint64_t) { return to_half(v); });
+            break;
+        }
+#define SIGNCUT_WRITE_INT(KIND, TYPE, NATIVE)                                                                    \
+    case io::DtypeKind::KIND:                                                                                   \
+        write_converted<TYPE>(d.get(), NATIVE, shape, data, name,                                              \
+                              [&](float v, std::uint64_t i) { return to_integer<TYPE>(v, i, name, spec.name); }); \
+        break;
+            SIGNCUT_WRITE_INT(int8, std::int8_t, H5T_NATIVE_INT8)
+            SIGNCUT_WRITE_INT(int16, std::int16_t, H5T_NATIVE_INT16)
+            SIGNCUT_WRITE_INT(int32, std::int32_t, H5T_NATIVE_INT32)
+            SIGNCUT_WRITE_INT(int64, std::int64_t, H5T_NATIVE_INT64)
+            SIGNCUT_WRITE_INT(uint8, std::uint8_t, H5T_NATIVE_UINT8)
+            SIGNCUT_WRITE_INT(uint16, std::uint16_t, H5T_NATIVE_UINT16)
+            SIGNCUT_WRITE_INT(uint32, std::uint32_t, H5T_NATIVE_UINT32)
+            SIGNCUT_WRITE_INT(uint64, std::uint64_t, H5T_NATIVE_UINT64)
+#undef SIGNCUT_WRITE_INT
+        }
+        d.reset();
+        space.reset();
+        if (!file.close()) h5::fail(errc::io, fmt::format("cannot write {}", path));
+    }
+    output.commit();
+}
+
+}  // namespace signcut

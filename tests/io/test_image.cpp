@@ -1,0 +1,411 @@
+// Images: PNG (8 and 16 bit), JPEG, PPM and PGM in; 8-bit PNG out.
+#include <boost/test/unit_test.hpp>
+
+#include <stb/stb_image_write.h>
+
+#include <cmath>
+#include <limits>
+
+#include "io_test_support.hpp"
+#include "signcut/hdf5.hpp"
+#include "signcut/image.hpp"
+
+using namespace signcut;
+using namespace signcut::testing;
+
+namespace {
+
+// --- a minimal PNG encoder (stored deflate blocks), for 16-bit images and
+// for headers that promise more than the file holds ---------------------------
+
+std::uint32_t crc32(const unsigned char* p, std::size_t n, std::uint32_t crc = 0)
+{
+    crc = ~crc;
+    for (std::size_t i = 0; i < n; ++i) {
+        crc ^= p[i];
+        for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+    }
+    return ~crc;
+}
+
+void put_be32(std::vector<unsigned char>& out, std::uint32_t v)
+{
+    for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<unsigned char>(v >> s));
+}
+
+void put_chunk(std::vector<unsigned char>& out, const char* type, const std::vector<unsigned char>& data)
+{
+    put_be32(out, static_cast<std::uint32_t>(data.size()));
+    std::vector<unsigned char> body(type, type + 4);
+    body.insert(body.end(), data.begin(), data.end());
+    out.insert(out.end(), body.begin(), body.end());
+    put_be32(out, crc32(body.data(), body.size()));
+}
+
+std::vector<unsigned char> png_signature() { return {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'}; }
+
+std::vector<unsigned char> ihdr(std::uint32_t width, std::uint32_t height, int depth, int channels)
+{
+    static const int colour_type[5] = {0, 0, 4, 2, 6};  // gray, gray+alpha, RGB, RGBA
+    std::vector<unsigned char> d;
+    put_be32(d, width);
+    put_be32(d, height);
+    d.push_back(static_cast<unsigned char>(depth));
+    d.push_back(static_cast<unsigned char>(colour_type[channels]));
+    d.push_back(0);  // deflate
+    d.push_back(0);  // adaptive filtering
+    d.push_back(0);  // no interlace
+    return d;
+}
+
+/// A 16-bit PNG of `samples` (row-major, interleaved channels).
+std::vector<unsigned char> png16(std::uint32_t width, std::uint32_t height, int channels,
+                                 const std::vector<std::uint16_t>& samples)
+{
+    std::vector<unsigned char> raw;
+    for (std::uint32_t y = 0; y < height; ++y) {
+        raw.push_back(0);  // filter type "none"
+        for (std::uint32_t x = 0; x < width * static_cast<std::uint32_t>(channels); ++x) {
+            const std::uint16_t s = samples[y * width * static_cast<std::uint32_t>(channels) + x];
+            raw.push_back(static_cast<unsigned char>(s >> 8));  // big-endian samples
+            raw.push_back(static_cast<unsigned char>(s & 0xff));
+        }
+    }
+    std::vector<unsigned char> z{0x78, 0x01};
+    for (std::size_t pos = 0; pos < raw.size() || pos == 0;) {
+        const std::size_t n = std::min<std::size_t>(65535, raw.size() - pos);
+        const bool last = pos + n == raw.size();
+        z.push_back(last ? 1 : 0);
+        z.push_back(static_cast<unsigned char>(n & 0xff));
+        z.push_back(static_cast<unsigned char>(n >> 8));
+        z.push_back(static_cast<unsigned char>(~n & 0xff));
+        z.push_back(static_cast<unsigned char>((~n >> 8) & 0xff));
+        z.insert(z.end(), raw.begin() + static_cast<std::ptrdiff_t>(pos), raw.begin() + static_cast<std::ptrdiff_t>(pos + n));
+        pos += n;
+        if (last) break;
+    }
+    std::uint32_t a = 1, b = 0;
+    for (const unsigned char c : raw) {
+        a = (a + c) % 65521;
+        b = (b + a) % 65521;
+    }
+    put_be32(z, (b << 16) | a);
+
+    std::vector<unsigned char> png = png_signature();
+    put_chunk(png, "IHDR", ihdr(width, height, 16, channels));
+    put_chunk(png, "IDAT", z);
+    put_chunk(png, "IEND", {});
+    return png;
+}
+
+/// A PNG with a valid header and no pixel data at all.
+std::vector<unsigned char> png_header_only(std::uint32_t width, std::uint32_t height)
+{
+    std::vector<unsigned char> png = png_signature();
+    put_chunk(png, "IHDR", ihdr(width, height, 8, 1));
+    put_chunk(png, "IEND", {});
+    return png;
+}
+
+void write_vector(const std::string& path, const std::vector<unsigned char>& bytes)
+{
+    write_bytes(path, bytes.data(), bytes.size());
+}
+
+std::vector<float> values_of(const Tensor& t) { return {t.begin(), t.end()}; }
+Shape shape_of(const Tensor& t) { return {t.shape().begin(), t.shape().end()}; }
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(image)
+
+BOOST_AUTO_TEST_CASE(png_rgb_and_gray)
+{
+    ScratchDir dir;
+    std::vector<unsigned char> rgb(5 * 7 * 3), gray(4 * 6);
+    for (std::size_t i = 0; i < rgb.size(); ++i) rgb[i] = static_cast<unsigned char>((i * 37 + 11) % 256);
+    for (std::size_t i = 0; i < gray.size(); ++i) gray[i] = static_cast<unsigned char>(255 - i * 10);
+    const std::string prgb = dir.file("rgb.png"), pgray = dir.file("gray.png");
+    BOOST_TEST_REQUIRE(stbi_write_png(prgb.c_str(), 7, 5, 3, rgb.data(), 7 * 3) != 0);
+    BOOST_TEST_REQUIRE(stbi_write_png(pgray.c_str(), 6, 4, 1, gray.data(), 6) != 0);
+
+    std::vector<std::string> warnings;
+    ImageInfo info;
+    const Tensor t = read_image(prgb, UINT64_MAX, &warnings, &info);
+    BOOST_TEST(shape_of(t) == Shape({5, 7, 3}), boost::test_tools::per_element());
+    BOOST_TEST(values_of(t) == std::vector<float>(rgb.begin(), rgb.end()), boost::test_tools::per_element());
+    BOOST_TEST(warnings.empty());
+    BOOST_TEST(info.format == "png");
+    BOOST_TEST((info.height == 5 && info.width == 7 && info.channels == 3 && info.bits_per_channel == 8));
+
+    const Tensor g = read_image(pgray, UINT64_MAX, &warnings);
+    BOOST_TEST(shape_of(g) == Shape({4, 6}), boost::test_tools::per_element());
+    BOOST_TEST(values_of(g) == std::vector<float>(gray.begin(), gray.end()), boost::test_tools::per_element());
+    BOOST_TEST(warnings.empty());
+
+    const ImageInfo gi = inspect_image(pgray);
+    BOOST_TEST((gi.format == "png" && gi.height == 4 && gi.width == 6 && gi.channels == 1 && gi.bits_per_channel == 8));
+}
+
+BOOST_AUTO_TEST_CASE(alpha_is_dropped_with_a_warning)
+{
+    ScratchDir dir;
+    std::vector<unsigned char> rgba(3 * 4 * 4), ga(3 * 4 * 2);
+    for (std::size_t i = 0; i < rgba.size(); ++i) rgba[i] = static_cast<unsigned char>(i * 5);
+    for (std::size_t i = 0; i < ga.size(); ++i) ga[i] = static_cast<unsigned char>(200 - i * 3);
+    const std::string prgba = dir.file("rgba.png"), pga = dir.file("ga.png");
+    BOOST_TEST_REQUIRE(stbi_write_png(prgba.c_str(), 4, 3, 4, rgba.data(), 4 * 4) != 0);
+    BOOST_TEST_REQUIRE(stbi_write_png(pga.c_str(), 4, 3, 2, ga.data(), 4 * 2) != 0);
+
+    std::vector<std::string> warnings;
+    ImageInfo info;
+    const Tensor t = read_image(prgba, UINT64_MAX, &warnings, &info);
+    BOOST_TEST(info.channels == 4);
+    BOOST_TEST(shape_of(t) == Shape({3, 4, 3}), boost::test_tools::per_element());
+    for (std::size_t p = 0; p < 12; ++p)
+        for (std::size_t c = 0; c < 3; ++c) BOOST_TEST(t.data()[p * 3 + c] == static_cast<float>(rgba[p * 4 + c]));
+    BOOST_TEST_REQUIRE(warnings.size() == 1u);
+    BOOST_TEST(warnings[0].find("alpha") != std::string::npos);
+    BOOST_TEST(warnings[0].find(prgba) != std::string::npos);
+
+    warnings.clear();
+    const Tensor g = read_image(pga, UINT64_MAX, &warnings);
+    BOOST_TEST(shape_of(g) == Shape({3, 4}), boost::test_tools::per_element());
+    for (std::size_t p = 0; p < 12; ++p) BOOST_TEST(g.data()[p] == static_cast<float>(ga[p * 2]));
+    BOOST_TEST_REQUIRE(warnings.size() == 1u);
+    BOOST_TEST(warnings[0].find("alpha") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(png_16_bit_reads_full_range)
+{
+    ScratchDir dir;
+    std::vector<std::uint16_t> rgb(3 * 4 * 3);
+    for (std::size_t i = 0; i < rgb.size(); ++i) rgb[i] = static_cast<std::uint16_t>(i * 1871 + 258);
+    rgb[0] = 0;
+    rgb[1] = 65535;
+    rgb[2] = 256;  // would read as 1 if the byte order were swapped
+    const std::string prgb = dir.file("rgb16.png");
+    write_vector(prgb, png16(4, 3, 3, rgb));
+    ImageInfo info;
+    const Tensor t = read_image(prgb, UINT64_MAX, nullptr, &info);
+    BOOST_TEST(info.bits_per_channel == 16);
+    BOOST_TEST(shape_of(t) == Shape({3, 4, 3}), boost::test_tools::per_element());
+    BOOST_TEST(values_of(t) == std::vector<float>(rgb.begin(), rgb.end()), boost::test_tools::per_element());
+
+    // Gray with alpha, 16 bit.
+    std::vector<std::uint16_t> ga{1000, 65535, 40000, 0, 65535, 7, 12345, 100};
+    const std::string pga = dir.file("ga16.png");
+    write_vector(pga, png16(2, 2, 2, ga));
+    std::vector<std::string> warnings;
+    const Tensor g = read_image(pga, UINT64_MAX, &warnings);
+    BOOST_TEST(values_of(g) == std::vector<float>({1000, 40000, 65535, 12345}), boost::test_tools::per_element());
+    BOOST_TEST(warnings.size() == 1u);
+    BOOST_TEST(inspect_image(pga).bits_per_channel == 16);
+}
+
+BOOST_AUTO_TEST_CASE(jpeg_rgb)
+{
+    ScratchDir dir;
+    // Smooth content, so that a quality-100 JPEG is close to it.
+    const int w = 32, h = 16;
+    std::vector<unsigned char> rgb(static_cast<std::size_t>(w * h * 3));
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) {
+            unsigned char* p = &rgb[static_cast<std::size_t>((y * w + x) * 3)];
+            p[0] = static_cast<unsigned char>(60 + 4 * x);
+            p[1] = static_cast<unsigned char>(200 - 5 * y);
+            p[2] = 90;
+        }
+    const std::string path = dir.file("photo.jpg");
+    BOOST_TEST_REQUIRE(stbi_write_jpg(path.c_str(), w, h, 3, rgb.data(), 100) != 0);
+    ImageInfo info;
+    const Tensor t = read_image(path, UINT64_MAX, nullptr, &info);
+    BOOST_TEST(info.format == "jpeg");
+    BOOST_TEST(shape_of(t) == Shape({16, 32, 3}), boost::test_tools::per_element());
+    double sum_abs = 0, max_abs = 0;
+    for (std::size_t i = 0; i < rgb.size(); ++i) {
+        const double e = std::fabs(t.data()[i] - static_cast<float>(rgb[i]));
+        sum_abs += e;
+        max_abs = std::max(max_abs, e);
+    }
+    BOOST_TEST(sum_abs / static_cast<double>(rgb.size()) < 2.0);
+    BOOST_TEST(max_abs <= 12.0);
+}
+
+BOOST_AUTO_TEST_CASE(ppm_and_pgm_binary_and_plain)
+{
+    ScratchDir dir;
+    // P6: 3 x 2 RGB, with a comment in the header.
+    std::string p6 = "P6\n# made by hand\n3 2\n255\n";
+    const std::vector<unsigned char> rgb{255, 0, 0, 0, 255, 0, 0, 0, 255, 10, 20, 30, 40, 50, 60, 70, 80, 90};
+    p6.append(rgb.begin(), rgb.end());
+    write_text(dir.file("a.ppm"), p6);
+    ImageInfo info;
+    const Tensor t = read_image(dir.file("a.ppm"), UINT64_MAX, nullptr, &info);
+    BOOST_TEST(info.format == "ppm");
+    BOOST_TEST(shape_of(t) == Shape({2, 3, 3}), boost::test_tools::per_element());
+    BOOST_TEST(values_of(t) == std::vector<float>(rgb.begin(), rgb.end()), boost::test_tools::per_element());
+
+    // P5 8-bit, where the single whitespace after maxval is followed by a
+    // sample that looks like whitespace (10 = '\n').
+    std::string p5 = "P5 2 2 255\n";
+    p5 += std::string{'\n', '\x00', '\xff', '\x20'};
+    write_text(dir.file("b.pgm"), p5);
+    const Tensor g = read_image(dir.file("b.pgm"), UINT64_MAX, nullptr, &info);
+    BOOST_TEST(info.format == "pgm");
+    BOOST_TEST(shape_of(g) == Shape({2, 2}), boost::test_tools::per_element());
+    BOOST_TEST(values_of(g) == std::vector<float>({10, 0, 255, 32}), boost::test_tools::per_element());
+
+    // P5 16-bit: samples are big-endian.
+    std::string p5w = "P5\n3 1\n65535\n";
+    p5w += std::string{'\x01', '\x02', '\xff', '\xff', '\x00', '\x07'};
+    write_text(dir.file("c.pgm"), p5w);
+    const Tensor w = read_image(dir.file("c.pgm"), UINT64_MAX, nullptr, &info);
+    BOOST_TEST(info.bits_per_channel == 16);
+    BOOST_TEST(values_of(w) == std::vector<float>({258, 65535, 7}), boost::test_tools::per_element());
+
+    // Plain formats.
+    write_text(dir.file("d.pgm"), "P2\n# plain\n3 2\n255\n0 1 2\n# a comment between rows\n253 254 255\n");
+    BOOST_TEST(values_of(read_image(dir.file("d.pgm"), UINT64_MAX)) == std::vector<float>({0, 1, 2, 253, 254, 255}),
+               boost::test_tools::per_element());
+    write_text(dir.file("e.ppm"), "P3 1 2 255  1 2 3   4 5 6");
+    const Tensor e = read_image(dir.file("e.ppm"), UINT64_MAX);
+    BOOST_TEST(shape_of(e) == Shape({2, 1, 3}), boost::test_tools::per_element());
+    BOOST_TEST(values_of(e) == std::vector<float>({1, 2, 3, 4, 5, 6}), boost::test_tools::per_element());
+
+    // maxval 15: rescaled to 0..255, with a warning.
+    std::string p5m = "P5 3 1 15\n";
+    p5m += std::string{'\x00', '\x01', '\x0f'};
+    write_text(dir.file("f.pgm"), p5m);
+    std::vector<std::string> warnings;
+    BOOST_TEST(values_of(read_image(dir.file("f.pgm"), UINT64_MAX, &warnings)) == std::vector<float>({0, 17, 255}),
+               boost::test_tools::per_element());
+    BOOST_TEST_REQUIRE(warnings.size() == 1u);
+    BOOST_TEST(warnings[0].find("maxval 15") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(pnm_refusals)
+{
+    ScratchDir dir;
+    std::string truncated = "P5 4 4 255\n";
+    truncated += std::string(10, '\x05');
+    write_text(dir.file("t.pgm"), truncated);
+    check_error([&] { read_image(dir.file("t.pgm"), UINT64_MAX); }, errc::bad_input,
+                {dir.file("t.pgm"), "truncated", "16 bytes", "10 found"});
+    std::string truncated16 = "P6 1 1 65535\n";
+    truncated16 += std::string(5, '\x05');
+    write_text(dir.file("t16.ppm"), truncated16);
+    check_error([&] { read_image(dir.file("t16.ppm"), UINT64_MAX); }, errc::bad_input, {"truncated", "6 bytes"});
+    write_text(dir.file("p.pgm"), "P2 2 1 100 5 101");
+    check_error([&] { read_image(dir.file("p.pgm"), UINT64_MAX); }, errc::bad_input, {"101", "maxval 100"});
+    write_text(dir.file("q.pgm"), "P2 2 2 100 5 6 7");
+    check_error([&] { read_image(dir.file("q.pgm"), UINT64_MAX); }, errc::bad_input, {"4 samples expected, 3 found"});
+    write_text(dir.file("m.ppm"), "P6 2 x 255\n");
+    check_error([&] { read_image(dir.file("m.ppm"), UINT64_MAX); }, errc::bad_input, {"malformed ppm header"});
+    write_text(dir.file("big.pgm"), "P5 2 2 70000\n");
+    check_error([&] { read_image(dir.file("big.pgm"), UINT64_MAX); }, errc::bad_input, {"maxval 70000"});
+    write_text(dir.file("zero.pgm"), "P5 0 2 255\n");
+    check_error([&] { read_image(dir.file("zero.pgm"), UINT64_MAX); }, errc::bad_input, {"empty image"});
+}
+
+BOOST_AUTO_TEST_CASE(oversized_images_are_refused_from_the_header)
+{
+    ScratchDir dir;
+    // Headers only: decoding would fail for lack of data, so errc::limit
+    // and its message show that the refusal came first.
+    const std::string wide = dir.file("wide.png");
+    write_vector(wide, png_header_only(20000, 20000));
+    check_error([&] { read_image(wide, UINT64_MAX); }, errc::limit,
+                {wide, "20000x20000", "400000000", std::to_string(default_max_image_pixels) + " pixels"});
+    const ImageInfo info = inspect_image(wide);
+    BOOST_TEST((info.width == 20000 && info.height == 20000));
+
+    const std::string medium = dir.file("medium.png");
+    write_vector(medium, png_header_only(10000, 10000));
+    // 10^8 gray pixels: 4·10^8 bytes of floats plus the decoder's 2·10^8.
+    check_error([&] { read_image(medium, 1000000); }, errc::limit, {medium, "600000000 bytes", "1000000 bytes"});
+    check_error([&] { read_image(medium, UINT64_MAX, nullptr, nullptr, 9999 * 10000); }, errc::limit,
+                {"100000000", "99990000 pixels"});
+
+    const std::string pnm = dir.file("huge.ppm");
+    write_text(pnm, "P6 30000 30000 255\n");
+    check_error([&] { read_image(pnm, UINT64_MAX); }, errc::limit, {pnm, "900000000"});
+}
+
+BOOST_AUTO_TEST_CASE(foreign_damaged_and_missing_files)
+{
+    ScratchDir dir;
+    const std::string text = dir.file("notes.png");
+    write_text(text, "GIF89a, or anything else");
+    check_error([&] { read_image(text, UINT64_MAX); }, errc::bad_input, {text, "not a PNG, JPEG, PPM or PGM image"});
+    check_error([&] { inspect_image(text); }, errc::bad_input, {text});
+
+    // A PNG cut in the middle of its pixel data.
+    std::vector<std::uint16_t> samples(64 * 64, 4242);
+    std::vector<unsigned char> png = png16(64, 64, 1, samples);
+    png.resize(png.size() / 2);
+    const std::string cut = dir.file("cut.png");
+    write_vector(cut, png);
+    check_error([&] { read_image(cut, UINT64_MAX); }, errc::bad_input, {cut, "cannot decode the PNG image"});
+
+    const std::string missing = dir.file("missing.png");
+    check_error([&] { read_image(missing, UINT64_MAX); }, errc::io, {missing, "No such file"});
+}
+
+BOOST_AUTO_TEST_CASE(png_write_rounds_and_clamps)
+{
+    ScratchDir dir;
+    const std::vector<float> v{-3.2f, 0.49f, 0.5f, 1.5f, 254.5f, 255.4f, 300.0f, 127.5f,
+                               -std::numeric_limits<float>::infinity(), std::numeric_limits<float>::infinity()};
+    const std::string gray = dir.file("gray.png");
+    std::vector<std::string> warnings;
+    write_png(gray, v.data(), Shape{2, 5}, false, 8, &warnings);
+    BOOST_TEST(warnings.empty());
+    ImageInfo info;
+    const Tensor g = read_image(gray, UINT64_MAX, nullptr, &info);
+    BOOST_TEST((info.channels == 1 && info.bits_per_channel == 8 && info.format == "png"));
+    BOOST_TEST(shape_of(g) == Shape({2, 5}), boost::test_tools::per_element());
+    BOOST_TEST(values_of(g) == std::vector<float>({0, 0, 1, 2, 255, 255, 255, 128, 0, 255}), boost::test_tools::per_element());
+
+    // RGB from a tensor, and H x W x 1 as gray.
+    Tensor rgb = Tensor::from_shape({2, 2, 3});
+    for (std::size_t i = 0; i < rgb.size(); ++i) rgb.data()[i] = static_cast<float>(i) * 20.3f;
+    write_png(dir.file("rgb.png"), rgb, false);
+    const Tensor back = read_image(dir.file("rgb.png"), UINT64_MAX, nullptr, &info);
+    BOOST_TEST(info.channels == 3);
+    for (std::size_t i = 0; i < rgb.size(); ++i) BOOST_TEST(back.data()[i] == std::round(rgb.data()[i]));
+    write_png(dir.file("one.png"), v.data(), Shape{5, 2, 1}, false);
+    BOOST_TEST(shape_of(read_image(dir.file("one.png"), UINT64_MAX)) == Shape({5, 2}), boost::test_tools::per_element());
+
+    // A 16-bit source is scaled to 8 bits, with a warning.
+    const std::vector<float> wide{0, 257, 32768, 65535, 70000, 600};
+    write_png(dir.file("wide.png"), wide.data(), Shape{1, 6}, false, 16, &warnings);
+    BOOST_TEST(values_of(read_image(dir.file("wide.png"), UINT64_MAX)) == std::vector<float>({0, 1, 128, 255, 255, 2}),
+               boost::test_tools::per_element());
+    BOOST_TEST_REQUIRE(warnings.size() == 1u);
+    BOOST_TEST(warnings[0].find("16 bits") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(png_write_refusals)
+{
+    ScratchDir dir;
+    const std::vector<float> v(12, 1.0f);
+    const std::string path = dir.file("out.png");
+    check_error([&] { write_png(path, v.data(), Shape{2, 2, 3, 1}, false); }, errc::invalid_argument, {"2x2x3x1"});
+    check_error([&] { write_png(path, v.data(), Shape{3, 2, 2}, false); }, errc::invalid_argument, {"HxW or HxWx3"});
+    check_error([&] { write_png(path, v.data(), Shape{0, 4}, false); }, errc::invalid_argument, {"not a valid PNG size"});
+    check_error([&] { write_png(path, v.data(), Shape{3, 4}, false, 12); }, errc::invalid_argument, {"source_bits is 12"});
+    std::vector<float> nan = v;
+    nan[7] = std::nanf("");
+    check_error([&] { write_png(path, nan.data(), Shape{3, 4}, false); }, errc::invalid_argument, {"sample 7 is NaN"});
+    BOOST_TEST(dir.entries().empty());
+}
+
+BOOST_AUTO_TEST_CASE(image_paths_by_extension)
+{
+    for (const char* yes : {"a.png", "b.PNG", "dir.v2/c.jpg", "d.jpeg", "e.JPEG", "f.ppm", "g.pgm"})
+        BOOST_TEST(is_image_path(yes), yes);
+    for (const char* no : {"a.h5", "png", "a.png.h5", "a.hdf5:/png", "x.gif", "noext"}) BOOST_TEST(!is_image_path(no), no);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
