@@ -15,8 +15,11 @@
 //    block's low-rank part, exactly, from popcounts.
 #include "signcut/decompose.hpp"
 
+#include <immintrin.h>
+
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <limits>
 #include <numeric>
 
@@ -36,7 +39,8 @@ using detail::ContractionScratch;
 
 /// One dense copy of the materialised remainder.
 struct RemainderCopy {
-    std::vector<float> owned;
+    std::vector<float> owned;                  // the C-order copy when not adopted from the caller
+    std::unique_ptr<float[]> owned_reversed;   // uninitialised: reverse_axes writes every entry
     float* data = nullptr;
     Shape dims;             // in this copy's mode order
     bool reversed = false;  // copy mode a' is original mode k-1-a'
@@ -104,6 +108,25 @@ double sum_squares(const float* x, std::size_t n, unsigned threads)
         }
     });
     return std::accumulate(partial.begin(), partial.end(), 0.0);
+}
+
+/// Σ |x| in double, with two SSE2 accumulators (a fixed order, so the same
+/// on every machine).
+double abs_sum(const float* x, std::size_t n)
+{
+    const __m128 mask = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
+    __m128d a0 = _mm_setzero_pd(), a1 = _mm_setzero_pd();
+    std::size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const __m128 v = _mm_and_ps(_mm_loadu_ps(x + i), mask);
+        a0 = _mm_add_pd(a0, _mm_cvtps_pd(v));
+        a1 = _mm_add_pd(a1, _mm_cvtps_pd(_mm_movehl_ps(v, v)));
+    }
+    double lanes[2];
+    _mm_storeu_pd(lanes, _mm_add_pd(a0, a1));
+    double s = lanes[0] + lanes[1];
+    for (; i < n; ++i) s += std::abs(static_cast<double>(x[i]));
+    return s;
 }
 
 /// Writes the axis-reversed copy of a C-ordered tensor: dst has dims
@@ -194,6 +217,8 @@ private:
     double norm2_x_ = 0, norm2_r_ = 0;
     ContractionScratch scratch_;
     std::vector<float> update_buf_, delta_;
+    std::vector<std::vector<std::uint32_t>> flips_;
+    std::unique_ptr<detail::WorkerPool> pool_;
 };
 
 void GreedyDecomposer::setup_copies(std::vector<float>&& working, float* external)
@@ -217,8 +242,8 @@ void GreedyDecomposer::setup_copies(std::vector<float>&& working, float* externa
     }
     if (order_ >= 2 && want_reversed) {
         RemainderCopy r;
-        r.owned.resize(N_);
-        r.data = r.owned.data();
+        r.owned_reversed.reset(new float[N_]);
+        r.data = r.owned_reversed.get();
         r.dims.assign(dims_.rbegin(), dims_.rend());
         r.reversed = true;
         reverse_axes(copies_[0].data, dims_, r.data);
@@ -341,7 +366,9 @@ void GreedyDecomposer::refresh_image(std::size_t a, DecomposeReport& report)
         return;
     }
     // Flipped positions per mode, and what updating by slices would cost.
-    std::vector<std::vector<std::uint32_t>> flips(order_);
+    auto& flips = flips_;
+    flips.resize(order_);
+    for (auto& f : flips) f.clear();
     double cost = 0;
     for (std::size_t b = 0; b < order_; ++b) {
         if (b == a) continue;
@@ -382,7 +409,11 @@ void GreedyDecomposer::apply_block(std::size_t a, std::span<const SignVector> si
     std::vector<float> wf(nb);
     for (std::size_t j = 0; j < nb; ++j) wf[j] = static_cast<float>(sign * weight[j]);
     const SignMatrix& Sa = block_signs_[a];
-    k_.sign_matvec(Sa.data(), Sa.rows(), nb, Sa.column_stride(), wf.data(), image);
+    // Threads take whole 64-row groups: each starts on a word of every column.
+    detail::parallel_ranges(opt_.threads, Sa.column_stride(), 64 * nb, [&](std::size_t g0, std::size_t g1) {
+        const std::size_t r0 = g0 * 64, r1 = std::min(Sa.rows(), g1 * 64);
+        k_.sign_matvec(Sa.data() + g0, r1 - r0, nb, Sa.column_stride(), wf.data(), image + r0);
+    });
 }
 
 double GreedyDecomposer::mode_update(std::size_t a, DecomposeReport& report)
@@ -394,10 +425,8 @@ double GreedyDecomposer::mode_update(std::size_t a, DecomposeReport& report)
     const SignVector next = SignVector::from_values(std::span<const float>(update_buf_));
     report.flipped_signs += hamming(next, signs_[a]);
     signs_[a] = next;
-    double cut = 0;
-    for (float v : update_buf_) cut += std::abs(static_cast<double>(v));
     ++report.mode_updates;
-    return cut;
+    return abs_sum(update_buf_.data(), update_buf_.size());
 }
 
 void GreedyDecomposer::flush(DecomposeReport& report)
@@ -455,6 +484,8 @@ SignedCutDecomposition GreedyDecomposer::run(std::vector<float>&& working, float
                                     format_shape(dims_), sct_bits_per_value(dims_, 1)));
     }
 
+    if (opt_.threads > 1) pool_ = std::make_unique<detail::WorkerPool>(opt_.threads);
+    const detail::WorkerPool::Scope pool_scope(pool_.get());
     setup_copies(std::move(working), external);
     norm2_x_ = norm2_r_ = sum_squares(copies_[0].data, N_, opt_.threads);
     report.dense_passes += 1;
@@ -476,7 +507,8 @@ SignedCutDecomposition GreedyDecomposer::run(std::vector<float>&& working, float
     };
 
     for (std::size_t term = 0; term < stop.max_width && !done(); ++term) {
-        for (std::size_t a = 0; a < order_; ++a) signs_[a] = starting_signs(opt_.seed, term, a, dims_[a]);
+        if (term == 0 || opt_.start == StartSigns::random)
+            for (std::size_t a = 0; a < order_; ++a) signs_[a] = starting_signs(opt_.seed, term, a, dims_[a]);
         double best = -std::numeric_limits<double>::infinity(), cut = 0;
         std::size_t without_rise = 0;
         for (std::size_t updates = 0, a = 0;; a = (a + 1) % order_) {

@@ -12,24 +12,28 @@
 #include <thread>
 #include <vector>
 
+#include "worker_pool.hpp"
+
 namespace signcut::detail {
 
-/// Calls fn(begin, end) on `threads` contiguous pieces of [0, n) (fewer when
-/// n is small or the work is below `min_work_per_thread`).
+/// Calls fn(begin, end) on contiguous pieces of [0, n), one per thread, when
+/// n·work_per_item is worth splitting. Uses the installed WorkerPool when
+/// there is one (cheap enough for steps of a few microseconds), otherwise
+/// starts threads for the call.
 template <class Fn>
-void parallel_ranges(unsigned threads, std::size_t n, std::size_t work_per_item, Fn&& fn,
-                     std::size_t min_work_per_thread = std::size_t{1} << 18)
+void parallel_ranges(unsigned threads, std::size_t n, std::size_t work_per_item, Fn&& fn)
 {
-    std::size_t t = std::max(1u, threads);
-    if (work_per_item > 0) t = std::min(t, std::max<std::size_t>(1, n * work_per_item / min_work_per_thread));
+    WorkerPool* pool = WorkerPool::current();
+    // Below this much work a split costs more than it saves.
+    const std::size_t min_work = pool ? (std::size_t{1} << 13) : (std::size_t{1} << 18);
+    std::size_t t = std::max(1u, pool ? pool->size() : threads);
+    if (work_per_item > 0) t = std::min(t, std::max<std::size_t>(1, n * work_per_item / min_work));
     t = std::min(t, std::max<std::size_t>(1, n));
     if (t <= 1) {
         fn(std::size_t{0}, n);
         return;
     }
-    std::vector<std::thread> pool;
     std::vector<std::exception_ptr> errors(t);
-    pool.reserve(t - 1);
     auto piece = [&](std::size_t i) {
         const std::size_t b = n * i / t, e = n * (i + 1) / t;
         try {
@@ -38,9 +42,14 @@ void parallel_ranges(unsigned threads, std::size_t n, std::size_t work_per_item,
             errors[i] = std::current_exception();
         }
     };
-    for (std::size_t i = 1; i < t; ++i) pool.emplace_back(piece, i);
-    piece(0);
-    for (auto& th : pool) th.join();
+    if (pool && t == pool->size()) {
+        pool->run([&](unsigned i) { piece(i); }, static_cast<unsigned>(t));
+    } else {
+        std::vector<std::thread> extra;
+        for (std::size_t i = 1; i < t; ++i) extra.emplace_back(piece, i);
+        piece(0);
+        for (auto& th : extra) th.join();
+    }
     for (auto& e : errors)
         if (e) std::rethrow_exception(e);
 }

@@ -29,6 +29,12 @@ struct Progress {
     double bits_per_value = 0.0;  ///< storage so far
 };
 
+/// Where a term's alternation starts.
+enum class StartSigns {
+    random,    ///< uniformly random signs from (seed, term, mode): the reference behaviour
+    previous,  ///< the previous term's final signs (the first term is random): its images come free
+};
+
 struct DecomposeOptions {
     // Exactly one stopping rule may be set; none means bits_per_value = 1.
     std::optional<std::size_t> width;     ///< number of terms
@@ -43,6 +49,7 @@ struct DecomposeOptions {
     unsigned threads = 1;                 ///< results are identical for any count
     std::size_t max_mode_updates = 200;   ///< cap on mode updates per term
     std::size_t block = 64;               ///< terms kept implicit between flushes of the remainder
+    StartSigns start = StartSigns::random;
 
     /// Called after every term; return false to cancel (the terms found so
     /// far are returned, and the report says cancelled).

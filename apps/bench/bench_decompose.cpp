@@ -1,0 +1,264 @@
+// The decomposer's speed, memory and quality, as ratios measured in one run
+// (see BENCHMARKS.md for the definitions and the recorded figures):
+//   1. single-threaded streaming read bandwidth (the unit of "passes");
+//   2. passes per term on a 4096² N(0,1) float32 matrix;
+//   3. speed-up and error ratio against the plain dense greedy, 2048²;
+//   4. reconstruction (sign GEMM) against OpenBLAS sgemm on the same ±1 product;
+//   5. two threads against one, 1024² at width 256;
+//   6. peak RSS of a separate `signcut compress` on 4096², less `signcut --version`'s;
+//   7. passes per term for order 3: an RGB photograph and a 256³ volume;
+//   8. the width at which the error reaches bf16's rounding error, 1024², as a fraction of w_eq.
+// Usage: signcut-bench-decompose [--quick] (quick: smaller widths, for a smoke test).
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cblas.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <thread>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "plain_greedy.hpp"
+#include "signcut/arch.hpp"
+#include "signcut/decompose.hpp"
+#include "signcut/hdf5.hpp"
+#include "signcut/image.hpp"
+#include "signcut/metrics.hpp"
+#include "signcut/random.hpp"
+#include "stream_read.hpp"
+
+extern "C" char* openblas_get_corename(void);
+extern "C" void openblas_set_num_threads(int);
+
+using namespace signcut;
+using namespace signcut::bench;
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0)
+{
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+std::vector<float> gaussian(std::size_t n, std::uint64_t seed)
+{
+    std::vector<float> x(n);
+    SplitMix64 g(seed);
+    for (auto& v : x) v = static_cast<float>(g.normal());
+    return x;
+}
+
+struct Timed {
+    SignedCutDecomposition d;
+    DecomposeReport report;
+    double seconds = 0;
+};
+
+Timed timed_decompose(const std::vector<float>& x, const Shape& shape, DecomposeOptions o)
+{
+    Timed t;
+    const auto t0 = std::chrono::steady_clock::now();
+    t.d = decompose(TensorView<float>{x.data(), shape}, o, &t.report);
+    t.seconds = seconds_since(t0);
+    return t;
+}
+
+double rel_error(const std::vector<float>& x, const SignedCutDecomposition& d)
+{
+    const Tensor y = d.reconstruct(2);
+    return compare(x, std::span<const float>(y.data(), y.size())).rel_fro_error;
+}
+
+/// Max RSS in bytes of a child running `args`.
+std::size_t child_peak_rss(const std::vector<std::string>& args)
+{
+    const pid_t pid = fork();
+    if (pid == 0) {
+        std::vector<char*> argv;
+        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        execv(argv[0], argv.data());
+        _exit(127);
+    }
+    int status = 0;
+    rusage usage{};
+    wait4(pid, &status, 0, &usage);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fmt::print(stderr, "warning: {} exited with status {}\n", args[0], status);
+    return static_cast<std::size_t>(usage.ru_maxrss) * 1024;
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+    fmt::print("signcut-bench-decompose: ISA {}, {} hardware threads{}\n", arch_name(active_arch()),
+               std::thread::hardware_concurrency(), quick ? " (quick)" : "");
+
+    // 1. The unit: one streaming read of the 4096² float32 matrix.
+    const std::size_t big = 4096;
+    const Shape big_shape{big, big};
+    const auto x4096 = gaussian(big * big, 1);
+    const double t_read = stream_read_seconds(x4096.data(), x4096.size());
+    const double bytes = double(x4096.size()) * 4;
+    fmt::print("\n1. streaming read, 4096² float32 (64 MiB), 1 thread: {:.2f} ms = {:.1f} GB/s\n", t_read * 1e3,
+               bytes / t_read / 1e9);
+
+    // 2. Passes per term on 4096².
+    {
+        DecomposeOptions o;
+        o.width = quick ? 32 : 128;
+        o.threads = 1;
+        const Timed t = timed_decompose(x4096, big_shape, o);
+        fmt::print("2. 4096² N(0,1), width {}, 1 thread: {:.2f} s = {:.3f} passes/term (time / (width x read)); "
+                   "counted {:.2f} dense-pass equivalents/term, {:.1f} mode updates/term, rel error {:.4f}\n",
+                   *o.width, t.seconds, t.seconds / (double(*o.width) * t_read),
+                   t.report.dense_passes / double(*o.width), double(t.report.mode_updates) / double(*o.width),
+                   t.report.rel_error);
+    }
+
+    // 3. Against the plain dense greedy on 2048², same width, seed, stopping rule.
+    {
+        const std::size_t n = 2048, w = quick ? 8 : 48;
+        const auto x = gaussian(n * n, 2);
+        DecomposeOptions o;
+        o.width = w;
+        o.threads = 1;
+        const Timed t = timed_decompose(x, Shape{n, n}, o);
+        const auto t0 = std::chrono::steady_clock::now();
+        const PlainResult plain = plain_greedy(x, n, n, w, o.seed);
+        const double t_plain = seconds_since(t0);
+        const double err = rel_error(x, t.d);
+        fmt::print("3. 2048² N(0,1), width {}, 1 thread: signcut {:.3f} s, plain dense greedy {:.3f} s -> {:.1f}x "
+                   "faster; rel error {:.5f} vs {:.5f} (ratio {:.4f}); mode updates {} vs {}\n",
+                   w, t.seconds, t_plain, t_plain / t.seconds, err, plain.rel_error, err / plain.rel_error,
+                   t.report.mode_updates, plain.mode_updates);
+    }
+
+    // 4. Reconstruction against OpenBLAS sgemm on the same ±1 product.
+    {
+        const std::size_t n = 2048, w = quick ? 512 : 4096;
+        SplitMix64 g(3);
+        SignedCutDecomposition d(Shape{n, n});
+        std::vector<float> S(n * w), T(w * n);  // the same product as floats: S·diag(c) (n x w), Tᵀ (w x n)
+        for (std::size_t j = 0; j < w; ++j) {
+            SignVector s(n), t(n);
+            for (std::size_t q = 0; q < s.word_count(); ++q) s.data()[q] = g.next(), t.data()[q] = g.next();
+            const float c = static_cast<float>(g.normal());
+            d.append(c, std::vector<SignVector>{s, t});
+            for (std::size_t i = 0; i < n; ++i) S[i * w + j] = c * float(s[i]), T[j * n + i] = float(t[i]);
+        }
+        std::vector<float> C(n * n);
+        const char* core = openblas_get_corename();
+        for (int threads : {1, 2}) {
+            openblas_set_num_threads(threads);
+            const double t_blas = median_seconds(
+                [&] {
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(n), int(n), int(w), 1.0f, S.data(),
+                                int(w), T.data(), int(n), 0.0f, C.data(), int(n));
+                },
+                3);
+            std::vector<float> out(n * n);
+            const double t_sign = median_seconds([&] { d.reconstruct_into(out, unsigned(threads)); }, 3);
+            double max_diff = 0;
+            for (std::size_t i = 0; i < out.size(); ++i) max_diff = std::max(max_diff, double(std::abs(out[i] - C[i])));
+            fmt::print("4. reconstruction 2048² at width {}, {} thread{}: sign GEMM {:.3f} s, OpenBLAS sgemm ({}) "
+                       "{:.3f} s -> {:.2f}x sgemm's time (max |diff| {:.2g})\n",
+                       w, threads, threads == 1 ? "" : "s", t_sign, core ? core : "?", t_blas, t_sign / t_blas,
+                       max_diff);
+        }
+    }
+
+    // 5. Two threads against one, cache-resident work.
+    {
+        const std::size_t n = 1024;
+        const auto x = gaussian(n * n, 4);
+        DecomposeOptions o;
+        o.width = quick ? 64 : 256;
+        o.threads = 1;
+        const Timed one = timed_decompose(x, Shape{n, n}, o);
+        o.threads = 2;
+        const Timed two = timed_decompose(x, Shape{n, n}, o);
+        const bool same = one.d.scales() == two.d.scales();
+        fmt::print("5. 1024², width {}: 1 thread {:.3f} s, 2 threads {:.3f} s -> {:.2f}x; results identical: {}\n",
+                   *o.width, one.seconds, two.seconds, one.seconds / two.seconds, same ? "yes" : "NO");
+    }
+
+    // 6. Peak memory of a separate `signcut compress` on 4096².
+    {
+        const auto dir = std::filesystem::temp_directory_path() / fmt::format("signcut-bench-{}", getpid());
+        std::filesystem::create_directories(dir);
+        const std::string in = (dir / "x.h5").string(), out = (dir / "x.sct.h5").string();
+        write_dataset(in, "/data", x4096.data(), big_shape, "float32", true);
+        const std::string w = quick ? "16" : "128";
+        const std::size_t base = child_peak_rss({SIGNCUT_CLI_PATH, "--version"});
+        const std::size_t peak =
+            child_peak_rss({SIGNCUT_CLI_PATH, "compress", in, "-o", out, "--width", w, "--quiet", "--threads", "1"});
+        const double out_bytes = double(std::filesystem::file_size(out));
+        const double bits_bytes = double(std::stoul(w)) * (2.0 * big + 32) / 8;
+        const double bound = 2 * bytes + out_bytes + bits_bytes;
+        fmt::print("6. signcut compress 4096² float32 --width {}: peak RSS {:.1f} MiB - {:.1f} MiB (--version) = "
+                   "{:.1f} MiB = {:.3f} x input; bound 2·N·4 + output + bits = {:.1f} MiB: {}\n",
+                   w, peak / 1048576.0, base / 1048576.0, (peak - base) / 1048576.0, (peak - base) / bytes,
+                   bound / 1048576.0, double(peak - base) <= bound ? "met" : "NOT met");
+        std::filesystem::remove_all(dir);
+    }
+
+    // 7. Order 3: a photograph and a volume.
+    {
+        const Tensor cat = read_image(SIGNCUT_SOURCE_DIR "/data/skimage_chelsea.png", std::uint64_t{1} << 30);
+        std::vector<float> xc(cat.begin(), cat.end());
+        const Shape cs(cat.shape().begin(), cat.shape().end());
+        DecomposeOptions o;
+        o.bits_per_value = 1.0;
+        o.threads = 1;
+        const Timed t = timed_decompose(xc, cs, o);
+        const double tr = stream_read_seconds(xc.data(), xc.size());
+        fmt::print("7. cat {} at 1 bit/value, width {}: {:.3f} s = {:.2f} passes/term; counted {:.2f}/term, rel "
+                   "error {:.4f}\n",
+                   format_shape(cs), t.d.width(), t.seconds, t.seconds / (double(t.d.width()) * tr),
+                   t.report.dense_passes / double(t.d.width()), t.report.rel_error);
+        const std::size_t v = 256;
+        const auto xv = gaussian(v * v * v, 5);
+        DecomposeOptions ov;
+        ov.width = quick ? 16 : 64;
+        ov.threads = 1;
+        const Timed tv = timed_decompose(xv, Shape{v, v, v}, ov);
+        const double trv = stream_read_seconds(xv.data(), xv.size());
+        fmt::print("   256³ N(0,1), width {}: {:.3f} s = {:.2f} passes/term; counted {:.2f}/term, {:.1f} mode "
+                   "updates/term\n",
+                   *ov.width, tv.seconds, tv.seconds / (double(*ov.width) * trv),
+                   tv.report.dense_passes / double(*ov.width), double(tv.report.mode_updates) / double(*ov.width));
+    }
+
+    // 8. The width at which the error reaches bf16's rounding error.
+    if (!quick) {
+        const std::size_t n = 1024;
+        const auto x = gaussian(n * n, 6);
+        std::vector<float> bf(x.size());
+        for (std::size_t i = 0; i < x.size(); ++i) {
+            std::uint32_t u;
+            std::memcpy(&u, &x[i], 4);
+            u = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;  // round to nearest even
+            std::memcpy(&bf[i], &u, 4);
+        }
+        const double target = compare(x, bf).rel_fro_error;
+        const double w_eq = std::floor(16.0 * double(n * n) / double(n + n + 32));
+        DecomposeOptions o;
+        o.rel_error = target;
+        o.threads = 2;
+        const Timed t = timed_decompose(x, Shape{n, n}, o);
+        fmt::print("8. 1024² N(0,1): bf16 rounding error {:.5f} reached at width {} = {:.3f} w_eq (w_eq = {}), "
+                   "{:.1f} s\n",
+                   target, t.d.width(), double(t.d.width()) / w_eq, w_eq, t.seconds);
+    }
+    return 0;
+}
