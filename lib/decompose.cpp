@@ -507,7 +507,8 @@ SignedCutDecomposition GreedyDecomposer::run(std::vector<float>&& working, float
     };
 
     for (std::size_t term = 0; term < stop.max_width && !done(); ++term) {
-        if (term == 0 || opt_.start == StartSigns::random)
+        const bool warm = opt_.start == StartSigns::previous || (opt_.start == StartSigns::automatic && order_ == 2);
+        if (term == 0 || !warm)
             for (std::size_t a = 0; a < order_; ++a) signs_[a] = starting_signs(opt_.seed, term, a, dims_[a]);
         double best = -std::numeric_limits<double>::infinity(), cut = 0;
         std::size_t without_rise = 0;
