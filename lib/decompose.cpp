@@ -192,6 +192,7 @@ private:
     void refresh_image(std::size_t a, DecomposeReport& report);
     void dense_image(std::size_t a);
     void slice_update(std::size_t a, std::size_t b, const std::vector<std::uint32_t>& flips, DecomposeReport& report);
+    void finish_slice_update(std::size_t a, std::size_t b, std::size_t flipped, DecomposeReport& report);
     void apply_block(std::size_t a, std::span<const SignVector> signs, float* image, float sign) const;
     SignVector kron_copy(const RemainderCopy& c, std::span<const SignVector> sig, std::size_t u, std::size_t v) const;
 
@@ -216,7 +217,7 @@ private:
 
     double norm2_x_ = 0, norm2_r_ = 0;
     ContractionScratch scratch_;
-    std::vector<float> update_buf_, delta_;
+    std::vector<float> update_buf_, delta_, block_sum_;
     std::vector<std::vector<std::uint32_t>> flips_;
     std::unique_ptr<detail::WorkerPool> pool_;
 };
@@ -268,11 +269,17 @@ SignVector GreedyDecomposer::kron_copy(const RemainderCopy& c, std::span<const S
 
 void GreedyDecomposer::dense_image(std::size_t a)
 {
-    const RemainderCopy& c = copies_[0];
+    // The copy in which the values after mode a form the longer contiguous
+    // runs: an RGB axis, last in C order, becomes first in the reversed copy,
+    // and 3 rows of H·W values stream far better than H·W rows of 3.
+    const RemainderCopy& c = copies_.size() > 1 && detail::product(dims_, 0, a) > detail::product(dims_, a + 1, order_)
+                                 ? copies_[1]
+                                 : copies_[0];
+    const std::size_t ap = c.copy_mode(a);
     auto& img = image_[a];
     std::fill(img.begin(), img.end(), 0.0f);
-    const SignVector sx = kron_copy(c, image_signs_[a], 0, a);
-    const SignVector sz = kron_copy(c, image_signs_[a], a + 1, order_);
+    const SignVector sx = kron_copy(c, image_signs_[a], 0, ap);
+    const SignVector sz = kron_copy(c, image_signs_[a], ap + 1, order_);
     detail::contract_block(k_, c.data, sx.size(), dims_[a], sz.size(), sx, sz, img.data(), scratch_, opt_.threads);
 }
 
@@ -291,36 +298,44 @@ void GreedyDecomposer::slice_update(std::size_t a, std::size_t b, const std::vec
 
     if (ap > bp) {
         const std::size_t P = detail::product(D, 0, bp), Db = D[bp], M = detail::product(D, bp + 1, ap),
-                          Z = detail::product(D, ap + 1, order_);
+                          Z = detail::product(D, ap + 1, order_), block_len = M * Y * Z;
         const SignVector pre = kron_copy(c, sig, 0, bp);
         const SignVector mid = kron_copy(c, sig, bp + 1, ap);
         const SignVector post = kron_copy(c, sig, ap + 1, order_);
-        if (M == 1 && Z == 1 && !mid.negative(0) && !post.negative(0)) {
-            // Every (p, j) contributes one contiguous run of Y values:
-            // a batched signed row sum.
-            auto& off = scratch_.offsets;
-            auto& w = scratch_.weights;
-            off.clear();
-            w.clear();
-            for (std::size_t p = 0; p < P; ++p)
-                for (std::uint32_t j : flips) {
-                    off.push_back(static_cast<std::ptrdiff_t>((p * Db + j) * Y));
-                    w.push_back((pre.negative(p) != snew.negative(j)) ? -1.0f : 1.0f);
-                }
-            detail::parallel_ranges(opt_.threads, (Y + 15) / 16, 16 * off.size(), [&](std::size_t c0, std::size_t c1) {
-                const std::size_t y0 = c0 * 16, y1 = std::min(Y, c1 * 16);
-                k_.rows_add(c.data + y0, off.data(), w.data(), off.size(), y1 - y0, delta_.data() + y0);
-            });
-        } else {
-            const SignVector mid_neg = detail::negate(mid);
-            for (std::size_t p = 0; p < P; ++p)
-                for (std::uint32_t j : flips) {
-                    const bool neg = pre.negative(p) != snew.negative(j);
-                    const float* block = c.data + (p * Db + j) * M * Y * Z;
-                    detail::contract_block(k_, block, M, Y, Z, neg ? mid_neg : mid, post, delta_.data(), scratch_,
-                                           opt_.threads);
-                }
+        // Each (p, j) selects one contiguous M × Y × Z block, and the
+        // contraction is linear: sum the signed blocks first (one batched
+        // pass over the flipped data), then contract that sum once.
+        auto& off = scratch_.offsets;
+        auto& w = scratch_.weights;
+        off.clear();
+        w.clear();
+        for (std::size_t p = 0; p < P; ++p)
+            for (std::uint32_t j : flips) {
+                off.push_back(static_cast<std::ptrdiff_t>((p * Db + j) * block_len));
+                w.push_back((pre.negative(p) != snew.negative(j)) ? -1.0f : 1.0f);
+            }
+        const bool direct = M == 1 && Z == 1 && !mid.negative(0) && !post.negative(0);
+        // The block sum is a temporary of block_len floats; where that would
+        // be a sizable fraction of the tensor (a flip in a tiny mode), the
+        // blocks are contracted one by one instead, keeping memory near two copies.
+        if (!direct && block_len > std::max<std::size_t>(std::size_t{1} << 16, N_ / 16)) {
+            for (std::size_t i = 0; i < off.size(); ++i)
+                detail::contract_block(k_, c.data + off[i], M, Y, Z, w[i] < 0 ? detail::negate(mid) : mid, post,
+                                       delta_.data(), scratch_, opt_.threads);
+            finish_slice_update(a, b, flips.size(), report);
+            return;
         }
+        float* sum = delta_.data();
+        if (!direct) {
+            block_sum_.assign(block_len, 0.0f);
+            sum = block_sum_.data();
+        }
+        detail::parallel_ranges(opt_.threads, (block_len + 15) / 16, 16 * off.size(), [&](std::size_t c0, std::size_t c1) {
+            const std::size_t t0 = c0 * 16, t1 = std::min(block_len, c1 * 16);
+            k_.rows_add(c.data + t0, off.data(), w.data(), off.size(), t1 - t0, sum + t0);
+        });
+        if (!direct)
+            detail::contract_block(k_, block_sum_.data(), M, Y, Z, mid, post, delta_.data(), scratch_, opt_.threads);
     } else {
         const std::size_t X = detail::product(D, 0, ap), M = detail::product(D, ap + 1, bp), Db = D[bp],
                           Z = detail::product(D, bp + 1, order_);
@@ -328,9 +343,40 @@ void GreedyDecomposer::slice_update(std::size_t a, std::size_t b, const std::vec
         const SignVector mid = kron_copy(c, sig, ap + 1, bp);
         const SignVector post = kron_copy(c, sig, bp + 1, order_);
         const SignVector post_neg = detail::negate(post);
-        // Rows (y, m) of Z contiguous values, Db·Z apart: one dot product
-        // each with the post signs; then the mid signs fold m away.
         auto& tmp = scratch_.tmp;
+        if (X * Y * M <= 64) {
+            // Few output rows, many flips: for each (x, y, m), sum its |F|
+            // flipped rows of Z values in one batched pass, then take a single
+            // dot product with the post signs.
+            auto& off = scratch_.offsets;
+            auto& w = scratch_.weights;
+            off.clear();
+            w.clear();
+            for (std::uint32_t j : flips) {
+                off.push_back(static_cast<std::ptrdiff_t>(j * Z));
+                w.push_back(snew.negative(j) ? -1.0f : 1.0f);
+            }
+            for (std::size_t x = 0; x < X; ++x)
+                for (std::size_t y = 0; y < Y; ++y)
+                    for (std::size_t m = 0; m < M; ++m) {
+                        tmp.assign(Z, 0.0f);
+                        const float* base = c.data + ((x * Y + y) * M + m) * Db * Z;
+                        detail::parallel_ranges(opt_.threads, (Z + 15) / 16, 16 * off.size(),
+                                                [&](std::size_t c0, std::size_t c1) {
+                                                    const std::size_t t0 = c0 * 16, t1 = std::min(Z, c1 * 16);
+                                                    k_.rows_add(base + t0, off.data(), w.data(), off.size(), t1 - t0,
+                                                                tmp.data() + t0);
+                                                });
+                        const bool neg = pre.negative(x) != mid.negative(m);
+                        float dot = 0.0f;
+                        k_.dense_matvec(tmp.data(), 1, Z, Z, (neg ? post_neg : post).data(), &dot);
+                        delta_[y] += dot;
+                    }
+            finish_slice_update(a, b, flips.size(), report);
+            return;
+        }
+        // Many output rows: rows (y, m) of Z contiguous values, Db·Z apart, one
+        // dot product each with the post signs; then the mid signs fold m away.
         for (std::size_t x = 0; x < X; ++x)
             for (std::uint32_t j : flips) {
                 // With M == 1 the lone mid sign (a mode of size 1) folds in too.
@@ -350,10 +396,16 @@ void GreedyDecomposer::slice_update(std::size_t a, std::size_t b, const std::vec
                 }
             }
     }
+    finish_slice_update(a, b, flips.size(), report);
+}
+
+void GreedyDecomposer::finish_slice_update(std::size_t a, std::size_t b, std::size_t flipped, DecomposeReport& report)
+{
+    // Each flip moved a sign by ±2 (the factor left out of the sums above).
     auto& img = image_[a];
-    for (std::size_t y = 0; y < Y; ++y) img[y] += 2.0f * delta_[y];
-    sig[b] = snew;
-    report.dense_passes += static_cast<double>(flips.size()) / static_cast<double>(dims_[b]);
+    for (std::size_t y = 0; y < img.size(); ++y) img[y] += 2.0f * delta_[y];
+    image_signs_[a][b] = signs_[b];
+    report.dense_passes += static_cast<double>(flipped) / static_cast<double>(dims_[b]);
 }
 
 void GreedyDecomposer::refresh_image(std::size_t a, DecomposeReport& report)
