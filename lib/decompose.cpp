@@ -132,7 +132,7 @@ double abs_sum(const float* x, std::size_t n)
 /// Writes the axis-reversed copy of a C-ordered tensor: dst has dims
 /// reversed, so dst's mode 0 is src's last. Tiled over the first and last
 /// modes, which are the fastest-moving ones on either side.
-void reverse_axes(const float* src, const Shape& dims, float* dst)
+void reverse_axes(const float* src, const Shape& dims, float* dst, unsigned threads)
 {
     const std::size_t k = dims.size();
     const std::size_t N = detail::product(dims, 0, k);
@@ -158,11 +158,14 @@ void reverse_axes(const float* src, const Shape& dims, float* dst)
             dst_off += idx[a] * dst_stride;
             dst_stride *= dims[a];
         }
-        for (std::size_t i0 = 0; i0 < d0; i0 += tile)
-            for (std::size_t il = 0; il < dl; il += tile)
-                for (std::size_t i = i0; i < std::min(d0, i0 + tile); ++i)
-                    for (std::size_t l = il; l < std::min(dl, il + tile); ++l)
-                        dst[l * tl + dst_off + i] = src[i * s0 + src_off + l];
+        // Threads take bands of tiles along mode 0: disjoint destinations.
+        detail::parallel_ranges(threads, (d0 + tile - 1) / tile, tile * dl, [&](std::size_t b0, std::size_t b1) {
+            for (std::size_t i0 = b0 * tile; i0 < std::min(d0, b1 * tile); i0 += tile)
+                for (std::size_t il = 0; il < dl; il += tile)
+                    for (std::size_t i = i0; i < std::min(d0, i0 + tile); ++i)
+                        for (std::size_t l = il; l < std::min(dl, il + tile); ++l)
+                            dst[l * tl + dst_off + i] = src[i * s0 + src_off + l];
+        });
         // Odometer over the middle modes, last fastest.
         for (std::size_t a = k - 2; a >= 1; --a) {
             if (++idx[a] < dims[a]) break;
@@ -247,7 +250,7 @@ void GreedyDecomposer::setup_copies(std::vector<float>&& working, float* externa
         r.data = r.owned_reversed.get();
         r.dims.assign(dims_.rbegin(), dims_.rend());
         r.reversed = true;
-        reverse_axes(copies_[0].data, dims_, r.data);
+        reverse_axes(copies_[0].data, dims_, r.data, opt_.threads);
         copies_.push_back(std::move(r));
     }
 }
