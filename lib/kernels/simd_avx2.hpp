@@ -20,8 +20,9 @@ struct Avx2 {
 
     using vf = __m256;
     using vw = __m256i;
-    /// Which lanes to negate, as a vector holding only the float sign bit in
-    /// those lanes (AVX2 has no mask registers; XOR with it negates).
+    /// Which lanes to negate: bit 31 of each lane (AVX2 has no mask
+    /// registers). The other bits are left as they come; `flip` masks them
+    /// off and `select` (VBLENDVPS) reads only bit 31.
     using signs = __m256;
 
     static vf zero() noexcept { return _mm256_setzero_ps(); }
@@ -40,34 +41,38 @@ struct Avx2 {
 
     static vf add(vf a, vf b) noexcept { return _mm256_add_ps(a, b); }
     static vf mul(vf a, vf b) noexcept { return _mm256_mul_ps(a, b); }
+    /// a * b + c with one rounding.
+    static vf fmadd(vf a, vf b, vf c) noexcept { return _mm256_fmadd_ps(a, b, c); }
 
     static vf sign_bit() noexcept { return _mm256_castsi256_ps(_mm256_set1_epi32(INT32_MIN)); }
 
     /// Lane k takes bit k of `bits` (bits past `lanes` are ignored): a
-    /// variable shift moves bit k of the broadcast word to bit 31 of lane k,
-    /// and the AND keeps only that bit.
+    /// variable shift moves bit k of the broadcast word to bit 31 of lane k.
     static signs signs_of(std::uint64_t bits) noexcept
     {
         const __m256i b = _mm256_set1_epi32(static_cast<int>(bits));
         const __m256i to_top = _mm256_setr_epi32(31, 30, 29, 28, 27, 26, 25, 24);
-        return _mm256_and_ps(_mm256_castsi256_ps(_mm256_sllv_epi32(b, to_top)), sign_bit());
+        return _mm256_castsi256_ps(_mm256_sllv_epi32(b, to_top));
     }
     /// The eight 8-lane slices of one 64-bit sign word: two broadcasts, then
-    /// one shift and one AND per slice (slice q of each 32-bit half shifts
-    /// lane k by 31 - 8q - k).
+    /// one shift per slice (slice q of each 32-bit half shifts lane k by
+    /// 31 - 8q - k).
     static void signs_of_word(std::uint64_t w, signs (&out)[8]) noexcept
     {
         const __m256i lo = _mm256_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(w)));
         const __m256i hi = _mm256_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(w >> 32)));
-        const __m256 sb = sign_bit();
         for (int q = 0; q < 4; ++q) {
             const int t = 31 - 8 * q;
             const __m256i sh = _mm256_setr_epi32(t, t - 1, t - 2, t - 3, t - 4, t - 5, t - 6, t - 7);
-            out[q] = _mm256_and_ps(_mm256_castsi256_ps(_mm256_sllv_epi32(lo, sh)), sb);
-            out[q + 4] = _mm256_and_ps(_mm256_castsi256_ps(_mm256_sllv_epi32(hi, sh)), sb);
+            out[q] = _mm256_castsi256_ps(_mm256_sllv_epi32(lo, sh));
+            out[q + 4] = _mm256_castsi256_ps(_mm256_sllv_epi32(hi, sh));
         }
     }
-    static vf flip(vf v, signs s) noexcept { return _mm256_xor_ps(v, s); }
+    /// v with the lanes named by `s` negated (XOR of the sign bit: exact).
+    static vf flip(vf v, signs s) noexcept { return _mm256_xor_ps(v, _mm256_and_ps(s, sign_bit())); }
+    /// nv where `s` names the lane, v elsewhere: with nv = -v, the same as
+    /// flip(v, s) in one instruction when nv is shared.
+    static vf select(vf v, vf nv, signs s) noexcept { return _mm256_blendv_ps(v, nv, s); }
     static vf flip_all(vf v, bool negative) noexcept
     {
         return _mm256_xor_ps(v, _mm256_castsi256_ps(_mm256_set1_epi32(negative ? INT32_MIN : 0)));

@@ -5,7 +5,17 @@
 // for a smaller ISA.
 #pragma once
 
+// GCC 12's AVX-512 intrinsics (extract, shifts by a vector count, alignr, ...)
+// start from a deliberately undefined register (`__Y = __Y`) that it then
+// reports as uninitialised wherever they are inlined (GCC bug 105593, fixed
+// in later releases). The warning is located in the header, so silencing it
+// for the header's own lines hides nothing of ours. This header must be the
+// first to include <immintrin.h>.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
+#pragma GCC diagnostic pop
 
 #include <cstddef>
 #include <cstdint>
@@ -37,6 +47,8 @@ struct Avx512 {
 
     static vf add(vf a, vf b) noexcept { return _mm512_add_ps(a, b); }
     static vf mul(vf a, vf b) noexcept { return _mm512_mul_ps(a, b); }
+    /// a * b + c with one rounding.
+    static vf fmadd(vf a, vf b, vf c) noexcept { return _mm512_fmadd_ps(a, b, c); }
 
     /// Lane k takes bit k of `bits` (bits past `lanes` are ignored).
     static signs signs_of(std::uint64_t bits) noexcept { return static_cast<__mmask16>(bits); }
@@ -53,6 +65,8 @@ struct Avx512 {
     {
         return _mm512_mask_xor_ps(v, s, v, _mm512_castsi512_ps(_mm512_set1_epi32(INT32_MIN)));
     }
+    /// nv where `s` names the lane, v elsewhere (with nv = -v: flip(v, s)).
+    static vf select(vf v, vf nv, signs s) noexcept { return _mm512_mask_blend_ps(s, v, nv); }
     /// v negated in every lane when `negative`.
     static vf flip_all(vf v, bool negative) noexcept
     {
