@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace signcut::cli {
 
@@ -23,9 +24,18 @@ struct StopOptions {
     std::optional<double> rel_error;
 };
 
+/// Options of --method lplr (and the low-rank methods of compare).
+struct LplrCliOptions {
+    std::optional<std::size_t> rank;
+    std::optional<unsigned> bits_l, bits_r;
+    std::optional<std::string> matricize;  ///< "0,1|2,3"
+    std::optional<unsigned> power_iterations;  ///< default: LplrOptions' default
+};
+
 struct CompressOptions {
     CommonOptions common;
     StopOptions stop;
+    LplrCliOptions lplr;
     std::string input, output;
     std::string method = "sct";
     std::uint64_t seed = 0;
@@ -57,11 +67,29 @@ struct EvalOptions {
     std::optional<std::size_t> width;
 };
 
+struct CompareOptions {
+    CommonOptions common;
+    std::string input;
+    std::vector<double> budgets;       ///< --bits-per-value, as given
+    std::vector<std::string> methods;  ///< empty: every method
+    std::optional<std::string> plot;   ///< an SVG to write
+    std::optional<std::string> matricize;
+    std::uint64_t seed = 0;
+};
+
 int run_compress(const CompressOptions& o);
 int run_image(const ImageOptions& o);
 int run_decompress(const DecompressOptions& o);
 int run_info(const InfoOptions& o);
 int run_eval(const EvalOptions& o);
+int run_compare(const CompareOptions& o);
+
+// The lplr side of compress, decompress, info and eval (lplr_commands.cpp);
+// the commands dispatch on --method or on the method stored in the file.
+int run_compress_lplr(const CompressOptions& o);
+int run_decompress_lplr(const DecompressOptions& o);
+int run_info_lplr(const InfoOptions& o);
+int run_eval_lplr(const EvalOptions& o);
 
 /// "signcut 0.1.0 (avx512)".
 std::string version_line();

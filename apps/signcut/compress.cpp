@@ -164,8 +164,10 @@ int run_compress(const CompressOptions& o)
 {
     const Stopwatch clock;
     const Terminal terminal = Terminal::detect(o.common.quiet, o.common.json);
-    if (o.method != "sct")
-        throw Error(errc::unsupported, fmt::format("method '{}' is not available in this build", o.method));
+    if (o.method == "lplr") return run_compress_lplr(o);
+    if (o.lplr.rank || o.lplr.bits_l || o.lplr.bits_r || o.lplr.matricize || o.lplr.power_iterations)
+        throw Error(errc::invalid_argument,
+                    "--rank, --bits-l, --bits-r, --matricize and --power-iterations apply to --method lplr only");
     const InputRef ref = resolve_input(o.input);
     const std::string inputs[] = {ref.file};
     check_output_path(o.output, inputs, o.common.force);

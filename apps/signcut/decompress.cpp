@@ -13,6 +13,7 @@ namespace signcut::cli {
 int run_decompress(const DecompressOptions& o)
 {
     const Stopwatch clock;
+    if (read_decomposition_method(o.input) == "lplr") return run_decompress_lplr(o);
     const Terminal terminal = Terminal::detect(o.common.quiet, o.common.json);
     const OutputRef out = parse_output(o.output);
     const std::string inputs[] = {o.input};

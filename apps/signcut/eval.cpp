@@ -11,6 +11,7 @@ namespace signcut::cli {
 
 int run_eval(const EvalOptions& o)
 {
+    if (read_decomposition_method(o.decomposition) == "lplr") return run_eval_lplr(o);
     const Terminal terminal = Terminal::detect(o.common.quiet, o.common.json);
     const std::uint64_t max_bytes = memory_limit(o.common);
     const InputRef ref = resolve_input(o.original);

@@ -1,6 +1,8 @@
 // signcut: compress, decompress, inspect and evaluate tensors as signed cut
 // decompositions. Exit status: 0 success, 1 bad input or failed I/O, 2 bad
 // usage; a failure prints one line "signcut: error: …" on stderr.
+#include <charconv>
+#include <cstdint>
 #include <cstdio>
 #include <new>
 
@@ -20,15 +22,29 @@ namespace {
 
 // CLI11's own range validators print the whole double range; these say what
 // is wrong in a few words.
+//
+// Integers are parsed here in full, as decimal digits that fit in 64 bits:
+// CLI11 itself wraps "-1" around to 2^64 - 1 and saturates values beyond
+// 2^64 when it converts to an unsigned option.
+bool whole_number_at_least(const std::string& v, std::uint64_t min)
+{
+    std::uint64_t n = 0;
+    const char* end = v.data() + v.size();
+    const auto [ptr, ec] = std::from_chars(v.data(), end, n);
+    return !v.empty() && ec == std::errc() && ptr == end && n >= min;
+}
 const CLI::Validator at_least_one(
     [](std::string& v) {
-        try {
-            if (std::stod(v) >= 1) return std::string();
-        } catch (...) {
-        }
+        if (whole_number_at_least(v, 1)) return std::string();
         return "must be an integer >= 1, got '" + v + "'";
     },
     "INT>=1");
+const CLI::Validator whole_number(
+    [](std::string& v) {
+        if (whole_number_at_least(v, 0)) return std::string();
+        return "must be an integer from 0 to 2^64-1, got '" + v + "'";
+    },
+    "INT>=0");
 const CLI::Validator positive(
     [](std::string& v) {
         try {
@@ -74,6 +90,25 @@ void add_stop(CLI::App* cmd, StopOptions& s)
     b->excludes(e);
 }
 
+/// The options of --method lplr.
+void add_lplr(CLI::App* cmd, LplrCliOptions& l)
+{
+    auto* r = cmd->add_option("--rank", l.rank, "lplr: the rank m (with --bits-l and --bits-r; default: chosen "
+                                                "from --bits-per-value)")
+                  ->check(at_least_one);
+    auto* bl = cmd->add_option("--bits-l", l.bits_l, "lplr: bits per code of the left factor L (2..16)")
+                   ->check(CLI::Range(2u, 16u));
+    auto* br = cmd->add_option("--bits-r", l.bits_r, "lplr: bits per code of the right factor R (2..16)")
+                   ->check(CLI::Range(2u, 16u));
+    r->needs(bl)->needs(br);
+    bl->needs(r)->needs(br);
+    br->needs(r)->needs(bl);
+    cmd->add_option("--matricize", l.matricize,
+                    "lplr: row and column modes, e.g. 0,1|2,3 (default: the contiguous split closest to square)");
+    cmd->add_option("--power-iterations", l.power_iterations, "lplr: power iterations on the sketch (default 1)")
+        ->check(CLI::Range(0u, 16u));
+}
+
 }  // namespace
 }  // namespace signcut::cli
 
@@ -91,9 +126,11 @@ int main(int argc, char** argv)
     auto* c = app.add_subcommand("compress", "Decompose an HDF5 dataset or an image into a decomposition file");
     c->add_option("input", compress.input, "FILE.h5:/dataset, FILE.h5 (one dataset) or an image")->required();
     c->add_option("-o,--output", compress.output, "The decomposition file to write")->required();
-    c->add_option("--method", compress.method, "Decomposition method")->check(CLI::IsMember({"sct"}));
-    c->add_option("--seed", compress.seed, "Seed of the starting signs (default 0)");
+    c->add_option("--method", compress.method, "sct (signed cuts, default) or lplr (low-rank, low-precision factors)")
+        ->check(CLI::IsMember({"sct", "lplr"}));
+    c->add_option("--seed", compress.seed, "Seed of the starting signs (default 0)")->check(whole_number);
     add_stop(c, compress.stop);
+    add_lplr(c, compress.lplr);
     add_common(c, compress.common, true, true, true);
 
     DecompressOptions decompress;
@@ -117,11 +154,30 @@ int main(int argc, char** argv)
     e->add_option("--width,-w", eval.width, "Use only the first W terms")->check(at_least_one);
     add_common(e, eval.common, false, true, true);
 
+    CompareOptions comparison;
+    auto* k = app.add_subcommand("compare", "Run every method at the same bits per value on one input and tabulate "
+                                            "bits, error, PSNR and time");
+    k->add_option("input", comparison.input, "FILE.h5:/dataset, FILE.h5 (one dataset) or an image")->required();
+    k->add_option("--bits-per-value,-b", comparison.budgets, "Budgets in bits per value, comma-separated (e.g. 0.5,1,2)")
+        ->delimiter(',')
+        ->required()
+        ->check(positive);
+    k->add_option("--methods", comparison.methods,
+                  "Comma-separated subset of sct,lplr,nq,svd,dsvd,lsvd,bf16,f16,int8,zfp (default: all)")
+        ->delimiter(',')
+        ->check(CLI::IsMember({"sct", "lplr", "nq", "svd", "dsvd", "lsvd", "bf16", "f16", "int8", "zfp"}));
+    k->add_option("--plot", comparison.plot, "Also write the rate-distortion curves as an SVG");
+    k->add_option("--matricize", comparison.matricize,
+                  "Row and column modes of the low-rank methods, e.g. 0,1|2 (default: the split closest to square)");
+    k->add_option("--seed", comparison.seed, "Seed of sct's starting signs and LPLR's sketch (default 0)")
+        ->check(whole_number);
+    add_common(k, comparison.common, true, true, true);
+
     ImageOptions image;
     auto* m = app.add_subcommand("image", "Decompose an image (H x W x 3 or H x W) and write the result as PNG");
     m->add_option("input", image.input, "A .png .jpg .jpeg .ppm or .pgm image")->required();
     m->add_option("-o,--output", image.output, "The PNG to write")->required();
-    m->add_option("--seed", image.seed, "Seed of the starting signs (default 0)");
+    m->add_option("--seed", image.seed, "Seed of the starting signs (default 0)")->check(whole_number);
     m->add_option("--save", image.save, "Also write the decomposition file");
     add_stop(m, image.stop);
     add_common(m, image.common, true, true, true);
@@ -147,7 +203,8 @@ int main(int argc, char** argv)
         if (*i) return run_info(info);
         if (*e) return run_eval(eval);
         if (*m) return run_image(image);
-        fmt::print(stderr, "signcut: error: a subcommand is required (compress, decompress, info, eval, image); "
+        if (*k) return run_compare(comparison);
+        fmt::print(stderr, "signcut: error: a subcommand is required (compress, decompress, info, eval, image, compare); "
                            "see signcut --help\n");
         return 2;
     } catch (const Error& err) {

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "signcut/decomposition.hpp"
+#include "signcut/lplr.hpp"
 #include "signcut/tensor.hpp"
 
 namespace signcut {
@@ -165,7 +166,8 @@ void write_decomposition(const std::string& path, const SignedCutDecomposition& 
 /// or not a signcut decomposition, format_version != 1, a missing or
 /// ill-typed attribute, an unknown method or dtype, a shape of rank 0 or with
 /// a zero dimension, and scales or sign arrays whose shapes disagree with
-/// width and shape. An "lplr" file gives errc::unsupported.
+/// width and shape. An "lplr" file gives errc::unsupported: read it with
+/// `read_lplr_info` (`read_decomposition_method` tells the two apart).
 DecompositionInfo read_decomposition_info(const std::string& path);
 
 /// Reads a decomposition. After the checks of `read_decomposition_info`,
@@ -175,5 +177,47 @@ DecompositionInfo read_decomposition_info(const std::string& path);
 /// non-finite scales.
 SignedCutDecomposition read_decomposition(const std::string& path, std::uint64_t max_bytes,
                                           DecompositionInfo* info = nullptr);
+
+// ---------------------------------------------------------------------------
+// Decomposition files of method "lplr" (docs/FORMAT.md)
+// ---------------------------------------------------------------------------
+
+/// The method of a decomposition file, "sct" or "lplr", after checking its
+/// root attributes (signcut_format, format_version) as the readers do.
+/// Reads no arrays. Throws errc::bad_input for anything else.
+std::string read_decomposition_method(const std::string& path);
+
+/// The metadata of an "lplr" file.
+struct LplrFileInfo {
+    Shape shape;
+    Matricization matricization;
+    std::uint64_t rank = 0;  ///< the `width` attribute
+    unsigned bits_l = 0, bits_r = 0;
+    Provenance provenance;
+
+    /// rank·(n·bits_l + d·bits_r + 64) / N, the stored codes and scales.
+    double bits_per_value() const;
+};
+
+/// Writes `decomposition` as method "lplr": the attributes of every
+/// decomposition file plus matricize, bits_l and bits_r, and the datasets
+/// l_codes, l_scales, r_codes, r_scales. Same guarantees as
+/// `write_decomposition` (atomic, no time tracking, `force`).
+void write_lplr(const std::string& path, const LplrDecomposition& decomposition, const Provenance& provenance,
+                bool force);
+
+/// Reads and validates the metadata of an "lplr" file, and the shapes and
+/// types of its arrays, without reading any array. Refuses (errc::bad_input,
+/// naming the file and the item) what `read_decomposition_info` refuses for
+/// the common attributes, a method other than "lplr", a width of 0, a
+/// matricize that is not a split of the shape's modes, bits outside 2..16,
+/// and arrays whose shapes disagree with width, shape and bits.
+LplrFileInfo read_lplr_info(const std::string& path);
+
+/// Reads an "lplr" file. Before reading any array, refuses (errc::limit) a
+/// file whose reconstruction (N·4 bytes) plus arrays exceed `max_bytes`;
+/// then refuses non-finite or negative scales, set padding bits and codes
+/// stored as the unused all-zero pattern.
+LplrDecomposition read_lplr(const std::string& path, std::uint64_t max_bytes, LplrFileInfo* info = nullptr);
 
 }  // namespace signcut

@@ -2,8 +2,12 @@
 #pragma once
 
 #include "signcut/arch.hpp"
+#include "signcut/baselines.hpp"
 #include "signcut/error.hpp"
 #include "signcut/kernels.hpp"
+#include "signcut/lplr.hpp"
+#include "signcut/matricization.hpp"
+#include "signcut/quantizer.hpp"
 #include "signcut/random.hpp"
 #include "signcut/signs.hpp"
 #include "signcut/version.hpp"

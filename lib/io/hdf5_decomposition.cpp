@@ -306,7 +306,9 @@ DecompositionInfo read_info(hid_t file, const std::string& path)
     info.method = attrs.string("method");
     if (info.method == "lplr")
         throw Error(errc::unsupported,
-                    fmt::format("{} holds an lplr decomposition; lplr decompositions are not supported by this reader yet", path));
+                    fmt::format("{} holds an lplr decomposition (read it with read_lplr); lplr decompositions are not "
+                                "supported by this reader yet",
+                                path));
     if (info.method != "sct")
         throw Error(errc::bad_input, fmt::format("{}: unknown method '{}' in {} (expected 'sct' or 'lplr')", path,
                                                  info.method, attrs.path("method")));
@@ -525,7 +527,9 @@ SignedCutDecomposition read_decomposition(const std::string& path, std::uint64_t
     DecompositionInfo info = read_info(file.get(), path);
 
     const std::uint64_t needed = bytes_needed(info);
-    if (needed > max_bytes)
+    // A saturated count is refused even under a limit of 2^64 - 1 bytes: the
+    // sizes it stands for cannot be allocated, or even computed in size_t.
+    if (needed > max_bytes || needed == UINT64_MAX)
         throw Error(errc::limit,
                     fmt::format("{} holds a {} decomposition of width {}: reading and reconstructing it needs {} bytes, "
                                 "more than the memory limit of {} bytes",
