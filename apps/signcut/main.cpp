@@ -70,7 +70,7 @@ void add_common(CLI::App* cmd, CommonOptions& c, bool outputs, bool threads, boo
     cmd->add_flag("--quiet,-q", c.quiet, "No summary and no progress bar on stderr");
     if (outputs) cmd->add_flag("--force", c.force, "Replace an existing output (atomically)");
     if (threads)
-        cmd->add_option("--threads", c.threads, "Threads (default: every core; results do not depend on it)")
+        cmd->add_option("--threads", c.threads, "Threads (default: every core). sct results do not depend on it; lplr results may differ in the last bits (OpenBLAS splits its sums by thread)")
             ->check(at_least_one);
     if (memory)
         cmd->add_option("--max-memory", c.max_memory,
