@@ -25,6 +25,7 @@
 
 #include <fmt/format.h>
 
+#include "aligned_buffer.hpp"
 #include "contraction.hpp"
 #include "parallel.hpp"
 #include "signcut/error.hpp"
@@ -39,8 +40,7 @@ using detail::ContractionScratch;
 
 /// One dense copy of the materialised remainder.
 struct RemainderCopy {
-    std::vector<float> owned;                  // the C-order copy when not adopted from the caller
-    std::unique_ptr<float[]> owned_reversed;   // uninitialised: reverse_axes writes every entry
+    detail::AlignedFloats owned;  // absent when the C-order buffer is adopted from the caller
     float* data = nullptr;
     Shape dims;             // in this copy's mode order
     bool reversed = false;  // copy mode a' is original mode k-1-a'
@@ -182,12 +182,13 @@ public:
     {
     }
 
-    /// Takes the C-ordered working copy (already float32 and checked).
-    SignedCutDecomposition run(std::vector<float>&& working, float* external, DecomposeReport& report);
+    /// Takes the C-ordered working copy (already float32 and checked), or
+    /// works in `external` (a buffer the caller gave up).
+    SignedCutDecomposition run(detail::AlignedFloats working, float* external, DecomposeReport& report);
 
 private:
     // ---- the remainder copies ----
-    void setup_copies(std::vector<float>&& working, float* external);
+    void setup_copies(detail::AlignedFloats working, float* external);
     const RemainderCopy& copy_for_flips(std::size_t mode) const;
 
     // ---- images ----
@@ -225,14 +226,14 @@ private:
     std::unique_ptr<detail::WorkerPool> pool_;
 };
 
-void GreedyDecomposer::setup_copies(std::vector<float>&& working, float* external)
+void GreedyDecomposer::setup_copies(detail::AlignedFloats working, float* external)
 {
     RemainderCopy c;
     if (external != nullptr) {
         c.data = external;
     } else {
         c.owned = std::move(working);
-        c.data = c.owned.data();
+        c.data = c.owned.get();
     }
     c.dims = dims_;
     copies_.push_back(std::move(c));
@@ -246,8 +247,8 @@ void GreedyDecomposer::setup_copies(std::vector<float>&& working, float* externa
     }
     if (order_ >= 2 && want_reversed) {
         RemainderCopy r;
-        r.owned_reversed.reset(new float[N_]);
-        r.data = r.owned_reversed.get();
+        r.owned = detail::allocate_aligned_floats(N_);  // reverse_axes writes every entry
+        r.data = r.owned.get();
         r.dims.assign(dims_.rbegin(), dims_.rend());
         r.reversed = true;
         reverse_axes(copies_[0].data, dims_, r.data, opt_.threads);
@@ -518,7 +519,7 @@ void GreedyDecomposer::flush(DecomposeReport& report)
     block_scales_.clear();
 }
 
-SignedCutDecomposition GreedyDecomposer::run(std::vector<float>&& working, float* external, DecomposeReport& report)
+SignedCutDecomposition GreedyDecomposer::run(detail::AlignedFloats working, float* external, DecomposeReport& report)
 {
     report = DecomposeReport{};
     SignedCutDecomposition result(dims_);
@@ -609,7 +610,8 @@ SignedCutDecomposition decompose_copy(const TensorView<T>& x, const DecomposeOpt
     const std::size_t n = x.size();
     if (x.data == nullptr) throw Error(errc::invalid_argument, "tensor view has no data");
     check_finite(x.data, n);
-    std::vector<float> working(x.data, x.data + n);
+    detail::AlignedFloats working = detail::allocate_aligned_floats(n);
+    std::copy(x.data, x.data + n, working.get());
     DecomposeReport local;
     GreedyDecomposer g(x.shape, options);
     return g.run(std::move(working), nullptr, report ? *report : local);
@@ -655,6 +657,14 @@ SignedCutDecomposition decompose(Tensor&& x, const DecomposeOptions& options, De
     DecomposeReport local;
     GreedyDecomposer g(shape, options);
     Tensor owned = std::move(x);
+    if (!detail::is_aligned_64(owned.data())) {
+        // Move the data to an aligned buffer and release the tensor's, so
+        // the peak stays at one copy while every later pass streams aligned.
+        detail::AlignedFloats aligned = detail::allocate_aligned_floats(owned.size());
+        std::copy(owned.begin(), owned.end(), aligned.get());
+        owned = Tensor();
+        return g.run(std::move(aligned), nullptr, report ? *report : local);
+    }
     return g.run({}, owned.data(), report ? *report : local);
 }
 
