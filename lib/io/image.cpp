@@ -17,6 +17,7 @@
 #include <exception>
 #include <memory>
 #include <new>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -175,13 +176,302 @@ void read_pnm_samples(std::FILE* f, const PnmHeader& h, float* out, const std::s
     }
 }
 
+// --- PNG structure -----------------------------------------------------------
+
+// stb_image trusts a PNG's own numbers: it sizes its IDAT buffer from the
+// chunk lengths as claimed (a 41-byte file can make it allocate 2 GiB), and
+// it grows its inflate buffer for as long as the deflate stream produces
+// output (16 KiB of IDAT can inflate to 16 MiB for a single pixel). The
+// checks below bound both by the size of the file and the size of the image
+// before stb decodes anything.
+
+constexpr std::uint32_t png_max_chunk_length = 0x7fffffffu;  // the PNG specification's limit
+
+// Header bytes handed to stbi_info: up to the frame header (JPEG) or the
+// first IDAT (PNG). Real files keep them well below this.
+constexpr std::uint64_t max_header_bytes = std::uint64_t{16} << 20;
+
+std::uint32_t be32(const unsigned char* p)
+{
+    return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
+}
+
+std::string chunk_name(const unsigned char* type)
+{
+    std::string name;
+    for (int i = 0; i < 4; ++i)
+        name += std::isalpha(type[i]) ? std::string(1, static_cast<char>(type[i])) : fmt::format("\\x{:02x}", type[i]);
+    return name;
+}
+
+/// What signcut reads of a PNG itself: IHDR's fields and where the chunks
+/// are. The walk refuses a chunk that runs past the end of the file and a
+/// file that ends before IEND (stb fails on both, but only after allocating
+/// what the lengths claim).
+struct PngLayout {
+    bool header_ok = false;  ///< IHDR is well formed (the fields below are set)
+    std::uint32_t width = 0, height = 0;
+    int depth = 0, colour = 0, interlace = 0;
+    int samples = 0;  ///< per pixel, as stored: 1 gray or palette index, 2 gray+alpha, 3 RGB, 4 RGBA
+
+    struct Span {
+        std::uint64_t offset, length;
+    };
+    std::vector<Span> idat;
+    std::uint64_t idat_bytes = 0;
+    bool raw_deflate = false;      ///< Apple's CgBI variant: deflate without the zlib header
+    std::uint64_t header_end = 0;  ///< the bytes stbi_info reads: through the first IDAT's chunk header
+};
+
+/// Parses IHDR's 13 bytes; false if stb would refuse them.
+bool parse_ihdr(const unsigned char* b, PngLayout& p)
+{
+    p.width = be32(&b[0]);
+    p.height = be32(&b[4]);
+    p.depth = b[8];
+    p.colour = b[9];
+    p.interlace = b[12];
+    if (b[10] != 0 || b[11] != 0) return false;  // deflate and adaptive filtering are the only methods
+    switch (p.colour) {
+    case 0: p.samples = 1; break;
+    case 2: p.samples = 3; break;
+    case 3: p.samples = 1; break;
+    case 4: p.samples = 2; break;
+    case 6: p.samples = 4; break;
+    default: return false;
+    }
+    // The combinations stb accepts (it is laxer than the PNG specification,
+    // which allows fewer depths for RGB and alpha).
+    const bool depth_ok = (p.depth == 1 || p.depth == 2 || p.depth == 4 || p.depth == 8 || p.depth == 16) &&
+                          !(p.colour == 3 && p.depth == 16);
+    return depth_ok && p.width > 0 && p.height > 0 && p.width <= png_max_chunk_length &&
+           p.height <= png_max_chunk_length && p.interlace <= 1;
+}
+
+PngLayout walk_png(std::FILE* f, const std::string& path)
+{
+    PngLayout p;
+    struct stat st {};
+    if (::fstat(::fileno(f), &st) != 0) throw Error(errc::io, fmt::format("cannot read {}", path));
+    if (!S_ISREG(st.st_mode)) throw Error(errc::io, fmt::format("cannot read {}: not a regular file", path));
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    const auto refuse = [&](const std::string& why) {
+        throw Error(errc::bad_input, fmt::format("{}: cannot decode the PNG image ({})", path, why));
+    };
+    bool first = true;
+    for (std::uint64_t pos = 8;;) {
+        if (size - pos < 12) refuse(fmt::format("the file ends at byte {}, before its IEND chunk", size));
+        std::array<unsigned char, 21> head{};  // length, type and, for IHDR, its fields
+        const std::size_t got = std::fseek(f, static_cast<long>(pos), SEEK_SET) == 0
+                                    ? std::fread(head.data(), 1, head.size(), f)
+                                    : 0;
+        if (got < 8) throw Error(errc::io, fmt::format("cannot read {}", path));
+        const std::uint32_t length = be32(head.data());
+        if (length > png_max_chunk_length || length > size - pos - 12)
+            refuse(fmt::format("chunk {} at byte {} claims {} bytes, which runs past the end of the file at byte {}",
+                               chunk_name(&head[4]), pos, length, size));
+        const auto is = [&](const char* type) { return std::memcmp(&head[4], type, 4) == 0; };
+        if (is("CgBI")) {
+            p.raw_deflate = true;  // stb allows it before IHDR
+        } else if (first) {
+            if (!is("IHDR") || length != 13 || got < 21 || !parse_ihdr(&head[8], p))
+                throw Error(errc::bad_input, fmt::format("{}: cannot read the PNG header (malformed IHDR chunk)", path));
+            p.header_ok = true;
+            first = false;
+        } else if (is("IDAT")) {
+            if (p.idat.empty()) p.header_end = pos + 8;
+            p.idat.push_back({pos + 8, length});
+            p.idat_bytes += length;
+        } else if (is("IEND")) {
+            if (p.idat.empty()) p.header_end = pos + 12;
+            break;
+        }
+        pos += 12 + std::uint64_t{length};
+    }
+    std::rewind(f);
+    return p;
+}
+
+/// Bytes of filtered rows the IDAT stream of `p` inflates to: each row is
+/// one filter byte plus its packed samples, per Adam7 pass when interlaced.
+std::uint64_t png_row_bytes(const PngLayout& p)
+{
+    const std::uint64_t bits = static_cast<std::uint64_t>(p.depth) * static_cast<unsigned>(p.samples);
+    const auto rows = [&](std::uint64_t cols, std::uint64_t count) { return count * ((cols * bits + 7) / 8 + 1); };
+    if (p.interlace == 0) return rows(p.width, p.height);
+    static constexpr int x0[7] = {0, 4, 0, 2, 0, 1, 0}, y0[7] = {0, 0, 4, 0, 2, 0, 1};
+    static constexpr int dx[7] = {8, 8, 4, 4, 2, 2, 1}, dy[7] = {8, 8, 8, 4, 4, 2, 2};
+    std::uint64_t total = 0;
+    for (int i = 0; i < 7; ++i) {
+        const std::uint64_t cols = p.width > std::uint32_t(x0[i]) ? (p.width - x0[i] + dx[i] - 1) / dx[i] : 0;
+        const std::uint64_t count = p.height > std::uint32_t(y0[i]) ? (p.height - y0[i] + dy[i] - 1) / dy[i] : 0;
+        if (cols > 0 && count > 0) total += rows(cols, count);
+    }
+    return total;
+}
+
+/// stb_image's own size limits on a PNG header (STBI_MAX_DIMENSIONS and
+/// 2^30 bytes of 8-bit samples, palette images counted as RGBA).
+bool beyond_stb_limits(const PngLayout& p)
+{
+    constexpr std::uint32_t max_dimension = std::uint32_t{1} << 24;
+    const std::uint64_t samples = p.colour == 3 ? 4 : static_cast<unsigned>(p.samples);
+    return p.width > max_dimension || p.height > max_dimension ||
+           (std::uint64_t{1} << 30) / p.width / samples < p.height;
+}
+
+/// Refuses, before decoding, IDAT data beyond what the image can need and an
+/// IDAT stream that inflates to more than the image's rows. Memory: the IDAT
+/// bytes and one buffer of the inflated size, both bounded by the image.
+void check_png_pixel_data(std::FILE* f, const std::string& path, const PngLayout& p)
+{
+    if (p.idat_bytes == 0) return;  // stb reports the missing IDAT itself
+    const auto refuse = [&](errc code, const std::string& why) {
+        throw Error(code, fmt::format("{}: cannot decode the PNG image ({})", path, why));
+    };
+    // Stored (uncompressed) deflate blocks cost 5 bytes per 65535, plus the
+    // zlib header and checksum: a quarter more plus 1 KiB is generous.
+    const std::uint64_t rows = png_row_bytes(p);
+    if (p.idat_bytes > rows + rows / 4 + 1024)
+        refuse(errc::bad_input, fmt::format("its IDAT chunks hold {} bytes, more than a {}x{} image can need: {} bytes "
+                                            "of rows",
+                                            p.idat_bytes, p.width, p.height, rows));
+    // stb passes these sizes as int.
+    if (rows >= INT_MAX || p.idat_bytes >= INT_MAX)
+        refuse(errc::limit, fmt::format("{}x{}, {} bytes of rows, is beyond the decoder's size limit", p.width,
+                                        p.height, rows));
+
+    std::vector<char> stream(p.idat_bytes);
+    std::size_t filled = 0;
+    for (const PngLayout::Span& s : p.idat) {
+        if (std::fseek(f, static_cast<long>(s.offset), SEEK_SET) != 0 ||
+            std::fread(stream.data() + filled, 1, s.length, f) != s.length)
+            throw Error(errc::io, fmt::format("cannot read {}", path));
+        filled += s.length;
+    }
+    std::rewind(f);
+    // One byte more than the rows: stb's own inflate (the same code the
+    // decoder runs) fails with "output buffer limit" once it would exceed it.
+    std::vector<char> inflated(rows + 1);
+    const int n = p.raw_deflate ? stbi_zlib_decode_noheader_buffer(inflated.data(), static_cast<int>(inflated.size()),
+                                                                    stream.data(), static_cast<int>(stream.size()))
+                                : stbi_zlib_decode_buffer(inflated.data(), static_cast<int>(inflated.size()),
+                                                          stream.data(), static_cast<int>(stream.size()));
+    if ((n < 0 && stb_reason() == "output buffer limit") || (n >= 0 && static_cast<std::uint64_t>(n) > rows))
+        refuse(errc::bad_input, fmt::format("its pixel data inflates to more than the {} bytes of rows of a {}x{} "
+                                            "image",
+                                            rows, p.width, p.height));
+    // Any other failure of the stream is left to the decoder, which reports it.
+}
+
+// --- JPEG structure ----------------------------------------------------------
+
+/// Walks the marker segments of a JPEG and refuses, before stb reads it, a
+/// Huffman table (DHT) that declares more than 256 codes: stb_image copies
+/// the declared count of code sizes and symbols into 257- and 256-entry
+/// arrays without checking it, writing past them into the decoder's state.
+/// Entropy-coded data after each scan header is skipped to the next marker,
+/// so the tables of every scan (progressive JPEGs have several) are seen.
+/// Whatever else is wrong is left to stb, which reports it. Returns the
+/// offset just past the first frame header (SOF0, SOF1 or SOF2, the ones
+/// stb decodes), or 0 if there is none.
+std::uint64_t walk_jpeg(std::FILE* f, const std::string& path)
+{
+    // Read through stdio's buffer: the walk needs no memory of its own, whatever the file's size.
+    std::rewind(f);
+    std::uint64_t offset = 0, frame_end = 0;
+    const auto next = [&]() {
+        const int c = std::getc(f);
+        offset += c != EOF;
+        return c;
+    };
+    next();
+    next();  // SOI, which sniff() has seen
+    int c = next();
+    for (;;) {
+        // stb skips bytes that are not markers, one at a time; so does the walk.
+        while (c != EOF && c != 0xff) c = next();
+        if (c == EOF) break;
+        int marker = next();
+        while (marker == 0xff) marker = next();  // fill bytes
+        if (marker == EOF || marker == 0xd9) break;  // EOI
+        if (marker == 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {  // no length
+            c = next();
+            continue;
+        }
+        const int high = next(), low = high == EOF ? EOF : next();
+        if (low == EOF || ((high << 8) | low) < 2) break;
+        const std::uint64_t remaining = static_cast<std::uint64_t>((high << 8) | low) - 2;
+        const std::uint64_t segment_end = offset + remaining;
+        if (marker == 0xc4) {
+            // The way stb reads it: tables follow each other while the
+            // segment's count is positive, even when a table's 17 header
+            // bytes run past it; a count that does not end at 0 fails.
+            std::int64_t left = static_cast<std::int64_t>(remaining);
+            while (left > 0) {
+                const std::uint64_t table = offset;
+                next();  // table class and id
+                std::uint64_t codes = 0;
+                for (int i = 0; i < 16; ++i) codes += static_cast<unsigned>(std::max(next(), 0));
+                if (codes > 256)
+                    throw Error(errc::bad_input, fmt::format("{}: cannot decode the JPEG image (the Huffman table at "
+                                                             "byte {} declares {} codes, more than 256)",
+                                                             path, table, codes));
+                for (std::uint64_t i = 0; i < codes; ++i) next();
+                left -= 17 + static_cast<std::int64_t>(codes);
+            }
+            if (left != 0) break;  // stb refuses the segment
+        }
+        if ((marker == 0xc0 || marker == 0xc1 || marker == 0xc2) && frame_end == 0) frame_end = segment_end;
+        if (std::fseek(f, static_cast<long>(segment_end), SEEK_SET) != 0) break;
+        offset = segment_end;
+        c = next();
+        if (marker == 0xda) {
+            // Entropy-coded data: 0xff is followed by 0x00 (a stuffed byte)
+            // or a restart marker inside it; anything else ends it.
+            for (;;) {
+                while (c != EOF && c != 0xff) c = next();
+                if (c == EOF) break;
+                const int after = next();
+                if (after == EOF) break;
+                if (after != 0x00 && !(after >= 0xd0 && after <= 0xd7)) {
+                    std::ungetc(after, f);
+                    --offset;
+                    break;
+                }
+                c = next();
+            }
+        }
+    }
+    std::rewind(f);
+    return frame_end;
+}
+
 // --- headers of every format -------------------------------------------------
 
 struct Header {
     Kind kind = Kind::unknown;
     ImageInfo info;
     PnmHeader pnm;
+    PngLayout png;
+    std::string undecodable;  ///< why stb cannot decode an image whose header is valid (too large)
 };
+
+/// stbi_info on the first `bytes` bytes of the file, from memory. Not
+/// stbi_info_from_file: that one tries every format in turn and, once a
+/// format has read past stb's 128-byte buffer, "rewinds" to the wrong place,
+/// so the next format parses the middle of the file (a JPEG whose header
+/// fails can then be read as a PPM).
+bool stb_header_info(std::FILE* f, std::uint64_t bytes, int& x, int& y, int& comp, const std::string& path,
+                     const char* format)
+{
+    std::vector<unsigned char> head(bytes);
+    const bool complete = std::fread(head.data(), 1, head.size(), f) == head.size();
+    std::rewind(f);
+    if (!complete)
+        throw Error(errc::bad_input, fmt::format("{}: cannot read the {} header (the file ends inside it)", path, format));
+    return stbi_info_from_memory(head.data(), static_cast<int>(head.size()), &x, &y, &comp) != 0;
+}
 
 Header read_header(std::FILE* f, const std::string& path)
 {
@@ -194,18 +484,46 @@ Header read_header(std::FILE* f, const std::string& path)
         h.info = h.pnm.info;
         return h;
     }
+    const char* format = h.kind == Kind::png ? "PNG" : "JPEG";
+    std::uint64_t header_bytes = 0;
+    if (h.kind == Kind::jpeg) {
+        header_bytes = walk_jpeg(f, path);
+        if (header_bytes == 0)
+            throw Error(errc::bad_input, fmt::format("{}: cannot read the JPEG header (no baseline or progressive "
+                                                     "frame header)",
+                                                     path));
+    } else {
+        h.png = walk_png(f, path);
+        header_bytes = h.png.header_end;
+    }
+    if (header_bytes > max_header_bytes)
+        throw Error(errc::bad_input, fmt::format("{}: cannot read the {} header (it ends at byte {}, past the first {} "
+                                                 "bytes)",
+                                                 path, format, header_bytes, max_header_bytes));
     int x = 0, y = 0, comp = 0;
-    // stbi_*_from_file leave the file position where they found it.
-    if (stbi_info_from_file(f, &x, &y, &comp) == 0) {
+    if (!stb_header_info(f, header_bytes, x, y, comp, path, format)) {
+        // A well-formed IHDR that stb refuses is one beyond its size
+        // limits: keep the dimensions, so that the caller's own limits can
+        // name them, and refuse decoding later.
+        if (h.kind == Kind::png && beyond_stb_limits(h.png)) {
+            h.info.format = "png";
+            h.info.width = h.png.width;
+            h.info.height = h.png.height;
+            h.info.channels = h.png.colour == 3 ? 3 : h.png.samples;
+            h.info.bits_per_channel = h.png.depth == 16 ? 16 : 8;
+            h.undecodable = fmt::format("{}: cannot decode the PNG image ({}x{} is beyond the decoder's size limit)",
+                                        path, h.png.width, h.png.height);
+            return h;
+        }
         const std::string reason = stb_reason();
         throw Error(reason == "too large" ? errc::limit : errc::bad_input,
-                    fmt::format("{}: cannot read the {} header ({})", path, h.kind == Kind::png ? "PNG" : "JPEG", reason));
+                    fmt::format("{}: cannot read the {} header ({})", path, format, reason));
     }
     h.info.format = h.kind == Kind::png ? "png" : "jpeg";
     h.info.width = static_cast<std::size_t>(x);
     h.info.height = static_cast<std::size_t>(y);
     h.info.channels = comp;
-    h.info.bits_per_channel = h.kind == Kind::png && stbi_is_16_bit_from_file(f) != 0 ? 16 : 8;
+    h.info.bits_per_channel = h.kind == Kind::png && h.png.depth == 16 ? 16 : 8;
     return h;
 }
 
@@ -298,6 +616,9 @@ Tensor read_image(const std::string& path, std::uint64_t max_bytes, std::vector<
                                 path, h.info.width, h.info.height, h.info.channels, h.info.bits_per_channel, needed,
                                 max_bytes));
 
+    if (!h.undecodable.empty()) throw Error(errc::limit, h.undecodable);
+    if (h.kind == Kind::png) check_png_pixel_data(f.get(), path, h.png);
+
     Tensor out;
     try {
         out = Tensor::from_shape(tensor_shape(h.info));
@@ -309,8 +630,10 @@ Tensor read_image(const std::string& path, std::uint64_t max_bytes, std::vector<
         read_pnm_samples(f.get(), h.pnm, out.data(), path);
         const unsigned full = h.info.bits_per_channel == 16 ? 65535u : 255u;
         if (h.pnm.maxval != full) {
-            const float factor = static_cast<float>(full) / static_cast<float>(h.pnm.maxval);
-            for (float& v : out) v *= factor;
+            // Multiply before dividing, in double: a sample equal to maxval
+            // becomes exactly `full` (a float factor such as 65535/1000
+            // rounds up, and would put it past the scale).
+            for (float& v : out) v = static_cast<float>(static_cast<double>(v) * full / h.pnm.maxval);
             if (warnings != nullptr)
                 warnings->push_back(fmt::format("{}: maxval {}; samples were rescaled to 0..{}", path, h.pnm.maxval, full));
         }

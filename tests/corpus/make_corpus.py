@@ -1,0 +1,653 @@
+#!/usr/bin/python3
+"""Writes the bad-input corpus: small damaged files in files/ and the command
+lines that must refuse them in cases.json.
+
+Every file is built here from first principles (h5py for HDF5, hand-made PNG
+chunks, stb's own JPEG writer through ctypes, PNM text), never by signcut, so
+the corpus does not depend on the writer it tests. The output is committed:
+the corpus is fixed, and this script documents how each file was made. Run it
+again only to change the corpus:
+
+    /usr/bin/python3 tests/corpus/make_corpus.py
+
+Each case in cases.json has a name, a category (decomposition, dataset,
+image, cli), the arguments given to signcut (paths relative to this folder;
+"{out}", "{out.png}" and "{outdir}" name places in an empty scratch folder),
+the exit status it must give (1 bad input, 2 bad usage), a fragment its one
+error line must contain, and why the input is bad.
+"""
+import ctypes
+import ctypes.util
+import json
+import os
+import shutil
+import struct
+import zlib
+
+import h5py
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FILES = os.path.join(HERE, "files")
+
+cases = []
+
+
+def case(name, category, args, exit_code, fragment, why):
+    assert category in ("decomposition", "dataset", "image", "cli"), category
+    assert exit_code in (1, 2)
+    assert all(c["name"] != name for c in cases), name
+    cases.append({"name": name, "category": category, "args": args, "exit": exit_code, "message": fragment,
+                  "why": why})
+
+
+def path(name):
+    return os.path.join(FILES, name)
+
+
+def rel(name):
+    return "files/" + name
+
+
+def write_bytes(name, data):
+    with open(path(name), "wb") as f:
+        f.write(data)
+
+
+# --- HDF5 helpers --------------------------------------------------------------
+
+VLEN = h5py.string_dtype("utf-8")
+
+
+def put_string(attrs, key, value):
+    attrs.create(key, value, dtype=VLEN)
+
+
+def sign_words(rng, width, d):
+    """width rows of ceil(d/64) words, random signs, zero padding."""
+    w = rng.integers(0, 2 ** 64, size=(width, (d + 63) // 64), dtype=np.uint64)
+    if d % 64:
+        w[:, -1] &= np.uint64((1 << (d % 64)) - 1)
+    return w
+
+
+def write_decomposition(name, shape=(20, 30), width=6, seed=1, edit=None, chunked_claims=False):
+    """A decomposition file following the format (docs/FORMAT.md), written
+    with h5py; `edit(f)` damages it afterwards. With `chunked_claims` the
+    arrays are chunked and never written, so a file can claim enormous arrays
+    while staying a few kilobytes (HDF5 allocates chunks only when written)."""
+    rng = np.random.default_rng(seed)
+    with h5py.File(path(name), "w", track_order=False) as f:
+        put_string(f.attrs, "signcut_format", "signcut-decomposition")
+        f.attrs.create("format_version", 1, dtype="<i4")
+        g = f.create_group("decomposition")
+        put_string(g.attrs, "method", "sct")
+        g.attrs.create("shape", np.array(shape, dtype="<u8"))
+        put_string(g.attrs, "original_dtype", "float32")
+        g.attrs.create("width", width, dtype="<u8")
+        g.attrs.create("scales_refit", 0, dtype="<u1")
+        put_string(g.attrs, "source", "corpus")
+        g.attrs.create("seed", 0, dtype="<u8")
+        put_string(g.attrs, "signcut_version", "0.1.0")
+        g.attrs.create("rel_fro_error", 0.5, dtype="<f8")
+        put_string(g.attrs, "created", "2024-01-01T00:00:00Z")
+        s = g.create_group("signs")
+        if chunked_claims:
+            g.create_dataset("scales", shape=(width,), dtype="<f4", chunks=(min(width, 1024),))
+            for a, d in enumerate(shape):
+                words = (d + 63) // 64
+                s.create_dataset(f"mode_{a}", shape=(width, words), dtype="<u8",
+                                 chunks=(min(width, 1024), min(words, 64)))
+        else:
+            g.create_dataset("scales", data=(rng.standard_normal(width) + 3).astype("<f4"))
+            for a, d in enumerate(shape):
+                s.create_dataset(f"mode_{a}", data=sign_words(rng, width, d))
+        if edit:
+            edit(f)
+    return rel(name)
+
+
+def write_dataset(name, data=None, dataset="data", **kw):
+    with h5py.File(path(name), "w") as f:
+        f.create_dataset(dataset, data=data, **kw)
+    return rel(name)
+
+
+def truncate(src_name, dst_name, keep):
+    with open(path(src_name), "rb") as f:
+        data = f.read()
+    write_bytes(dst_name, data[: int(len(data) * keep)])
+    return rel(dst_name)
+
+
+def corrupt_first_chunk(name, dataset):
+    """Overwrites the compressed bytes of a dataset's first chunk, where the
+    file says they are."""
+    with h5py.File(path(name), "r") as f:
+        info = f[dataset].id.get_chunk_info(0)
+    with open(path(name), "r+b") as f:
+        f.seek(info.byte_offset + 2)  # keep the zlib header, garble the stream
+        f.write(bytes([0xff, 0xee, 0xdd, 0xcc]) * (min(info.size - 2, 64) // 4))
+
+
+# --- PNG helpers ---------------------------------------------------------------
+
+def chunk(kind, data, length=None):
+    """A PNG chunk; `length` overrides the stored length (to lie about it)."""
+    body = kind + data
+    n = len(data) if length is None else length
+    return struct.pack(">I", n) + body + struct.pack(">I", zlib.crc32(body) & 0xffffffff)
+
+
+def ihdr(width, height, depth=8, colour=2, interlace=0):
+    return chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, interlace))
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png(width, height, colour=2, depth=8, rows=None, idat=None, extra=b"", interlace=0):
+    channels = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[colour]
+    if idat is None:
+        if rows is None:
+            rows = [bytes((x * 7 + y * 13 + c) % 256 for x in range(width) for c in range(channels * depth // 8))
+                    for y in range(height)]
+        idat = zlib.compress(b"".join(b"\x00" + r for r in rows), 9)
+    return PNG_SIGNATURE + ihdr(width, height, depth, colour, interlace) + extra + chunk(b"IDAT", idat) + \
+        chunk(b"IEND", b"")
+
+
+def stb_jpeg(name, width, height, channels=3, quality=90):
+    """A baseline JPEG written by stb_image_write (Debian's libstb)."""
+    lib = ctypes.CDLL(ctypes.util.find_library("stb") or "libstb.so.0")
+    pixels = bytes((x * 5 + y * 3 + c * 40) % 256 for y in range(height) for x in range(width) for c in range(channels))
+    ok = lib.stbi_write_jpg(path(name).encode(), width, height, channels, pixels, quality)
+    assert ok, "stbi_write_jpg failed"
+    with open(path(name), "rb") as f:
+        return f.read()
+
+
+def jpeg_markers(data):
+    """(offset, marker) of every marker segment before the scan data."""
+    out, pos = [], 2
+    while pos + 4 <= len(data) and data[pos] == 0xff:
+        marker = data[pos + 1]
+        out.append((pos, marker))
+        if marker == 0xda:
+            break
+        pos += 2 + struct.unpack(">H", data[pos + 2:pos + 4])[0]
+    return out
+
+
+def main():
+    shutil.rmtree(FILES, ignore_errors=True)
+    os.makedirs(FILES)
+
+    # --- valid inputs the usage cases start from --------------------------------
+    rng = np.random.default_rng(0)
+    valid_h5 = write_dataset("valid.h5", rng.standard_normal((24, 16)).astype("<f4"))
+    valid_dec = write_decomposition("valid.sct.h5")
+    write_bytes("valid.png", png(8, 6))
+    valid_png = rel("valid.png")
+
+    # --- the decomposition reader (decompress, info, eval) ----------------------
+    D = "decomposition"
+    with open(path("valid.sct.h5"), "rb") as f:
+        good = f.read()
+    write_bytes("trunc.sct.h5", good[: len(good) // 2])
+    case("dec-truncated", D, ["decompress", "files/trunc.sct.h5", "-o", "{out}"], 1, "trunc.sct.h5",
+         "the file ends halfway through its object headers")
+    write_bytes("empty.sct.h5", b"")
+    case("dec-empty-file", D, ["info", "files/empty.sct.h5"], 1, "not an HDF5 file", "a zero-byte file")
+    write_bytes("noise.sct.h5", bytes(np.random.default_rng(9).integers(0, 256, 4096, dtype=np.uint8)))
+    case("dec-random-bytes", D, ["decompress", "files/noise.sct.h5", "-o", "{out}"], 1, "not an HDF5 file",
+         "4 KiB of random bytes")
+    p = write_dataset("plain.sct.h5", np.ones((4, 4), "<f4"))
+    case("dec-plain-dataset-file", D, ["info", p], 1, "no signcut_format attribute",
+         "an ordinary HDF5 file that holds a dataset, not a decomposition")
+    p = write_decomposition("format-name.sct.h5", edit=lambda f: put_string(f.attrs, "signcut_format", "zfp"))
+    case("dec-wrong-format-name", D, ["info", p], 1, "signcut_format is 'zfp'", "another program's format tag")
+    p = write_decomposition("version2.sct.h5", edit=lambda f: f.attrs.modify("format_version", np.int32(2)))
+    case("dec-format-version-2", D, ["decompress", p, "-o", "{out}"], 1, "format_version 2",
+         "a format version this reader does not know")
+    p = write_decomposition("version-string.sct.h5",
+                            edit=lambda f: put_string(f.attrs, "format_version", "1"))
+    case("dec-format-version-string", D, ["info", p], 1, "format_version is string",
+         "the version is a string, not an integer")
+    p = write_decomposition("no-group.sct.h5", edit=lambda f: f.move("decomposition", "other"))
+    case("dec-missing-group", D, ["info", p], 1, "group /decomposition is missing",
+         "the /decomposition group was renamed")
+
+    def group_as_dataset(f):
+        del f["decomposition"]
+        f.create_dataset("decomposition", data=np.zeros(3))
+    p = write_decomposition("group-dataset.sct.h5", edit=group_as_dataset)
+    case("dec-group-is-dataset", D, ["info", p], 1, "/decomposition is not a group",
+         "/decomposition is a dataset")
+    p = write_decomposition("method.sct.h5", edit=lambda f: put_string(f["decomposition"].attrs, "method", "tucker"))
+    case("dec-unknown-method", D, ["info", p], 1, "unknown method 'tucker'", "a method name the format does not define")
+    p = write_decomposition("no-width.sct.h5", edit=lambda f: f["decomposition"].attrs.__delitem__("width"))
+    case("dec-missing-width", D, ["decompress", p, "-o", "{out}"], 1, "width is missing", "the width attribute is absent")
+    p = write_decomposition("width-float.sct.h5",
+                            edit=lambda f: f["decomposition"].attrs.create("width", 6.0, dtype="<f8"))
+    case("dec-width-float", D, ["info", p], 1, "width is float", "the width is stored as a float")
+    p = write_decomposition("width-negative.sct.h5",
+                            edit=lambda f: f["decomposition"].attrs.create("width", -6, dtype="<i8"))
+    case("dec-width-negative", D, ["info", p], 1, "negative", "a signed width of -6")
+    p = write_decomposition("width-array.sct.h5",
+                            edit=lambda f: f["decomposition"].attrs.create("width", np.array([6, 6], "<u8")))
+    case("dec-width-array", D, ["info", p], 1, "holds 2 values", "the width is an array of two values")
+    p = write_decomposition("width-mismatch.sct.h5",
+                            edit=lambda f: f["decomposition"].attrs.create("width", 7, dtype="<u8"))
+    case("dec-width-disagrees-with-scales", D, ["decompress", p, "-o", "{out}"], 1, "scales has 6 entries",
+         "width says 7 terms, the arrays hold 6")
+    p = write_decomposition("shape-empty.sct.h5",
+                            edit=lambda f: f["decomposition"].attrs.create("shape", np.zeros(0, "<u8")))
+    case("dec-shape-rank-0", D, ["info", p], 1, "rank 0", "an empty shape")
+    p = write_decomposition("shape-zero.sct.h5",
+                            edit=lambda f: f["decomposition"].attrs.create("shape", np.array([20, 0], "<u8")))
+    case("dec-shape-zero-dimension", D, ["info", p], 1, "zero dimension", "a shape of 20x0")
+    p = write_decomposition("shape-2d.sct.h5",
+                            edit=lambda f: f["decomposition"].attrs.create("shape", np.array([[20, 30]], "<u8")))
+    case("dec-shape-2d-attribute", D, ["info", p], 1, "1-D array", "the shape attribute is a 1x2 matrix")
+    p = write_decomposition("shape-string.sct.h5",
+                            edit=lambda f: put_string(f["decomposition"].attrs, "shape", "20x30"))
+    case("dec-shape-string", D, ["info", p], 1, "shape is string", "the shape is written as text")
+    p = write_decomposition("shape-overflow.sct.h5",
+                            edit=lambda f: f["decomposition"].attrs.create("shape", np.array([2 ** 32] * 3, "<u8")))
+    case("dec-shape-product-overflows", D, ["info", p], 1, "2^64",
+         "a shape of 2^32 x 2^32 x 2^32: its element count does not fit in 64 bits")
+    p = write_decomposition("shape-huge.sct.h5", shape=(2 ** 31, 2 ** 31), width=4, chunked_claims=True)
+    case("dec-absurd-shape", D, ["decompress", p, "-o", "{out}"], 1, "memory limit",
+         "arrays that agree with a 2^31 x 2^31 shape, stored as unwritten chunks: reading must stop before "
+         "allocating 16 EiB")
+    case("dec-absurd-shape-without-limit", D, ["decompress", p, "-o", "{out}", "--max-memory", str(2 ** 64 - 1)], 1,
+         "memory limit", "the same file under the largest memory limit there is: its needs do not fit in 64 bits")
+    p = write_decomposition("width-huge.sct.h5", shape=(20, 30), width=2 ** 40, chunked_claims=True)
+    case("dec-absurd-width", D, ["decompress", p, "-o", "{out}"], 1, "memory limit",
+         "a width of 2^40 with arrays of that length, stored as unwritten chunks")
+    p = write_decomposition("width-huge-eval.sct.h5", shape=(24, 16), width=2 ** 40, chunked_claims=True)
+    case("dec-absurd-width-eval", D, ["eval", valid_h5, p], 1, "memory limit",
+         "the same claim reached through eval")
+    p = write_decomposition("dtype.sct.h5",
+                            edit=lambda f: put_string(f["decomposition"].attrs, "original_dtype", "complex64"))
+    case("dec-unknown-original-dtype", D, ["info", p], 1, "not a known dtype", "original_dtype is complex64")
+    p = write_decomposition("refit.sct.h5",
+                            edit=lambda f: f["decomposition"].attrs.create("scales_refit", 2, dtype="<u1"))
+    case("dec-scales-refit-2", D, ["info", p], 1, "expected 0 or 1", "a flag that is neither 0 nor 1")
+
+    def scales_int(f):
+        del f["decomposition/scales"]
+        f["decomposition"].create_dataset("scales", data=np.arange(6, dtype="<i4"))
+    p = write_decomposition("scales-int.sct.h5", edit=scales_int)
+    case("dec-scales-integers", D, ["info", p], 1, "holds integer values", "the scales are integers")
+
+    def scales_2d(f):
+        del f["decomposition/scales"]
+        f["decomposition"].create_dataset("scales", data=np.ones((6, 1), "<f4"))
+    p = write_decomposition("scales-2d.sct.h5", edit=scales_2d)
+    case("dec-scales-2d", D, ["info", p], 1, "1-D array", "the scales are a 6x1 matrix")
+
+    def scales_nan(f):
+        f["decomposition/scales"][2] = np.nan
+        f["decomposition/scales"][4] = np.inf
+    p = write_decomposition("scales-nan.sct.h5", edit=scales_nan)
+    case("dec-non-finite-scales", D, ["decompress", p, "-o", "{out}"], 1, "2 non-finite",
+         "one scale is NaN and one is Inf")
+
+    def signs_float(f):
+        del f["decomposition/signs/mode_1"]
+        f["decomposition/signs"].create_dataset("mode_1", data=np.zeros((6, 1), "<f8"))
+    p = write_decomposition("signs-float.sct.h5", edit=signs_float)
+    case("dec-signs-float", D, ["info", p], 1, "must hold uint64 words", "mode_1 holds float64 values")
+
+    def signs_int32(f):
+        del f["decomposition/signs/mode_0"]
+        f["decomposition/signs"].create_dataset("mode_0", data=np.zeros((6, 1), "<i4"))
+    p = write_decomposition("signs-int32.sct.h5", edit=signs_int32)
+    case("dec-signs-int32", D, ["info", p], 1, "must hold uint64 words", "mode_0 holds 4-byte signed integers")
+
+    def signs_shape(f):
+        del f["decomposition/signs/mode_1"]
+        f["decomposition/signs"].create_dataset("mode_1", data=np.zeros((6, 5), "<u8"))
+    p = write_decomposition("signs-shape.sct.h5", edit=signs_shape)
+    case("dec-signs-wrong-shape", D, ["decompress", p, "-o", "{out}"], 1, "expected 6x1",
+         "mode_1 has 5 words per term where ceil(30/64) = 1")
+    p = write_decomposition("signs-missing.sct.h5", edit=lambda f: f["decomposition/signs"].__delitem__("mode_1"))
+    case("dec-signs-missing-mode", D, ["info", p], 1, "mode_1 is missing", "the sign array of mode 1 is absent")
+    p = write_decomposition("signs-extra.sct.h5",
+                            edit=lambda f: f["decomposition/signs"].create_dataset("mode_2", data=np.zeros((6, 1), "<u8")))
+    case("dec-signs-extra-mode", D, ["info", p], 1, "has 3 members", "a third sign array for an order-2 shape")
+
+    def signs_scalar(f):
+        del f["decomposition/signs/mode_0"]
+        f["decomposition/signs"].create_dataset("mode_0", data=np.uint64(0))
+    p = write_decomposition("signs-scalar.sct.h5", edit=signs_scalar)
+    case("dec-signs-scalar", D, ["info", p], 1, "a scalar", "mode_0 is a scalar dataset")
+
+    def padding(f):
+        w = f["decomposition/signs/mode_0"][...]
+        w[3, 0] |= np.uint64(1) << np.uint64(40)  # d = 20: bits 20..63 are padding
+        f["decomposition/signs/mode_0"][...] = w
+    p = write_decomposition("padding.sct.h5", edit=padding)
+    case("dec-padding-bits", D, ["decompress", p, "-o", "{out}"], 1, "padding bits",
+         "a sign word has a bit set past the mode's 20 entries")
+
+    def gzip_signs(f):
+        w = f["decomposition/signs/mode_1"][...]
+        del f["decomposition/signs/mode_1"]
+        f["decomposition/signs"].create_dataset("mode_1", data=np.repeat(w, 1, axis=0), chunks=(6, 1),
+                                                compression="gzip")
+    write_decomposition("chunk.sct.h5", edit=gzip_signs)
+    corrupt_first_chunk("chunk.sct.h5", "decomposition/signs/mode_1")
+    case("dec-corrupt-gzip-chunk", D, ["decompress", rel("chunk.sct.h5"), "-o", "{out}"], 1, "cannot read",
+         "the deflate stream of a compressed sign array is garbled")
+
+    # --- the HDF5 dataset reader (compress, eval) --------------------------------
+    S = "dataset"
+    write_bytes("text.h5", b"temperature,pressure\n1,2\n" * 20)
+    case("ds-text-file", S, ["compress", rel("text.h5"), "-o", "{out}"], 1, "not an HDF5 file", "a CSV file named .h5")
+    truncate("valid.h5", "trunc.h5", 0.4)
+    case("ds-truncated", S, ["compress", rel("trunc.h5"), "-o", "{out}"], 1, "trunc.h5",
+         "the first 40 % of a valid file")
+    with h5py.File(path("kinds.h5"), "w") as f:
+        f.create_dataset("text", data=np.array([b"ab", b"cd"]))
+        f.create_dataset("pairs", data=np.zeros(3, dtype=[("a", "<f4"), ("b", "<i4")]))
+        f.create_dataset("scalar", data=np.float32(3))
+        f.create_dataset("empty", shape=(0, 4), dtype="<f4")
+        f.create_dataset("null", data=h5py.Empty("<f4"))
+        f.create_dataset("colour", data=np.array([0, 1, 1], "<i1"),
+                         dtype=h5py.enum_dtype({"red": 0, "green": 1}, basetype="i1"))
+        f.create_dataset("bits", data=np.arange(6, dtype="<i4").view("V4"))
+        vlen = f.create_dataset("ragged", shape=(2,), dtype=h5py.vlen_dtype("<f4"))
+        vlen[0] = np.ones(3, "<f4")
+        triple = h5py.h5t.array_create(h5py.h5t.IEEE_F32LE, (3,))
+        h5py.h5d.create(f.id, b"matrix", triple, h5py.h5s.create_simple((2, 3))).close()
+        f.create_dataset("refs", shape=(2,), dtype=h5py.ref_dtype)
+        f.create_group("group")
+        wide = h5py.h5t.STD_I64LE.copy()
+        wide.set_size(16)
+        space = h5py.h5s.create_simple((4,))
+        h5py.h5d.create(f.id, b"int128", wide, space).close()
+    k = rel("kinds.h5")
+    case("ds-string", S, ["compress", k + ":/text", "-o", "{out}"], 1, "string", "fixed-length strings")
+    case("ds-compound", S, ["compress", k + ":/pairs", "-o", "{out}"], 1, "compound", "a compound type")
+    case("ds-enum", S, ["compress", k + ":/colour", "-o", "{out}"], 1, "enum", "an enumeration")
+    case("ds-opaque", S, ["compress", k + ":/bits", "-o", "{out}"], 1, "opaque", "opaque 4-byte blobs")
+    case("ds-variable-length", S, ["compress", k + ":/ragged", "-o", "{out}"], 1, "variable-length",
+         "ragged float arrays")
+    case("ds-array-type", S, ["compress", k + ":/matrix", "-o", "{out}"], 1, "array", "elements that are 3-float arrays")
+    case("ds-references", S, ["compress", k + ":/refs", "-o", "{out}"], 1, "reference", "object references")
+    case("ds-scalar", S, ["compress", k + ":/scalar", "-o", "{out}"], 1, "rank 0", "a scalar dataset")
+    case("ds-zero-size", S, ["compress", k + ":/empty", "-o", "{out}"], 1, "zero size", "a 0x4 dataset")
+    case("ds-null-dataspace", S, ["compress", k + ":/null", "-o", "{out}"], 1, "null dataspace",
+         "a dataset with a null dataspace")
+    case("ds-16-byte-integers", S, ["compress", k + ":/int128", "-o", "{out}"], 1, "16-byte integer",
+         "128-bit integers")
+    case("ds-group-not-dataset", S, ["compress", k + ":/group", "-o", "{out}"], 1, "is not a dataset",
+         "the path names a group")
+    case("ds-missing-dataset", S, ["compress", k + ":/nowhere", "-o", "{out}"], 1, "has no dataset /nowhere",
+         "the path names nothing")
+    case("ds-several-datasets", S, ["compress", k, "-o", "{out}"], 1, "name one",
+         "no dataset named and the file holds several")
+
+    x = np.ones((6, 5), "<f4")
+    x[1, 1], x[2, 3], x[4, 0] = np.nan, np.inf, np.nan
+    p = write_dataset("nan.h5", x)
+    case("ds-nan-and-inf", S, ["compress", p, "-o", "{out}"], 1, "2 NaN and 1 Inf", "non-finite float32 values")
+    x = np.ones((6, 5), "<f2")
+    x[0, 0] = np.inf
+    p = write_dataset("inf16.h5", x)
+    case("ds-float16-inf", S, ["compress", p, "-o", "{out}"], 1, "1 Inf", "a float16 infinity")
+    x = np.ones((6, 5), "<f8")
+    x[3, 3], x[0, 1] = 1e300, -1e39
+    p = write_dataset("beyond32.h5", x)
+    case("ds-float64-beyond-float32", S, ["compress", p, "-o", "{out}"], 1, "2 float64 values beyond the float32 range",
+         "finite float64 values that float32 cannot hold")
+    bf16 = h5py.h5t.IEEE_F32LE.copy()
+    bf16.set_fields(15, 7, 8, 0, 7)
+    bf16.set_size(2)
+    bf16.set_ebias(127)
+    with h5py.File(path("bfloat16.h5"), "w") as f:
+        h5py.h5d.create(f.id, b"data", bf16, h5py.h5s.create_simple((4, 4))).close()
+    case("ds-bfloat16", S, ["compress", rel("bfloat16.h5"), "-o", "{out}"], 1, "not IEEE binary16",
+         "a 16-bit float with an 8-bit exponent")
+    p = write_dataset("huge.h5", None, shape=(2 ** 21, 2 ** 21), dtype="<f4", chunks=(64, 64))
+    case("ds-absurd-shape", S, ["compress", p, "-o", "{out}"], 1, "memory limit",
+         "a 2^21 x 2^21 float32 dataset of unwritten chunks: 16 TiB claimed by a small file")
+    p = write_dataset("huge-eval.h5", None, shape=(2 ** 21, 2 ** 21), dtype="<f4", chunks=(64, 64))
+    case("ds-absurd-shape-eval", S, ["eval", p, valid_dec], 1, "memory limit",
+         "the same claim reached through eval")
+    p = write_dataset("overflow.h5", None, shape=(2 ** 22, 2 ** 22, 2 ** 22), dtype="<f4", chunks=(1, 1, 64))
+    case("ds-shape-product-overflows", S, ["compress", p, "-o", "{out}"], 1, "2^64",
+         "a 2^22 x 2^22 x 2^22 dataset: 2^66 entries")
+    x = np.arange(64 * 64, dtype="<f4").reshape(64, 64)
+    write_dataset("gzip.h5", x, chunks=(64, 64), compression="gzip")
+    corrupt_first_chunk("gzip.h5", "data")
+    case("ds-corrupt-gzip-chunk", S, ["compress", rel("gzip.h5"), "-o", "{out}"], 1, "cannot read",
+         "the deflate stream of the only chunk is garbled")
+    with h5py.File(path("links.h5"), "w") as f:
+        f["dangling"] = h5py.SoftLink("/does/not/exist")
+        f["elsewhere"] = h5py.ExternalLink("missing-file.h5", "/data")
+    case("ds-dangling-soft-link", S, ["compress", rel("links.h5") + ":/dangling", "-o", "{out}"], 1, "/dangling",
+         "a soft link to a path that does not exist")
+    case("ds-external-link-to-missing-file", S, ["compress", rel("links.h5") + ":/elsewhere", "-o", "{out}"], 1,
+         "/elsewhere", "an external link into a file that does not exist")
+    with h5py.File(path("cycle.h5"), "w") as f:
+        g = f.create_group("a")
+        g["loop"] = g
+        g["up"] = f
+    case("ds-cyclic-groups", S, ["compress", rel("cycle.h5"), "-o", "{out}"], 1, "holds no datasets",
+         "groups that link to themselves and to the root, and no dataset")
+
+    # --- the image loader (compress and image on pictures) ---------------------
+    I = "image"
+    write_bytes("text.png", b"GIF89a, or any other text" * 4)
+    case("img-not-an-image", I, ["image", rel("text.png"), "-o", "{out.png}"], 1, "not a PNG, JPEG, PPM or PGM",
+         "text named .png")
+    write_bytes("empty.png", b"")
+    case("img-empty-file", I, ["compress", rel("empty.png"), "-o", "{out}"], 1, "not a PNG, JPEG, PPM or PGM",
+         "a zero-byte file")
+    write_bytes("pbm.pgm", b"P4\n8 2\n\xff\x00")
+    case("img-pbm", I, ["image", rel("pbm.pgm"), "-o", "{out.png}"], 1, "not a PNG, JPEG, PPM or PGM",
+         "a 1-bit PBM named .pgm")
+    full = png(32, 24)
+    write_bytes("trunc.png", full[: len(full) // 2])
+    case("img-png-truncated", I, ["image", rel("trunc.png"), "-o", "{out.png}"], 1, "trunc.png",
+         "the first half of a PNG")
+    write_bytes("signature-only.png", PNG_SIGNATURE)
+    case("img-png-signature-only", I, ["image", rel("signature-only.png"), "-o", "{out.png}"], 1, "PNG",
+         "the eight signature bytes and nothing else")
+    write_bytes("huge.png", PNG_SIGNATURE + ihdr(100000, 100000) + chunk(b"IEND", b""))
+    case("img-png-huge-dimensions", I, ["image", rel("huge.png"), "-o", "{out.png}"], 1, "more than the limit",
+         "a header claiming 100000x100000 pixels")
+    write_bytes("wide16.png", PNG_SIGNATURE + ihdr(12000, 12000, depth=16, colour=6) + chunk(b"IEND", b""))
+    case("img-png-over-memory-limit", I, ["compress", rel("wide16.png"), "-o", "{out}", "--max-memory", "64M"], 1,
+         "more than the memory limit", "12000x12000 16-bit RGBA under a 64 MiB memory limit")
+    # A chunk that claims 2 GiB in a file of a few hundred bytes: stb_image
+    # sizes its IDAT buffer from the claimed length before reading anything.
+    rows = [bytes(24) for _ in range(8)]
+    small_idat = zlib.compress(b"".join(b"\x00" + r for r in rows))
+    lie = PNG_SIGNATURE + ihdr(8, 8) + chunk(b"IDAT", small_idat, length=0x7ffffff0) + chunk(b"IEND", b"")
+    write_bytes("idat-length.png", lie)
+    case("img-png-chunk-longer-than-file", I, ["image", rel("idat-length.png"), "-o", "{out.png}"], 1,
+         "runs past the end of the file", "an IDAT chunk whose length field says 2 GiB")
+    lie = PNG_SIGNATURE + ihdr(8, 8) + chunk(b"tEXt", b"Comment\x00hello", length=0xfffffff0) + \
+        chunk(b"IDAT", small_idat) + chunk(b"IEND", b"")
+    write_bytes("text-length.png", lie)
+    case("img-png-ancillary-chunk-length", I, ["compress", rel("text-length.png"), "-o", "{out}"], 1,
+         "runs past the end of the file", "a tEXt chunk whose length field is near 2^32")
+    # One gray pixel whose IDAT is 16 KiB of compressed zeros: deflate
+    # inflates it a thousandfold, so the decoder would allocate 16 MiB for a
+    # pixel. The IDAT alone is already far more than one pixel can need.
+    bomb = zlib.compress(b"\x00" * (16 << 20), 9)
+    write_bytes("bomb.png", png(1, 1, colour=0, idat=bomb))
+    case("img-png-idat-beyond-pixel-count", I, ["image", rel("bomb.png"), "-o", "{out.png}"], 1,
+         "more than a 1x1 image can need", f"one pixel with a {len(bomb)}-byte IDAT that inflates to 16 MiB")
+    # 256x256 gray (64 KiB of rows) whose IDAT is no larger than the rows,
+    # but inflates to 16 MiB: only inflating tells.
+    write_bytes("bomb-rows.png", png(256, 256, colour=0, idat=bomb))
+    case("img-png-inflates-beyond-its-rows", I, ["image", rel("bomb-rows.png"), "-o", "{out.png}"], 1,
+         "inflates to more than", "a 256x256 gray image whose IDAT inflates to 16 MiB, 250 times its rows")
+    # Apple's CgBI chunk may come before IHDR; the IDAT length lie behind it
+    # must still be caught (found by the image fuzz target).
+    cgbi = PNG_SIGNATURE + chunk(b"CgBI", b"\x50\x00\x20\x06") + ihdr(1, 5, depth=1, colour=0) + \
+        chunk(b"IDAT", b"\x78\xda", length=0x7dca7f96)
+    write_bytes("cgbi-idat-length.png", cgbi)
+    case("img-png-cgbi-then-chunk-longer-than-file", I, ["image", rel("cgbi-idat-length.png"), "-o", "{out.png}"], 1,
+         "runs past the end of the file", "a CgBI chunk, a header, and an IDAT claiming 2 GiB")
+    write_bytes("no-idat.png", PNG_SIGNATURE + ihdr(8, 8) + chunk(b"IEND", b""))
+    case("img-png-no-pixel-data", I, ["image", rel("no-idat.png"), "-o", "{out.png}"], 1, "no IDAT",
+         "a header and no IDAT chunk")
+    write_bytes("bad-zlib.png", png(8, 8, idat=b"\x78\x9c" + bytes(range(200, 240))))
+    case("img-png-bad-deflate", I, ["image", rel("bad-zlib.png"), "-o", "{out.png}"], 1, "PNG",
+         "an IDAT that is not a deflate stream")
+    write_bytes("colour-type.png", png(8, 8, colour=2)[:8] + ihdr(8, 8, 8, 5) + png(8, 8)[33:])
+    case("img-png-bad-colour-type", I, ["image", rel("colour-type.png"), "-o", "{out.png}"], 1, "PNG",
+         "colour type 5, which PNG does not define")
+    write_bytes("depth.png", png(8, 8)[:8] + ihdr(8, 8, 3, 0) + png(8, 8)[33:])
+    case("img-png-bad-bit-depth", I, ["image", rel("depth.png"), "-o", "{out.png}"], 1, "PNG",
+         "a bit depth of 3")
+    write_bytes("short-rows.png", png(16, 16, rows=[bytes(48)] * 4))
+    case("img-png-too-few-rows", I, ["image", rel("short-rows.png"), "-o", "{out.png}"], 1, "PNG",
+         "16 rows promised, 4 stored")
+    write_bytes("palette.png", png(4, 4, colour=3, rows=[bytes(4)] * 4))
+    case("img-png-palette-missing", I, ["image", rel("palette.png"), "-o", "{out.png}"], 1, "PNG",
+         "a palette image without a PLTE chunk")
+
+    jpeg = stb_jpeg("valid.jpg", 32, 24)
+    os.remove(path("valid.jpg"))
+    write_bytes("trunc.jpg", jpeg[:40])
+    case("img-jpeg-truncated-header", I, ["image", rel("trunc.jpg"), "-o", "{out.png}"], 1, "JPEG",
+         "a JPEG cut inside its tables")
+    sof = next(off for off, m in jpeg_markers(jpeg) if m == 0xc0)
+    huge = bytearray(jpeg)
+    huge[sof + 5:sof + 9] = struct.pack(">HH", 65000, 65000)
+    write_bytes("huge.jpg", bytes(huge))
+    case("img-jpeg-huge-dimensions", I, ["image", rel("huge.jpg"), "-o", "{out.png}"], 1, "more than the limit",
+         "a frame header claiming 65000x65000 pixels")
+    zero = bytearray(jpeg)
+    zero[sof + 5:sof + 7] = struct.pack(">H", 0)
+    write_bytes("zero-height.jpg", bytes(zero))
+    case("img-jpeg-zero-height", I, ["image", rel("zero-height.jpg"), "-o", "{out.png}"], 1, "JPEG",
+         "a frame header with height 0 (the DNL form stb does not read)")
+    # A Huffman table that declares 510 codes where a table holds 256:
+    # stb_image writes the excess past its arrays (found by the image fuzz
+    # target, minimised to 9 bytes).
+    write_bytes("huffman-codes.jpg", b"\xff\xd8\xff\xc4\xa2\x00\x00\xff\xff")
+    case("img-jpeg-huffman-table-overflow", I, ["image", rel("huffman-codes.jpg"), "-o", "{out.png}"], 1,
+         "declares 510 codes", "a Huffman table of 510 codes, in a 9-byte file")
+    # The same kind of table after the first scan, where only a walk through
+    # the entropy-coded data finds it.
+    table = b"\x10" + bytes([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 255]) + bytes(510)
+    late = jpeg[:-2] + b"\xff\xc4" + struct.pack(">H", 2 + len(table)) + table + b"\xff\xd9"
+    write_bytes("huffman-after-scan.jpg", late)
+    case("img-jpeg-huffman-table-after-scan", I, ["compress", rel("huffman-after-scan.jpg"), "-o", "{out}"], 1,
+         "declares 510 codes", "a valid JPEG followed by a 510-code Huffman table before its end marker")
+    write_bytes("soi-only.jpg", b"\xff\xd8\xff\xd9")
+    case("img-jpeg-no-frame", I, ["image", rel("soi-only.jpg"), "-o", "{out.png}"], 1, "JPEG",
+         "start and end markers with nothing between")
+
+    write_bytes("trunc.ppm", b"P6\n16 16\n255\n" + bytes(100))
+    case("img-ppm-truncated", I, ["image", rel("trunc.ppm"), "-o", "{out.png}"], 1, "truncated",
+         "768 sample bytes promised, 100 stored")
+    write_bytes("maxval0.pgm", b"P5\n4 4\n0\n" + bytes(16))
+    case("img-pgm-maxval-0", I, ["image", rel("maxval0.pgm"), "-o", "{out.png}"], 1, "maxval 0", "a maxval of 0")
+    write_bytes("maxval-big.pgm", b"P5\n4 4\n70000\n" + bytes(32))
+    case("img-pgm-maxval-too-large", I, ["image", rel("maxval-big.pgm"), "-o", "{out.png}"], 1, "maxval 70000",
+         "a maxval above 65535")
+    write_bytes("sample.pgm", b"P2\n2 2\n100\n5 6 101 7\n")
+    case("img-pgm-sample-above-maxval", I, ["image", rel("sample.pgm"), "-o", "{out.png}"], 1, "above the maxval",
+         "a plain sample of 101 under maxval 100")
+    write_bytes("few.pgm", b"P2\n3 3\n255\n1 2 3 4 5\n")
+    case("img-pgm-plain-too-few-samples", I, ["image", rel("few.pgm"), "-o", "{out.png}"], 1,
+         "9 samples expected, 5 found", "a plain PGM that stops after 5 of 9 samples")
+    write_bytes("negative.ppm", b"P6\n-3 4\n255\n" + bytes(36))
+    case("img-ppm-negative-width", I, ["image", rel("negative.ppm"), "-o", "{out.png}"], 1, "malformed ppm header",
+         "a width of -3")
+    write_bytes("zero.ppm", b"P6\n0 4\n255\n")
+    case("img-ppm-zero-width", I, ["image", rel("zero.ppm"), "-o", "{out.png}"], 1, "empty image", "a width of 0")
+    write_bytes("huge.ppm", b"P6\n4000000000 4000000000\n255\n" + bytes(12))
+    case("img-ppm-huge-dimensions", I, ["image", rel("huge.ppm"), "-o", "{out.png}"], 1, "more than the limit",
+         "a header claiming 4e9 x 4e9 pixels")
+    write_bytes("overflow.ppm", b"P6\n99999999999999999999 2\n255\n")
+    case("img-ppm-width-overflows", I, ["image", rel("overflow.ppm"), "-o", "{out.png}"], 1, "malformed ppm header",
+         "a width with twenty digits")
+
+    # --- command-line arguments ----------------------------------------------
+    C = "cli"
+    case("cli-no-subcommand", C, [], 2, "subcommand is required", "no subcommand")
+    case("cli-unknown-subcommand", C, ["frobnicate", valid_h5], 2, "frobnicate", "a subcommand that does not exist")
+    case("cli-unknown-option", C, ["compress", valid_h5, "-o", "{out}", "--bogus"], 2, "--bogus", "an unknown option")
+    case("cli-missing-output", C, ["compress", valid_h5], 2, "--output", "compress without -o")
+    case("cli-missing-input", C, ["decompress", "-o", "{out}"], 2, "input", "decompress without its input")
+    case("cli-width-zero", C, ["compress", valid_h5, "-o", "{out}", "--width", "0"], 2, "--width", "a width of 0")
+    case("cli-width-negative", C, ["compress", valid_h5, "-o", "{out}", "--width", "-3"], 2, "--width",
+         "a negative width")
+    case("cli-width-not-a-number", C, ["compress", valid_h5, "-o", "{out}", "--width", "ten"], 2, "ten",
+         "a width that is a word")
+    case("cli-width-overflows", C, ["compress", valid_h5, "-o", "{out}", "--width", "99999999999999999999999"], 2,
+         "--width", "a width beyond 2^64")
+    case("cli-two-stopping-rules", C, ["compress", valid_h5, "-o", "{out}", "--width", "3", "--rel-error", "0.1"], 2,
+         "excludes", "--width together with --rel-error")
+    case("cli-bits-zero", C, ["compress", valid_h5, "-o", "{out}", "--bits-per-value", "0"], 2, "--bits-per-value",
+         "a budget of 0 bits per value")
+    case("cli-rel-error-negative", C, ["compress", valid_h5, "-o", "{out}", "--rel-error", "-0.5"], 2, "--rel-error",
+         "a negative error target")
+    case("cli-rel-error-nan", C, ["compress", valid_h5, "-o", "{out}", "--rel-error", "nan"], 2, "--rel-error",
+         "an error target of NaN")
+    case("cli-seed-beyond-64-bits", C, ["compress", valid_h5, "-o", "{out}", "--seed", "18446744073709551616"], 2,
+         "--seed", "a seed of 2^64")
+    case("cli-threads-zero", C, ["compress", valid_h5, "-o", "{out}", "--threads", "0"], 2, "--threads",
+         "zero threads")
+    case("cli-seed-negative", C, ["compress", valid_h5, "-o", "{out}", "--seed", "-1"], 2, "--seed",
+         "a negative seed")
+    case("cli-method-unknown", C, ["compress", valid_h5, "-o", "{out}", "--method", "tucker"], 2, "tucker",
+         "a method that does not exist")
+    case("cli-dtype-unknown", C, ["decompress", valid_dec, "-o", "{out}", "--dtype", "int7"], 2, "int7",
+         "an output dtype that does not exist")
+    case("cli-max-memory-garbage", C, ["compress", valid_h5, "-o", "{out}", "--max-memory", "12Q"], 2, "12Q",
+         "a byte count with an unknown unit")
+    case("cli-max-memory-zero", C, ["decompress", valid_dec, "-o", "{out}", "--max-memory", "0"], 2,
+         "must be positive", "a memory limit of 0 bytes")
+    case("cli-max-memory-too-small", C, ["compress", valid_h5, "-o", "{out}", "--max-memory", "1K"], 1,
+         "memory limit", "a valid 24x16 input under a 1 KiB limit")
+    case("cli-decompress-max-memory-too-small", C, ["decompress", valid_dec, "-o", "{out}", "--max-memory", "100"], 1,
+         "memory limit", "a valid decomposition under a 100-byte limit")
+    case("cli-bits-below-one-term", C, ["compress", valid_h5, "-o", "{out}", "--bits-per-value", "0.001"], 1,
+         "minimum", "a budget smaller than one term")
+    case("cli-width-beyond-stored", C, ["decompress", valid_dec, "-o", "{out}", "--width", "100"], 1,
+         "exceeds the 6 terms", "100 terms asked of a 6-term file")
+    case("cli-output-is-input", C, ["compress", valid_h5, "-o", valid_h5, "--force"], 1, "is the input",
+         "the output names the input, even with --force")
+    case("cli-output-folder-missing", C, ["compress", valid_h5, "-o", "{outdir}/no/such/folder/x.h5"], 1,
+         "does not exist", "the output's folder does not exist")
+    case("cli-output-is-folder", C, ["decompress", valid_dec, "-o", "{outdir}", "--force"], 1, "folder",
+         "the output is a folder")
+    case("cli-image-output-not-png", C, ["image", valid_png, "-o", "{out}"], 2, "must be a .png",
+         "image writes PNG only")
+    case("cli-image-input-not-image", C, ["image", valid_h5, "-o", "{out.png}"], 1, "is not an image",
+         "image given an HDF5 file")
+    case("cli-save-same-as-output", C, ["image", valid_png, "-o", "{out.png}", "--save", "{out.png}"], 2,
+         "same file", "--save and -o name one file")
+    case("cli-dataset-path-invalid", C, ["compress", valid_h5 + ":/a//b", "-o", "{out}"], 2, "invalid dataset name",
+         "a dataset path with an empty component")
+    other = write_dataset("other-shape.h5", rng.standard_normal((30, 20)).astype("<f4"))
+    case("cli-eval-shape-mismatch", C, ["eval", other, valid_dec], 1, "has shape 30x20",
+         "eval of a 30x20 original against a 20x30 decomposition")
+    case("cli-input-missing", C, ["compress", "files/does-not-exist.h5", "-o", "{out}"], 1, "does-not-exist.h5",
+         "an input that does not exist")
+    case("cli-image-missing", C, ["image", "files/does-not-exist.png", "-o", "{out.png}"], 1, "does-not-exist.png",
+         "an image that does not exist")
+
+    with open(os.path.join(HERE, "cases.json"), "w") as f:
+        json.dump(cases, f, indent=1)
+        f.write("\n")
+    counts = {}
+    for c in cases:
+        counts[c["category"]] = counts.get(c["category"], 0) + 1
+    print(f"{len(cases)} cases: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+
+
+if __name__ == "__main__":
+    main()

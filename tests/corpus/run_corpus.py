@@ -1,0 +1,125 @@
+#!/usr/bin/python3
+"""Runs the bad-input corpus (cases.json, files/) against the signcut binary.
+
+Every case must exit with its status (1 bad input, 2 bad usage) and print
+exactly one line on stderr, "signcut: error: ...", containing the case's
+fragment, and nothing on stdout; it must leave no output and no temporary
+file in its scratch folder, and every corpus file must keep its bytes. A
+crash, a hang, a sanitizer report or a second line of output fails the case.
+
+The corpus is copied to a scratch folder first, so a misbehaving run cannot
+touch the committed files. Each case is one test case of the XML report.
+
+usage: run_corpus.py SIGNCUT_BINARY CORPUS_DIR REPORT_XML
+"""
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+SIGNCUT, CORPUS, REPORT = os.path.abspath(sys.argv[1]), sys.argv[2], sys.argv[3]
+CATEGORIES = ("decomposition", "dataset", "image", "cli")
+TIMEOUT = 120  # seconds; every case takes well under one, even under sanitizers
+
+with open(os.path.join(CORPUS, "cases.json")) as f:
+    CASES = json.load(f)
+
+
+def snapshot(folder):
+    """File name -> sha256 of every file below `folder`."""
+    out = {}
+    for root, _, names in os.walk(folder):
+        for n in names:
+            p = os.path.join(root, n)
+            with open(p, "rb") as f:
+                out[os.path.relpath(p, folder)] = hashlib.sha256(f.read()).hexdigest()
+    return out
+
+
+class Corpus(unittest.TestCase):
+    work = None
+    before = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.work = tempfile.mkdtemp(prefix="signcut-corpus-")
+        shutil.copytree(os.path.join(CORPUS, "files"), os.path.join(cls.work, "files"))
+        cls.before = snapshot(cls.work)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.work, ignore_errors=True)
+
+    def signcut(self, args, outdir):
+        args = [a.replace("{out}", os.path.join(outdir, "out.h5"))
+                 .replace("{out.png}", os.path.join(outdir, "out.png"))
+                 .replace("{outdir}", outdir) for a in args]
+        return subprocess.run([SIGNCUT, *args], cwd=self.work, capture_output=True, text=True, timeout=TIMEOUT,
+                              errors="replace")
+
+    def check_case(self, c):
+        outdir = tempfile.mkdtemp(prefix="signcut-corpus-out-")
+        try:
+            p = self.signcut(c["args"], outdir)
+            shown = f"signcut {' '.join(c['args'])} ({c['why']})"
+            self.assertEqual(p.returncode, c["exit"], f"{shown}: exit {p.returncode}\nstderr: {p.stderr}")
+            self.assertEqual(p.stdout, "", f"{shown}: printed on stdout")
+            lines = [line for line in p.stderr.splitlines() if line.strip()]
+            self.assertEqual(len(lines), 1, f"{shown}: stderr was {p.stderr!r}")
+            self.assertTrue(lines[0].startswith("signcut: error: "), f"{shown}: {lines[0]}")
+            self.assertIn(c["message"], lines[0], f"{shown}: the message does not say why")
+            self.assertEqual(os.listdir(outdir), [], f"{shown}: left files in the output folder")
+        finally:
+            shutil.rmtree(outdir, ignore_errors=True)
+        self.assertEqual(snapshot(self.work), self.before, f"{c['name']}: the corpus files changed")
+
+    # The refusals mean something only if the same command lines succeed on
+    # the valid files the cases start from.
+    def test_control_valid_inputs_are_accepted(self):
+        outdir = tempfile.mkdtemp(prefix="signcut-corpus-out-")
+        try:
+            for args in (["info", "files/valid.sct.h5"],
+                         ["decompress", "files/valid.sct.h5", "-o", "{out}"],
+                         ["compress", "files/valid.h5", "-o", "{outdir}/v.sct.h5", "--width", "3"],
+                         ["image", "files/valid.png", "-o", "{out.png}", "--quiet"]):
+                p = self.signcut(args, outdir)
+                self.assertEqual(p.returncode, 0, f"signcut {' '.join(args)}: {p.stderr}")
+        finally:
+            shutil.rmtree(outdir, ignore_errors=True)
+
+    def test_control_corpus_size(self):
+        self.assertGreaterEqual(len(CASES), 30)
+        for cat in CATEGORIES:
+            self.assertGreaterEqual(sum(c["category"] == cat for c in CASES), 3, cat)
+        self.assertEqual({c["category"] for c in CASES} - set(CATEGORIES), set())
+
+
+def add_case(c):
+    def test(self):
+        self.check_case(c)
+    name = "test_{}_{}".format(c["category"], c["name"].replace("-", "_"))
+    test.__doc__ = None
+    setattr(Corpus, name, test)
+
+
+for c in CASES:
+    add_case(c)
+
+
+if __name__ == "__main__":
+    suite = unittest.defaultTestLoader.loadTestsFromTestCase(Corpus)
+    result = unittest.TextTestRunner(verbosity=2).run(suite)
+    failed = len(result.failures) + len(result.errors)
+    skipped = len(result.skipped)
+    passed = result.testsRun - failed - skipped
+    counts = {cat: sum(c["category"] == cat for c in CASES) for cat in CATEGORIES}
+    print("corpus: {} cases ({})".format(len(CASES), ", ".join(f"{n} {k}" for k, n in counts.items())))
+    with open(REPORT, "w") as f:
+        f.write('<TestResult><TestSuite name="corpus" result="{}" test_cases_passed="{}" test_cases_failed="{}" '
+                'test_cases_skipped="{}" test_cases_aborted="0"/></TestResult>\n'.format(
+                    "passed" if failed == 0 else "failed", passed, failed, skipped))
+    sys.exit(0 if failed == 0 else 1)
