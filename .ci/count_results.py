@@ -22,7 +22,8 @@ if not os.path.exists(log):
 with open(log) as f:
     runs = [json.loads(line) for line in f if line.strip()]
 for run in runs:
-    name = run["name"]
+    # meson names tests "project / name" once any test has a suite.
+    name = run["name"].split(" / ")[-1]
     result = run["result"]
     report = os.path.join(build, "test-reports", name + ".xml")
     if os.path.exists(report):
