@@ -10,7 +10,6 @@ namespace signcut::cli {
 int run_info(const InfoOptions& o)
 {
     if (read_decomposition_method(o.input) == "lplr") return run_info_lplr(o);
-    const Terminal terminal = Terminal::detect(o.common.quiet, o.common.json);
     const DecompositionInfo info = read_decomposition_info(o.input);
     const std::uint64_t bytes = file_bytes(o.input);
     const std::uint64_t n = element_count(info.shape);
