@@ -388,12 +388,17 @@ std::uint64_t walk_jpeg(std::FILE* f, const std::string& path)
     next();
     next();  // SOI, which sniff() has seen
     int c = next();
+    int pending = EOF;  // a marker the entropy-coded data ended with
     for (;;) {
-        // stb skips bytes that are not markers, one at a time; so does the walk.
-        while (c != EOF && c != 0xff) c = next();
-        if (c == EOF) break;
-        int marker = next();
-        while (marker == 0xff) marker = next();  // fill bytes
+        int marker = pending;
+        pending = EOF;
+        if (marker == EOF) {
+            // stb skips bytes that are not markers, one at a time; so does the walk.
+            while (c != EOF && c != 0xff) c = next();
+            if (c == EOF) break;
+            marker = next();
+            while (marker == 0xff) marker = next();  // fill bytes
+        }
         if (marker == EOF || marker == 0xd9) break;  // EOI
         if (marker == 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {  // no length
             c = next();
@@ -427,16 +432,20 @@ std::uint64_t walk_jpeg(std::FILE* f, const std::string& path)
         offset = segment_end;
         c = next();
         if (marker == 0xda) {
-            // Entropy-coded data: 0xff is followed by 0x00 (a stuffed byte)
-            // or a restart marker inside it; anything else ends it.
+            // Entropy-coded data, read the way stb's bit reader reads it:
+            // 0xff, any number of 0xff fill bytes, then 0x00 (a stuffed 0xff)
+            // or a restart marker inside the data; anything else ends it.
             for (;;) {
                 while (c != EOF && c != 0xff) c = next();
                 if (c == EOF) break;
-                const int after = next();
-                if (after == EOF) break;
+                int after = next();
+                while (after == 0xff) after = next();
+                if (after == EOF) {
+                    c = EOF;
+                    break;
+                }
                 if (after != 0x00 && !(after >= 0xd0 && after <= 0xd7)) {
-                    std::ungetc(after, f);
-                    --offset;
+                    pending = after;
                     break;
                 }
                 c = next();

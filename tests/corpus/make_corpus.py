@@ -107,6 +107,14 @@ def write_decomposition(name, shape=(20, 30), width=6, seed=1, edit=None, chunke
     return rel(name)
 
 
+def untimed():
+    """Dataset creation properties without timestamps, so that running this
+    script again writes the same bytes."""
+    dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+    dcpl.set_obj_track_times(False)
+    return dcpl
+
+
 def write_dataset(name, data=None, dataset="data", **kw):
     with h5py.File(path(name), "w") as f:
         f.create_dataset(dataset, data=data, **kw)
@@ -157,10 +165,16 @@ def png(width, height, colour=2, depth=8, rows=None, idat=None, extra=b"", inter
         chunk(b"IEND", b"")
 
 
-def stb_jpeg(name, width, height, channels=3, quality=90):
-    """A baseline JPEG written by stb_image_write (Debian's libstb)."""
+def stb_jpeg(name, width, height, channels=3, quality=90, noise=False):
+    """A baseline JPEG written by stb_image_write (Debian's libstb); `noise`
+    makes pixels whose scan data holds stuffed 0xff bytes."""
     lib = ctypes.CDLL(ctypes.util.find_library("stb") or "libstb.so.0")
-    pixels = bytes((x * 5 + y * 3 + c * 40) % 256 for y in range(height) for x in range(width) for c in range(channels))
+    if noise:
+        pixels = bytes(((x * 7919 + y * 104729 + c * 31) * 2654435761 >> 13) % 256
+                       for y in range(height) for x in range(width) for c in range(channels))
+        quality = 95
+    else:
+        pixels = bytes((x * 5 + y * 3 + c * 40) % 256 for y in range(height) for x in range(width) for c in range(channels))
     ok = lib.stbi_write_jpg(path(name).encode(), width, height, channels, pixels, quality)
     assert ok, "stbi_write_jpg failed"
     with open(path(name), "rb") as f:
@@ -362,13 +376,13 @@ def main():
         vlen = f.create_dataset("ragged", shape=(2,), dtype=h5py.vlen_dtype("<f4"))
         vlen[0] = np.ones(3, "<f4")
         triple = h5py.h5t.array_create(h5py.h5t.IEEE_F32LE, (3,))
-        h5py.h5d.create(f.id, b"matrix", triple, h5py.h5s.create_simple((2, 3))).close()
+        h5py.h5d.create(f.id, b"matrix", triple, h5py.h5s.create_simple((2, 3)), dcpl=untimed()).close()
         f.create_dataset("refs", shape=(2,), dtype=h5py.ref_dtype)
         f.create_group("group")
         wide = h5py.h5t.STD_I64LE.copy()
         wide.set_size(16)
         space = h5py.h5s.create_simple((4,))
-        h5py.h5d.create(f.id, b"int128", wide, space).close()
+        h5py.h5d.create(f.id, b"int128", wide, space, dcpl=untimed()).close()
     k = rel("kinds.h5")
     case("ds-string", S, ["compress", k + ":/text", "-o", "{out}"], 1, "string", "fixed-length strings")
     case("ds-compound", S, ["compress", k + ":/pairs", "-o", "{out}"], 1, "compound", "a compound type")
@@ -409,7 +423,7 @@ def main():
     bf16.set_size(2)
     bf16.set_ebias(127)
     with h5py.File(path("bfloat16.h5"), "w") as f:
-        h5py.h5d.create(f.id, b"data", bf16, h5py.h5s.create_simple((4, 4))).close()
+        h5py.h5d.create(f.id, b"data", bf16, h5py.h5s.create_simple((4, 4)), dcpl=untimed()).close()
     case("ds-bfloat16", S, ["compress", rel("bfloat16.h5"), "-o", "{out}"], 1, "not IEEE binary16",
          "a 16-bit float with an 8-bit exponent")
     p = write_dataset("huge.h5", None, shape=(2 ** 21, 2 ** 21), dtype="<f4", chunks=(64, 64))
@@ -544,6 +558,19 @@ def main():
     write_bytes("huffman-after-scan.jpg", late)
     case("img-jpeg-huffman-table-after-scan", I, ["compress", rel("huffman-after-scan.jpg"), "-o", "{out}"], 1,
          "declares 510 codes", "a valid JPEG followed by a 510-code Huffman table before its end marker")
+    # The same table after a scan whose data holds a stuffed 0xff written
+    # with a fill byte (ff ff 00): stb's bit reader skips the fill byte and
+    # reads on, so a walk through the scan must do the same to reach the
+    # table (an earlier walk took ff 00 for a marker and jumped past it).
+    noisy = stb_jpeg("noisy.jpg", 32, 32, noise=True)
+    os.remove(path("noisy.jpg"))
+    sos = next(off for off, m in jpeg_markers(noisy) if m == 0xda)
+    stuffed = noisy.index(b"\xff\x00", sos + 2 + struct.unpack(">H", noisy[sos + 2:sos + 4])[0])
+    filled = noisy[:stuffed] + b"\xff\xff\x00" + noisy[stuffed + 2:-2]
+    write_bytes("huffman-after-fill-byte.jpg", filled + b"\xff\xc4" + struct.pack(">H", 2 + len(table)) + table +
+                b"\xff\xd9")
+    case("img-jpeg-huffman-table-after-fill-byte", I, ["image", rel("huffman-after-fill-byte.jpg"), "-o", "{out.png}"],
+         1, "declares 510 codes", "a 510-code Huffman table after a scan that holds ff ff 00")
     write_bytes("soi-only.jpg", b"\xff\xd8\xff\xd9")
     case("img-jpeg-no-frame", I, ["image", rel("soi-only.jpg"), "-o", "{out.png}"], 1, "JPEG",
          "start and end markers with nothing between")

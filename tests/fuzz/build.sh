@@ -8,7 +8,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 dir=$(realpath -m "${1:-$root/build-fuzz}")
-sanitize=(-Dbuildtype=debugoptimized -Doptimization=1 -Db_sanitize=address,undefined -Db_lundef=false)
+sanitize=(-Dbuildtype=debugoptimized -Doptimization=1 "-Db_sanitize=address,undefined" -Db_lundef=false)
 flags="-fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 export CC=clang-14 CXX=clang++-14
 
