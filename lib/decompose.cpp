@@ -515,7 +515,7 @@ void GreedyDecomposer::flush(DecomposeReport& report)
         for (std::size_t a = 0; a < order_; ++a)
             if (image_valid_[a]) apply_block(a, image_signs_[a], image_[a].data(), -1.0f);
     }
-    for (std::size_t a = 0; a < order_; ++a) block_signs_[a] = SignMatrix(dims_[a], 0);
+    for (SignMatrix& m : block_signs_) m.truncate(0);  // keeps the capacity
     block_scales_.clear();
 }
 
@@ -554,7 +554,11 @@ SignedCutDecomposition GreedyDecomposer::run(detail::AlignedFloats working, floa
     for (std::size_t a = 0; a < order_; ++a) {
         image_[a].assign(dims_[a], 0.0f);
         block_signs_.emplace_back(dims_[a], 0);
+        block_signs_[a].reserve(opt_.block);
     }
+    // Known widths get their bits at once: growing by doubling would hold
+    // the old and the new bits together at each step.
+    if (!stop.rel_error) result.reserve(std::min(stop.max_width, width_for(32.0)));
 
     const auto rel = [&] { return norm2_x_ > 0 ? std::sqrt(std::max(0.0, norm2_r_) / norm2_x_) : 0.0; };
     const auto done = [&] {

@@ -1,6 +1,8 @@
 // SignedCutDecomposition: storage, evaluation and matrix products.
 #include "signcut/decomposition.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "parallel.hpp"
@@ -70,6 +72,12 @@ void SignedCutDecomposition::append(float scale, std::span<const SignVector> fac
     scales_.push_back(scale);
 }
 
+void SignedCutDecomposition::reserve(std::size_t w)
+{
+    for (SignMatrix& m : signs_) m.reserve(w);
+    scales_.reserve(w);
+}
+
 void SignedCutDecomposition::truncate(std::size_t w)
 {
     if (w >= width()) return;
@@ -113,6 +121,30 @@ void SignedCutDecomposition::reconstruct_into(std::span<float> out, unsigned thr
                     fmt::format("reconstruction needs {} floats, the output has {}", size_, out.size()));
     std::fill(out.begin(), out.end(), 0.0f);
     detail::add_terms(kernels::active(), shape_, signs_, scales_, 0, width(), out.data(), threads);
+}
+
+ErrorMetrics SignedCutDecomposition::error_against(std::span<const float> original, unsigned threads) const
+{
+    if (original.size() != size_)
+        throw Error(errc::invalid_argument,
+                    fmt::format("the original has {} floats, the decomposition {}", original.size(), size_));
+    // Rows of the matrix the reconstruction is computed on, a few MiB at a
+    // time, in whole 64-row groups; a short last group joins the block
+    // before it so that each block computes its rows exactly as the full
+    // reconstruction does.
+    const std::size_t m = detail::unfolding_rows(shape_), n = size_ / m;
+    constexpr std::size_t block_floats = std::size_t{1} << 20;
+    const std::size_t rows = std::max<std::size_t>(64, block_floats / n / 64 * 64);
+    std::vector<float> block;
+    ErrorAccumulator acc;
+    for (std::size_t r0 = 0; r0 < m;) {
+        const std::size_t r1 = m - r0 < rows + 64 ? m : r0 + rows;
+        block.assign((r1 - r0) * n, 0.0f);
+        detail::add_terms_rows(kernels::active(), shape_, signs_, scales_, 0, width(), r0, r1, block.data(), threads);
+        acc.add(original.subspan(r0 * n, (r1 - r0) * n), block);
+        r0 = r1;
+    }
+    return acc.result();
 }
 
 Tensor SignedCutDecomposition::reconstruct(unsigned threads) const

@@ -53,30 +53,45 @@ SignMatrix kron_columns(const kernels::Table& k, std::span<const SignMatrix> sig
     return out;
 }
 
-void add_terms(const kernels::Table& k, std::span<const std::size_t> dims, std::span<const SignMatrix> signs,
-               std::span<const float> c, std::size_t t0, std::size_t t1, float* out, unsigned threads)
+std::size_t unfolding_rows(std::span<const std::size_t> dims)
 {
-    if (t1 <= t0) return;
+    return product(dims, 0, balanced_split(dims));
+}
+
+void add_terms_rows(const kernels::Table& k, std::span<const std::size_t> dims, std::span<const SignMatrix> signs,
+                    std::span<const float> c, std::size_t t0, std::size_t t1, std::size_t row0, std::size_t row1,
+                    float* out, unsigned threads)
+{
+    if (t1 <= t0 || row1 <= row0) return;
     const std::size_t r = balanced_split(dims);
     std::vector<std::size_t> row_modes(r), col_modes(dims.size() - r);
     std::iota(row_modes.begin(), row_modes.end(), std::size_t{0});
     std::iota(col_modes.begin(), col_modes.end(), r);
-    const std::size_t m = product(dims, 0, r), n = product(dims, r, dims.size());
+    const std::size_t n = product(dims, r, dims.size());
+    const std::size_t rows = row1 - row0;
+    // Pieces are whole 64-row groups, and the last one also takes the short
+    // tail. So every sign_gemm call has 64 rows or more, or all of them; the
+    // kernel picks its method (tables, or term by term) by the row count, and
+    // the rounding is then the same however the rows are split.
+    const std::size_t groups = std::max<std::size_t>(1, rows / 64);
     // Terms go through in blocks so the Kronecker matrices stay small.
     constexpr std::size_t term_block = 256;
     for (std::size_t b0 = t0; b0 < t1; b0 += term_block) {
         const std::size_t b1 = std::min(t1, b0 + term_block);
         const SignMatrix S = kron_columns(k, signs, row_modes, b0, b1);
         const SignMatrix T = kron_columns(k, signs, col_modes, b0, b1);
-        // Threads take whole 64-row groups, so each one's rows start on a
-        // word of S and end on a word boundary (or at the zero padding).
-        const std::size_t groups = (m + 63) / 64;
         parallel_ranges(threads, groups, 64 * n * (b1 - b0) / 16, [&](std::size_t g0, std::size_t g1) {
-            const std::size_t i0 = g0 * 64, i1 = std::min(m, g1 * 64);
-            k.sign_gemm(S.data() + g0, i1 - i0, S.column_stride(), T.data(), n, T.column_stride(), c.data() + b0,
-                        b1 - b0, out + i0 * n, n);
+            const std::size_t i0 = row0 + g0 * 64, i1 = g1 == groups ? row1 : row0 + g1 * 64;
+            k.sign_gemm(S.data() + i0 / 64, i1 - i0, S.column_stride(), T.data(), n, T.column_stride(), c.data() + b0,
+                        b1 - b0, out + (i0 - row0) * n, n);
         });
     }
+}
+
+void add_terms(const kernels::Table& k, std::span<const std::size_t> dims, std::span<const SignMatrix> signs,
+               std::span<const float> c, std::size_t t0, std::size_t t1, float* out, unsigned threads)
+{
+    add_terms_rows(k, dims, signs, c, t0, t1, 0, unfolding_rows(dims), out, threads);
 }
 
 }  // namespace signcut::detail

@@ -31,6 +31,17 @@ SignMatrix kron_columns(const kernels::Table& k, std::span<const SignMatrix> sig
 /// the empty product is the length-1 vector (+1).
 SignVector kron_all(const kernels::Table& k, std::span<const SignVector> v, std::span<const std::size_t> modes);
 
+/// Rows of the matrix add_terms works on: the modes before balanced_split
+/// (their product), against the rest as columns.
+std::size_t unfolding_rows(std::span<const std::size_t> dims);
+
+/// add_terms for rows [row0, row1) of that matrix only (row0 a multiple of
+/// 64), written to `out` as (row1 - row0) rows. The entries equal
+/// add_terms' bit for bit.
+void add_terms_rows(const kernels::Table& k, std::span<const std::size_t> dims, std::span<const SignMatrix> signs,
+                    std::span<const float> c, std::size_t t0, std::size_t t1, std::size_t row0, std::size_t row1,
+                    float* out, unsigned threads);
+
 /// out (C order over `dims`) += Σ_{t in [t0,t1)} c[t] ⊗_a signs[a](:, t),
 /// split into rows/cols by `balanced_split`, rows spread over threads.
 void add_terms(const kernels::Table& k, std::span<const std::size_t> dims, std::span<const SignMatrix> signs,

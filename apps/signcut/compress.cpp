@@ -10,6 +10,7 @@
 #include "common.hpp"
 #include "input.hpp"
 #include "signcut/arch.hpp"
+#include <malloc.h>
 #include "signcut/decompose.hpp"
 #include "signcut/error.hpp"
 #include "signcut/hdf5.hpp"
@@ -55,6 +56,9 @@ Outcome decompose_input(const InputRef& ref, const StopOptions& stop, std::uint6
     const unsigned threads = thread_count(common);
     Outcome out;
     LoadedInput input = load_input(ref, max_bytes, terminal);
+    // The reader's freed buffers go back to the system before the working
+    // copies are made, so they do not add to the peak.
+    malloc_trim(0);
     out.shape.assign(input.data.shape().begin(), input.data.shape().end());
     out.original_dtype = input.original_dtype;
     out.image_bit_depth = input.image_bit_depth;
@@ -81,10 +85,16 @@ Outcome decompose_input(const InputRef& ref, const StopOptions& stop, std::uint6
 
     // Measure against the original, read again: the buffer became the remainder.
     LoadedInput original = load_input(ref, max_bytes, Terminal{true, true, false});
-    out.reconstruction = out.decomposition.reconstruct(threads);
-    out.metrics = compare(std::span<const float>(original.data.data(), original.data.size()),
-                          std::span<const float>(out.reconstruction.data(), out.reconstruction.size()));
-    if (ref.image) out.original = std::move(original.data);
+    const std::span<const float> x(original.data.data(), original.data.size());
+    if (ref.image) {
+        // The image command writes the reconstruction, so it is built whole.
+        out.reconstruction = out.decomposition.reconstruct(threads);
+        out.metrics = compare(x, std::span<const float>(out.reconstruction.data(), out.reconstruction.size()));
+        out.original = std::move(original.data);
+    } else {
+        // Block by block, so the peak stays at one copy of the data here.
+        out.metrics = out.decomposition.error_against(x, threads);
+    }
     return out;
 }
 

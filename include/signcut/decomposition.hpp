@@ -6,6 +6,7 @@
 #include <span>
 #include <vector>
 
+#include "signcut/metrics.hpp"
 #include "signcut/signs.hpp"
 #include "signcut/tensor.hpp"
 
@@ -41,6 +42,8 @@ public:
     /// Appends one term: a scale and one sign vector per mode.
     void append(float scale, std::span<const SignVector> factors);
     /// Keeps the first `w` terms (no-op if w >= width()).
+    /// Room for `width` terms, so that appending them does not reallocate.
+    void reserve(std::size_t width);
     void truncate(std::size_t w);
     /// A copy holding the first `w` terms.
     SignedCutDecomposition prefix(std::size_t w) const;
@@ -56,6 +59,12 @@ public:
     Tensor reconstruct(unsigned threads = 1) const;
     /// Writes the full tensor (C order, size() floats) into `out`.
     void reconstruct_into(std::span<float> out, unsigned threads = 1) const;
+    /// The error of the reconstruction against `original` (C order, size()
+    /// floats), without holding the reconstruction: it is rebuilt a few MiB
+    /// at a time, bit for bit as reconstruct() builds it. The figures are
+    /// those of compare(original, reconstruct()), up to the rounding of the
+    /// double sums.
+    ErrorMetrics error_against(std::span<const float> original, unsigned threads = 1) const;
     /// One entry.
     float element(std::span<const std::size_t> index) const;
     /// The sub-tensor with some indices fixed: `fixed[a]` is an index into

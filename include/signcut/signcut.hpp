@@ -1,6 +1,7 @@
 // signcut: everything, for programs that do not mind the compile time.
 #pragma once
 
+#include "signcut/aligned_allocator.hpp"
 #include "signcut/arch.hpp"
 #include "signcut/baselines.hpp"
 #include "signcut/error.hpp"

@@ -11,12 +11,16 @@
 
 #include <xtensor/xarray.hpp>
 
+#include "signcut/aligned_allocator.hpp"
+
 namespace signcut {
 
 using Shape = std::vector<std::size_t>;
 
-/// The owning tensor type: float32, row-major, any order.
-using Tensor = xt::xarray<float, xt::layout_type::row_major>;
+/// The owning tensor type: float32, row-major, any order. Its buffer is
+/// 64-byte aligned, so the decomposer can take it over as its working
+/// remainder without a copy.
+using Tensor = xt::xarray<float, xt::layout_type::row_major, AlignedAllocator<float>>;
 
 /// Number of entries of `shape`. Throws `Error` (errc::limit) if the product
 /// overflows 64 bits; an empty shape (order 0) has one entry.

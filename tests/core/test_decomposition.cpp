@@ -6,6 +6,7 @@
 #include "dense_reference.hpp"
 #include "signcut/decomposition.hpp"
 #include "signcut/error.hpp"
+#include "signcut/metrics.hpp"
 #include "test_support.hpp"
 
 using namespace signcut;
@@ -79,6 +80,34 @@ BOOST_AUTO_TEST_CASE(reconstruct_element_and_slice_agree_with_dense_sum)
             std::vector<std::size_t> idx(all.begin(), all.end());
             BOOST_TEST(point.dimension() == 0u);
             BOOST_TEST(std::abs(point() - d.element(idx)) <= tol + 1e-6);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(error_against_equals_compare_with_the_full_reconstruction)
+{
+    // Shapes rebuilt in one block and in several (a 4 MiB block holds 64
+    // rows of 16411 floats), with short last row groups, orders 1 to 4.
+    SplitMix64 g(31);
+    const std::vector<Shape> shapes = {{1}, {77}, {3, 130}, {150, 16411}, {130, 16411}, {129, 9, 1900}, {2, 3, 1, 4}, {70, 1, 1}};
+    for (const Shape& shape : shapes) {
+        BOOST_TEST_CONTEXT("shape " << format_shape(shape))
+        {
+            const auto d = random_decomposition(g, shape, 9);
+            std::vector<float> x(d.size());
+            for (float& v : x) v = static_cast<float>(g.normal());
+            for (unsigned threads : {1u, 2u}) {
+                const Tensor r = d.reconstruct(threads);
+                const ErrorMetrics want = compare(x, std::span<const float>(r.data(), r.size()));
+                const ErrorMetrics got = d.error_against(x, threads);
+                // The blocks rebuild the same floats and the sums run over
+                // them in the same order: every figure has the same bits.
+                BOOST_TEST(got.max_abs_error == want.max_abs_error);
+                BOOST_TEST(got.range == want.range);
+                BOOST_TEST(got.error_norm == want.error_norm);
+                BOOST_TEST(got.rel_fro_error == want.rel_fro_error);
+            }
+            BOOST_CHECK_THROW(d.error_against(std::span<const float>(x.data(), x.size() - 1)), Error);
         }
     }
 }
