@@ -12,7 +12,8 @@
 namespace signcut::detail {
 
 struct FreeDeleter {
-    void operator()(float* p) const noexcept { free_aligned(p); }
+    std::size_t bytes = 0;
+    void operator()(float* p) const noexcept { free_aligned(p, bytes); }
 };
 using AlignedFloats = std::unique_ptr<float[], FreeDeleter>;
 
@@ -20,7 +21,7 @@ using AlignedFloats = std::unique_ptr<float[], FreeDeleter>;
 inline AlignedFloats allocate_aligned_floats(std::size_t n)
 {
     if (n > SIZE_MAX / sizeof(float)) throw std::bad_alloc();
-    return AlignedFloats(static_cast<float*>(allocate_aligned(n * sizeof(float))));
+    return AlignedFloats(static_cast<float*>(allocate_aligned(n * sizeof(float))), FreeDeleter{n * sizeof(float)});
 }
 
 inline bool is_aligned_64(const void* p) noexcept { return reinterpret_cast<std::uintptr_t>(p) % 64 == 0; }

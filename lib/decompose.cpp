@@ -146,7 +146,12 @@ void reverse_axes(const float* src, const Shape& dims, float* dst, unsigned thre
     const std::size_t mid = N / (d0 * dl);
     // Middle modes 1..k-2: src offset Σ i_a·(Π_{b>a} d_b), dst offset Σ i_a·(Π_{b<a} d_b).
     std::vector<std::size_t> idx(k, 0);
-    constexpr std::size_t tile = 32;
+    // 16×16 tiles: 16 floats are one cache line, so a tile reads 16 whole
+    // lines and writes 16 whole lines, each once. (With a power-of-two row
+    // length, lines one row apart share an L1 set; a tile that revisited
+    // them, as larger tiles written element by element do, would miss on
+    // every access.)
+    constexpr std::size_t tile = 16;
     for (std::size_t m = 0; m < mid; ++m) {
         std::size_t src_off = 0, dst_off = 0, src_stride = dl, dst_stride = d0;
         for (std::size_t a = k - 2; a >= 1; --a) {
@@ -160,11 +165,22 @@ void reverse_axes(const float* src, const Shape& dims, float* dst, unsigned thre
         }
         // Threads take bands of tiles along mode 0: disjoint destinations.
         detail::parallel_ranges(threads, (d0 + tile - 1) / tile, tile * dl, [&](std::size_t b0, std::size_t b1) {
+            alignas(64) float buf[tile][tile];
             for (std::size_t i0 = b0 * tile; i0 < std::min(d0, b1 * tile); i0 += tile)
-                for (std::size_t il = 0; il < dl; il += tile)
+                for (std::size_t il = 0; il < dl; il += tile) {
+                    if (i0 + tile <= d0 && il + tile <= dl) {
+                        for (std::size_t i = 0; i < tile; ++i) {
+                            const float* row = src + (i0 + i) * s0 + src_off + il;
+                            for (std::size_t l = 0; l < tile; ++l) buf[l][i] = row[l];
+                        }
+                        for (std::size_t l = 0; l < tile; ++l)
+                            std::copy(buf[l], buf[l] + tile, dst + (il + l) * tl + dst_off + i0);
+                        continue;
+                    }
                     for (std::size_t i = i0; i < std::min(d0, i0 + tile); ++i)
                         for (std::size_t l = il; l < std::min(dl, il + tile); ++l)
                             dst[l * tl + dst_off + i] = src[i * s0 + src_off + l];
+                }
         });
         // Odometer over the middle modes, last fastest.
         for (std::size_t a = k - 2; a >= 1; --a) {

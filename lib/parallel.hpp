@@ -25,7 +25,7 @@ void parallel_ranges(unsigned threads, std::size_t n, std::size_t work_per_item,
 {
     WorkerPool* pool = WorkerPool::current();
     // Below this much work a split costs more than it saves.
-    const std::size_t min_work = pool ? (std::size_t{1} << 13) : (std::size_t{1} << 18);
+    const std::size_t min_work = pool ? (std::size_t{1} << 16) : (std::size_t{1} << 18);
     std::size_t t = std::max(1u, pool ? pool->size() : threads);
     if (work_per_item > 0) t = std::min(t, std::max<std::size_t>(1, n * work_per_item / min_work));
     t = std::min(t, std::max<std::size_t>(1, n));

@@ -10,14 +10,14 @@ thread_local WorkerPool* installed = nullptr;
 // A worker spins briefly between steps (they follow each other within
 // microseconds during a decomposition), yielding now and then so that it
 // does not starve other work on a busy machine, and sleeps after that.
-constexpr int spin_rounds = 2000;
+constexpr int spin_rounds = 20000;
 
 template <class T, class Pred>
 void spin_then_wait(std::atomic<T>& a, Pred done)
 {
     for (int i = 0; i < spin_rounds; ++i) {
         if (done(a.load(std::memory_order_acquire))) return;
-        if (i % 64 == 63)
+        if (i % 1024 == 1023)
             std::this_thread::yield();
         else
             _mm_pause();

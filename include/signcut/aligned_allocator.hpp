@@ -2,7 +2,7 @@
 //
 // Every buffer starts on a 64-byte boundary, so a 512-bit load never spans
 // two cache lines (malloc puts large blocks 16 bytes past a page boundary,
-// which halves streaming throughput on AVX-512 machines). Buffers of 32 MiB
+// which halves streaming throughput on AVX-512 machines). Buffers of 4 MiB
 // and more are also offered to the kernel for transparent huge pages: one
 // page fault then maps 2 MiB instead of 4 KiB, and first-touching a large
 // tensor costs a few milliseconds instead of thousands of faults.
@@ -17,8 +17,8 @@ namespace signcut {
 namespace detail {
 /// `bytes` uninitialised bytes at a 64-byte boundary; throws std::bad_alloc.
 void* allocate_aligned(std::size_t bytes);
-/// Releases what allocate_aligned returned (null is allowed).
-void free_aligned(void* p) noexcept;
+/// Releases what allocate_aligned(bytes) returned (null is allowed).
+void free_aligned(void* p, std::size_t bytes) noexcept;
 }  // namespace detail
 
 /// A standard allocator over detail::allocate_aligned.
@@ -37,7 +37,7 @@ struct AlignedAllocator {
         if (n > std::numeric_limits<std::size_t>::max() / sizeof(T)) throw std::bad_array_new_length();
         return static_cast<T*>(detail::allocate_aligned(n * sizeof(T)));
     }
-    void deallocate(T* p, std::size_t) noexcept { detail::free_aligned(p); }
+    void deallocate(T* p, std::size_t n) noexcept { detail::free_aligned(p, n * sizeof(T)); }
 
     template <class U>
     struct rebind {
