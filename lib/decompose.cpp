@@ -31,6 +31,7 @@
 #include "signcut/error.hpp"
 #include "signcut/kernels.hpp"
 #include "signcut/random.hpp"
+#include "scale_refit.hpp"
 #include "unfolding.hpp"
 
 namespace signcut {
@@ -218,6 +219,7 @@ private:
 
     // ---- terms ----
     void flush(DecomposeReport& report);
+    void refit(SignedCutDecomposition& result, DecomposeReport& report);
 
     const kernels::Table& k_;
     DecomposeOptions opt_;
@@ -233,6 +235,7 @@ private:
 
     std::vector<SignMatrix> block_signs_;  // unflushed terms, one matrix per mode
     std::vector<float> block_scales_;
+    std::vector<double> cuts_;  // <R_j, T_j> of every term, for a refit
     std::size_t flushes_since_refresh_ = 0;
 
     double norm2_x_ = 0, norm2_r_ = 0;
@@ -535,6 +538,35 @@ void GreedyDecomposer::flush(DecomposeReport& report)
     block_scales_.clear();
 }
 
+// Replaces the greedy's scales by the least-squares ones, and brings the
+// (materialised) remainder and its norm to them, so the reported error is
+// recomputed rather than predicted. Kept only if that error is lower.
+void GreedyDecomposer::refit(SignedCutDecomposition& result, DecomposeReport& report)
+{
+    const std::vector<double> gram = detail::term_gram(k_, result, opt_.threads);
+    const auto solved = detail::least_squares_scales(gram, cuts_, result.scales());
+    if (!solved) return;
+    const std::size_t w = result.width();
+    std::vector<float> scales(w), change(w);
+    for (std::size_t j = 0; j < w; ++j) {
+        scales[j] = static_cast<float>((*solved)[j]);
+        change[j] = result.scales()[j] - scales[j];  // R' = X - Σ c'_j T_j = R + Σ (c_j - c'_j) T_j
+    }
+    const double greedy_norm2 = norm2_r_;
+    float* r = copies_[0].data;
+    detail::add_terms(k_, dims_, result.all_signs(), change, 0, w, r, opt_.threads);
+    norm2_r_ = sum_squares(r, N_, opt_.threads);
+    report.dense_passes += 2;
+    if (!(norm2_r_ < greedy_norm2)) {
+        // Rounding can only make this happen when the greedy's scales were
+        // already optimal; the remainder is not used any more.
+        norm2_r_ = greedy_norm2;
+        return;
+    }
+    result.set_refit_scales(std::move(scales));
+    report.scales_refit = true;
+}
+
 SignedCutDecomposition GreedyDecomposer::run(detail::AlignedFloats working, float* external, DecomposeReport& report)
 {
     report = DecomposeReport{};
@@ -603,6 +635,7 @@ SignedCutDecomposition GreedyDecomposer::run(detail::AlignedFloats working, floa
         // ||R - c·S||² = ||R||² - 2c<R,S> + c²N, with the float32 c that is stored.
         norm2_r_ += -2.0 * double(c) * cut + double(c) * double(c) * double(N_);
         result.append(c, signs_);
+        cuts_.push_back(cut);
         for (std::size_t a = 0; a < order_; ++a) block_signs_[a].push_back(signs_[a]);
         block_scales_.push_back(c);
         if (block_scales_.size() >= opt_.block) flush(report);
@@ -617,8 +650,10 @@ SignedCutDecomposition GreedyDecomposer::run(detail::AlignedFloats working, floa
         copies_.resize(1);
         flush(report);
     }
-    report.rel_error = rel();
+    report.greedy_rel_error = rel();
     report.target_reached = !stop.rel_error || rel() <= *stop.rel_error;
+    if (opt_.refit_scales && result.width() >= 2) refit(result, report);
+    report.rel_error = rel();
     return result;
 }
 

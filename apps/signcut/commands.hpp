@@ -22,6 +22,7 @@ struct StopOptions {
     std::optional<std::size_t> width;
     std::optional<double> bits_per_value;
     std::optional<double> rel_error;
+    bool refit = false;  ///< --refit: least-squares scales after the greedy
 };
 
 /// Options of --method lplr (and the low-rank methods of compare).

@@ -41,6 +41,7 @@ DecomposeOptions decompose_options(const StopOptions& stop, std::uint64_t seed, 
     o.width = stop.width;
     o.bits_per_value = stop.bits_per_value;
     o.rel_error = stop.rel_error;
+    o.refit_scales = stop.refit;
     o.seed = seed;
     o.threads = threads;
     // An unreachable error target gives up before the decomposition would
@@ -125,7 +126,9 @@ JsonObject outcome_json(const Outcome& out, std::uint64_t bytes, double seconds,
         .add("arch", Json::string(arch_name(active_arch())))
         .add("threads", Json::integer(threads))
         .add("seed", Json::integer(seed))
-        .add("target_reached", Json::boolean(!rel_error_target || out.report.target_reached));
+        .add("target_reached", Json::boolean(!rel_error_target || out.report.target_reached))
+        .add("scales_refit", Json::boolean(out.decomposition.scales_refit()))
+        .add("greedy_rel_fro_error", Json::number(out.report.greedy_rel_error));
     return j;
 }
 
@@ -135,11 +138,14 @@ std::string summary_text(const std::string& command, const std::string& from, co
     const double raw = static_cast<double>(out.decomposition.size()) * double(dtype_size(out.original_dtype));
     return fmt::format(
         "signcut {}: {} -> {}\n"
-        "  shape {} {}, method sct, width {}, {:.4g} bits/value\n"
+        "  shape {} {}, method sct, width {}{}, {:.4g} bits/value\n"
         "  {} -> {} on disk, ratio {:.3g}x\n"
         "  rel error {}, rmse {}, max abs error {}, PSNR {} dB (20 log10(range/rmse))\n"
         "  {:.3g} s (decompose {:.3g} s), {} mode updates, {:.3g} passes/term, {}, {} thread{}, seed {}\n",
         command, from, to, format_shape(out.shape), out.original_dtype, out.decomposition.width(),
+        out.decomposition.scales_refit()
+            ? fmt::format(" (scales refit; greedy rel error {})", human_number(out.report.greedy_rel_error))
+            : std::string(),
         out.decomposition.bits_per_value(), human_bytes(raw), human_bytes(double(bytes)), raw / double(bytes),
         human_number(out.metrics.rel_fro_error), human_number(out.metrics.rmse),
         human_number(out.metrics.max_abs_error), human_number(out.metrics.psnr_db), seconds, out.decompose_seconds,

@@ -88,6 +88,9 @@ void add_stop(CLI::App* cmd, StopOptions& s)
                   ->check(non_negative);
     w->excludes(b)->excludes(e);
     b->excludes(e);
+    cmd->add_flag("--refit", s.refit,
+                  "Refit all scales by least squares after the greedy: lower error at the same size (the width is "
+                  "still chosen by the greedy's error)");
 }
 
 /// The options of --method lplr.

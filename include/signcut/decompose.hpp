@@ -60,6 +60,13 @@ struct DecomposeOptions {
     std::size_t max_mode_updates = 200;   ///< cap on mode updates per term
     std::size_t block = 64;               ///< terms kept implicit between flushes of the remainder
     StartSigns start = StartSigns::automatic;
+    /// After the greedy, refit all scales by least squares for the signs it
+    /// found (the Gram matrix comes from popcounts, the right-hand side from
+    /// the greedy's cuts: no extra pass over the data beyond one update of
+    /// the remainder). The result is marked scales_refit(); the stopping
+    /// rules still apply to the greedy, and the reported error is the
+    /// refit's. Off by default: see BENCHMARKS.md for its gain and cost.
+    bool refit_scales = false;
 
     /// Called after every term; return false to cancel (the terms found so
     /// far are returned, and the report says cancelled).
@@ -73,6 +80,8 @@ struct DecomposeReport {
     double dense_passes = 0;         ///< full contractions/flushes count 1, a flipped slice of mode b 1/d_b
     std::size_t flushes = 0;
     double rel_error = 0;            ///< final relative error (exact recomputation where available)
+    double greedy_rel_error = 0;     ///< the same before a refit of the scales (equal without one)
+    bool scales_refit = false;       ///< the refit was asked for, solvable, and kept
     bool target_reached = true;      ///< false if a rel_error target was given up
     bool cancelled = false;
     std::vector<double> rel_error_trajectory;  ///< bookkept error after each term

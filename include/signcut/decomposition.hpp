@@ -41,9 +41,9 @@ public:
 
     /// Appends one term: a scale and one sign vector per mode.
     void append(float scale, std::span<const SignVector> factors);
-    /// Keeps the first `w` terms (no-op if w >= width()).
     /// Room for `width` terms, so that appending them does not reallocate.
     void reserve(std::size_t width);
+    /// Keeps the first `w` terms (no-op if w >= width()).
     void truncate(std::size_t w);
     /// A copy holding the first `w` terms.
     SignedCutDecomposition prefix(std::size_t w) const;

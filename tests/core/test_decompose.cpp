@@ -281,6 +281,84 @@ BOOST_AUTO_TEST_CASE(every_isa_reaches_the_same_quality)
     for (double e : errors) BOOST_TEST(std::abs(e - errors[0]) <= 0.01 * errors[0]);
 }
 
+BOOST_AUTO_TEST_CASE(refit_scales_are_the_dense_least_squares_solution)
+{
+    // The refit must equal the least-squares scales for the greedy's signs,
+    // solved here from the dense N × w design matrix (normal equations,
+    // Gaussian elimination with partial pivoting, all in double).
+    const std::vector<Shape> shapes = {{20, 30}, {64, 65}, {5, 6, 7}, {3, 4, 5, 6}, {130}};
+    SplitMix64 g(77);
+    for (const Shape& shape : shapes) {
+        BOOST_TEST_CONTEXT("shape " << format_shape(shape))
+        {
+            const std::size_t n = count(shape);
+            const std::vector<float> x = random_normal(g, n);
+            DecomposeOptions o;
+            o.width = shape.size() == 1 ? 1 : 12;
+            o.seed = 5;
+            o.block = 5;  // several flushes before the refit
+            DecomposeReport greedy_report, refit_report;
+            const auto greedy = decompose(TensorView<float>{x.data(), shape}, o, &greedy_report);
+            o.refit_scales = true;
+            const auto refit = decompose(TensorView<float>{x.data(), shape}, o, &refit_report);
+            // The signs are the greedy's; only the scales change.
+            BOOST_TEST(refit.all_signs() == greedy.all_signs());
+            BOOST_TEST(refit_report.greedy_rel_error == greedy_report.rel_error);
+            const std::size_t w = refit.width();
+            if (w < 2) {
+                // One term: the greedy's scale is already least squares.
+                BOOST_TEST(!refit.scales_refit());
+                BOOST_TEST(refit.scales() == greedy.scales());
+                continue;
+            }
+            BOOST_TEST(refit.scales_refit());
+            BOOST_TEST(refit_report.scales_refit);
+            // Dense design matrix A (n × w), then AᵀA c = Aᵀx.
+            std::vector<double> a(n * w, 1.0);
+            for (std::size_t j = 0; j < w; ++j) {
+                std::vector<double> term(n, 0.0);
+                std::vector<std::vector<int>> f;
+                for (std::size_t m = 0; m < shape.size(); ++m) f.push_back(to_ints(refit.signs(m).column(j)));
+                add_term(term, shape, 1.0, f);
+                for (std::size_t i = 0; i < n; ++i) a[i * w + j] = term[i];
+            }
+            std::vector<double> m(w * (w + 1), 0.0);  // [AᵀA | Aᵀx]
+            for (std::size_t i = 0; i < n; ++i)
+                for (std::size_t j = 0; j < w; ++j) {
+                    for (std::size_t k = 0; k < w; ++k) m[j * (w + 1) + k] += a[i * w + j] * a[i * w + k];
+                    m[j * (w + 1) + w] += a[i * w + j] * x[i];
+                }
+            for (std::size_t col = 0; col < w; ++col) {
+                std::size_t piv = col;
+                for (std::size_t r = col + 1; r < w; ++r)
+                    if (std::abs(m[r * (w + 1) + col]) > std::abs(m[piv * (w + 1) + col])) piv = r;
+                for (std::size_t k = 0; k <= w; ++k) std::swap(m[col * (w + 1) + k], m[piv * (w + 1) + k]);
+                for (std::size_t r = 0; r < w; ++r) {
+                    if (r == col) continue;
+                    const double f = m[r * (w + 1) + col] / m[col * (w + 1) + col];
+                    for (std::size_t k = col; k <= w; ++k) m[r * (w + 1) + k] -= f * m[col * (w + 1) + k];
+                }
+            }
+            double cmax = 0;
+            for (std::size_t j = 0; j < w; ++j) cmax = std::max(cmax, std::abs(m[j * (w + 1) + w] / m[j * (w + 1) + j]));
+            for (std::size_t j = 0; j < w; ++j) {
+                const double want = m[j * (w + 1) + w] / m[j * (w + 1) + j];
+                BOOST_TEST(std::abs(refit.scales()[j] - want) <= 1e-4 * cmax, "scale " << j << ": " << refit.scales()[j]
+                                                                                     << " vs " << want);
+            }
+            // The reported error is the refit's, recomputed, and lower.
+            const Tensor y = refit.reconstruct();
+            const double err = compare(x, std::span<const float>(y.data(), y.size())).rel_fro_error;
+            BOOST_TEST(std::abs(refit_report.rel_error - err) <= 1e-5);
+            BOOST_TEST(refit_report.rel_error < greedy_report.rel_error);
+            // Deterministic for any thread count.
+            o.threads = 2;
+            const auto two = decompose(TensorView<float>{x.data(), shape}, o);
+            BOOST_TEST(two.scales() == refit.scales());
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(stopping_rules)
 {
     SplitMix64 g(19);

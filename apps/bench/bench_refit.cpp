@@ -1,0 +1,116 @@
+// The least-squares refit of the scales (DecomposeOptions::refit_scales)
+// against the greedy's own scales: the relative error at equal bits, and
+// what the refit adds to the time. On 1024² N(0,1) it also finds the width
+// that reaches bf16's rounding error with the refit (the greedy's is figure
+// 8 of signcut-bench-decompose). This measurement keeps the refit an option.
+// Usage: signcut-bench-refit [SHARED_DATA_DIR]  (default: the source tree's data/ only)
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "signcut/decompose.hpp"
+#include "signcut/hdf5.hpp"
+#include "signcut/image.hpp"
+#include "signcut/random.hpp"
+
+using namespace signcut;
+
+namespace {
+
+struct Run {
+    double error = 0, seconds = 0;
+};
+
+Run run(const Tensor& x, const DecomposeOptions& o)
+{
+    const auto t0 = std::chrono::steady_clock::now();
+    DecomposeReport r;
+    (void)decompose(TensorView<float>{x.data(), Shape(x.shape().begin(), x.shape().end())}, o, &r);
+    return {r.rel_error, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()};
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    std::vector<std::string> files = {SIGNCUT_SOURCE_DIR "/data/skimage_chelsea.png",
+                                      SIGNCUT_SOURCE_DIR "/data/skimage_camera.png",
+                                      SIGNCUT_SOURCE_DIR "/data/topo_etopo20.h5"};
+    if (argc > 1)
+        for (const char* sub : {"tensors", "images"})
+            for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(argv[1]) / sub))
+                files.push_back(e.path().string());
+    fmt::print("{:<42} {:<14} {:>4}  {:>6}  {:>9} {:>9} {:>8}  {:>8} {:>8}\n", "data", "shape", "bits", "width",
+               "greedy", "refit", "ratio", "greedy s", "refit s");
+    for (const auto& f : files) {
+        const Tensor x = is_image_path(f) ? read_image(f, std::uint64_t{1} << 32)
+                                          : read_dataset(f, list_datasets(f).front(), std::uint64_t{1} << 32);
+        const Shape shape(x.shape().begin(), x.shape().end());
+        for (double bits : {0.5, 1.0, 2.0}) {
+            DecomposeOptions o;
+            o.bits_per_value = bits;
+            o.threads = 2;
+            const Run greedy = run(x, o);
+            o.refit_scales = true;
+            const Run refit = run(x, o);
+            fmt::print("{:<42} {:<14} {:>4}  {:>6}  {:>9.5f} {:>9.5f} {:>8.4f}  {:>8.3f} {:>8.3f}\n",
+                       std::filesystem::path(f).filename().string(), format_shape(shape), bits,
+                       sct_width_for_bits(shape, bits), greedy.error, refit.error, refit.error / greedy.error,
+                       greedy.seconds, refit.seconds);
+        }
+    }
+
+    // 1024² N(0,1): errors at fractions of w_eq, and the width reaching bf16's
+    // rounding error with the refit (bisection over widths; each probe is a
+    // full run, as the refit has no prefix property).
+    const std::size_t n = 1024;
+    Tensor g = Tensor::from_shape({n, n});
+    SplitMix64 rng(8);
+    for (auto& v : g) v = static_cast<float>(rng.normal());
+    double sum2 = 0, err2 = 0;
+    for (float v : g) {
+        // bf16 by round-to-nearest-even on the float's bits.
+        std::uint32_t u;
+        std::memcpy(&u, &v, 4);
+        u = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
+        float r;
+        std::memcpy(&r, &u, 4);
+        sum2 += double(v) * v;
+        err2 += (double(v) - r) * (double(v) - r);
+    }
+    const double bf16 = std::sqrt(err2 / sum2);
+    const std::size_t w_eq = 16 * n * n / (n + n + 32);
+    fmt::print("\n1024² N(0,1): w_eq {}, bf16 rounding error {:.5f}\n", w_eq, bf16);
+    for (double frac : {0.25, 0.5, 0.75}) {
+        DecomposeOptions o;
+        o.width = static_cast<std::size_t>(frac * double(w_eq));
+        o.threads = 2;
+        const Run greedy = run(g, o);
+        o.refit_scales = true;
+        const Run refit = run(g, o);
+        fmt::print("  width {:>5} ({:.2f} w_eq): greedy {:.6f} ({:.2f} s), refit {:.6f} ({:.2f} s), ratio {:.4f}\n",
+                   *o.width, frac, greedy.error, greedy.seconds, refit.error, refit.seconds, refit.error / greedy.error);
+    }
+    std::size_t lo = w_eq / 2, hi = w_eq;  // error(lo) > bf16 >= error(hi), checked below
+    DecomposeOptions o;
+    o.threads = 2;
+    o.refit_scales = true;
+    o.width = hi;
+    if (run(g, o).error > bf16) {
+        fmt::print("  refit: bf16's error not reached by w_eq\n");
+        return 0;
+    }
+    while (hi - lo > 1) {
+        const std::size_t mid = (lo + hi) / 2;
+        o.width = mid;
+        const Run r = run(g, o);
+        (r.error <= bf16 ? hi : lo) = mid;
+    }
+    fmt::print("  refit: bf16's error reached at width {} = {:.3f} w_eq\n", hi, double(hi) / double(w_eq));
+}
