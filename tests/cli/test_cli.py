@@ -205,6 +205,34 @@ class Cli(unittest.TestCase):
         self.assertLessEqual(metrics(x, rebuild(dec, w))["rel_fro_error"], 0.5 + 1e-6)
         self.assertGreater(metrics(x, rebuild(dec, w - 1))["rel_fro_error"], 0.5)
 
+    def test_refit_lowers_the_error_and_marks_the_file(self):
+        x = np.random.default_rng(9).standard_normal((48, 40)).astype(np.float32)
+        src = self.h5("f.h5", x)
+        greedy, refit = self.path("g.sct.h5"), self.path("f.sct.h5")
+        jg = run_json("compress", src, "-o", greedy, "--width", "30")
+        jr = run_json("compress", src, "-o", refit, "--width", "30", "--refit")
+        self.assertFalse(jg["scales_refit"])
+        self.assertTrue(jr["scales_refit"])
+        self.assertEqual(jr["width"], 30)
+        self.assert_close(jr["greedy_rel_fro_error"], jg["rel_fro_error"], 1e-6, "greedy error")
+        # The reported error is the refit file's, recomputed from the file alone.
+        self.assert_close(jr["rel_fro_error"], metrics(x, rebuild(refit))["rel_fro_error"], 1e-4, "refit error")
+        self.assertLess(jr["rel_fro_error"], jg["rel_fro_error"])
+        with h5py.File(refit, "r") as f, h5py.File(greedy, "r") as g:
+            self.assertEqual(int(f["decomposition"].attrs["scales_refit"]), 1)
+            self.assertEqual(int(g["decomposition"].attrs["scales_refit"]), 0)
+            # Same signs: only the scales move.
+            for a in range(2):
+                self.assertTrue(np.array_equal(f["decomposition/signs"][f"mode_{a}"][:],
+                                               g["decomposition/signs"][f"mode_{a}"][:]))
+        self.assertTrue(run_json("info", refit)["scales_refit"])
+        # --rel-error still picks the width by the greedy's error.
+        jw = run_json("compress", src, "-o", self.path("w.sct.h5"), "--rel-error", "0.5", "--refit")
+        jw0 = run_json("compress", src, "-o", self.path("w0.sct.h5"), "--rel-error", "0.5")
+        self.assertEqual(jw["width"], jw0["width"])
+        p = run("compress", src, "-o", self.path("l.h5"), "--method", "lplr", "--refit", expect=2)
+        self.assertIn("--refit", p.stderr)
+
     def test_bits_per_value_is_never_exceeded(self):
         x = np.random.default_rng(5).standard_normal((17, 23, 5)).astype(np.float32)
         src = self.h5("b.h5", x)
