@@ -71,6 +71,7 @@ void validate_options(const DecomposeOptions& o)
     if (o.max_mode_updates == 0) throw Error(errc::invalid_argument, "the cap on mode updates per term must be >= 1");
     if (o.block == 0) throw Error(errc::invalid_argument, "the flush block must hold at least 1 term");
     if (o.threads == 0) throw Error(errc::invalid_argument, "threads must be at least 1");
+    if (o.restarts > 1000) throw Error(errc::invalid_argument, fmt::format("at most 1000 restarts per term, got {}", o.restarts));
 }
 
 void validate_shape(const Shape& shape)
@@ -218,6 +219,7 @@ private:
     SignVector kron_copy(const RemainderCopy& c, std::span<const SignVector> sig, std::size_t u, std::size_t v) const;
 
     // ---- terms ----
+    double alternate(DecomposeReport& report);
     void flush(DecomposeReport& report);
     void refit(SignedCutDecomposition& result, DecomposeReport& report);
 
@@ -538,6 +540,26 @@ void GreedyDecomposer::flush(DecomposeReport& report)
     block_scales_.clear();
 }
 
+// Alternating mode updates from the current signs until the cut stops
+// rising (k updates in a row without a strict rise) or the cap; returns the
+// last update's cut, which is <R, ⊗ signs_> for the final signs.
+double GreedyDecomposer::alternate(DecomposeReport& report)
+{
+    double best = -std::numeric_limits<double>::infinity(), cut = 0;
+    std::size_t without_rise = 0;
+    for (std::size_t updates = 0, a = 0;; a = (a + 1) % order_) {
+        cut = mode_update(a, report);
+        ++updates;
+        if (cut > best) {
+            best = cut;
+            without_rise = 0;
+        } else {
+            ++without_rise;
+        }
+        if (without_rise >= order_ || updates >= opt_.max_mode_updates) return cut;
+    }
+}
+
 // Replaces the greedy's scales by the least-squares ones, and brings the
 // (materialised) remainder and its norm to them, so the reported error is
 // recomputed rather than predicted. Kept only if that error is lower.
@@ -616,21 +638,25 @@ SignedCutDecomposition GreedyDecomposer::run(detail::AlignedFloats working, floa
 
     for (std::size_t term = 0; term < stop.max_width && !done(); ++term) {
         const bool warm = opt_.start == StartSigns::previous || (opt_.start == StartSigns::automatic && order_ == 2);
-        if (term == 0 || !warm)
-            for (std::size_t a = 0; a < order_; ++a) signs_[a] = starting_signs(opt_.seed, term, a, dims_[a]);
-        double best = -std::numeric_limits<double>::infinity(), cut = 0;
-        std::size_t without_rise = 0;
-        for (std::size_t updates = 0, a = 0;; a = (a + 1) % order_) {
-            cut = mode_update(a, report);
-            ++updates;
-            if (cut > best) {
-                best = cut;
-                without_rise = 0;
-            } else {
-                ++without_rise;
+        // Start 0 is the usual one; each restart draws random signs from its
+        // own stream and runs the same loop. The largest final cut wins (the
+        // earliest on a tie), so restarts = 0 is exactly the plain loop.
+        double cut = -std::numeric_limits<double>::infinity();
+        std::vector<SignVector> best_signs;
+        for (std::size_t start = 0; start <= opt_.restarts; ++start) {
+            if (start > 0) {
+                for (std::size_t a = 0; a < order_; ++a)
+                    signs_[a] = starting_signs(restart_seed(opt_.seed, start), term, a, dims_[a]);
+            } else if (term == 0 || !warm) {
+                for (std::size_t a = 0; a < order_; ++a) signs_[a] = starting_signs(opt_.seed, term, a, dims_[a]);
             }
-            if (without_rise >= order_ || updates >= opt_.max_mode_updates) break;
+            const double found = alternate(report);
+            if (found > cut) {
+                cut = found;
+                if (opt_.restarts > 0) best_signs = signs_;
+            }
         }
+        if (opt_.restarts > 0) signs_ = std::move(best_signs);
         const float c = static_cast<float>(cut / static_cast<double>(N_));
         // ||R - c·S||² = ||R||² - 2c<R,S> + c²N, with the float32 c that is stored.
         norm2_r_ += -2.0 * double(c) * cut + double(c) * double(c) * double(N_);

@@ -14,6 +14,13 @@ double SplitMix64::normal() noexcept
     return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
 }
 
+std::uint64_t restart_seed(std::uint64_t seed, std::size_t restart)
+{
+    SplitMix64 key(seed ^ (static_cast<std::uint64_t>(restart) * 0x9e3779b97f4a7c15ull));
+    key.next();
+    return key.next();
+}
+
 SignVector starting_signs(std::uint64_t seed, std::size_t term, std::size_t mode, std::size_t d)
 {
     // Three rounds of mixing give independent streams for neighbouring

@@ -42,6 +42,7 @@ DecomposeOptions decompose_options(const StopOptions& stop, std::uint64_t seed, 
     o.bits_per_value = stop.bits_per_value;
     o.rel_error = stop.rel_error;
     o.refit_scales = stop.refit;
+    o.restarts = stop.restarts;
     o.seed = seed;
     o.threads = threads;
     // An unreachable error target gives up before the decomposition would

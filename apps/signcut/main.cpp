@@ -91,6 +91,9 @@ void add_stop(CLI::App* cmd, StopOptions& s)
     cmd->add_flag("--refit", s.refit,
                   "Refit all scales by least squares after the greedy: lower error at the same size (the width is "
                   "still chosen by the greedy's error)");
+    cmd->add_option("--restarts", s.restarts,
+                    "Extra random starts per term, keeping the largest cut (default 0; each costs about one more run)")
+        ->check(CLI::Range(std::size_t{0}, std::size_t{1000}));
 }
 
 /// The options of --method lplr.

@@ -67,6 +67,10 @@ struct DecomposeOptions {
     /// rules still apply to the greedy, and the reported error is the
     /// refit's. Off by default: see BENCHMARKS.md for its gain and cost.
     bool refit_scales = false;
+    /// Extra random starts per term: each runs the whole alternating loop,
+    /// and the largest cut is kept. Costs about (1 + restarts)× the time.
+    /// 0 (the default) is the plain loop; see BENCHMARKS.md for the gain.
+    std::size_t restarts = 0;
 
     /// Called after every term; return false to cancel (the terms found so
     /// far are returned, and the report says cancelled).

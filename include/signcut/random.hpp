@@ -39,4 +39,8 @@ private:
 /// padding bits cleared.
 SignVector starting_signs(std::uint64_t seed, std::size_t term, std::size_t mode, std::size_t d);
 
+/// The seed of restart r ≥ 1 of a decomposition seeded with `seed`: another
+/// splitmix64 stream, so restarts never repeat the first start's signs.
+std::uint64_t restart_seed(std::uint64_t seed, std::size_t restart);
+
 }  // namespace signcut

@@ -233,6 +233,21 @@ class Cli(unittest.TestCase):
         p = run("compress", src, "-o", self.path("l.h5"), "--method", "lplr", "--refit", expect=2)
         self.assertIn("--refit", p.stderr)
 
+    def test_restarts_lower_the_error_and_are_deterministic(self):
+        x = np.random.default_rng(10).standard_normal((50, 41)).astype(np.float32)
+        src = self.h5("s.h5", x)
+        j0 = run_json("compress", src, "-o", self.path("s0.sct.h5"), "--width", "20")
+        j2 = run_json("compress", src, "-o", self.path("s2.sct.h5"), "--width", "20", "--restarts", "2")
+        j2b = run_json("compress", src, "-o", self.path("s2b.sct.h5"), "--width", "20", "--restarts", "2",
+                       "--threads", "1")
+        self.assertLess(j2["rel_fro_error"], j0["rel_fro_error"] * 1.01)
+        self.assert_close(j2["rel_fro_error"], metrics(x, rebuild(self.path("s2.sct.h5")))["rel_fro_error"], 1e-4)
+        with h5py.File(self.path("s2.sct.h5"), "r") as a, h5py.File(self.path("s2b.sct.h5"), "r") as b:
+            self.assertTrue(np.array_equal(a["decomposition/scales"][:], b["decomposition/scales"][:]))
+        run("compress", src, "-o", self.path("r.sct.h5"), "--restarts", "-1", expect=2)
+        p = run("compress", src, "-o", self.path("l.h5"), "--method", "lplr", "--restarts", "1", expect=2)
+        self.assertIn("--restarts", p.stderr)
+
     def test_bits_per_value_is_never_exceeded(self):
         x = np.random.default_rng(5).standard_normal((17, 23, 5)).astype(np.float32)
         src = self.h5("b.h5", x)

@@ -1,9 +1,10 @@
-// The least-squares refit of the scales (DecomposeOptions::refit_scales)
-// against the greedy's own scales: the relative error at equal bits, and
-// what the refit adds to the time. On 1024² N(0,1) it also finds the width
-// that reaches bf16's rounding error with the refit (the greedy's is figure
-// 8 of signcut-bench-decompose). This measurement keeps the refit an option.
-// Usage: signcut-bench-refit [SHARED_DATA_DIR]  (default: the source tree's data/ only)
+// The quality options against the plain greedy, at equal bits: the
+// least-squares refit of the scales (DecomposeOptions::refit_scales) and two
+// restarts per term (DecomposeOptions::restarts); the relative error and the
+// time of each. On 1024² N(0,1) it also finds the width that reaches bf16's
+// rounding error with the refit (the greedy's is figure 8 of
+// signcut-bench-decompose). This measurement keeps both options off by default.
+// Usage: signcut-bench-options [SHARED_DATA_DIR]  (default: the source tree's data/ only)
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -46,8 +47,8 @@ int main(int argc, char** argv)
         for (const char* sub : {"tensors", "images"})
             for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(argv[1]) / sub))
                 files.push_back(e.path().string());
-    fmt::print("{:<42} {:<14} {:>4}  {:>6}  {:>9} {:>9} {:>8}  {:>8} {:>8}\n", "data", "shape", "bits", "width",
-               "greedy", "refit", "ratio", "greedy s", "refit s");
+    fmt::print("{:<42} {:<14} {:>4}  {:>6}  {:>9} {:>9} {:>7} {:>9} {:>7}  {:>8} {:>8} {:>8}\n", "data", "shape",
+               "bits", "width", "greedy", "refit", "ratio", "2 restr", "ratio", "greedy s", "refit s", "restr s");
     for (const auto& f : files) {
         const Tensor x = is_image_path(f) ? read_image(f, std::uint64_t{1} << 32)
                                           : read_dataset(f, list_datasets(f).front(), std::uint64_t{1} << 32);
@@ -59,10 +60,13 @@ int main(int argc, char** argv)
             const Run greedy = run(x, o);
             o.refit_scales = true;
             const Run refit = run(x, o);
-            fmt::print("{:<42} {:<14} {:>4}  {:>6}  {:>9.5f} {:>9.5f} {:>8.4f}  {:>8.3f} {:>8.3f}\n",
+            o.refit_scales = false;
+            o.restarts = 2;
+            const Run restarts = run(x, o);
+            fmt::print("{:<42} {:<14} {:>4}  {:>6}  {:>9.5f} {:>9.5f} {:>7.4f} {:>9.5f} {:>7.4f}  {:>8.3f} {:>8.3f} {:>8.3f}\n",
                        std::filesystem::path(f).filename().string(), format_shape(shape), bits,
                        sct_width_for_bits(shape, bits), greedy.error, refit.error, refit.error / greedy.error,
-                       greedy.seconds, refit.seconds);
+                       restarts.error, restarts.error / greedy.error, greedy.seconds, refit.seconds, restarts.seconds);
         }
     }
 
