@@ -230,6 +230,16 @@ int main(int argc, char** argv)
         const bool same = one.d.scales() == two.d.scales();
         fmt::print("5. 1024², width {}: 1 thread {:.3f} s, 2 threads {:.3f} s -> {:.2f}x; results identical: {}\n",
                    *o.width, one.seconds, two.seconds, one.seconds / two.seconds, same ? "yes" : "NO");
+        // The same on the large matrix, where each update has work to split.
+        DecomposeOptions ob;
+        ob.width = quick ? 16 : 128;
+        ob.threads = 1;
+        const Timed big_one = timed_decompose(x4096, big_shape, ob);
+        ob.threads = 2;
+        const Timed big_two = timed_decompose(x4096, big_shape, ob);
+        fmt::print("   4096², width {}: 1 thread {:.3f} s, 2 threads {:.3f} s -> {:.2f}x; results identical: {}\n",
+                   *ob.width, big_one.seconds, big_two.seconds, big_one.seconds / big_two.seconds,
+                   big_one.d.scales() == big_two.d.scales() ? "yes" : "NO");
     }
 
     // 6. Peak memory of a separate `signcut compress` on 4096².

@@ -45,6 +45,21 @@ int main()
         std::fprintf(stderr, "consumer: scale %g, expected ±0.5\n", d.scales()[0]);
         return 1;
     }
+    // ... exactly: the error, rebuilt block by block, is zero.
+    if (d.error_against(X).rel_fro_error > 1e-7) {
+        std::fprintf(stderr, "consumer: error %g after the exact term\n", d.error_against(X).rel_fro_error);
+        return 1;
+    }
+    // The options beyond the plain greedy link and run.
+    o.width = 3;
+    o.refit_scales = true;
+    o.restarts = 1;
+    DecomposeReport report;
+    (void)decompose(TensorView<float>{X.data(), Shape{40, 24}}, o, &report);
+    if (!(report.rel_error <= report.greedy_rel_error)) {
+        std::fprintf(stderr, "consumer: the refit raised the error\n");
+        return 1;
+    }
     std::printf("consumer: signcut %s on %s: ok\n", version, std::string(arch_name(active_arch())).c_str());
     return 0;
 }
