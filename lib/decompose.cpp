@@ -71,7 +71,8 @@ void validate_options(const DecomposeOptions& o)
     if (o.max_mode_updates == 0) throw Error(errc::invalid_argument, "the cap on mode updates per term must be >= 1");
     if (o.block == 0) throw Error(errc::invalid_argument, "the flush block must hold at least 1 term");
     if (o.threads == 0) throw Error(errc::invalid_argument, "threads must be at least 1");
-    if (o.restarts > 1000) throw Error(errc::invalid_argument, fmt::format("at most 1000 restarts per term, got {}", o.restarts));
+    if (o.restarts && *o.restarts > 1000)
+        throw Error(errc::invalid_argument, fmt::format("at most 1000 restarts per term, got {}", *o.restarts));
 }
 
 void validate_shape(const Shape& shape)
@@ -636,6 +637,7 @@ SignedCutDecomposition GreedyDecomposer::run(detail::AlignedFloats working, floa
         return stop.rel_error && rel() <= *stop.rel_error;
     };
 
+    const std::size_t restarts = opt_.restarts.value_or(order_ >= 3 ? 2 : 0);
     for (std::size_t term = 0; term < stop.max_width && !done(); ++term) {
         const bool warm = opt_.start == StartSigns::previous || (opt_.start == StartSigns::automatic && order_ == 2);
         // Start 0 is the usual one; each restart draws random signs from its
@@ -643,7 +645,7 @@ SignedCutDecomposition GreedyDecomposer::run(detail::AlignedFloats working, floa
         // earliest on a tie), so restarts = 0 is exactly the plain loop.
         double cut = -std::numeric_limits<double>::infinity();
         std::vector<SignVector> best_signs;
-        for (std::size_t start = 0; start <= opt_.restarts; ++start) {
+        for (std::size_t start = 0; start <= restarts; ++start) {
             if (start > 0) {
                 for (std::size_t a = 0; a < order_; ++a)
                     signs_[a] = starting_signs(restart_seed(opt_.seed, start), term, a, dims_[a]);
@@ -653,10 +655,10 @@ SignedCutDecomposition GreedyDecomposer::run(detail::AlignedFloats working, floa
             const double found = alternate(report);
             if (found > cut) {
                 cut = found;
-                if (opt_.restarts > 0) best_signs = signs_;
+                if (restarts > 0) best_signs = signs_;
             }
         }
-        if (opt_.restarts > 0) signs_ = std::move(best_signs);
+        if (restarts > 0) signs_ = std::move(best_signs);
         const float c = static_cast<float>(cut / static_cast<double>(N_));
         // ||R - c·S||² = ||R||² - 2c<R,S> + c²N, with the float32 c that is stored.
         norm2_r_ += -2.0 * double(c) * cut + double(c) * double(c) * double(N_);

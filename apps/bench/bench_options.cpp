@@ -57,6 +57,7 @@ int main(int argc, char** argv)
             DecomposeOptions o;
             o.bits_per_value = bits;
             o.threads = 2;
+            o.restarts = 0;  // the plain greedy, whatever the order's default
             const Run greedy = run(x, o);
             o.refit_scales = true;
             const Run refit = run(x, o);
@@ -98,8 +99,26 @@ int main(int argc, char** argv)
         const Run greedy = run(g, o);
         o.refit_scales = true;
         const Run refit = run(g, o);
-        fmt::print("  width {:>5} ({:.2f} w_eq): greedy {:.6f} ({:.2f} s), refit {:.6f} ({:.2f} s), ratio {:.4f}\n",
-                   *o.width, frac, greedy.error, greedy.seconds, refit.error, refit.seconds, refit.error / greedy.error);
+        o.refit_scales = false;
+        o.restarts = 2;
+        const Run restarts = run(g, o);
+        fmt::print("  width {:>5} ({:.2f} w_eq): greedy {:.6f} ({:.2f} s), refit {:.6f} ({:.2f} s, ratio {:.4f}), "
+                   "2 restarts {:.6f} ({:.2f} s, ratio {:.4f})\n",
+                   *o.width, frac, greedy.error, greedy.seconds, refit.error, refit.seconds, refit.error / greedy.error,
+                   restarts.error, restarts.seconds, restarts.error / greedy.error);
+    }
+    // Restarts keep the prefix property, so one run with the error as its
+    // stopping rule finds their width.
+    {
+        DecomposeOptions o;
+        o.threads = 2;
+        o.restarts = 2;
+        o.rel_error = bf16;
+        const auto t0 = std::chrono::steady_clock::now();
+        const auto d = decompose(TensorView<float>{g.data(), Shape{n, n}}, o);
+        fmt::print("  2 restarts: bf16's error reached at width {} = {:.3f} w_eq ({:.1f} s)\n", d.width(),
+                   double(d.width()) / double(w_eq),
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
     std::size_t lo = w_eq / 2, hi = w_eq;  // error(lo) > bf16 >= error(hi), checked below
     DecomposeOptions o;

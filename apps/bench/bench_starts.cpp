@@ -39,6 +39,7 @@ int main(int argc, char** argv)
                 o.bits_per_value = bits;
                 o.threads = 2;
                 o.start = warm ? StartSigns::previous : StartSigns::random;
+                o.restarts = 0;  // one start per term, so that the start is what is compared
                 DecomposeReport r;
                 const auto d = decompose(TensorView<float>{x.data(), shape}, o, &r);
                 const Tensor y = d.reconstruct(2);

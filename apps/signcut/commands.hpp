@@ -23,7 +23,7 @@ struct StopOptions {
     std::optional<double> bits_per_value;
     std::optional<double> rel_error;
     bool refit = false;          ///< --refit: least-squares scales after the greedy
-    std::size_t restarts = 0;    ///< --restarts: extra random starts per term
+    std::optional<std::size_t> restarts;  ///< --restarts: extra random starts per term
 };
 
 /// Options of --method lplr (and the low-rank methods of compare).

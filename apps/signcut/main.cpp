@@ -92,7 +92,8 @@ void add_stop(CLI::App* cmd, StopOptions& s)
                   "Refit all scales by least squares after the greedy: lower error at the same size (the width is "
                   "still chosen by the greedy's error)");
     cmd->add_option("--restarts", s.restarts,
-                    "Extra random starts per term, keeping the largest cut (default 0; each costs about one more run)")
+                    "Extra random starts per term, keeping the largest cut (default: 2 for tensors of order 3 and "
+                    "more, 0 for matrices; each costs about one more run)")
         ->check(CLI::Range(std::size_t{0}, std::size_t{1000}));
 }
 

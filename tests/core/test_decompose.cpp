@@ -75,6 +75,7 @@ BOOST_AUTO_TEST_CASE(first_term_is_bit_exact_on_small_integers)
             const auto x = small_integers(g, count(shape));
             DecomposeOptions o;
             o.start = StartSigns::random;  // the reference loop
+            o.restarts = 0;
             o.width = 1;
             o.seed = 5;
             const auto d = decompose(TensorView<float>{x.data(), shape}, o);
@@ -98,6 +99,7 @@ BOOST_AUTO_TEST_CASE(scales_are_least_squares_optimal_and_signs_a_fixed_point)
             const auto x = random_normal(g, count(shape));
             DecomposeOptions o;
             o.start = start;
+            o.restarts = 0;  // the plain loop
             o.width = 16;
             o.block = 5;  // exercise flushes inside the run
             const auto d = decompose(TensorView<float>{x.data(), shape}, o);
@@ -134,6 +136,7 @@ BOOST_AUTO_TEST_CASE(error_trajectory_matches_dense_reference)
             const auto x = random_normal(g, count(shape));
             DecomposeOptions o;
             o.start = StartSigns::random;
+            o.restarts = 0;
             o.width = 16;
             o.block = 4;
             o.seed = 99;
@@ -300,6 +303,7 @@ BOOST_AUTO_TEST_CASE(restarts_keep_the_largest_cut_of_their_starts)
             double best = 0;
             for (std::size_t r = 0; r <= 4; ++r) {
                 DecomposeOptions one = o;
+                one.restarts = 0;
                 one.seed = r == 0 ? o.seed : restart_seed(o.seed, r);
                 best = std::max(best, double(std::abs(decompose(view, one).scales()[0])));
             }
@@ -314,6 +318,7 @@ BOOST_AUTO_TEST_CASE(restarts_keep_the_largest_cut_of_their_starts)
             DecomposeOptions wide;
             wide.width = 8;
             wide.seed = 3;
+            wide.restarts = 0;
             const double plain = [&] { DecomposeReport r; decompose(view, wide, &r); return r.rel_error; }();
             wide.restarts = 4;
             DecomposeReport restarted;
@@ -463,9 +468,14 @@ BOOST_AUTO_TEST_CASE(stopping_rules)
         DecomposeOptions o;
         o.width = 5;
         o.max_mode_updates = 2;
+        o.restarts = 0;
         DecomposeReport rep;
         decompose(v, o, &rep);
         BOOST_TEST(rep.mode_updates == 10u);
+        // The default for this order-3 tensor: three starts per term, each capped.
+        o.restarts.reset();
+        decompose(v, o, &rep);
+        BOOST_TEST(rep.mode_updates == 30u);
     }
 }
 
