@@ -70,8 +70,9 @@ struct DecomposeOptions {
     /// Extra random starts per term: each runs the whole alternating loop,
     /// and the largest cut is kept; about (1 + restarts)× the time. 0 is the
     /// plain loop. Unset, it is 2 for tensors of order 3 and more, where it
-    /// lowers the error at equal bits by 2-29 % on the bundled data, and 0
-    /// for vectors and matrices, where it gains 0.5-2 % on most (BENCHMARKS.md).
+    /// lowers the error at equal bits by 2-29 % on the sample data of
+    /// BENCHMARKS.md, and 0 for vectors and matrices, where it gains 0.5-2 %
+    /// on most.
     std::optional<std::size_t> restarts;
 
     /// Called after every term; return false to cancel (the terms found so
