@@ -370,6 +370,8 @@ void check_png_pixel_data(std::FILE* f, const std::string& path, const PngLayout
 /// Huffman table (DHT) that declares more than 256 codes: stb_image copies
 /// the declared count of code sizes and symbols into 257- and 256-entry
 /// arrays without checking it, writing past them into the decoder's state.
+/// It also refuses a scan that uses a Huffman table no DHT defined, which
+/// stb decodes with uninitialised memory.
 /// Entropy-coded data after each scan header is skipped to the next marker,
 /// so the tables of every scan (progressive JPEGs have several) are seen.
 /// Whatever else is wrong is left to stb, which reports it. Returns the
@@ -389,6 +391,8 @@ std::uint64_t walk_jpeg(std::FILE* f, const std::string& path)
     next();  // SOI, which sniff() has seen
     int c = next();
     int pending = EOF;  // a marker the entropy-coded data ended with
+    bool huffman_defined[2][4] = {};  // [DC, AC][table id], as DHT segments define them
+    bool progressive = false;
     for (;;) {
         int marker = pending;
         pending = EOF;
@@ -415,7 +419,8 @@ std::uint64_t walk_jpeg(std::FILE* f, const std::string& path)
             std::int64_t left = static_cast<std::int64_t>(remaining);
             while (left > 0) {
                 const std::uint64_t table = offset;
-                next();  // table class and id
+                const int kind = next();  // table class (0 DC, 1 AC) and id
+                if (kind >= 0 && (kind >> 4) <= 1 && (kind & 15) <= 3) huffman_defined[kind >> 4][kind & 15] = true;
                 std::uint64_t codes = 0;
                 for (int i = 0; i < 16; ++i) codes += static_cast<unsigned>(std::max(next(), 0));
                 if (codes > 256)
@@ -427,6 +432,40 @@ std::uint64_t walk_jpeg(std::FILE* f, const std::string& path)
             }
             if (left != 0) break;  // stb refuses the segment
         }
+        if (marker == 0xda && remaining >= 1) {
+            // A scan may name a Huffman table that no DHT segment defined;
+            // stb then decodes with the uninitialised table (an assertion
+            // in stbi__jpeg_huff_decode, or garbage). Which tables a scan
+            // uses is stb's rule: a baseline scan both of each component's;
+            // a progressive DC scan only the DC table, and only on its
+            // first pass (Ah = 0); a progressive AC scan only the AC table.
+            const int count = next();
+            if (count > 0 && remaining >= 1 + 2 * static_cast<std::uint64_t>(count) + 3) {
+                int selectors[4] = {0, 0, 0, 0};
+                for (int i = 0; i < count; ++i) {
+                    next();  // component id
+                    const int t = next();
+                    if (i < 4) selectors[i] = t;
+                }
+                const int ss = next();
+                next();  // Se
+                const int approx = next();
+                const bool dc = !progressive || (ss == 0 && (approx >> 4) == 0);
+                const bool ac = !progressive || ss > 0;
+                for (int i = 0; i < std::min(count, 4); ++i) {
+                    const int td = selectors[i] >> 4, ta = selectors[i] & 15;
+                    if (td > 3 || ta > 3) continue;  // stb refuses the scan itself
+                    const char* missing = dc && !huffman_defined[0][td] ? "DC" : ac && !huffman_defined[1][ta] ? "AC" : nullptr;
+                    if (missing)
+                        throw Error(errc::bad_input,
+                                    fmt::format("{}: cannot decode the JPEG image (the scan at byte {} uses {} Huffman "
+                                                "table {}, which no earlier segment defines)",
+                                                path, segment_end - remaining - 4, missing,
+                                                missing[0] == 'D' ? td : ta));
+                }
+            }
+        }
+        if (marker == 0xc2) progressive = true;
         if ((marker == 0xc0 || marker == 0xc1 || marker == 0xc2) && frame_end == 0) frame_end = segment_end;
         if (std::fseek(f, static_cast<long>(segment_end), SEEK_SET) != 0) break;
         offset = segment_end;

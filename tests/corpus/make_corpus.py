@@ -571,6 +571,26 @@ def main():
                 b"\xff\xd9")
     case("img-jpeg-huffman-table-after-fill-byte", I, ["image", rel("huffman-after-fill-byte.jpg"), "-o", "{out.png}"],
          1, "declares 510 codes", "a 510-code Huffman table after a scan that holds ff ff 00")
+    # A scan that uses a Huffman table no DHT segment defines: stb would decode
+    # with its uninitialised table (an assertion in stbi__jpeg_huff_decode,
+    # found by fuzz_image). The AC table 0 is renamed AC table 3.
+    plain = bytearray(stb_jpeg("plain.jpg", 16, 16))
+    os.remove(path("plain.jpg"))
+    renamed = False
+    for off, m in jpeg_markers(bytes(plain)):
+        if m != 0xc4:
+            continue
+        end = off + 2 + struct.unpack(">H", plain[off + 2:off + 4])[0]
+        t = off + 4
+        while t < end:
+            if plain[t] == 0x10:
+                plain[t] = 0x13
+                renamed = True
+            t += 17 + sum(plain[t + 1:t + 17])
+    assert renamed, "no AC table 0 in stb's JPEG"
+    write_bytes("undefined-huffman-table.jpg", bytes(plain))
+    case("img-jpeg-undefined-huffman-table", I, ["image", rel("undefined-huffman-table.jpg"), "-o", "{out.png}"], 1,
+         "which no earlier segment defines", "a scan that uses AC Huffman table 0, which the file never defines")
     write_bytes("soi-only.jpg", b"\xff\xd8\xff\xd9")
     case("img-jpeg-no-frame", I, ["image", rel("soi-only.jpg"), "-o", "{out.png}"], 1, "JPEG",
          "start and end markers with nothing between")
