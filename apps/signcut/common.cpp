@@ -56,4 +56,14 @@ void apply_width(SignedCutDecomposition& d, std::optional<std::size_t> width, co
     d.truncate(*width);
 }
 
+JsonObject provenance_json(const Provenance& p)
+{
+    JsonObject prov;
+    prov.add("source", Json::string(p.source))
+        .add("seed", Json::integer(p.seed))
+        .add("signcut_version", Json::string(p.signcut_version))
+        .add("created", Json::string(p.created));
+    return prov;
+}
+
 }  // namespace signcut::cli

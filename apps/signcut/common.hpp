@@ -9,6 +9,7 @@
 #include "commands.hpp"
 #include "json.hpp"
 #include "signcut/decomposition.hpp"
+#include "signcut/hdf5.hpp"
 #include "signcut/metrics.hpp"
 #include "signcut/tensor.hpp"
 
@@ -32,6 +33,9 @@ std::uint64_t file_bytes(const std::string& path);
 
 /// N · sizeof(dtype) / file bytes.
 double compression_ratio(std::uint64_t values, const std::string& dtype, std::uint64_t bytes);
+
+/// A file's provenance as the JSON object `info` prints.
+JsonObject provenance_json(const Provenance& p);
 
 /// The error metrics as JSON members.
 void add_metrics(JsonObject& obj, const ErrorMetrics& m);

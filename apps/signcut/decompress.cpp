@@ -5,7 +5,6 @@
 #include "input.hpp"
 #include "signcut/error.hpp"
 #include "signcut/hdf5.hpp"
-#include "signcut/image.hpp"
 #include "terminal.hpp"
 
 namespace signcut::cli {
@@ -24,17 +23,8 @@ int run_decompress(const DecompressOptions& o)
     apply_width(d, o.width, o.input);
     const Tensor x = d.reconstruct(thread_count(o.common));
     const std::string dtype = o.dtype.value_or(info.provenance.original_dtype);
-    if (out.image) {
-        if (!(x.dimension() == 2 || (x.dimension() == 3 && (x.shape()[2] == 3 || x.shape()[2] == 1))))
-            throw Error(errc::bad_input, fmt::format("a {} tensor is not an image (H x W, H x W x 1 or H x W x 3)",
-                                                     format_shape(d.shape())));
-        std::vector<std::string> warnings;
-        write_png(out.file, x, o.common.force, info.provenance.original_dtype == "uint16" ? 16 : 8, &warnings);
-        for (const auto& w : warnings) terminal.warn(w);
-    } else {
-        write_dataset(out.file, out.dataset, x.data(), d.shape(), dtype, o.common.force);
-    }
-    const std::uint64_t bytes = file_bytes(out.file);
+    const std::uint64_t bytes =
+        write_reconstruction(out, x, dtype, info.provenance.original_dtype, o.common.force, terminal);
     if (o.common.json) {
         JsonObject j;
         j.add("shape", Json::integers(d.shape()))

@@ -14,17 +14,13 @@ int run_eval(const EvalOptions& o)
     if (read_decomposition_method(o.decomposition) == "lplr") return run_eval_lplr(o);
     const Terminal terminal = Terminal::detect(o.common.quiet, o.common.json);
     const std::uint64_t max_bytes = memory_limit(o.common);
-    const InputRef ref = resolve_input(o.original);
+    const InputRef ref = resolve_input(o.original);  // a missing original is reported first
     SignedCutDecomposition d = read_decomposition(o.decomposition, max_bytes);
     apply_width(d, o.width, o.decomposition);
-    const LoadedInput original = load_input(ref, max_bytes, terminal);
-    const Shape shape(original.data.shape().begin(), original.data.shape().end());
-    if (shape != d.shape())
-        throw Error(errc::bad_input, fmt::format("{} has shape {} but {} decomposes shape {}", o.original,
-                                                 format_shape(shape), o.decomposition, format_shape(d.shape())));
-    const Tensor y = d.reconstruct(thread_count(o.common));
-    const ErrorMetrics m = compare(std::span<const float>(original.data.data(), original.data.size()),
-                                   std::span<const float>(y.data(), y.size()));
+    const LoadedInput original = load_original(ref, o.decomposition, d.shape(), max_bytes, terminal);
+    // Rebuilt block by block: only the original is held whole.
+    const ErrorMetrics m = d.error_against(std::span<const float>(original.data.data(), original.data.size()),
+                                           thread_count(o.common));
     if (o.common.json) {
         JsonObject j;
         j.add("width", Json::integer(d.width()));

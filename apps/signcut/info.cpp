@@ -16,11 +16,7 @@ int run_info(const InfoOptions& o)
     const double ratio = compression_ratio(n, info.provenance.original_dtype, bytes);
     const Provenance& p = info.provenance;
     if (o.common.json) {
-        JsonObject prov;
-        prov.add("source", Json::string(p.source))
-            .add("seed", Json::integer(p.seed))
-            .add("signcut_version", Json::string(p.signcut_version))
-            .add("created", Json::string(p.created));
+        const JsonObject prov = provenance_json(p);
         JsonObject j;
         j.add("method", Json::string(info.method))
             .add("shape", Json::integers(info.shape))

@@ -61,4 +61,32 @@ OutputRef parse_output(const std::string& spec)
     return out;
 }
 
+LoadedInput load_original(const InputRef& ref, const std::string& decomposition, const Shape& expected,
+                          std::uint64_t max_bytes, const Terminal& terminal)
+{
+    LoadedInput in = load_input(ref, max_bytes, terminal);
+    const Shape shape(in.data.shape().begin(), in.data.shape().end());
+    if (shape != expected)
+        throw Error(errc::bad_input, fmt::format("{} has shape {} but {} decomposes shape {}", ref.spec,
+                                                 format_shape(shape), decomposition, format_shape(expected)));
+    return in;
+}
+
+std::uint64_t write_reconstruction(const OutputRef& out, const Tensor& x, const std::string& dtype,
+                                   const std::string& original_dtype, bool force, const Terminal& terminal)
+{
+    const Shape shape(x.shape().begin(), x.shape().end());
+    if (out.image) {
+        if (!(x.dimension() == 2 || (x.dimension() == 3 && (x.shape()[2] == 3 || x.shape()[2] == 1))))
+            throw Error(errc::bad_input, fmt::format("a {} tensor is not an image (H x W, H x W x 1 or H x W x 3)",
+                                                     format_shape(shape)));
+        std::vector<std::string> warnings;
+        write_png(out.file, x, force, original_dtype == "uint16" ? 16 : 8, &warnings);
+        for (const auto& w : warnings) terminal.warn(w);
+    } else {
+        write_dataset(out.file, out.dataset, x.data(), shape, dtype, force);
+    }
+    return std::filesystem::file_size(out.file);
+}
+
 }  // namespace signcut::cli

@@ -31,6 +31,11 @@ struct LoadedInput {
 /// Warnings (alpha dropped, …) go to the terminal.
 LoadedInput load_input(const InputRef& ref, std::uint64_t max_bytes, const Terminal& terminal);
 
+/// Loads the original that `decomposition` (a file name, for the message)
+/// describes, refusing it if its shape is not `expected`.
+LoadedInput load_original(const InputRef& ref, const std::string& decomposition, const Shape& expected,
+                          std::uint64_t max_bytes, const Terminal& terminal);
+
 /// Where a decompression goes: an image, or "FILE.h5[:/dataset]" (default /data).
 struct OutputRef {
     std::string file;
@@ -38,5 +43,11 @@ struct OutputRef {
     bool image = false;
 };
 OutputRef parse_output(const std::string& spec);
+
+/// Writes a reconstruction where `out` says, atomically: a PNG (8-bit, or
+/// 16-bit for uint16 originals; only H×W, H×W×1 or H×W×3 tensors) or an
+/// HDF5 dataset in `dtype`. Returns the file's size.
+std::uint64_t write_reconstruction(const OutputRef& out, const Tensor& x, const std::string& dtype,
+                                   const std::string& original_dtype, bool force, const Terminal& terminal);
 
 }  // namespace signcut::cli

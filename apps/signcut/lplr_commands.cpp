@@ -140,17 +140,8 @@ int run_decompress_lplr(const DecompressOptions& o)
     const LplrDecomposition d = read_lplr(o.input, memory_limit(o.common), &info);
     const Tensor x = d.reconstruct(thread_count(o.common));
     const std::string dtype = o.dtype.value_or(info.provenance.original_dtype);
-    if (out.image) {
-        if (!(x.dimension() == 2 || (x.dimension() == 3 && (x.shape()[2] == 3 || x.shape()[2] == 1))))
-            throw Error(errc::bad_input, fmt::format("a {} tensor is not an image (H x W, H x W x 1 or H x W x 3)",
-                                                     format_shape(d.shape())));
-        std::vector<std::string> warnings;
-        write_png(out.file, x, o.common.force, info.provenance.original_dtype == "uint16" ? 16 : 8, &warnings);
-        for (const auto& w : warnings) terminal.warn(w);
-    } else {
-        write_dataset(out.file, out.dataset, x.data(), d.shape(), dtype, o.common.force);
-    }
-    const std::uint64_t bytes = file_bytes(out.file);
+    const std::uint64_t bytes =
+        write_reconstruction(out, x, dtype, info.provenance.original_dtype, o.common.force, terminal);
     if (o.common.json) {
         JsonObject j;
         j.add("shape", Json::integers(d.shape()))
@@ -173,11 +164,7 @@ int run_info_lplr(const InfoOptions& o)
     const double ratio = compression_ratio(element_count(info.shape), info.provenance.original_dtype, bytes);
     const Provenance& p = info.provenance;
     if (o.common.json) {
-        JsonObject prov;
-        prov.add("source", Json::string(p.source))
-            .add("seed", Json::integer(p.seed))
-            .add("signcut_version", Json::string(p.signcut_version))
-            .add("created", Json::string(p.created));
+        const JsonObject prov = provenance_json(p);
         JsonObject j;
         j.add("method", Json::string("lplr"))
             .add("shape", Json::integers(info.shape))
@@ -209,13 +196,9 @@ int run_eval_lplr(const EvalOptions& o)
     const Terminal terminal = Terminal::detect(o.common.quiet, o.common.json);
     if (o.width) no_prefixes("--width");
     const std::uint64_t max_bytes = memory_limit(o.common);
-    const InputRef ref = resolve_input(o.original);
+    const InputRef ref = resolve_input(o.original);  // a missing original is reported first
     const LplrDecomposition d = read_lplr(o.decomposition, max_bytes);
-    const LoadedInput original = load_input(ref, max_bytes, terminal);
-    const Shape shape(original.data.shape().begin(), original.data.shape().end());
-    if (shape != d.shape())
-        throw Error(errc::bad_input, fmt::format("{} has shape {} but {} decomposes shape {}", o.original,
-                                                 format_shape(shape), o.decomposition, format_shape(d.shape())));
+    const LoadedInput original = load_original(ref, o.decomposition, d.shape(), max_bytes, terminal);
     const Tensor y = d.reconstruct(thread_count(o.common));
     const ErrorMetrics m = compare(std::span<const float>(original.data.data(), original.data.size()),
                                    std::span<const float>(y.data(), y.size()));
