@@ -29,6 +29,7 @@
 
 #include "plain_greedy.hpp"
 #include "signcut/arch.hpp"
+#include "signcut/baselines.hpp"
 #include "signcut/decompose.hpp"
 #include "signcut/hdf5.hpp"
 #include "signcut/image.hpp"
@@ -304,14 +305,9 @@ int main(int argc, char** argv)
     if (!quick) {
         const std::size_t n = 1024;
         const auto x = gaussian(n * n, 6);
-        std::vector<float> bf(x.size());
-        for (std::size_t i = 0; i < x.size(); ++i) {
-            std::uint32_t u;
-            std::memcpy(&u, &x[i], 4);
-            u = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;  // round to nearest even
-            std::memcpy(&bf[i], &u, 4);
-        }
-        const double target = compare(x, bf).rel_fro_error;
+        const Approximation bf = round_to_bfloat16(TensorView<float>{x.data(), Shape{n, n}});
+        const double target =
+            compare(x, std::span<const float>(bf.reconstruction.data(), bf.reconstruction.size())).rel_fro_error;
         const double w_eq = std::floor(16.0 * double(n * n) / double(n + n + 32));
         DecomposeOptions o;
         o.rel_error = target;

@@ -8,16 +8,18 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
+#include <span>
 #include <filesystem>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "signcut/baselines.hpp"
 #include "signcut/decompose.hpp"
 #include "signcut/hdf5.hpp"
 #include "signcut/image.hpp"
+#include "signcut/metrics.hpp"
 #include "signcut/random.hpp"
 
 using namespace signcut;
@@ -78,18 +80,10 @@ int main(int argc, char** argv)
     Tensor g = Tensor::from_shape({n, n});
     SplitMix64 rng(8);
     for (auto& v : g) v = static_cast<float>(rng.normal());
-    double sum2 = 0, err2 = 0;
-    for (float v : g) {
-        // bf16 by round-to-nearest-even on the float's bits.
-        std::uint32_t u;
-        std::memcpy(&u, &v, 4);
-        u = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
-        float r;
-        std::memcpy(&r, &u, 4);
-        sum2 += double(v) * v;
-        err2 += (double(v) - r) * (double(v) - r);
-    }
-    const double bf16 = std::sqrt(err2 / sum2);
+    const Approximation rounded = round_to_bfloat16(TensorView<float>{g.data(), Shape{n, n}});
+    const double bf16 = compare(std::span<const float>(g.data(), g.size()),
+                                std::span<const float>(rounded.reconstruction.data(), rounded.reconstruction.size()))
+                            .rel_fro_error;
     const std::size_t w_eq = 16 * n * n / (n + n + 32);
     fmt::print("\n1024² N(0,1): w_eq {}, bf16 rounding error {:.5f}\n", w_eq, bf16);
     for (double frac : {0.25, 0.5, 0.75}) {
@@ -107,17 +101,17 @@ int main(int argc, char** argv)
                    *o.width, frac, greedy.error, greedy.seconds, refit.error, refit.seconds, refit.error / greedy.error,
                    restarts.error, restarts.seconds, restarts.error / greedy.error);
     }
-    // Restarts keep the prefix property, so one run with the error as its
-    // stopping rule finds their width.
-    {
+    // The plain greedy and restarts keep the prefix property, so one run with
+    // the error as its stopping rule finds their width on this same matrix.
+    for (std::size_t restarts : {0, 2}) {
         DecomposeOptions o;
         o.threads = 2;
-        o.restarts = 2;
+        o.restarts = restarts;
         o.rel_error = bf16;
         const auto t0 = std::chrono::steady_clock::now();
         const auto d = decompose(TensorView<float>{g.data(), Shape{n, n}}, o);
-        fmt::print("  2 restarts: bf16's error reached at width {} = {:.3f} w_eq ({:.1f} s)\n", d.width(),
-                   double(d.width()) / double(w_eq),
+        fmt::print("  {}: bf16's error reached at width {} = {:.3f} w_eq ({:.1f} s)\n",
+                   restarts == 0 ? "plain greedy" : "2 restarts", d.width(), double(d.width()) / double(w_eq),
                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
     std::size_t lo = w_eq / 2, hi = w_eq;  // error(lo) > bf16 >= error(hi), checked below
