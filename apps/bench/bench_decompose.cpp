@@ -1,7 +1,7 @@
 // The decomposer's speed, memory and quality, as ratios measured in one run
 // (see BENCHMARKS.md for the definitions and the recorded figures):
 //   1. single-threaded streaming read bandwidth (the unit of "passes");
-//   2. passes per term on a 4096² N(0,1) float32 matrix;
+//   2. passes per term on a 4096² N(0,1) float32 matrix, and with lower caps on mode updates;
 //   3. speed-up and error ratio against the plain dense greedy, 2048²;
 //   4. reconstruction (sign GEMM) against OpenBLAS sgemm on the same ±1 product;
 //   5. two threads against one, 1024² at width 256 (and what the machine gives two threads on
@@ -176,6 +176,18 @@ int main(int argc, char** argv)
                    *o.width, t.seconds, t.seconds / (double(*o.width) * t_read),
                    t.report.dense_passes / double(*o.width), double(t.report.mode_updates) / double(*o.width),
                    t.report.rel_error);
+        // Where a cap on mode updates per term (--max-updates) pays: the
+        // same run with lower caps, at the same width.
+        for (std::size_t cap : {4, 8, 16, 32, 64}) {
+            DecomposeOptions oc = o;
+            oc.max_mode_updates = cap;
+            const Timed tc = timed_decompose(x4096, big_shape, oc);
+            fmt::print("   with --max-updates {:>2}: {:.2f} s = {:.3f} passes/term ({:.2f}x the time); counted {:.2f}/term; "
+                       "rel error {:.4f} ({:+.2f} %)\n",
+                       cap, tc.seconds, tc.seconds / (double(*o.width) * t_read), tc.seconds / t.seconds,
+                       tc.report.dense_passes / double(*o.width), tc.report.rel_error,
+                       100.0 * (tc.report.rel_error / t.report.rel_error - 1.0));
+        }
     }
 
     // 3. Against the plain dense greedy on 2048², same width, seed, stopping rule.

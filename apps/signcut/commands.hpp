@@ -24,6 +24,7 @@ struct StopOptions {
     std::optional<double> rel_error;
     bool refit = false;          ///< --refit: least-squares scales after the greedy
     std::optional<std::size_t> restarts;  ///< --restarts: extra random starts per term
+    std::optional<std::size_t> max_updates;  ///< --max-updates: cap on mode updates per term
 };
 
 /// Options of --method lplr (and the low-rank methods of compare).

@@ -43,6 +43,7 @@ DecomposeOptions decompose_options(const StopOptions& stop, std::uint64_t seed, 
     o.rel_error = stop.rel_error;
     o.refit_scales = stop.refit;
     o.restarts = stop.restarts;
+    if (stop.max_updates) o.max_mode_updates = *stop.max_updates;
     o.seed = seed;
     o.threads = threads;
     // An unreachable error target gives up before the decomposition would
@@ -129,7 +130,8 @@ JsonObject outcome_json(const Outcome& out, std::uint64_t bytes, double seconds,
         .add("seed", Json::integer(seed))
         .add("target_reached", Json::boolean(!rel_error_target || out.report.target_reached))
         .add("scales_refit", Json::boolean(out.decomposition.scales_refit()))
-        .add("greedy_rel_fro_error", Json::number(out.report.greedy_rel_error));
+        .add("greedy_rel_fro_error", Json::number(out.report.greedy_rel_error))
+        .add("mode_updates", Json::integer(out.report.mode_updates));
     return j;
 }
 

@@ -63,6 +63,7 @@ int run_compress_lplr(const CompressOptions& o)
     if (o.stop.rel_error) no_prefixes("--rel-error");
     if (o.stop.refit) throw Error(errc::invalid_argument, "--refit applies to --method sct only");
     if (o.stop.restarts) throw Error(errc::invalid_argument, "--restarts applies to --method sct only");
+    if (o.stop.max_updates) throw Error(errc::invalid_argument, "--max-updates applies to --method sct only");
     const InputRef ref = resolve_input(o.input);
     const std::string inputs[] = {ref.file};
     check_output_path(o.output, inputs, o.common.force);

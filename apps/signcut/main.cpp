@@ -95,6 +95,10 @@ void add_stop(CLI::App* cmd, StopOptions& s)
                     "Extra random starts per term, keeping the largest cut (default: 2 for tensors of order 3 and "
                     "more, 0 for matrices; each costs about one more run)")
         ->check(CLI::Range(std::size_t{0}, std::size_t{1000}));
+    cmd->add_option("--max-updates", s.max_updates,
+                    "Cap on mode updates per term (default 200). A low cap is faster on large inputs for a slightly "
+                    "higher error at the same size (BENCHMARKS.md)")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
 }
 
 /// The options of --method lplr.

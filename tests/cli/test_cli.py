@@ -233,7 +233,7 @@ class Cli(unittest.TestCase):
         p = run("compress", src, "-o", self.path("l.h5"), "--method", "lplr", "--refit", expect=2)
         self.assertIn("--refit", p.stderr)
 
-    def test_restarts_lower_the_error_and_are_deterministic(self):
+    def test_restarts_lower_the_error_and_the_update_cap_holds(self):
         x = np.random.default_rng(10).standard_normal((50, 41)).astype(np.float32)
         src = self.h5("s.h5", x)
         j0 = run_json("compress", src, "-o", self.path("s0.sct.h5"), "--width", "20")
@@ -245,6 +245,15 @@ class Cli(unittest.TestCase):
         with h5py.File(self.path("s2.sct.h5"), "r") as a, h5py.File(self.path("s2b.sct.h5"), "r") as b:
             self.assertTrue(np.array_equal(a["decomposition/scales"][:], b["decomposition/scales"][:]))
         run("compress", src, "-o", self.path("r.sct.h5"), "--restarts", "-1", expect=2)
+        # The cap on mode updates holds for every start of every term.
+        jc = run_json("compress", src, "-o", self.path("c.sct.h5"), "--width", "20", "--restarts", "2",
+                      "--max-updates", "3")
+        self.assertLessEqual(jc["mode_updates"], 3 * 20 * 3)
+        self.assertGreater(j2["mode_updates"], jc["mode_updates"])
+        self.assert_close(jc["rel_fro_error"], metrics(x, rebuild(self.path("c.sct.h5")))["rel_fro_error"], 1e-4)
+        run("compress", src, "-o", self.path("c0.sct.h5"), "--max-updates", "0", expect=2)
+        p = run("compress", src, "-o", self.path("l.h5"), "--method", "lplr", "--max-updates", "5", expect=2)
+        self.assertIn("--max-updates", p.stderr)
         p = run("compress", src, "-o", self.path("l.h5"), "--method", "lplr", "--restarts", "1", expect=2)
         self.assertIn("--restarts", p.stderr)
 
