@@ -8,18 +8,18 @@ XML report so that CI counts each case.
 
 usage: test_cli.py SIGNCUT_BINARY SOURCE_ROOT REPORT_XML
 """
-import hashlib
+import functools
 import json
 import os
 import shutil
 import struct
-import subprocess
 import sys
-import tempfile
-import unittest
 
 import h5py
 import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
+from signcut_testing import CliCase, digest, metrics, run_signcut, run_signcut_json, run_suite  # noqa: E402
 
 SIGNCUT, ROOT, REPORT = sys.argv[1], sys.argv[2], sys.argv[3]
 CAT = os.path.join(ROOT, "data", "skimage_chelsea.png")
@@ -32,17 +32,8 @@ DTYPE_BYTES = {"float16": 2, "float32": 4, "float64": 8, "int8": 1, "int16": 2, 
                "uint8": 1, "uint16": 2, "uint32": 4, "uint64": 8}
 
 
-def run(*args, expect=0):
-    p = subprocess.run([SIGNCUT, *map(str, args)], capture_output=True, text=True, timeout=600)
-    if p.returncode != expect:
-        raise AssertionError(f"signcut {' '.join(map(str, args))} exited {p.returncode}, expected {expect}\n"
-                             f"stdout: {p.stdout}\nstderr: {p.stderr}")
-    return p
-
-
-def run_json(*args):
-    p = run(*args, "--json")
-    return json.loads(p.stdout)
+run = functools.partial(run_signcut, SIGNCUT)
+run_json = functools.partial(run_signcut_json, SIGNCUT)
 
 
 def rebuild(path, width=None):
@@ -66,22 +57,6 @@ def rebuild(path, width=None):
         return out
 
 
-def metrics(x, y):
-    x = x.astype(np.float64)
-    e = x - y
-    norm = np.linalg.norm(x)
-    rel = np.linalg.norm(e) / norm if norm > 0 else (0.0 if not e.any() else float("inf"))
-    rmse = float(np.sqrt(np.mean(e * e)))
-    rng = float(x.max() - x.min())
-    psnr = float("inf") if rmse == 0 else (20 * np.log10(rng / rmse) if rng > 0 else float("-inf"))
-    return {"rel_fro_error": rel, "rmse": rmse, "max_abs_error": float(np.abs(e).max()), "psnr_db": psnr}
-
-
-def digest(path):
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
-
-
 def png_size(path):
     with open(path, "rb") as f:
         head = f.read(24)
@@ -89,27 +64,9 @@ def png_size(path):
     return struct.unpack(">II", head[16:24])  # width, height
 
 
-class Cli(unittest.TestCase):
-    def setUp(self):
-        self.dir = tempfile.mkdtemp(prefix="signcut-cli-")
-
-    def tearDown(self):
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def path(self, name):
-        return os.path.join(self.dir, name)
-
-    def h5(self, name, data, dataset="data", **kw):
-        p = self.path(name)
-        with h5py.File(p, "w") as f:
-            f.create_dataset(dataset, data=data, **kw)
-        return p
-
-    def assert_close(self, a, b, rel=1e-5, msg=""):
-        if b is None or a is None:
-            self.assertEqual(a, b, msg)
-        else:
-            self.assertLessEqual(abs(a - b), rel * max(abs(b), 1e-12), f"{msg}: {a} vs {b}")
+class Cli(CliCase):
+    binary = SIGNCUT
+    folder_prefix = "signcut-cli-"
 
     # ---- JSON contracts, checked against recomputation ----
 
@@ -238,8 +195,8 @@ class Cli(unittest.TestCase):
         src = self.h5("s.h5", x)
         j0 = run_json("compress", src, "-o", self.path("s0.sct.h5"), "--width", "20")
         j2 = run_json("compress", src, "-o", self.path("s2.sct.h5"), "--width", "20", "--restarts", "2")
-        j2b = run_json("compress", src, "-o", self.path("s2b.sct.h5"), "--width", "20", "--restarts", "2",
-                       "--threads", "1")
+        run_json("compress", src, "-o", self.path("s2b.sct.h5"), "--width", "20", "--restarts", "2",
+                 "--threads", "1")
         self.assertLess(j2["rel_fro_error"], j0["rel_fro_error"] * 1.01)
         self.assert_close(j2["rel_fro_error"], metrics(x, rebuild(self.path("s2.sct.h5")))["rel_fro_error"], 1e-4)
         with h5py.File(self.path("s2.sct.h5"), "r") as a, h5py.File(self.path("s2b.sct.h5"), "r") as b:
@@ -296,21 +253,6 @@ class Cli(unittest.TestCase):
         self.assertGreater(j["bits_per_value"], 0.99)
 
     # ---- bad input: exit status, one error line, no output, input unchanged ----
-
-    def refuse(self, args, code, fragment, inputs=(), output=None):
-        before = {p: digest(p) for p in inputs if os.path.exists(p)}
-        p = subprocess.run([SIGNCUT, *map(str, args)], capture_output=True, text=True, timeout=600)
-        self.assertEqual(p.returncode, code, f"{args}: {p.stderr}")
-        lines = [l for l in p.stderr.splitlines() if l.strip()]
-        self.assertEqual(len(lines), 1, f"{args}: stderr was {p.stderr!r}")
-        self.assertTrue(lines[0].startswith("signcut: error: "), lines[0])
-        self.assertIn(fragment, lines[0])
-        if output:
-            self.assertFalse(os.path.exists(output), f"{output} was written")
-        for path, h in before.items():
-            self.assertEqual(digest(path), h, f"{path} changed")
-        leftovers = [f for f in os.listdir(self.dir) if "signcut-tmp" in f]
-        self.assertEqual(leftovers, [])
 
     def test_refuses_missing_file_and_dataset(self):
         out = self.path("o.h5")
@@ -409,18 +351,5 @@ class Cli(unittest.TestCase):
             self.refuse(cmd, 1, "", [cmd[1]])
 
 
-class Report(unittest.TextTestResult):
-    pass
-
-
 if __name__ == "__main__":
-    suite = unittest.defaultTestLoader.loadTestsFromTestCase(Cli)
-    result = unittest.TextTestRunner(verbosity=2, resultclass=Report).run(suite)
-    failed = len(result.failures) + len(result.errors)
-    skipped = len(result.skipped)
-    passed = result.testsRun - failed - skipped
-    with open(REPORT, "w") as f:
-        f.write('<TestResult><TestSuite name="cli" result="{}" test_cases_passed="{}" test_cases_failed="{}" '
-                'test_cases_skipped="{}" test_cases_aborted="0"/></TestResult>\n'.format(
-                    "passed" if failed == 0 else "failed", passed, failed, skipped))
-    sys.exit(0 if failed == 0 else 1)
+    run_suite(Cli, "cli", REPORT)

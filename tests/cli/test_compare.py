@@ -9,17 +9,17 @@ XML report so that CI counts each case.
 
 usage: test_compare.py SIGNCUT_BINARY SOURCE_ROOT REPORT_XML
 """
-import json
+import functools
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
-import unittest
 import xml.etree.ElementTree as ET
 
 import h5py
 import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
+from signcut_testing import CliCase, metrics, run_signcut, run_signcut_json, run_suite  # noqa: E402
 
 SIGNCUT, ROOT, REPORT = sys.argv[1], sys.argv[2], sys.argv[3]
 CAMERA = os.path.join(ROOT, "data", "skimage_camera.png")
@@ -44,27 +44,8 @@ exec(compile(format_snippet("python-lplr-reader"), "FORMAT.md", "exec"), LPLR_RE
 read_signcut_lplr = LPLR_READER["read_signcut_lplr"]
 
 
-def run(*args, expect=0):
-    p = subprocess.run([SIGNCUT, *map(str, args)], capture_output=True, text=True, timeout=600)
-    if p.returncode != expect:
-        raise AssertionError(f"signcut {' '.join(map(str, args))} exited {p.returncode}, expected {expect}\n"
-                             f"stdout: {p.stdout}\nstderr: {p.stderr}")
-    return p
-
-
-def run_json(*args):
-    return json.loads(run(*args, "--json").stdout)
-
-
-def metrics(x, y):
-    x = x.astype(np.float64)
-    e = x - y
-    norm = np.linalg.norm(x)
-    rel = np.linalg.norm(e) / norm if norm > 0 else (0.0 if not e.any() else float("inf"))
-    rmse = float(np.sqrt(np.mean(e * e)))
-    rng = float(x.max() - x.min())
-    psnr = float("inf") if rmse == 0 else (20 * np.log10(rng / rmse) if rng > 0 else float("-inf"))
-    return {"rel_fro_error": rel, "rmse": rmse, "max_abs_error": float(np.abs(e).max()), "psnr_db": psnr}
+run = functools.partial(run_signcut, SIGNCUT)
+run_json = functools.partial(run_signcut_json, SIGNCUT)
 
 
 def stored_bits_from_file(path):
@@ -90,35 +71,12 @@ def stored_bits_from_file(path):
         return bits, int(np.prod(shape))
 
 
-class Lplr(unittest.TestCase):
-    def setUp(self):
-        self.dir = tempfile.mkdtemp(prefix="signcut-lplr-")
-
-    def tearDown(self):
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def path(self, name):
-        return os.path.join(self.dir, name)
-
-    def h5(self, name, data):
-        p = self.path(name)
-        with h5py.File(p, "w") as f:
-            f.create_dataset("data", data=data)
-        return p
-
-    def assert_close(self, a, b, rel=1e-5, msg=""):
-        self.assertLessEqual(abs(a - b), rel * max(abs(b), 1e-12), f"{msg}: {a} vs {b}")
+class Lplr(CliCase):
+    binary = SIGNCUT
+    folder_prefix = "signcut-lplr-"
 
     def refuse(self, args, code, fragment, output=None):
-        p = subprocess.run([SIGNCUT, *map(str, args)], capture_output=True, text=True, timeout=600)
-        self.assertEqual(p.returncode, code, f"{args}: {p.stderr}")
-        lines = [l for l in p.stderr.splitlines() if l.strip()]
-        self.assertEqual(len(lines), 1, f"{args}: stderr was {p.stderr!r}")
-        self.assertTrue(lines[0].startswith("signcut: error: "), lines[0])
-        self.assertIn(fragment, lines[0])
-        if output:
-            self.assertFalse(os.path.exists(output), f"{output} was written")
-        self.assertEqual([f for f in os.listdir(self.dir) if "signcut-tmp" in f], [])
+        super().refuse(args, code, fragment, output=output)
 
     # ---- compress --method lplr and reading the file back ----
 
@@ -335,18 +293,5 @@ class Lplr(unittest.TestCase):
         ET.parse(plot)
 
 
-class Report(unittest.TextTestResult):
-    pass
-
-
 if __name__ == "__main__":
-    suite = unittest.defaultTestLoader.loadTestsFromTestCase(Lplr)
-    result = unittest.TextTestRunner(verbosity=2, resultclass=Report).run(suite)
-    failed = len(result.failures) + len(result.errors)
-    skipped = len(result.skipped)
-    passed = result.testsRun - failed - skipped
-    with open(REPORT, "w") as f:
-        f.write('<TestResult><TestSuite name="cli-compare" result="{}" test_cases_passed="{}" test_cases_failed="{}" '
-                'test_cases_skipped="{}" test_cases_aborted="0"/></TestResult>\n'.format(
-                    "passed" if failed == 0 else "failed", passed, failed, skipped))
-    sys.exit(0 if failed == 0 else 1)
+    run_suite(Lplr, "cli-compare", REPORT)

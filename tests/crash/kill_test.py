@@ -26,7 +26,6 @@ report.
 
 usage: kill_test.py SIGNCUT_BINARY REPORT_XML
 """
-import hashlib
 import json
 import os
 import re
@@ -34,12 +33,13 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-import unittest
 
 import h5py
 import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
+from signcut_testing import TempFolderCase, digest, run_suite  # noqa: E402
 
 SIGNCUT, REPORT = os.path.abspath(sys.argv[1]), sys.argv[2]
 KILLS_NEW = 14    # runs writing a new output
@@ -48,11 +48,6 @@ MIN_SECONDS = 2.0
 TARGET_SECONDS = 3.0  # calibration aims here, so that noise cannot bring a run under MIN_SECONDS
 SHAPE = (2048, 2048)             # compress input
 DECOMPRESS_SHAPE = (4096, 4096)  # decompress output: 128 MiB of float64
-
-
-def digest(path):
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
 
 
 def signcut(*args, check=True):
@@ -108,17 +103,9 @@ def write_decomposition(path, shape, width, seed):
             s.create_dataset(f"mode_{a}", data=words)
 
 
-class KillTest(unittest.TestCase):
+class KillTest(TempFolderCase):
+    folder_prefix = "signcut-kill-"
     figures = {}
-
-    def setUp(self):
-        self.dir = tempfile.mkdtemp(prefix="signcut-kill-")
-
-    def tearDown(self):
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def path(self, name):
-        return os.path.join(self.dir, name)
 
     def kill_runs(self, name, kills, make_args, output, seconds, inputs, valid, old=None):
         """Starts make_args() `kills` times and kills each run with SIGKILL:
@@ -255,17 +242,11 @@ class KillTest(unittest.TestCase):
         valid(out)
 
 
-if __name__ == "__main__":
-    suite = unittest.defaultTestLoader.loadTestsFromTestCase(KillTest)
-    result = unittest.TextTestRunner(verbosity=2).run(suite)
+def print_figures(result):
     for name, runs in sorted(KillTest.figures.items()):
         print(f"kill test: {name}: {sum(r[0] for r in runs)} SIGKILLs over a {runs[0][3]:.2f} s run, "
               f"{sum(r[1] for r in runs)} before the final rename, {sum(r[2] for r in runs)} stale temporaries")
-    failed = len(result.failures) + len(result.errors)
-    skipped = len(result.skipped)
-    passed = result.testsRun - failed - skipped
-    with open(REPORT, "w") as f:
-        f.write('<TestResult><TestSuite name="crash" result="{}" test_cases_passed="{}" test_cases_failed="{}" '
-                'test_cases_skipped="{}" test_cases_aborted="0"/></TestResult>\n'.format(
-                    "passed" if failed == 0 else "failed", passed, failed, skipped))
-    sys.exit(0 if failed == 0 else 1)
+
+
+if __name__ == "__main__":
+    run_suite(KillTest, "crash", REPORT, after=print_figures)
