@@ -92,7 +92,8 @@ void write_array(hid_t parent, const char* name, hid_t file_type, hid_t memory_t
         h5::fail(errc::io, fmt::format("cannot write dataset {} in {}", name, shown));
 }
 
-h5::Group write_common(hid_t file, const std::string& shown, const CommonAttributes& common)
+h5::Group write_common(hid_t file, const std::string& shown, const std::string& method, const Shape& shape,
+                       std::uint64_t width, const Provenance& p)
 {
     {
         AttributeWriter root(file, shown);
@@ -100,12 +101,11 @@ h5::Group write_common(hid_t file, const std::string& shown, const CommonAttribu
         root.i32("format_version", format_version);
     }
     h5::Group group = create_group(file, "decomposition", shown);
-    const Provenance& p = common.provenance;
     AttributeWriter attrs(group.get(), shown);
-    attrs.string("method", common.method);
-    attrs.u64_array("shape", std::vector<std::uint64_t>(common.shape.begin(), common.shape.end()));
+    attrs.string("method", method);
+    attrs.u64_array("shape", std::vector<std::uint64_t>(shape.begin(), shape.end()));
     attrs.string("original_dtype", p.original_dtype);
-    attrs.u64("width", common.width);
+    attrs.u64("width", width);
     attrs.string("source", p.source);
     attrs.u64("seed", p.seed);
     attrs.string("signcut_version", p.signcut_version.empty() ? std::string(version) : p.signcut_version);
@@ -280,7 +280,10 @@ std::string dims_text(const std::vector<hsize_t>& dims)
     return fmt::format("shape {}", fmt::join(dims, "x"));
 }
 
-std::string read_method(hid_t file, const std::string& path)
+namespace {
+
+/// Checks the root attributes and opens /decomposition.
+h5::Group open_decomposition_group(hid_t file, const std::string& path)
 {
     const AttributeReader root(file, path, "/");
     if (!root.has("signcut_format"))
@@ -299,7 +302,11 @@ std::string read_method(hid_t file, const std::string& path)
     require_object(file, path, group_path, H5I_GROUP);
     h5::Group group(H5Gopen2(file, group_path, H5P_DEFAULT));
     if (!group) h5::fail(errc::bad_input, fmt::format("{}: cannot open {}", path, group_path));
-    const AttributeReader attrs(group.get(), path, group_path);
+    return group;
+}
+
+std::string method_of(const AttributeReader& attrs, const std::string& path)
+{
     std::string method = attrs.string("method");
     if (method != "sct" && method != "lplr")
         throw Error(errc::bad_input, fmt::format("{}: unknown method '{}' in {} (expected 'sct' or 'lplr')", path,
@@ -307,13 +314,20 @@ std::string read_method(hid_t file, const std::string& path)
     return method;
 }
 
+}  // namespace
+
+std::string read_method(hid_t file, const std::string& path)
+{
+    const h5::Group group = open_decomposition_group(file, path);
+    return method_of(AttributeReader(group.get(), path, group_path), path);
+}
+
 CommonAttributes read_common(hid_t file, const std::string& path)
 {
     CommonAttributes common;
-    common.method = read_method(file, path);
-    h5::Group group(H5Gopen2(file, group_path, H5P_DEFAULT));
-    if (!group) h5::fail(errc::bad_input, fmt::format("{}: cannot open {}", path, group_path));
-    const AttributeReader attrs(group.get(), path, group_path);
+    common.group = open_decomposition_group(file, path);
+    const AttributeReader attrs(common.group.get(), path, group_path);
+    common.method = method_of(attrs, path);
 
     const std::vector<std::uint64_t> shape = attrs.unsigned_array("shape");
     if (shape.empty()) throw Error(errc::bad_input, fmt::format("{}: {} is empty (rank 0)", path, attrs.path("shape")));

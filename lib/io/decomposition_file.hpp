@@ -86,26 +86,30 @@ ArrayMeta array_meta(hid_t file, const std::string& path, const std::string& dat
 /// "a scalar" or "shape 3x4".
 std::string dims_text(const std::vector<hsize_t>& dims);
 
-/// The attributes of /decomposition that every method has.
+/// The attributes of /decomposition that every method has, as read_common
+/// found them.
 struct CommonAttributes {
     std::string method;
     Shape shape;
     std::uint64_t width = 0;
     Provenance provenance;
+    h5::Group group;  ///< /decomposition, still open, for the method's own attributes
 };
 
 /// Creates the file's root attributes and the /decomposition group with the
 /// common attributes (an empty `created` or `signcut_version` in the
 /// provenance becomes now and this library's version); the caller adds the
 /// method's own attributes and arrays to the returned group.
-h5::Group write_common(hid_t file, const std::string& shown, const CommonAttributes& common);
+h5::Group write_common(hid_t file, const std::string& shown, const std::string& method, const Shape& shape,
+                       std::uint64_t width, const Provenance& provenance);
 
 /// Checks the root attributes and the group, and returns the method named
 /// by /decomposition/method ("sct" or "lplr"; anything else is refused).
 std::string read_method(hid_t file, const std::string& path);
 
-/// read_method, then the common attributes, each checked (a non-empty shape
-/// without zero dimensions and with a countable size, a known dtype).
+/// The checks of read_method, then the common attributes, each checked (a
+/// non-empty shape without zero dimensions and with a countable size, a known
+/// dtype); the group stays open in the result.
 CommonAttributes read_common(hid_t file, const std::string& path);
 
 }  // namespace signcut::io

@@ -35,9 +35,7 @@ DecompositionInfo read_info(hid_t file, const std::string& path)
                     fmt::format("{} holds an lplr decomposition (read it with read_lplr); lplr decompositions are not "
                                 "supported by this reader yet",
                                 path));
-    h5::Group group(H5Gopen2(file, group_path, H5P_DEFAULT));
-    if (!group) h5::fail(errc::bad_input, fmt::format("{}: cannot open {}", path, group_path));
-    const AttributeReader attrs(group.get(), path, group_path);
+    const AttributeReader attrs(common.group.get(), path, group_path);
 
     DecompositionInfo info;
     info.method = std::move(common.method);
@@ -176,7 +174,7 @@ void write_decomposition(const std::string& path, const SignedCutDecomposition& 
     io::AtomicOutput output(path, force);
     {
         h5::File file = h5::create_file(output.temporary_path(), path);
-        h5::Group group = io::write_common(file.get(), path, {"sct", shape, width, provenance});
+        h5::Group group = io::write_common(file.get(), path, "sct", shape, width, provenance);
         io::AttributeWriter(group.get(), path).u8("scales_refit", decomposition.scales_refit() ? 1 : 0);
         io::write_array(group.get(), "scales", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, {width},
                         decomposition.scales().data(), path);

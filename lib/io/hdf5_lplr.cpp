@@ -62,9 +62,7 @@ LplrFileInfo read_info(hid_t file, const std::string& path)
     io::CommonAttributes common = io::read_common(file, path);
     if (common.method != "lplr")
         throw Error(errc::bad_input, fmt::format("{} holds a {} decomposition, not an lplr one", path, common.method));
-    h5::Group group(H5Gopen2(file, group_path, H5P_DEFAULT));
-    if (!group) h5::fail(errc::bad_input, fmt::format("{}: cannot open {}", path, group_path));
-    const AttributeReader attrs(group.get(), path, group_path);
+    const AttributeReader attrs(common.group.get(), path, group_path);
 
     LplrFileInfo info;
     info.shape = std::move(common.shape);
@@ -161,7 +159,7 @@ void write_lplr(const std::string& path, const LplrDecomposition& decomposition,
     io::AtomicOutput output(path, force);
     {
         h5::File file = h5::create_file(output.temporary_path(), path);
-        h5::Group group = io::write_common(file.get(), path, {"lplr", shape, decomposition.rank(), provenance});
+        h5::Group group = io::write_common(file.get(), path, "lplr", shape, decomposition.rank(), provenance);
         io::AttributeWriter w(group.get(), path);
         w.string("matricize", decomposition.matricization().to_string());
         w.u8("bits_l", static_cast<std::uint8_t>(decomposition.bits_l()));
