@@ -38,6 +38,26 @@ Run run(const Tensor& x, const DecomposeOptions& o)
     return {r.rel_error, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()};
 }
 
+/// The plain greedy, the refit and two restarts, each on its own, with the
+/// stopping rule and threads of `o`.
+struct OptionRuns {
+    Run greedy, refit, restarts;
+};
+
+OptionRuns run_options(const Tensor& x, DecomposeOptions o)
+{
+    OptionRuns r;
+    o.restarts = 0;  // the plain greedy, whatever the order's default
+    o.refit_scales = false;
+    r.greedy = run(x, o);
+    o.refit_scales = true;
+    r.refit = run(x, o);
+    o.refit_scales = false;
+    o.restarts = 2;
+    r.restarts = run(x, o);
+    return r;
+}
+
 }  // namespace
 
 int main(int argc, char** argv)
@@ -59,13 +79,7 @@ int main(int argc, char** argv)
             DecomposeOptions o;
             o.bits_per_value = bits;
             o.threads = 2;
-            o.restarts = 0;  // the plain greedy, whatever the order's default
-            const Run greedy = run(x, o);
-            o.refit_scales = true;
-            const Run refit = run(x, o);
-            o.refit_scales = false;
-            o.restarts = 2;
-            const Run restarts = run(x, o);
+            const auto [greedy, refit, restarts] = run_options(x, o);
             fmt::print("{:<42} {:<14} {:>4}  {:>6}  {:>9.5f} {:>9.5f} {:>7.4f} {:>9.5f} {:>7.4f}  {:>8.3f} {:>8.3f} {:>8.3f}\n",
                        std::filesystem::path(f).filename().string(), format_shape(shape), bits,
                        sct_width_for_bits(shape, bits), greedy.error, refit.error, refit.error / greedy.error,
@@ -90,12 +104,7 @@ int main(int argc, char** argv)
         DecomposeOptions o;
         o.width = static_cast<std::size_t>(frac * double(w_eq));
         o.threads = 2;
-        const Run greedy = run(g, o);
-        o.refit_scales = true;
-        const Run refit = run(g, o);
-        o.refit_scales = false;
-        o.restarts = 2;
-        const Run restarts = run(g, o);
+        const auto [greedy, refit, restarts] = run_options(g, o);
         fmt::print("  width {:>5} ({:.2f} w_eq): greedy {:.6f} ({:.2f} s), refit {:.6f} ({:.2f} s, ratio {:.4f}), "
                    "2 restarts {:.6f} ({:.2f} s, ratio {:.4f})\n",
                    *o.width, frac, greedy.error, greedy.seconds, refit.error, refit.seconds, refit.error / greedy.error,
