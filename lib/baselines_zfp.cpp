@@ -1,8 +1,11 @@
 // The zfp baseline: libzfp's fixed-rate mode at the largest rate whose
-// compressed stream fits a budget.
+// compressed stream fits a budget, and zfp at its best: the lowest error
+// among its fixed-rate, fixed-precision and fixed-accuracy modes whose real
+// stream, zfp's full header included, fits.
 #include <zfp.h>
 
 #include <cmath>
+#include <limits>
 #include <memory>
 
 #include <fmt/format.h>
@@ -46,6 +49,83 @@ std::unique_ptr<zfp_field, FieldCloser> make_field(float* data, const std::vecto
     }
     if (f == nullptr) throw Error(errc::io, "zfp could not describe the array");
     return std::unique_ptr<zfp_field, FieldCloser>(f);
+}
+
+/// One zfp stream over one field, reused across parameter trials: the
+/// output buffer grows to what the current mode may need, and each call of
+/// `compress` starts again at the beginning of the buffer.
+class ZfpCodec {
+public:
+    ZfpCodec(const float* data, std::vector<std::size_t> dims)
+        : dims_(std::move(dims)),
+          // zfp's input pointer is not const, but compression only reads it.
+          field_(make_field(const_cast<float*>(data), dims_)),
+          zfp_(zfp_stream_open(nullptr))
+    {
+        if (!zfp_) throw Error(errc::io, "zfp could not open a stream");
+    }
+
+    zfp_stream* stream() const noexcept { return zfp_.get(); }
+    unsigned dimensionality() const noexcept { return static_cast<unsigned>(dims_.size()); }
+
+    /// Compresses with the stream's current mode, `header` first (zfp's full
+    /// header: magic, field metadata, mode) if asked; returns the stream's
+    /// size in bits, zfp_compress's byte count times 8. When the field's
+    /// dimensions are too large for zfp's 52-bit metadata, the header is
+    /// written without it and its 52 bits are padded in its place, so that
+    /// the count is still that of a full header.
+    std::uint64_t compress(bool header)
+    {
+        // zfp_stream_maximum_size includes room for a header; one more word
+        // of slack costs nothing.
+        const std::size_t capacity = zfp_stream_maximum_size(zfp_.get(), field_.get()) + ZFP_HEADER_MAX_BITS / 8 + 8;
+        if (capacity > 8 * buffer_.size() || !bits_) {
+            bits_.reset();
+            buffer_.assign(std::max<std::size_t>(capacity / 8 + 1, 8 * buffer_.size() / 8), 0);
+            bits_.reset(stream_open(buffer_.data(), 8 * buffer_.size()));
+            if (!bits_) throw Error(errc::io, "zfp could not open a bit stream");
+        }
+        zfp_stream_set_bit_stream(zfp_.get(), bits_.get());
+        zfp_stream_rewind(zfp_.get());
+        header_bits_ = 0;
+        if (header) {
+            header_bits_ = zfp_write_header(zfp_.get(), field_.get(), ZFP_HEADER_FULL);
+            if (header_bits_ == 0) {
+                header_bits_ = zfp_write_header(zfp_.get(), field_.get(), ZFP_HEADER_MAGIC);
+                stream_pad(bits_.get(), ZFP_META_BITS);
+                header_bits_ += ZFP_META_BITS;
+                header_bits_ += zfp_write_header(zfp_.get(), field_.get(), ZFP_HEADER_MODE);
+            }
+            if (header_bits_ == 0) throw Error(errc::io, "zfp could not write its header");
+        }
+        const std::size_t bytes = zfp_compress(zfp_.get(), field_.get());
+        if (bytes == 0) throw Error(errc::io, "zfp failed to compress");
+        return 8 * static_cast<std::uint64_t>(bytes);
+    }
+
+    /// Decompresses the stream `compress` last wrote into `out`.
+    void decompress(float* out)
+    {
+        auto out_field = make_field(out, dims_);
+        zfp_stream_rewind(zfp_.get());
+        if (header_bits_ > 0) stream_skip(bits_.get(), static_cast<bitstream_count>(header_bits_));
+        if (zfp_decompress(zfp_.get(), out_field.get()) == 0) throw Error(errc::io, "zfp failed to decompress its own stream");
+    }
+
+private:
+    std::vector<std::size_t> dims_;
+    std::unique_ptr<zfp_field, FieldCloser> field_;
+    std::unique_ptr<zfp_stream, StreamCloser> zfp_;
+    std::vector<std::uint64_t> buffer_;  ///< word-aligned for zfp's bit stream
+    std::unique_ptr<bitstream, BitstreamCloser> bits_;
+    std::size_t header_bits_ = 0;
+};
+
+void check_input(const TensorView<float>& x)
+{
+    if (x.data == nullptr) throw Error(errc::invalid_argument, "tensor view has no data");
+    if (x.shape.empty() || element_count(x.shape) == 0)
+        throw Error(errc::bad_input, fmt::format("cannot compress an empty tensor of shape {}", format_shape(x.shape)));
 }
 
 }  // namespace

@@ -1,7 +1,10 @@
-// SignedCutDecomposition: storage, evaluation and matrix products.
+// Signed cut decompositions: one block's terms (SignedCutTerms) and the
+// blocked decomposition (SignedCutDecomposition): storage, evaluation and
+// matrix products.
 #include "signcut/decomposition.hpp"
 
 #include <algorithm>
+#include <numeric>
 
 #include <fmt/format.h>
 
@@ -23,7 +26,8 @@ void check_shape(const Shape& shape)
     (void)element_count(shape);
 }
 
-void require_order2(const SignedCutDecomposition& d, const char* what)
+template <class D>
+void require_order2(const D& d, const char* what)
 {
     if (d.order() != 2)
         throw Error(errc::invalid_argument, fmt::format("{} needs an order-2 decomposition; this one has order {}",
@@ -32,14 +36,14 @@ void require_order2(const SignedCutDecomposition& d, const char* what)
 
 }  // namespace
 
-SignedCutDecomposition::SignedCutDecomposition(Shape shape) : shape_(std::move(shape))
+SignedCutTerms::SignedCutTerms(Shape shape) : shape_(std::move(shape))
 {
     check_shape(shape_);
     size_ = element_count(shape_);
     for (std::size_t d : shape_) signs_.emplace_back(d, 0);
 }
 
-SignedCutDecomposition::SignedCutDecomposition(Shape shape, std::vector<float> scales, std::vector<SignMatrix> signs,
+SignedCutTerms::SignedCutTerms(Shape shape, std::vector<float> scales, std::vector<SignMatrix> signs,
                                                bool scales_refit)
     : shape_(std::move(shape)), scales_(std::move(scales)), signs_(std::move(signs)), scales_refit_(scales_refit)
 {
@@ -58,7 +62,7 @@ SignedCutDecomposition::SignedCutDecomposition(Shape shape, std::vector<float> s
     }
 }
 
-void SignedCutDecomposition::append(float scale, std::span<const SignVector> factors)
+void SignedCutTerms::append(float scale, std::span<const SignVector> factors)
 {
     if (factors.size() != order())
         throw Error(errc::invalid_argument,
@@ -72,27 +76,27 @@ void SignedCutDecomposition::append(float scale, std::span<const SignVector> fac
     scales_.push_back(scale);
 }
 
-void SignedCutDecomposition::reserve(std::size_t w)
+void SignedCutTerms::reserve(std::size_t w)
 {
     for (SignMatrix& m : signs_) m.reserve(w);
     scales_.reserve(w);
 }
 
-void SignedCutDecomposition::truncate(std::size_t w)
+void SignedCutTerms::truncate(std::size_t w)
 {
     if (w >= width()) return;
     scales_.resize(w);
     for (auto& s : signs_) s.truncate(w);
 }
 
-SignedCutDecomposition SignedCutDecomposition::prefix(std::size_t w) const
+SignedCutTerms SignedCutTerms::prefix(std::size_t w) const
 {
-    SignedCutDecomposition d = *this;
+    SignedCutTerms d = *this;
     d.truncate(w);
     return d;
 }
 
-void SignedCutDecomposition::set_refit_scales(std::vector<float> scales)
+void SignedCutTerms::set_refit_scales(std::vector<float> scales)
 {
     if (scales.size() != width())
         throw Error(errc::invalid_argument,
@@ -101,20 +105,20 @@ void SignedCutDecomposition::set_refit_scales(std::vector<float> scales)
     scales_refit_ = true;
 }
 
-std::uint64_t SignedCutDecomposition::bits_per_term(std::span<const std::size_t> shape)
+std::uint64_t SignedCutTerms::bits_per_term(std::span<const std::size_t> shape)
 {
     std::uint64_t bits = 32;
     for (std::size_t d : shape) bits += d;
     return bits;
 }
 
-double SignedCutDecomposition::bits_per_value() const noexcept
+double SignedCutTerms::bits_per_value() const noexcept
 {
     if (size_ == 0) return 0;
     return static_cast<double>(bits_per_term(shape_)) * static_cast<double>(width()) / static_cast<double>(size_);
 }
 
-void SignedCutDecomposition::reconstruct_into(std::span<float> out, unsigned threads) const
+void SignedCutTerms::reconstruct_into(std::span<float> out, unsigned threads) const
 {
     if (out.size() != size_)
         throw Error(errc::invalid_argument,
@@ -123,7 +127,7 @@ void SignedCutDecomposition::reconstruct_into(std::span<float> out, unsigned thr
     detail::add_terms(kernels::active(), shape_, signs_, scales_, 0, width(), out.data(), threads);
 }
 
-ErrorMetrics SignedCutDecomposition::error_against(std::span<const float> original, unsigned threads) const
+ErrorMetrics SignedCutTerms::error_against(std::span<const float> original, unsigned threads) const
 {
     if (original.size() != size_)
         throw Error(errc::invalid_argument,
@@ -147,14 +151,14 @@ ErrorMetrics SignedCutDecomposition::error_against(std::span<const float> origin
     return acc.result();
 }
 
-Tensor SignedCutDecomposition::reconstruct(unsigned threads) const
+Tensor SignedCutTerms::reconstruct(unsigned threads) const
 {
     Tensor t = Tensor::from_shape(shape_);
     reconstruct_into(std::span<float>(t.data(), t.size()), threads);
     return t;
 }
 
-float SignedCutDecomposition::element(std::span<const std::size_t> index) const
+float SignedCutTerms::element(std::span<const std::size_t> index) const
 {
     if (index.size() != order())
         throw Error(errc::invalid_argument,
@@ -173,7 +177,7 @@ float SignedCutDecomposition::element(std::span<const std::size_t> index) const
     return static_cast<float>(acc);
 }
 
-Tensor SignedCutDecomposition::slice(std::span<const std::ptrdiff_t> fixed) const
+Tensor SignedCutTerms::slice(std::span<const std::ptrdiff_t> fixed) const
 {
     if (fixed.size() != order())
         throw Error(errc::invalid_argument,
@@ -212,7 +216,7 @@ Tensor SignedCutDecomposition::slice(std::span<const std::ptrdiff_t> fixed) cons
     return t;
 }
 
-void SignedCutDecomposition::apply(std::span<const float> x, std::span<float> y) const
+void SignedCutTerms::apply(std::span<const float> x, std::span<float> y) const
 {
     require_order2(*this, "apply");
     if (x.size() != shape_[1] || y.size() != shape_[0])
@@ -226,7 +230,7 @@ void SignedCutDecomposition::apply(std::span<const float> x, std::span<float> y)
     k.sign_matvec(signs_[0].data(), shape_[0], width(), signs_[0].column_stride(), z.data(), y.data());
 }
 
-void SignedCutDecomposition::apply_transpose(std::span<const float> x, std::span<float> y) const
+void SignedCutTerms::apply_transpose(std::span<const float> x, std::span<float> y) const
 {
     require_order2(*this, "apply_transpose");
     if (x.size() != shape_[0] || y.size() != shape_[1])
@@ -238,6 +242,290 @@ void SignedCutDecomposition::apply_transpose(std::span<const float> x, std::span
     for (std::size_t j = 0; j < width(); ++j) z[j] *= scales_[j];
     std::fill(y.begin(), y.end(), 0.0f);
     k.sign_matvec(signs_[1].data(), shape_[1], width(), signs_[1].column_stride(), z.data(), y.data());
+}
+
+
+// ---------------------------------------------------------------------------
+// Payload (format version 2)
+// ---------------------------------------------------------------------------
+
+namespace {
+constexpr std::uint64_t chunk_target_bytes = std::uint64_t{1} << 20;
+constexpr std::uint64_t checksum_bytes = 4;  // HDF5's fletcher32, per chunk
+}  // namespace
+
+std::uint64_t dataset_chunk_elements(std::uint64_t elements, std::size_t element_size)
+{
+    if (elements == 0) return 0;
+    const std::uint64_t bytes = elements * element_size;
+    const std::uint64_t chunks = (bytes + chunk_target_bytes - 1) / chunk_target_bytes;
+    return (elements + chunks - 1) / chunks;
+}
+
+std::uint64_t stored_dataset_bytes(std::uint64_t elements, std::size_t element_size)
+{
+    if (elements == 0) return 0;
+    const std::uint64_t per_chunk = dataset_chunk_elements(elements, element_size);
+    const std::uint64_t chunks = (elements + per_chunk - 1) / per_chunk;
+    return chunks * (per_chunk * element_size + checksum_bytes);
+}
+
+// ---------------------------------------------------------------------------
+// SignedCutDecomposition
+// ---------------------------------------------------------------------------
+
+SignedCutDecomposition::SignedCutDecomposition(SignedCutTerms whole)
+    : grid_(BlockGrid::whole(whole.shape())), size_(whole.size())
+{
+    blocks_.push_back(std::move(whole));
+}
+
+SignedCutDecomposition::SignedCutDecomposition(BlockGrid grid, std::vector<SignedCutTerms> blocks)
+    : grid_(std::move(grid)), size_(element_count(grid_.shape())), blocks_(std::move(blocks))
+{
+    if (blocks_.size() != grid_.count())
+        throw Error(errc::bad_input, fmt::format("a grid of {} blocks got the terms of {}", grid_.count(), blocks_.size()));
+    for (std::size_t b = 0; b < blocks_.size(); ++b)
+        if (blocks_[b].shape() != grid_.extents(b))
+            throw Error(errc::bad_input, fmt::format("block {} has terms of shape {}, its extents are {}", b,
+                                                     format_shape(blocks_[b].shape()),
+                                                     format_shape(grid_.extents(b))));
+}
+
+std::uint64_t SignedCutDecomposition::width() const noexcept
+{
+    std::uint64_t w = 0;
+    for (const auto& b : blocks_) w += b.width();
+    return w;
+}
+
+std::vector<std::size_t> SignedCutDecomposition::widths() const
+{
+    std::vector<std::size_t> w;
+    w.reserve(blocks_.size());
+    for (const auto& b : blocks_) w.push_back(b.width());
+    return w;
+}
+
+bool SignedCutDecomposition::scales_refit() const noexcept
+{
+    return std::any_of(blocks_.begin(), blocks_.end(), [](const SignedCutTerms& b) { return b.scales_refit(); });
+}
+
+Payload SignedCutDecomposition::payload() const
+{
+    Payload p;
+    std::uint64_t sign_bytes = 0;
+    for (std::size_t b = 0; b < blocks_.size(); ++b)
+        sign_bytes += (blocks_[b].width() * grid_.signs_per_term(b) + 7) / 8;
+    p.widths_bytes = stored_dataset_bytes(blocks_.size(), 4);
+    p.scales_bytes = stored_dataset_bytes(width(), 4);
+    p.signs_bytes = stored_dataset_bytes(sign_bytes, 1);
+    return p;
+}
+
+double SignedCutDecomposition::bits_per_value() const
+{
+    return size_ == 0 ? 0.0 : static_cast<double>(payload().bits()) / static_cast<double>(size_);
+}
+
+double SignedCutDecomposition::counted_bits_per_value() const
+{
+    if (size_ == 0) return 0.0;
+    double bits = 0;
+    for (std::size_t b = 0; b < blocks_.size(); ++b)
+        bits += static_cast<double>(blocks_[b].width()) * static_cast<double>(grid_.signs_per_term(b) + 32);
+    return bits / static_cast<double>(size_);
+}
+
+SignedCutDecomposition SignedCutDecomposition::prefix(std::size_t w) const
+{
+    std::vector<std::size_t> widths(blocks_.size(), w);
+    return prefix(widths);
+}
+
+SignedCutDecomposition SignedCutDecomposition::prefix(std::span<const std::size_t> widths) const
+{
+    if (widths.size() != blocks_.size())
+        throw Error(errc::invalid_argument,
+                    fmt::format("{} widths for a decomposition of {} blocks", widths.size(), blocks_.size()));
+    std::vector<SignedCutTerms> blocks;
+    blocks.reserve(blocks_.size());
+    for (std::size_t b = 0; b < blocks_.size(); ++b) blocks.push_back(blocks_[b].prefix(widths[b]));
+    return SignedCutDecomposition(grid_, std::move(blocks));
+}
+
+void SignedCutDecomposition::reconstruct_block(std::size_t b, std::span<float> out, unsigned threads) const
+{
+    blocks_.at(b).reconstruct_into(out, threads);
+}
+
+void SignedCutDecomposition::reconstruct_into(std::span<float> out, unsigned threads) const
+{
+    if (out.size() != size_)
+        throw Error(errc::invalid_argument,
+                    fmt::format("reconstruction needs {} floats, the output has {}", size_, out.size()));
+    if (blocks_.size() == 1) {
+        blocks_[0].reconstruct_into(out, threads);
+        return;
+    }
+    // Threads take whole blocks; each block is rebuilt alone, as a region does.
+    detail::parallel_ranges(threads, blocks_.size(), 1, [&](std::size_t b0, std::size_t b1) {
+        std::vector<float> buf;
+        for (std::size_t b = b0; b < b1; ++b) {
+            buf.assign(blocks_[b].size(), 0.0f);
+            blocks_[b].reconstruct_into(buf, 1);
+            grid_.scatter(b, buf.data(), out.data());
+        }
+    });
+}
+
+Tensor SignedCutDecomposition::reconstruct(unsigned threads) const
+{
+    Tensor t = Tensor::from_shape(shape());
+    reconstruct_into(std::span<float>(t.data(), t.size()), threads);
+    return t;
+}
+
+Tensor SignedCutDecomposition::reconstruct(const Region& region, unsigned threads) const
+{
+    check_region(region, shape());
+    const std::size_t k = order();
+    Tensor t = Tensor::from_shape(region_shape(region));
+    // The region's full extents per mode (dropped modes count 1) and its
+    // strides in the result.
+    Shape len(k), stride(k);
+    for (std::size_t a = 0; a < k; ++a) len[a] = region[a].stop - region[a].start;
+    std::uint64_t s = 1;
+    for (std::size_t a = k; a-- > 0;) {
+        stride[a] = s;
+        s *= len[a];
+    }
+    // The blocks the region touches, along each mode.
+    Shape first(k), last(k);
+    for (std::size_t a = 0; a < k; ++a) {
+        first[a] = region[a].start / block_shape()[a];
+        last[a] = (region[a].stop - 1) / block_shape()[a];
+    }
+    std::vector<std::size_t> touched;
+    Shape c = first;
+    for (;;) {
+        std::size_t b = 0;
+        for (std::size_t a = 0; a < k; ++a) b = b * grid_.grid_shape()[a] + c[a];
+        touched.push_back(b);
+        std::size_t a = k;
+        while (a-- > 0) {
+            if (++c[a] <= last[a]) break;
+            c[a] = first[a];
+        }
+        if (a == std::size_t(-1)) break;
+    }
+    float* out = t.data();
+    detail::parallel_ranges(threads, touched.size(), 1, [&](std::size_t i0, std::size_t i1) {
+        std::vector<float> buf;
+        for (std::size_t i = i0; i < i1; ++i) {
+            const std::size_t b = touched[i];
+            const Shape o = grid_.origin(b), e = grid_.extents(b);
+            buf.assign(blocks_[b].size(), 0.0f);
+            blocks_[b].reconstruct_into(buf, touched.size() == 1 ? threads : 1);
+            // Copy the block ∩ region, row by row along the last mode.
+            Shape lo(k), hi(k);
+            for (std::size_t a = 0; a < k; ++a) {
+                lo[a] = std::max(o[a], region[a].start);
+                hi[a] = std::min(o[a] + e[a], region[a].stop);
+            }
+            Shape idx = lo;
+            for (;;) {
+                std::uint64_t src = 0, dst = 0;
+                for (std::size_t a = 0; a < k; ++a) {
+                    src = src * e[a] + (idx[a] - o[a]);
+                    dst += (idx[a] - region[a].start) * stride[a];
+                }
+                const std::size_t run = hi[k - 1] - lo[k - 1];
+                std::copy(buf.data() + src, buf.data() + src + run, out + dst);
+                std::size_t a = k - 1;
+                while (a-- > 0) {
+                    if (++idx[a] < hi[a]) break;
+                    idx[a] = lo[a];
+                }
+                if (a == std::size_t(-1)) break;
+            }
+        }
+    });
+    return t;
+}
+
+ErrorMetrics SignedCutDecomposition::error_against(std::span<const float> original, unsigned threads) const
+{
+    if (original.size() != size_)
+        throw Error(errc::invalid_argument,
+                    fmt::format("the original has {} floats, the decomposition {}", original.size(), size_));
+    if (blocks_.size() == 1) return blocks_[0].error_against(original, threads);
+    // Block by block, in block order, so the sums do not depend on threads.
+    std::vector<ErrorAccumulator> acc(blocks_.size());
+    detail::parallel_ranges(threads, blocks_.size(), 1, [&](std::size_t b0, std::size_t b1) {
+        std::vector<float> orig, rec;
+        for (std::size_t b = b0; b < b1; ++b) {
+            orig.resize(blocks_[b].size());
+            rec.assign(blocks_[b].size(), 0.0f);
+            grid_.gather(b, original.data(), orig.data());
+            blocks_[b].reconstruct_into(rec, 1);
+            acc[b].add(orig, rec);
+        }
+    });
+    ErrorAccumulator total;
+    for (const auto& a : acc) total.merge(a);
+    return total.result();
+}
+
+float SignedCutDecomposition::element(std::span<const std::size_t> index) const
+{
+    if (index.size() != order())
+        throw Error(errc::invalid_argument,
+                    fmt::format("an index into an order-{} tensor needs {} entries, got {}", order(), order(),
+                                index.size()));
+    std::size_t b = 0;
+    Shape local(order());
+    for (std::size_t a = 0; a < order(); ++a) {
+        if (index[a] >= shape()[a])
+            throw Error(errc::invalid_argument,
+                        fmt::format("index {} is out of range for mode {} of size {}", index[a], a, shape()[a]));
+        b = b * grid_.grid_shape()[a] + index[a] / block_shape()[a];
+        local[a] = index[a] % block_shape()[a];
+    }
+    return blocks_[b].element(local);
+}
+
+void SignedCutDecomposition::apply(std::span<const float> x, std::span<float> y) const
+{
+    require_order2(*this, "apply");
+    if (x.size() != shape()[1] || y.size() != shape()[0])
+        throw Error(errc::invalid_argument, fmt::format("apply: x has {} entries (needs {}), y {} (needs {})",
+                                                        x.size(), shape()[1], y.size(), shape()[0]));
+    std::fill(y.begin(), y.end(), 0.0f);
+    std::vector<float> part;
+    for (std::size_t b = 0; b < blocks_.size(); ++b) {
+        const Shape o = grid_.origin(b), e = grid_.extents(b);
+        part.assign(e[0], 0.0f);
+        blocks_[b].apply(x.subspan(o[1], e[1]), part);
+        for (std::size_t i = 0; i < e[0]; ++i) y[o[0] + i] += part[i];
+    }
+}
+
+void SignedCutDecomposition::apply_transpose(std::span<const float> x, std::span<float> y) const
+{
+    require_order2(*this, "apply_transpose");
+    if (x.size() != shape()[0] || y.size() != shape()[1])
+        throw Error(errc::invalid_argument, fmt::format("apply_transpose: x has {} entries (needs {}), y {} (needs {})",
+                                                        x.size(), shape()[0], y.size(), shape()[1]));
+    std::fill(y.begin(), y.end(), 0.0f);
+    std::vector<float> part;
+    for (std::size_t b = 0; b < blocks_.size(); ++b) {
+        const Shape o = grid_.origin(b), e = grid_.extents(b);
+        part.assign(e[1], 0.0f);
+        blocks_[b].apply_transpose(x.subspan(o[0], e[0]), part);
+        for (std::size_t i = 0; i < e[1]; ++i) y[o[1] + i] += part[i];
+    }
 }
 
 }  // namespace signcut

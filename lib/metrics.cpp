@@ -39,6 +39,22 @@ void ErrorAccumulator::add(std::span<const float> original, std::span<const floa
     count_ += original.size();
 }
 
+void ErrorAccumulator::merge(const ErrorAccumulator& other)
+{
+    if (other.count_ == 0) return;
+    if (count_ == 0) {
+        min_x_ = other.min_x_;
+        max_x_ = other.max_x_;
+    } else {
+        min_x_ = std::min(min_x_, other.min_x_);
+        max_x_ = std::max(max_x_, other.max_x_);
+    }
+    sum_sq_x_ += other.sum_sq_x_;
+    sum_sq_e_ += other.sum_sq_e_;
+    max_abs_ = std::max(max_abs_, other.max_abs_);
+    count_ += other.count_;
+}
+
 ErrorMetrics ErrorAccumulator::result() const
 {
     if (count_ == 0) throw Error(errc::invalid_argument, "cannot compute error metrics of zero values");

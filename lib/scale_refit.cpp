@@ -8,7 +8,7 @@
 
 namespace signcut::detail {
 
-std::vector<double> term_gram(const kernels::Table& k, const SignedCutDecomposition& d, unsigned threads)
+std::vector<double> term_gram(const kernels::Table& k, const SignedCutTerms& d, unsigned threads)
 {
     const std::vector<SignMatrix>& signs = d.all_signs();
     const std::size_t w = d.width();

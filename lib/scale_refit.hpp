@@ -19,7 +19,7 @@
 namespace signcut::detail {
 
 /// G (width × width, symmetric, row-major) of the decomposition's terms.
-std::vector<double> term_gram(const kernels::Table& k, const SignedCutDecomposition& d, unsigned threads);
+std::vector<double> term_gram(const kernels::Table& k, const SignedCutTerms& d, unsigned threads);
 
 /// The least-squares scales, from the Gram matrix, the greedy's cuts and its
 /// scales; nullopt if G is numerically singular (repeated terms), in which

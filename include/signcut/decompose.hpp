@@ -5,12 +5,18 @@
 // signs, until the cut <R, ⊗ s> stops rising; then c = cut / N, rounded to
 // float32, and the remainder loses exactly c·⊗s. Terms are added until the
 // stopping rule holds. Matrices are the order-2 case of the same loop.
+//
+// The tensor is first cut into blocks (blocks.hpp), each decomposed on its
+// own by that loop from its own seed; a budget is then shared between the
+// blocks by the rate–distortion allocation (allocation.hpp). The whole
+// tensor is the one-block case.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string_view>
 #include <type_traits>
 
 #include <xtensor/xarray.hpp>
@@ -25,8 +31,27 @@ namespace signcut {
 /// Passed to the progress callback after every term.
 struct Progress {
     std::size_t terms = 0;        ///< terms found so far
-    double rel_error = 1.0;       ///< current relative Frobenius error (bookkept)
-    double bits_per_value = 0.0;  ///< storage so far
+    double rel_error = 1.0;       ///< current relative Frobenius error (bookkept; 1 until known)
+    double bits_per_value = 0.0;  ///< counted storage so far
+    double fraction = 0.0;        ///< share of the work done, 0..1 (blocks done, or the
+                                  ///< width or error reached so far by a one-block run)
+};
+
+/// How a tensor is cut into blocks.
+struct BlockChoice {
+    enum class Kind {
+        automatic,  ///< the measured rule of auto_block_shape()
+        whole,      ///< one block: the whole tensor
+        shape,      ///< the block shape in `shape`
+    };
+    Kind kind = Kind::automatic;
+    Shape shape;
+
+    static BlockChoice automatic() { return {}; }
+    static BlockChoice whole() { return {Kind::whole, {}}; }
+    static BlockChoice of(Shape s) { return {Kind::shape, std::move(s)}; }
+    /// "auto", "whole" or "64x64x3" (checked against `tensor` when resolved).
+    static BlockChoice parse(std::string_view text);
 };
 
 /// Where a term's alternation starts.
@@ -46,10 +71,13 @@ enum class StartSigns {
 };
 
 struct DecomposeOptions {
-    // Exactly one stopping rule may be set; none means bits_per_value = 1.
-    std::optional<std::size_t> width;     ///< number of terms
-    std::optional<double> bits_per_value;  ///< largest width whose storage fits
-    std::optional<double> rel_error;       ///< first width with ||R||/||X|| <= rel_error
+    // At most one stopping rule may be set; none means bits_per_value = 1.
+    std::optional<std::size_t> width;      ///< terms in every block (no allocation)
+    std::optional<double> bits_per_value;  ///< the lowest error whose payload fits (allocation)
+    std::optional<double> rel_error;       ///< the fewest bits with ||R||/||X|| <= rel_error (allocation)
+
+    /// How the tensor is cut into blocks (default: the measured auto rule).
+    BlockChoice blocks;
 
     /// With `rel_error`: give up (target_reached = false) before the storage
     /// would pass this many bits per value (the original dtype's width).
@@ -58,7 +86,7 @@ struct DecomposeOptions {
     std::uint64_t seed = 0;               ///< starting signs (see random.hpp)
     unsigned threads = 1;                 ///< results are identical for any count
     std::size_t max_mode_updates = 200;   ///< cap on mode updates per term
-    std::size_t block = 64;               ///< terms kept implicit between flushes of the remainder
+    std::size_t flush_terms = 64;         ///< terms kept implicit between flushes of the remainder
     StartSigns start = StartSigns::automatic;
     /// After the greedy, refit all scales by least squares for the signs it
     /// found (the Gram matrix comes from popcounts, the right-hand side from
@@ -66,6 +94,7 @@ struct DecomposeOptions {
     /// the remainder). The result is marked scales_refit(); the stopping
     /// rules still apply to the greedy, and the reported error is the
     /// refit's. Off by default: see BENCHMARKS.md for its gain and cost.
+    /// One block only (the allocation ranks the greedy's own scales).
     bool refit_scales = false;
     /// Extra random starts per term: each runs the whole alternating loop,
     /// and the largest cut is kept; about (1 + restarts)× the time. 0 is the
@@ -75,8 +104,16 @@ struct DecomposeOptions {
     /// on most.
     std::optional<std::size_t> restarts;
 
-    /// Called after every term; return false to cancel (the terms found so
-    /// far are returned, and the report says cancelled).
+    /// With several blocks and a budget, each block is first decomposed to
+    /// this multiple of its even share of the budget's terms (plus two);
+    /// blocks the allocation wants more of are decomposed again, further.
+    /// Changes only the time, never the result (the tests set it tiny so
+    /// that the re-decomposition always happens).
+    double first_pass_share = 1.5;
+
+    /// Called after every term of a one-block run and after every block of
+    /// a blocked one; return false to cancel (the terms found so far are
+    /// returned, and the report says cancelled).
     std::function<bool(const Progress&)> progress;
 };
 
@@ -91,19 +128,24 @@ struct DecomposeReport {
     bool scales_refit = false;       ///< the refit was asked for, solvable, and kept
     bool target_reached = true;      ///< false if a rel_error target was given up
     bool cancelled = false;
-    std::vector<double> rel_error_trajectory;  ///< bookkept error after each term
+    std::vector<double> rel_error_trajectory;  ///< bookkept error after each term (one block only)
+    std::size_t blocks = 0;            ///< blocks in the grid
+    std::size_t decomposed_terms = 0;  ///< terms the greedy found, re-decompositions included
+    std::size_t rounds = 0;            ///< decomposition rounds (1 + re-decompositions for the allocation)
+    double norm2 = 0;                  ///< ||X||², in double
 };
 
-/// Decomposes C-ordered float32 data. The data is copied once into the
-/// working remainder and never modified. Throws `Error` on an empty tensor,
-/// a zero dimension, non-finite values or contradictory options.
+/// Decomposes C-ordered float32 data. Each block is copied once into its
+/// working remainder; the data is never modified. Throws `Error` on an empty
+/// tensor, a zero dimension, non-finite values, a bad block shape or
+/// contradictory options.
 SignedCutDecomposition decompose(const TensorView<float>& x, const DecomposeOptions& options = {},
                                  DecomposeReport* report = nullptr);
 /// float64 data is rounded to float32 (the working precision) as it is copied.
 SignedCutDecomposition decompose(const TensorView<double>& x, const DecomposeOptions& options = {},
                                  DecomposeReport* report = nullptr);
-/// Takes ownership of the buffer and uses it as the working remainder, which
-/// saves one copy of the input (the tensor is left empty).
+/// Takes ownership of the buffer; with one block it becomes the working
+/// remainder, which saves one copy of the input (the tensor is left empty).
 SignedCutDecomposition decompose(Tensor&& x, const DecomposeOptions& options = {},
                                  DecomposeReport* report = nullptr);
 
@@ -125,9 +167,20 @@ SignedCutDecomposition decompose(const xt::xexpression<E>& expr, const Decompose
     }
 }
 
-/// Bits of `width` terms of `shape` per value (the sct counting rule).
+/// The block shape `choice` gives for a tensor of `shape` (the auto rule
+/// included; `bits_per_value` is the budget, if there is one). Throws Error
+/// (errc::invalid_argument) for a block shape that does not fit `shape`.
+Shape resolve_block_shape(const BlockChoice& choice, const Shape& shape, std::optional<double> bits_per_value = {});
+
+/// The auto rule (BENCHMARKS.md has the measurements it rests on).
+Shape auto_block_shape(const Shape& shape, std::optional<double> bits_per_value = {});
+
+/// Counted bits of `width` terms of `shape` per value, (Σ d_a + 32)·w / N.
 double sct_bits_per_value(std::span<const std::size_t> shape, std::size_t width);
-/// The largest width whose bits per value do not exceed `bits`.
+/// The largest width whose counted bits per value do not exceed `bits`.
 std::size_t sct_width_for_bits(std::span<const std::size_t> shape, double bits);
+/// The payload bits per value of one block of `shape` holding `width` terms
+/// (format version 2: widths, scales and signs, checksums included).
+double sct_payload_bits_per_value(std::span<const std::size_t> shape, std::size_t width);
 
 }  // namespace signcut

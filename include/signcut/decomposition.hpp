@@ -1,31 +1,34 @@
-// signcut: the signed cut decomposition X ≈ Σ_j c_j · s_j^(0) ⊗ … ⊗ s_j^(k-1).
+// signcut: the signed cut decomposition X ≈ Σ_j c_j · s_j^(0) ⊗ … ⊗ s_j^(k-1),
+// block by block.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <span>
 #include <vector>
 
+#include "signcut/blocks.hpp"
 #include "signcut/metrics.hpp"
 #include "signcut/signs.hpp"
 #include "signcut/tensor.hpp"
 
 namespace signcut {
 
-/// A width-w, order-k decomposition of a tensor of shape d_0 × … × d_{k-1}:
-/// w scales and, for every mode a, a d_a × w sign matrix whose column j is
-/// the sign vector of term j in that mode. Terms are kept in the greedy's
-/// order, so every prefix is the greedy's own decomposition at that width
-/// (unless `scales_refit()`).
-class SignedCutDecomposition {
+/// The terms of one block: a width-w, order-k sum of signed cuts of a
+/// tensor (or block) of shape d_0 × … × d_{k-1}: w scales and, for every
+/// mode a, a d_a × w sign matrix whose column j is the sign vector of term j
+/// in that mode. Terms are kept in the greedy's order, so every prefix is the
+/// greedy's own decomposition at that width (unless `scales_refit()`).
+class SignedCutTerms {
 public:
-    SignedCutDecomposition() = default;
+    SignedCutTerms() = default;
     /// An empty (width-0) decomposition of `shape`. Throws `Error` on an
     /// order-0 shape or a zero dimension.
-    explicit SignedCutDecomposition(Shape shape);
+    explicit SignedCutTerms(Shape shape);
     /// Adopts stored parts (a reader's constructor); validates that every
     /// sign matrix has d_a rows and `scales.size()` columns.
-    SignedCutDecomposition(Shape shape, std::vector<float> scales, std::vector<SignMatrix> signs,
+    SignedCutTerms(Shape shape, std::vector<float> scales, std::vector<SignMatrix> signs,
                            bool scales_refit = false);
 
     const Shape& shape() const noexcept { return shape_; }
@@ -46,7 +49,7 @@ public:
     /// Keeps the first `w` terms (no-op if w >= width()).
     void truncate(std::size_t w);
     /// A copy holding the first `w` terms.
-    SignedCutDecomposition prefix(std::size_t w) const;
+    SignedCutTerms prefix(std::size_t w) const;
     /// Replaces the scales (a least-squares refit); marks scales_refit().
     void set_refit_scales(std::vector<float> scales);
 
@@ -85,4 +88,94 @@ private:
     bool scales_refit_ = false;
 };
 
+
+/// Payload of a decomposition: the stored bytes of its datasets (format
+/// version 2, docs/FORMAT.md), which is what `bits_per_value` counts and what
+/// a budget bounds.
+struct Payload {
+    std::uint64_t widths_bytes = 0;  ///< uint32 per block, stored
+    std::uint64_t scales_bytes = 0;  ///< float32 per term, stored
+    std::uint64_t signs_bytes = 0;   ///< the blocks' byte-aligned sign segments, stored
+    std::uint64_t bits() const noexcept { return 8 * (widths_bytes + scales_bytes + signs_bytes); }
+};
+
+/// What one dataset of `elements` values of `element_size` bytes occupies in
+/// a version-2 file: split into n = ceil(bytes / 1 MiB) equal chunks (the
+/// last one padded to the chunk length), each followed by HDF5's 4-byte
+/// fletcher32 checksum; an empty dataset occupies nothing.
+std::uint64_t stored_dataset_bytes(std::uint64_t elements, std::size_t element_size);
+/// Elements per chunk of such a dataset (0 for an empty one).
+std::uint64_t dataset_chunk_elements(std::uint64_t elements, std::size_t element_size);
+
+/// A signed cut decomposition of a tensor cut into blocks (blocks.hpp), each
+/// block a sum of its own signed cuts:
+///   X_b ≈ Σ_{j < w_b} c_{b,j} · s_{b,j}^(0) ⊗ … ⊗ s_{b,j}^(k-1).
+/// The whole tensor is the one-block case. Every block's terms are a prefix
+/// of its greedy sequence, so any smaller budget can be cut from it (recut).
+class SignedCutDecomposition {
+public:
+    SignedCutDecomposition() = default;
+    /// One block: the whole tensor.
+    explicit SignedCutDecomposition(SignedCutTerms whole);
+    /// Adopts the blocks' terms; each must have its block's extents as shape.
+    SignedCutDecomposition(BlockGrid grid, std::vector<SignedCutTerms> blocks);
+
+    const Shape& shape() const noexcept { return grid_.shape(); }
+    std::size_t order() const noexcept { return grid_.order(); }
+    /// Number of entries N.
+    std::uint64_t size() const noexcept { return size_; }
+    const BlockGrid& grid() const noexcept { return grid_; }
+    const Shape& block_shape() const noexcept { return grid_.block_shape(); }
+    std::size_t block_count() const noexcept { return blocks_.size(); }
+    const SignedCutTerms& block(std::size_t b) const { return blocks_.at(b); }
+    const std::vector<SignedCutTerms>& blocks() const noexcept { return blocks_; }
+    /// Total number of terms, Σ_b w_b.
+    std::uint64_t width() const noexcept;
+    /// w_b for every block.
+    std::vector<std::size_t> widths() const;
+    /// True if any block's scales were refit after the greedy.
+    bool scales_refit() const noexcept;
+
+    /// The stored datasets' bytes (format version 2).
+    Payload payload() const;
+    /// payload().bits() / N.
+    double bits_per_value() const;
+    /// The logical count, Σ_b w_b·(Σ_a e_{b,a} + 32) / N: a sign 1 bit, a
+    /// scale 32, nothing for padding or checksums.
+    double counted_bits_per_value() const;
+
+    /// The first `w` terms of every block.
+    SignedCutDecomposition prefix(std::size_t w) const;
+    /// The first widths[b] terms of block b.
+    SignedCutDecomposition prefix(std::span<const std::size_t> widths) const;
+
+    /// The full tensor. Each block is rebuilt in term order, so any region
+    /// equals the same slice of the full reconstruction bit for bit.
+    Tensor reconstruct(unsigned threads = 1) const;
+    void reconstruct_into(std::span<float> out, unsigned threads = 1) const;
+    /// Only the blocks a region touches (blocks.hpp); the result has the
+    /// region's shape (dropped modes removed).
+    Tensor reconstruct(const Region& region, unsigned threads = 1) const;
+    /// Block b alone (C order of its extents).
+    void reconstruct_block(std::size_t b, std::span<float> out, unsigned threads = 1) const;
+    /// The error against `original` (C order, size() floats), block by block,
+    /// without holding the reconstruction.
+    ErrorMetrics error_against(std::span<const float> original, unsigned threads = 1) const;
+    /// One entry.
+    float element(std::span<const std::size_t> index) const;
+    float element(std::initializer_list<std::size_t> index) const
+    {
+        return element(std::span<const std::size_t>(index.begin(), index.size()));
+    }
+
+    /// Order 2 only: y = X̂·x (x has d_1 entries, y has d_0), block by block.
+    void apply(std::span<const float> x, std::span<float> y) const;
+    /// Order 2 only: y = X̂ᵀ·x (x has d_0 entries, y has d_1).
+    void apply_transpose(std::span<const float> x, std::span<float> y) const;
+
+private:
+    BlockGrid grid_;
+    std::uint64_t size_ = 0;
+    std::vector<SignedCutTerms> blocks_;
+};
 }  // namespace signcut

@@ -24,6 +24,8 @@
 #include <string_view>
 #include <vector>
 
+#include "signcut/any_decomposition.hpp"
+#include "signcut/blocks.hpp"
 #include "signcut/decomposition.hpp"
 #include "signcut/lplr.hpp"
 #include "signcut/tensor.hpp"
@@ -123,7 +125,7 @@ void write_dataset(const std::string& path, const std::string& dataset, const fl
                    std::span<const std::size_t> shape, std::string_view dtype, bool force);
 
 // ---------------------------------------------------------------------------
-// Decomposition files (format version 1)
+// Decomposition files (format version 2; version 1 is still read)
 // ---------------------------------------------------------------------------
 
 /// What a decomposition does not know about itself, stored with it.
@@ -134,90 +136,85 @@ struct Provenance {
     std::string signcut_version;             ///< empty: this library's version
     double rel_fro_error = 0;                ///< ||X - Y||_F / ||X||_F of the stored terms
     std::string created;                     ///< ISO 8601 UTC; empty: the time of writing
+    double norm2 = 0;                        ///< ||X||_F², the original's squared norm (@norm2)
 };
 
-/// The metadata of a decomposition file.
+/// The metadata of a decomposition file of either method, read without
+/// reading the arrays (sct's `widths` excepted).
 struct DecompositionInfo {
-    std::string method;  ///< "sct"
+    std::string method;  ///< "sct" or "lplr"
+    int format_version = 2;
     Shape shape;
-    std::uint64_t width = 0;
+    std::uint64_t width = 0;  ///< sct: Σ_b w_b; lplr: the rank
     bool scales_refit = false;
+    /// sct: the block shape and each block's width (a version-1 file is
+    /// one block: block_shape = shape, widths = {width}).
+    Shape block_shape;
+    std::vector<std::uint64_t> widths;
+    /// ||X||² (version 2); NaN for a version-1 file, which does not store it.
+    double norm2 = 0;
+    /// lplr: the split and the code widths.
+    Matricization matricization;
+    unsigned bits_l = 0, bits_r = 0;
+    /// The stored bytes of the method's datasets (HDF5's storage sizes):
+    /// what bits_per_value counts.
+    std::uint64_t payload_bytes = 0;
+    std::uint64_t file_bytes = 0;
     Provenance provenance;
 
-    /// Stored bits per value by the counting rule, (Σ_a d_a + 32)·w / N.
+    /// payload_bytes·8 / N.
     double bits_per_value() const;
+    /// The logical count: sct Σ_b w_b·(Σ_a e_{b,a} + 32) / N; lplr
+    /// rank·(n·bits_l + d·bits_r + 64) / N.
+    double counted_bits_per_value() const;
 };
 
 /// "2024-05-01T12:34:56Z", the current UTC time.
 std::string iso8601_utc_now();
 
-/// Writes `decomposition` (method "sct") to `path`: root attributes
-/// signcut_format and format_version, group /decomposition with its
-/// attributes, scales and signs/mode_a. Object time tracking is off, so two
-/// writes of equal inputs (including `created`) give identical bytes.
-/// Refuses an existing `path` unless `force`, an order-0 decomposition and
-/// an unknown original_dtype. The write is atomic.
+/// Writes `decomposition` (method "sct", format version 2, docs/FORMAT.md):
+/// root attributes signcut_format and format_version, group /decomposition
+/// with its attributes (@block_shape, @norm2 from the provenance, ...) and
+/// the datasets widths, scales and signs, each chunked with HDF5's
+/// fletcher32 checksum and with the chunking stored_dataset_bytes() assumes,
+/// so that the payload is decomposition.payload(). Fixed-length strings
+/// only. Object time tracking is off, so two writes of equal inputs
+/// (including `created`) give identical bytes. Refuses an existing `path`
+/// unless `force`, and an unknown original_dtype. The write is atomic.
 void write_decomposition(const std::string& path, const SignedCutDecomposition& decomposition,
                          const Provenance& provenance, bool force);
 
-/// Reads and validates the metadata of a decomposition file without reading
-/// any array (dataset shapes are checked from their dataspaces). Refuses
+/// Reads and validates the metadata of a decomposition file of either
+/// method without reading its arrays (sct's `widths` excepted). Refuses
 /// (errc::bad_input, naming the file and the item): a file that is not HDF5
-/// or not a signcut decomposition, format_version != 1, a missing or
-/// ill-typed attribute, an unknown method or dtype, a shape of rank 0 or with
-/// a zero dimension, and scales or sign arrays whose shapes disagree with
-/// width and shape. An "lplr" file gives errc::unsupported: read it with
-/// `read_lplr_info` (`read_decomposition_method` tells the two apart).
+/// or not a signcut decomposition, a format_version other than 1 or 2, a
+/// missing, ill-typed or unknown attribute or dataset, a variable-length
+/// string in a version-2 file, an unknown method or dtype, a shape of rank 0
+/// or with a zero dimension, a block shape outside 1..d_a, a width that is
+/// not Σ widths, a negative or non-finite norm2, and arrays whose lengths
+/// disagree with the widths, block shape and shape.
 DecompositionInfo read_decomposition_info(const std::string& path);
 
-/// Reads a decomposition. After the checks of `read_decomposition_info`,
-/// and before reading any array, refuses (errc::limit) a file whose
-/// reconstruction (N·4 bytes) plus stored arrays exceed `max_bytes`. Then
-/// reads the arrays and refuses sign words with padding bits set and
-/// non-finite scales.
-SignedCutDecomposition read_decomposition(const std::string& path, std::uint64_t max_bytes,
-                                          DecompositionInfo* info = nullptr);
+/// Reads a decomposition file of either method. After the checks of
+/// read_decomposition_info, and before reading any array, refuses
+/// (errc::limit) a file whose reconstruction (N·4 bytes, or the region's)
+/// plus the arrays it reads exceed `max_bytes`. Then refuses non-finite
+/// scales and set padding bits. With `region` (sct only; lplr reads
+/// everything), only the blocks the region touches are read: the other
+/// blocks come back with no terms, so the result serves that region only.
+Decomposition read_decomposition(const std::string& path, std::uint64_t max_bytes, DecompositionInfo* info = nullptr,
+                                 const Region* region = nullptr);
 
 // ---------------------------------------------------------------------------
 // Decomposition files of method "lplr" (docs/FORMAT.md)
 // ---------------------------------------------------------------------------
 
-/// The method of a decomposition file, "sct" or "lplr", after checking its
-/// root attributes (signcut_format, format_version) as the readers do.
-/// Reads no arrays. Throws errc::bad_input for anything else.
-std::string read_decomposition_method(const std::string& path);
-
-/// The metadata of an "lplr" file.
-struct LplrFileInfo {
-    Shape shape;
-    Matricization matricization;
-    std::uint64_t rank = 0;  ///< the `width` attribute
-    unsigned bits_l = 0, bits_r = 0;
-    Provenance provenance;
-
-    /// rank·(n·bits_l + d·bits_r + 64) / N, the stored codes and scales.
-    double bits_per_value() const;
-};
-
-/// Writes `decomposition` as method "lplr": the attributes of every
-/// decomposition file plus matricize, bits_l and bits_r, and the datasets
-/// l_codes, l_scales, r_codes, r_scales. Same guarantees as
-/// `write_decomposition` (atomic, no time tracking, `force`).
+/// Writes `decomposition` as method "lplr" (format version 2): the attributes
+/// of every decomposition file plus matricize, bits_l and bits_r, and the
+/// datasets l_codes, l_scales, r_codes, r_scales, chunked with fletcher32 as
+/// the sct datasets are. Same guarantees as `write_decomposition`. Read it
+/// back with read_decomposition.
 void write_lplr(const std::string& path, const LplrDecomposition& decomposition, const Provenance& provenance,
                 bool force);
-
-/// Reads and validates the metadata of an "lplr" file, and the shapes and
-/// types of its arrays, without reading any array. Refuses (errc::bad_input,
-/// naming the file and the item) what `read_decomposition_info` refuses for
-/// the common attributes, a method other than "lplr", a width of 0, a
-/// matricize that is not a split of the shape's modes, bits outside 2..16,
-/// and arrays whose shapes disagree with width, shape and bits.
-LplrFileInfo read_lplr_info(const std::string& path);
-
-/// Reads an "lplr" file. Before reading any array, refuses (errc::limit) a
-/// file whose reconstruction (N·4 bytes) plus arrays exceed `max_bytes`;
-/// then refuses non-finite or negative scales, set padding bits and codes
-/// stored as the unused all-zero pattern.
-LplrDecomposition read_lplr(const std::string& path, std::uint64_t max_bytes, LplrFileInfo* info = nullptr);
 
 }  // namespace signcut

@@ -34,6 +34,8 @@ ErrorMetrics compare(std::span<const float> original, std::span<const float> app
 class ErrorAccumulator {
 public:
     void add(std::span<const float> original, std::span<const float> approx);
+    /// Adds another accumulator's values (as if they had been added here).
+    void merge(const ErrorAccumulator& other);
     ErrorMetrics result() const;
 
 private:

@@ -1,0 +1,51 @@
+// signcut: the rate–distortion allocation of a budget between blocks.
+//
+// Each block offers a greedy sequence of terms; term j of block b lowers the
+// squared error by its gain g_{b,j} = c_{b,j}²·n_b (in double, from the
+// stored float32 scale, so that a file alone determines it) and costs the
+// block's term bits t_b. A block's width is a prefix of its sequence. The
+// allocation takes the segments of each block's upper convex hull of
+// cumulative (bits, gain) in decreasing order of slope (gain per bit) across
+// blocks; ties go to the lower block index, then the earlier term. With a
+// bit budget, a segment that does not fit is shortened to the terms that
+// still fit (the hull of what is left) and the allocation goes on with the
+// others, so the budget is filled as far as whole terms allow. With an error
+// target, segments are taken until the gains reach it, the last one only as
+// far as needed. The result is optimal at hull breakpoints, and within one
+// segment's gain elsewhere.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace signcut {
+
+/// One block's known greedy sequence.
+struct BlockCurve {
+    std::vector<double> gains;    ///< g_{b,j}, in greedy order (≥ 0)
+    std::uint64_t term_bits = 0;  ///< t_b, the payload of one term (> 0)
+};
+
+struct Allocation {
+    std::vector<std::size_t> widths;  ///< w_b per block
+    std::uint64_t term_bits = 0;      ///< Σ_b w_b·t_b
+    double gain = 0;                  ///< Σ_b Σ_{j<w_b} g_{b,j}
+    bool target_reached = true;       ///< false if an error target was not met within the cap
+};
+
+/// The widths of the greatest total gain whose Σ w_b·t_b fits `budget_bits`.
+Allocation allocate_bits(std::span<const BlockCurve> curves, std::uint64_t budget_bits);
+
+/// The fewest bits whose total gain reaches `needed_gain`, within
+/// `budget_bits` (then target_reached may be false).
+Allocation allocate_gain(std::span<const BlockCurve> curves, double needed_gain, std::uint64_t budget_bits);
+
+/// The gain of a term of scale `c` in a block of `n` values: c²·n in double.
+inline double term_gain(float c, std::uint64_t n)
+{
+    return static_cast<double>(c) * static_cast<double>(c) * static_cast<double>(n);
+}
+
+}  // namespace signcut
