@@ -25,6 +25,7 @@
 
 #include "aligned_buffer.hpp"
 #include "greedy.hpp"
+#include "payload_budget.hpp"
 #include "signcut/allocation.hpp"
 #include "signcut/error.hpp"
 
@@ -84,24 +85,6 @@ std::uint64_t one_block_payload_bits(std::uint64_t signs_per_term, std::uint64_t
 {
     return 8 * (stored_dataset_bytes(1, 4) + stored_dataset_bytes(w, 4) +
                 stored_dataset_bytes((w * signs_per_term + 7) / 8, 1));
-}
-
-/// The budget in bits for B bits per value over N values.
-std::uint64_t budget_bits(double bits_per_value, std::uint64_t n)
-{
-    const double b = std::floor(bits_per_value * static_cast<double>(n));
-    return b >= 1.8e19 ? std::numeric_limits<std::uint64_t>::max() / 2 : static_cast<std::uint64_t>(b);
-}
-
-/// What the payload adds to the terms' own bits, at most, for a grid and a
-/// payload of at most `total` bits: the widths, up to 7 bits of padding per
-/// sign segment, and the chunks' checksums and padding.
-std::uint64_t payload_overhead_bits(const BlockGrid& grid, std::uint64_t total)
-{
-    const std::uint64_t G = grid.count();
-    const std::uint64_t chunk_bits = 8ull << 20;
-    const std::uint64_t chunks = total / chunk_bits + 2;  // for each of scales and signs
-    return 8 * stored_dataset_bytes(G, 4) + 7 * G + 2 * chunks * (32 + 8 * 4);
 }
 
 /// One block's state across the rounds.
@@ -225,14 +208,19 @@ SignedCutDecomposition BlockedRun::run(const T* data, float* adopt, DecomposeRep
     blocks_.assign(G, BlockState{});
     report.blocks = G;
 
-    // The budget in term bits, and each block's ceiling.
-    std::uint64_t term_budget = 0;
-    std::optional<double> cap_per_value;
+    // The budget, and each block's ceiling.
+    std::uint64_t total = 0;
     if (opt_.width) {
         for (auto& s : blocks_) s.ceiling = s.max_terms = *opt_.width;
     } else {
         const double bpv = opt_.rel_error ? opt_.max_bits_per_value : opt_.bits_per_value.value_or(1.0);
-        const std::uint64_t total = budget_bits(bpv, N);
+        total = detail::budget_bits(bpv, N);
+        if (!opt_.rel_error && total < detail::one_term_payload_bits(grid_))
+            throw Error(errc::bad_input,
+                        fmt::format("{} bits per value is below one term of shape {} with blocks of {}: the minimum "
+                                    "is {:.6g}",
+                                    bpv, format_shape(grid_.shape()), format_shape(grid_.block_shape()),
+                                    double(detail::one_term_payload_bits(grid_)) / double(N)));
         if (one) {
             // Exactly: the most terms whose payload fits.
             const std::uint64_t s = grid_.signs_per_term(0);
@@ -242,11 +230,9 @@ SignedCutDecomposition BlockedRun::run(const T* data, float* adopt, DecomposeRep
                 if (one_block_payload_bits(s, mid) <= total) lo = mid;
                 else hi = mid - 1;
             }
-            term_budget = lo * (s + 32);
             blocks_[0].ceiling = blocks_[0].max_terms = static_cast<std::size_t>(lo);
         } else {
-            const std::uint64_t overhead = payload_overhead_bits(grid_, total);
-            term_budget = total > overhead ? total - overhead : 0;
+            const std::uint64_t term_budget = detail::term_bits_ceiling(grid_, total);
             // The first pass: each block's share of an assumed budget (the
             // budget itself, or 1 bit per value for an error target).
             const double assumed = opt_.rel_error ? std::min<double>(double(term_budget), double(N))
@@ -258,19 +244,6 @@ SignedCutDecomposition BlockedRun::run(const T* data, float* adopt, DecomposeRep
                 const double first = std::ceil(opt_.first_pass_share * share) + 2;
                 blocks_[b].ceiling = static_cast<std::size_t>(std::min<double>(first, double(blocks_[b].max_terms)));
             }
-        }
-        std::uint64_t cheapest = std::numeric_limits<std::uint64_t>::max();
-        for (std::size_t b = 0; b < G; ++b) cheapest = std::min(cheapest, grid_.signs_per_term(b));
-        if (!opt_.rel_error && (one ? blocks_[0].max_terms == 0 : term_budget < cheapest + 32)) {
-            // The smallest payload that holds one term: one term in the block
-            // with the shortest terms, every other block empty.
-            const std::uint64_t minimum = 8 * (stored_dataset_bytes(G, 4) + stored_dataset_bytes(1, 4) +
-                                               stored_dataset_bytes((cheapest + 7) / 8, 1));
-            throw Error(errc::bad_input,
-                        fmt::format("{} bits per value is below one term of shape {} with blocks of {}: the minimum "
-                                    "is {:.6g}",
-                                    bpv, format_shape(grid_.shape()), format_shape(grid_.block_shape()),
-                                    double(minimum) / double(N)));
         }
     }
 
@@ -306,9 +279,9 @@ SignedCutDecomposition BlockedRun::run(const T* data, float* adopt, DecomposeRep
         }
         if (opt_.rel_error) {
             const double target = *opt_.rel_error * *opt_.rel_error * norm2;
-            allocation = allocate_gain(c, norm2 - target, term_budget);
+            allocation = detail::allocate_gain_payload(grid_, c, norm2 - target, total);
         } else {
-            allocation = allocate_bits(c, term_budget);
+            allocation = detail::allocate_payload(grid_, c, total);
         }
         which.clear();
         for (std::size_t b = 0; b < G; ++b) {

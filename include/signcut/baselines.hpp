@@ -25,6 +25,10 @@
 //          stream fits the budget. zfp compresses arrays of 1 to 4
 //          dimensions; a tensor of higher order is reshaped by merging its
 //          leading modes into the first dimension.
+//  * zfp at its best  the lowest error among zfp's fixed-rate,
+//          fixed-precision and fixed-accuracy modes, each at its parameter
+//          whose stream fits the budget, zfp's full header (magic, field
+//          metadata, mode: 96 to 148 bits) included, as a zfp user stores it.
 #pragma once
 
 #include <algorithm>
@@ -108,5 +112,27 @@ private:
 /// zfp fixed-rate at the largest rate whose stream fits `budget` bits per
 /// value; nothing if even zfp's smallest rate does not fit.
 std::optional<Approximation> zfp_fixed_rate(const TensorView<float>& x, double budget);
+
+/// What `zfp_best` chose: the approximation (its `parameters` say the mode
+/// and its parameter for people), the mode by name, "fixed-rate",
+/// "fixed-precision" or "fixed-accuracy", and the mode's parameter as zfp
+/// applied it: the rate in bits per value, the precision in bit planes
+/// (1..32), or the absolute tolerance (a power of two: zfp rounds it down).
+struct ZfpResult {
+    Approximation approximation;
+    std::string mode;
+    double parameter = 0;
+};
+
+/// zfp at its best: for a budget in bits per value, the lowest relative
+/// error among zfp's fixed-rate, fixed-precision and fixed-accuracy modes
+/// whose real compressed stream (zfp_compress's byte count, zfp's full
+/// header included) fits the budget; nothing if no mode fits. Each mode's
+/// parameter is searched for the largest stream that fits: fixed rate over
+/// its bits per block, fixed precision over 1..32, fixed accuracy over the
+/// tolerances 2^e from about 2^-40·max|x| to 2·max|x|. Higher orders are
+/// reshaped as for `zfp_fixed_rate`. Throws `Error` (errc::bad_input) for an
+/// empty tensor or a non-finite value.
+std::optional<ZfpResult> zfp_best(const TensorView<float>& x, double budget);
 
 }  // namespace signcut

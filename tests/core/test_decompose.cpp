@@ -23,6 +23,15 @@ using namespace signcut::testing;
 
 namespace {
 
+/// The exact-loop tests run on the whole tensor (one block): they check the
+/// greedy itself. Blocked runs have their own tests (test_blocks.cpp).
+template <class X>
+SignedCutTerms decompose_whole(X&& x, DecomposeOptions o = {}, DecomposeReport* report = nullptr)
+{
+    o.blocks = BlockChoice::whole();
+    return decompose(std::forward<X>(x), o, report).block(0);
+}
+
 /// Restores the ISA in use when a test that forces one ends.
 struct ArchGuard {
     Arch saved = active_arch();
@@ -39,7 +48,7 @@ std::vector<float> small_integers(SplitMix64& g, std::size_t n)
     return v;
 }
 
-std::vector<std::vector<int>> term_signs(const SignedCutDecomposition& d, std::size_t j)
+std::vector<std::vector<int>> term_signs(const SignedCutTerms& d, std::size_t j)
 {
     std::vector<std::vector<int>> s(d.order());
     for (std::size_t a = 0; a < d.order(); ++a) s[a] = to_ints(d.signs(a).column(j));
@@ -47,14 +56,14 @@ std::vector<std::vector<int>> term_signs(const SignedCutDecomposition& d, std::s
 }
 
 /// X − Σ_{i<j} c_i ⊗ s_i in double: the library's own remainder before term j.
-std::vector<double> remainder_before(const std::vector<float>& x, const SignedCutDecomposition& d, std::size_t j)
+std::vector<double> remainder_before(const std::vector<float>& x, const SignedCutTerms& d, std::size_t j)
 {
     std::vector<double> R(x.begin(), x.end());
     for (std::size_t i = 0; i < j; ++i) add_term(R, d.shape(), -double(d.scales()[i]), term_signs(d, i));
     return R;
 }
 
-double rel_error_of(const std::vector<float>& x, const SignedCutDecomposition& d)
+double rel_error_of(const std::vector<float>& x, const SignedCutTerms& d)
 {
     const Tensor r = d.reconstruct();
     return compare(x, std::span<const float>(r.data(), r.size())).rel_fro_error;
@@ -78,7 +87,7 @@ BOOST_AUTO_TEST_CASE(first_term_is_bit_exact_on_small_integers)
             o.restarts = 0;
             o.width = 1;
             o.seed = 5;
-            const auto d = decompose(TensorView<float>{x.data(), shape}, o);
+            const auto d = decompose_whole(TensorView<float>{x.data(), shape}, o);
             const auto ref = dense_greedy(x, shape, 1, 5);
             BOOST_REQUIRE_EQUAL(d.width(), 1u);
             BOOST_TEST(d.scales()[0] == ref[0].scale);
@@ -101,8 +110,8 @@ BOOST_AUTO_TEST_CASE(scales_are_least_squares_optimal_and_signs_a_fixed_point)
             o.start = start;
             o.restarts = 0;  // the plain loop
             o.width = 16;
-            o.block = 5;  // exercise flushes inside the run
-            const auto d = decompose(TensorView<float>{x.data(), shape}, o);
+            o.flush_terms = 5;  // exercise flushes inside the run
+            const auto d = decompose_whole(TensorView<float>{x.data(), shape}, o);
             for (std::size_t j = 0; j < d.width(); ++j) {
                 const auto R = remainder_before(x, d, j);
                 const auto s = term_signs(d, j);
@@ -138,10 +147,10 @@ BOOST_AUTO_TEST_CASE(error_trajectory_matches_dense_reference)
             o.start = StartSigns::random;
             o.restarts = 0;
             o.width = 16;
-            o.block = 4;
+            o.flush_terms = 4;
             o.seed = 99;
             DecomposeReport rep;
-            const auto d = decompose(TensorView<float>{x.data(), shape}, o, &rep);
+            const auto d = decompose_whole(TensorView<float>{x.data(), shape}, o, &rep);
             std::vector<double> ref_err;
             dense_greedy(x, shape, 16, 99, &ref_err);
             BOOST_REQUIRE_EQUAL(rep.rel_error_trajectory.size(), d.width());
@@ -166,7 +175,7 @@ BOOST_AUTO_TEST_CASE(reconstruction_is_the_dense_sum_of_terms)
         const auto x = random_normal(g, count(shape));
         DecomposeOptions o;
         o.width = 9;
-        const auto d = decompose(TensorView<float>{x.data(), shape}, o);
+        const auto d = decompose_whole(TensorView<float>{x.data(), shape}, o);
         std::vector<double> dense(count(shape), 0.0);
         double abs_sum = 0;
         for (std::size_t j = 0; j < d.width(); ++j) {
@@ -191,7 +200,7 @@ BOOST_AUTO_TEST_CASE(rank_one_sign_tensor_is_recovered_in_one_term)
             for (std::size_t l = 0; l < 5; ++l) x[(i * 70 + j) * 5 + l] = 2.75f * float(s[i] * t[j] * u[l]);
     DecomposeOptions o;
     o.width = 1;
-    const auto d = decompose(TensorView<float>{x.data(), shape}, o);
+    const auto d = decompose_whole(TensorView<float>{x.data(), shape}, o);
     BOOST_TEST(std::abs(d.scales()[0]) == 2.75f);
     BOOST_TEST(rel_error_of(x, d) <= 1e-7);
 }
@@ -204,7 +213,7 @@ BOOST_AUTO_TEST_CASE(gaussian_512_error_and_cost)
     DecomposeOptions o;
     o.width = 512;
     DecomposeReport rep;
-    const auto d = decompose(TensorView<float>{x.data(), shape}, o, &rep);
+    const auto d = decompose_whole(TensorView<float>{x.data(), shape}, o, &rep);
     const double err = rel_error_of(x, d);
     BOOST_TEST_MESSAGE("512x512 N(0,1) width 512: rel error " << err << ", dense passes/term "
                                                               << rep.dense_passes / 512.0 << ", mode updates/term "
@@ -225,7 +234,7 @@ BOOST_AUTO_TEST_CASE(cat_photograph_at_one_bit_per_value)
     DecomposeOptions o;
     o.bits_per_value = 1.0;
     DecomposeReport rep;
-    const auto d = decompose(TensorView<float>{x.data(), shape}, o, &rep);
+    const auto d = decompose_whole(TensorView<float>{x.data(), shape}, o, &rep);
     const double err = rel_error_of(x, d);
     BOOST_TEST_MESSAGE("cat " << format_shape(shape) << " at " << d.bits_per_value() << " bits/value, width "
                               << d.width() << ": rel error " << err << ", passes/term "
@@ -247,12 +256,12 @@ BOOST_AUTO_TEST_CASE(same_input_seed_isa_and_threads_give_identical_bits)
         ArchGuard guard(arch);
         DecomposeOptions o;
         o.width = 40;
-        o.block = 16;
+        o.flush_terms = 16;
         o.seed = 1234;
-        const auto a = decompose(TensorView<float>{x.data(), shape}, o);
-        const auto b = decompose(TensorView<float>{x.data(), shape}, o);
+        const auto a = decompose_whole(TensorView<float>{x.data(), shape}, o);
+        const auto b = decompose_whole(TensorView<float>{x.data(), shape}, o);
         o.threads = 2;
-        const auto c = decompose(TensorView<float>{x.data(), shape}, o);
+        const auto c = decompose_whole(TensorView<float>{x.data(), shape}, o);
         BOOST_TEST_CONTEXT("isa " << arch_name(arch))
         {
             BOOST_TEST(a.scales() == b.scales(), boost::test_tools::per_element());
@@ -262,7 +271,7 @@ BOOST_AUTO_TEST_CASE(same_input_seed_isa_and_threads_give_identical_bits)
                 BOOST_TEST((a.signs(m) == c.signs(m)));
             }
             o.seed = 1235;
-            const auto other = decompose(TensorView<float>{x.data(), shape}, o);
+            const auto other = decompose_whole(TensorView<float>{x.data(), shape}, o);
             BOOST_TEST(!(other.signs(0) == a.signs(0)));
         }
     }
@@ -279,7 +288,7 @@ BOOST_AUTO_TEST_CASE(every_isa_reaches_the_same_quality)
         ArchGuard guard(arch);
         DecomposeOptions o;
         o.width = 100;
-        const auto d = decompose(TensorView<float>{x.data(), shape}, o);
+        const auto d = decompose_whole(TensorView<float>{x.data(), shape}, o);
         errors.push_back(rel_error_of(x, d));
     }
     for (double e : errors) BOOST_TEST(std::abs(e - errors[0]) <= 0.01 * errors[0]);
@@ -305,11 +314,11 @@ BOOST_AUTO_TEST_CASE(restarts_keep_the_largest_cut_of_their_starts)
                 DecomposeOptions one = o;
                 one.restarts = 0;
                 one.seed = r == 0 ? o.seed : restart_seed(o.seed, r);
-                best = std::max(best, double(std::abs(decompose(view, one).scales()[0])));
+                best = std::max(best, double(std::abs(decompose_whole(view, one).scales()[0])));
             }
             o.restarts = 4;
             DecomposeReport report;
-            const auto d = decompose(view, o, &report);
+            const auto d = decompose_whole(view, o, &report);
             BOOST_TEST(std::abs(double(d.scales()[0]) - best) <= 1e-5 * best);
             // Five starts' worth of updates, at least two per start.
             BOOST_TEST(report.mode_updates >= 5 * 2);
@@ -319,20 +328,20 @@ BOOST_AUTO_TEST_CASE(restarts_keep_the_largest_cut_of_their_starts)
             wide.width = 8;
             wide.seed = 3;
             wide.restarts = 0;
-            const double plain = [&] { DecomposeReport r; decompose(view, wide, &r); return r.rel_error; }();
+            const double plain = [&] { DecomposeReport r; decompose_whole(view, wide, &r); return r.rel_error; }();
             wide.restarts = 4;
             DecomposeReport restarted;
-            const auto dr = decompose(view, wide, &restarted);
+            const auto dr = decompose_whole(view, wide, &restarted);
             BOOST_TEST(restarted.rel_error <= plain * 1.02);
             // Deterministic for any thread count.
             wide.threads = 2;
-            BOOST_TEST(decompose(view, wide).scales() == dr.scales());
+            BOOST_TEST(decompose_whole(view, wide).scales() == dr.scales());
         }
     }
     DecomposeOptions bad;
     bad.restarts = 1001;
     const std::vector<float> x(4, 1.0f);
-    BOOST_CHECK_THROW(decompose(TensorView<float>{x.data(), Shape{2, 2}}, bad), Error);
+    BOOST_CHECK_THROW(decompose_whole(TensorView<float>{x.data(), Shape{2, 2}}, bad), Error);
 }
 
 BOOST_AUTO_TEST_CASE(refit_scales_are_the_dense_least_squares_solution)
@@ -350,11 +359,11 @@ BOOST_AUTO_TEST_CASE(refit_scales_are_the_dense_least_squares_solution)
             DecomposeOptions o;
             o.width = shape.size() == 1 ? 1 : 12;
             o.seed = 5;
-            o.block = 5;  // several flushes before the refit
+            o.flush_terms = 5;  // several flushes before the refit
             DecomposeReport greedy_report, refit_report;
-            const auto greedy = decompose(TensorView<float>{x.data(), shape}, o, &greedy_report);
+            const auto greedy = decompose_whole(TensorView<float>{x.data(), shape}, o, &greedy_report);
             o.refit_scales = true;
-            const auto refit = decompose(TensorView<float>{x.data(), shape}, o, &refit_report);
+            const auto refit = decompose_whole(TensorView<float>{x.data(), shape}, o, &refit_report);
             // The signs are the greedy's; only the scales change.
             BOOST_TEST(refit.all_signs() == greedy.all_signs());
             BOOST_TEST(refit_report.greedy_rel_error == greedy_report.rel_error);
@@ -407,7 +416,7 @@ BOOST_AUTO_TEST_CASE(refit_scales_are_the_dense_least_squares_solution)
             BOOST_TEST(refit_report.rel_error < greedy_report.rel_error);
             // Deterministic for any thread count.
             o.threads = 2;
-            const auto two = decompose(TensorView<float>{x.data(), shape}, o);
+            const auto two = decompose_whole(TensorView<float>{x.data(), shape}, o);
             BOOST_TEST(two.scales() == refit.scales());
         }
     }
@@ -421,22 +430,23 @@ BOOST_AUTO_TEST_CASE(stopping_rules)
     const TensorView<float> v{x.data(), shape};
     {
         DecomposeOptions o;  // default: 1 bit per value
-        const auto d = decompose(v, o);
-        BOOST_TEST(d.bits_per_value() <= 1.0);
-        BOOST_TEST(sct_bits_per_value(shape, d.width() + 1) > 1.0);
+        const auto d = decompose_whole(v, o);
+        // The budget bounds the payload: the widest that fits.
+        BOOST_TEST(sct_payload_bits_per_value(shape, d.width()) <= 1.0);
+        BOOST_TEST(sct_payload_bits_per_value(shape, d.width() + 1) > 1.0);
     }
     {
         DecomposeOptions o;
         o.bits_per_value = 0.37;
-        const auto d = decompose(v, o);
-        BOOST_TEST(d.width() == sct_width_for_bits(shape, 0.37));
-        BOOST_TEST(d.bits_per_value() <= 0.37);
+        const auto d = decompose_whole(v, o);
+        BOOST_TEST(sct_payload_bits_per_value(shape, d.width()) <= 0.37);
+        BOOST_TEST(sct_payload_bits_per_value(shape, d.width() + 1) > 0.37);
     }
     {
         DecomposeOptions o;
         o.rel_error = 0.8;
         DecomposeReport rep;
-        const auto d = decompose(v, o, &rep);
+        const auto d = decompose_whole(v, o, &rep);
         BOOST_TEST(rep.target_reached);
         BOOST_TEST(rel_error_of(x, d) <= 0.8 + 1e-6);
         BOOST_TEST(rel_error_of(x, d.prefix(d.width() - 1)) > 0.8);
@@ -446,9 +456,9 @@ BOOST_AUTO_TEST_CASE(stopping_rules)
         o.rel_error = 1e-9;
         o.max_bits_per_value = 0.5;  // give up early
         DecomposeReport rep;
-        const auto d = decompose(v, o, &rep);
+        const auto d = decompose_whole(v, o, &rep);
         BOOST_TEST(!rep.target_reached);
-        BOOST_TEST(d.bits_per_value() <= 0.5);
+        BOOST_TEST(sct_payload_bits_per_value(shape, d.width()) <= 0.5);
     }
     {
         DecomposeOptions o;
@@ -460,7 +470,7 @@ BOOST_AUTO_TEST_CASE(stopping_rules)
             return p.terms < 7;
         };
         DecomposeReport rep;
-        const auto d = decompose(v, o, &rep);
+        const auto d = decompose_whole(v, o, &rep);
         BOOST_TEST(d.width() == 7u);
         BOOST_TEST(rep.cancelled);
     }
@@ -470,11 +480,11 @@ BOOST_AUTO_TEST_CASE(stopping_rules)
         o.max_mode_updates = 2;
         o.restarts = 0;
         DecomposeReport rep;
-        decompose(v, o, &rep);
+        decompose_whole(v, o, &rep);
         BOOST_TEST(rep.mode_updates == 10u);
         // The default for this order-3 tensor: three starts per term, each capped.
         o.restarts.reset();
-        decompose(v, o, &rep);
+        decompose_whole(v, o, &rep);
         BOOST_TEST(rep.mode_updates == 30u);
     }
 }
@@ -483,7 +493,9 @@ BOOST_AUTO_TEST_CASE(all_zero_tensor_gives_width_zero)
 {
     std::vector<float> z(120, 0.0f);
     DecomposeReport rep;
-    const auto d = decompose(TensorView<float>{z.data(), Shape{4, 5, 6}}, {}, &rep);
+    DecomposeOptions o;
+    o.bits_per_value = 2.0;  // a tiny tensor: its payload's fixed costs need more than 1 bit per value
+    const auto d = decompose_whole(TensorView<float>{z.data(), Shape{4, 5, 6}}, o, &rep);
     BOOST_TEST(d.width() == 0u);
     BOOST_TEST(rep.rel_error == 0.0);
 }
@@ -504,20 +516,20 @@ BOOST_AUTO_TEST_CASE(bad_input_and_options_are_refused_with_errors)
     DecomposeOptions two;
     two.width = 3;
     two.rel_error = 0.1;
-    expect([&] { decompose(v, two); }, errc::invalid_argument, "one stopping rule");
+    expect([&] { decompose_whole(v, two); }, errc::invalid_argument, "one stopping rule");
     DecomposeOptions zero;
     zero.width = 0;
-    expect([&] { decompose(v, zero); }, errc::invalid_argument, "width must be at least 1");
+    expect([&] { decompose_whole(v, zero); }, errc::invalid_argument, "width must be at least 1");
     DecomposeOptions tiny;
     tiny.bits_per_value = 0.01;
-    expect([&] { decompose(v, tiny); }, errc::bad_input, "minimum is");
-    expect([&] { decompose(TensorView<float>{x.data(), Shape{}}); }, errc::bad_input, "order-0");
-    expect([&] { decompose(TensorView<float>{x.data(), Shape{2, 0, 4}}); }, errc::bad_input, "mode 1 is empty");
+    expect([&] { decompose_whole(v, tiny); }, errc::bad_input, "minimum is");
+    expect([&] { decompose_whole(TensorView<float>{x.data(), Shape{}}); }, errc::bad_input, "order-0");
+    expect([&] { decompose_whole(TensorView<float>{x.data(), Shape{2, 0, 4}}); }, errc::bad_input, "mode 1 is empty");
     std::vector<float> bad = x;
     bad[3] = std::nanf("");
     bad[5] = INFINITY;
     bad[6] = -INFINITY;
-    expect([&] { decompose(TensorView<float>{bad.data(), Shape{2, 3, 4}}); }, errc::bad_input, "1 NaN and 2 infinite");
+    expect([&] { decompose_whole(TensorView<float>{bad.data(), Shape{2, 3, 4}}); }, errc::bad_input, "1 NaN and 2 infinite");
 }
 
 BOOST_AUTO_TEST_CASE(xtensor_double_and_integer_inputs)
@@ -526,21 +538,21 @@ BOOST_AUTO_TEST_CASE(xtensor_double_and_integer_inputs)
     ints.reshape({3, 4, 5});
     DecomposeOptions o;
     o.width = 4;
-    const auto from_int = decompose(ints, o);
+    const auto from_int = decompose_whole(ints, o);
     std::vector<float> f(60);
     std::vector<double> dbl(60);
     for (int i = 0; i < 60; ++i) f[i] = float(i), dbl[i] = double(i);
-    const auto from_float = decompose(TensorView<float>{f.data(), Shape{3, 4, 5}}, o);
-    const auto from_double = decompose(TensorView<double>{dbl.data(), Shape{3, 4, 5}}, o);
+    const auto from_float = decompose_whole(TensorView<float>{f.data(), Shape{3, 4, 5}}, o);
+    const auto from_double = decompose_whole(TensorView<double>{dbl.data(), Shape{3, 4, 5}}, o);
     Tensor owned = Tensor::from_shape({3, 4, 5});
     std::copy(f.begin(), f.end(), owned.begin());
-    const auto from_owned = decompose(std::move(owned), o);
+    const auto from_owned = decompose_whole(std::move(owned), o);
     BOOST_TEST(from_int.scales() == from_float.scales(), boost::test_tools::per_element());
     BOOST_TEST(from_double.scales() == from_float.scales(), boost::test_tools::per_element());
     BOOST_TEST(from_owned.scales() == from_float.scales(), boost::test_tools::per_element());
     // A column-major xtensor is evaluated in C order first.
     xt::xarray<float, xt::layout_type::column_major> cm = xt::cast<float>(ints);
-    const auto from_cm = decompose(cm, o);
+    const auto from_cm = decompose_whole(cm, o);
     BOOST_TEST(from_cm.scales() == from_float.scales(), boost::test_tools::per_element());
 }
 
@@ -597,9 +609,9 @@ BOOST_AUTO_TEST_CASE(working_memory_is_at_most_two_copies,
             DecomposeOptions o;
             o.width = 24;
             if (consume)
-                decompose(std::move(x), o);
+                decompose_whole(std::move(x), o);
             else
-                decompose(TensorView<float>{x.data(), shape}, o);
+                decompose_whole(TensorView<float>{x.data(), shape}, o);
             const std::size_t grew = peak_rss_bytes() - before;
             (void)!write(pipefd[1], &grew, sizeof grew);
             _exit(0);

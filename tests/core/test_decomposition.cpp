@@ -1,4 +1,4 @@
-// SignedCutDecomposition: evaluation against dense sums of its terms.
+// SignedCutTerms: evaluation against dense sums of its terms.
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
@@ -14,9 +14,9 @@ using namespace signcut::testing;
 
 namespace {
 
-SignedCutDecomposition random_decomposition(SplitMix64& g, const Shape& shape, std::size_t width)
+SignedCutTerms random_decomposition(SplitMix64& g, const Shape& shape, std::size_t width)
 {
-    SignedCutDecomposition d(shape);
+    SignedCutTerms d(shape);
     for (std::size_t j = 0; j < width; ++j) {
         std::vector<SignVector> f;
         for (std::size_t n : shape) f.push_back(random_signs(g, n));
@@ -25,7 +25,7 @@ SignedCutDecomposition random_decomposition(SplitMix64& g, const Shape& shape, s
     return d;
 }
 
-std::vector<double> dense_of(const SignedCutDecomposition& d)
+std::vector<double> dense_of(const SignedCutTerms& d)
 {
     std::vector<double> out(d.size(), 0.0);
     for (std::size_t j = 0; j < d.width(); ++j) {
@@ -36,7 +36,7 @@ std::vector<double> dense_of(const SignedCutDecomposition& d)
     return out;
 }
 
-double abs_scale_sum(const SignedCutDecomposition& d)
+double abs_scale_sum(const SignedCutTerms& d)
 {
     double s = 0;
     for (float c : d.scales()) s += std::abs(c);
@@ -176,11 +176,11 @@ BOOST_AUTO_TEST_CASE(prefix_truncate_and_bits)
 
 BOOST_AUTO_TEST_CASE(constructor_rejects_inconsistent_parts)
 {
-    BOOST_CHECK_THROW(SignedCutDecomposition(Shape{}), Error);
-    BOOST_CHECK_THROW(SignedCutDecomposition(Shape{3, 0}), Error);
+    BOOST_CHECK_THROW(SignedCutTerms(Shape{}), Error);
+    BOOST_CHECK_THROW(SignedCutTerms(Shape{3, 0}), Error);
     std::vector<SignMatrix> signs{SignMatrix(4, 2), SignMatrix(5, 1)};
-    BOOST_CHECK_THROW(SignedCutDecomposition(Shape{4, 5}, std::vector<float>{1, 2}, signs), Error);
-    SignedCutDecomposition d(Shape{4, 5});
+    BOOST_CHECK_THROW(SignedCutTerms(Shape{4, 5}, std::vector<float>{1, 2}, signs), Error);
+    SignedCutTerms d(Shape{4, 5});
     std::vector<SignVector> wrong{SignVector(4), SignVector(6)};
     BOOST_CHECK_THROW(d.append(1.0f, wrong), Error);
 }

@@ -1,0 +1,93 @@
+// Budgets on the payload (payload_budget.hpp).
+#include "payload_budget.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "signcut/decomposition.hpp"
+
+namespace signcut::detail {
+
+std::uint64_t budget_bits(double bits_per_value, std::uint64_t n)
+{
+    const double b = std::floor(bits_per_value * static_cast<double>(n));
+    return b >= 1.8e19 ? std::numeric_limits<std::uint64_t>::max() / 2 : static_cast<std::uint64_t>(b);
+}
+
+std::uint64_t payload_bits(const BlockGrid& grid, std::span<const std::size_t> widths)
+{
+    std::uint64_t terms = 0, sign_bytes = 0;
+    for (std::size_t b = 0; b < widths.size(); ++b) {
+        terms += widths[b];
+        sign_bytes += (widths[b] * grid.signs_per_term(b) + 7) / 8;
+    }
+    return 8 * (stored_dataset_bytes(grid.count(), 4) + stored_dataset_bytes(terms, 4) +
+                stored_dataset_bytes(sign_bytes, 1));
+}
+
+std::uint64_t term_bits_ceiling(const BlockGrid& grid, std::uint64_t total)
+{
+    const std::uint64_t fixed = 8 * stored_dataset_bytes(grid.count(), 4) + 2 * 32;
+    return total > fixed ? total - fixed : 0;
+}
+
+namespace {
+
+/// Runs `alloc(term_budget)` and moves the term budget by what the exact
+/// payload misses or exceeds, keeping the best allocation that fits. The
+/// payload exceeds the term bits by the widths, checksums, chunk padding and
+/// at most 7 bits per sign segment, all small and nearly constant, so a few
+/// steps settle it.
+template <class F>
+Allocation fit_payload(const BlockGrid& grid, std::uint64_t total, F&& alloc)
+{
+    std::uint64_t term_budget = term_bits_ceiling(grid, total);
+    Allocation best;
+    best.widths.assign(grid.count(), 0);
+    std::uint64_t cheapest = std::numeric_limits<std::uint64_t>::max();
+    for (std::size_t b = 0; b < grid.count(); ++b) cheapest = std::min(cheapest, grid.signs_per_term(b) + 32);
+    for (int step = 0; step < 12; ++step) {
+        const Allocation a = alloc(term_budget);
+        const std::uint64_t p = payload_bits(grid, a.widths);
+        if (p <= total) {
+            if (a.gain > best.gain || (a.gain == best.gain && a.term_bits < best.term_bits)) best = a;
+            // Less room left than the cheapest term: nothing more can come.
+            if (total - p < cheapest) break;
+            term_budget += total - p;
+        } else {
+            term_budget -= std::min(term_budget, p - total);
+        }
+    }
+    return best;
+}
+
+}  // namespace
+
+Allocation allocate_payload(const BlockGrid& grid, std::span<const BlockCurve> curves, std::uint64_t total)
+{
+    return fit_payload(grid, total, [&](std::uint64_t t) { return allocate_bits(curves, t); });
+}
+
+Allocation allocate_gain_payload(const BlockGrid& grid, std::span<const BlockCurve> curves, double needed_gain,
+                                 std::uint64_t total)
+{
+    Allocation a = allocate_gain(curves, needed_gain, term_bits_ceiling(grid, total));
+    if (payload_bits(grid, a.widths) <= total) return a;
+    // The target needs more than the cap allows: the best within the cap.
+    a = allocate_payload(grid, curves, total);
+    a.target_reached = a.gain >= needed_gain;
+    return a;
+}
+
+std::uint64_t one_term_payload_bits(const BlockGrid& grid)
+{
+    std::size_t cheapest = 0;
+    for (std::size_t b = 1; b < grid.count(); ++b)
+        if (grid.signs_per_term(b) < grid.signs_per_term(cheapest)) cheapest = b;
+    std::vector<std::size_t> w(grid.count(), 0);
+    w[cheapest] = 1;
+    return payload_bits(grid, w);
+}
+
+}  // namespace signcut::detail

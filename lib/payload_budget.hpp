@@ -1,0 +1,41 @@
+// Budgets on the payload (design §6, §7): a budget of B bits per value
+// bounds the stored bytes of the decomposition's datasets, not only the
+// terms' own bits. decompose() and recut() share these, so that a recut
+// file and a fresh compress at the same budget agree.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "signcut/allocation.hpp"
+#include "signcut/blocks.hpp"
+
+namespace signcut::detail {
+
+/// floor(B·N) bits (saturated far beyond any real size).
+std::uint64_t budget_bits(double bits_per_value, std::uint64_t n);
+
+/// The exact payload in bits of a decomposition over `grid` with `widths`.
+std::uint64_t payload_bits(const BlockGrid& grid, std::span<const std::size_t> widths);
+
+/// Term bits the blocks may share under a payload of `total` bits before
+/// the terms' own count is known: the total less the widths dataset and one
+/// checksum for each of the other two datasets. An upper bound on what
+/// the allocation can use.
+std::uint64_t term_bits_ceiling(const BlockGrid& grid, std::uint64_t total);
+
+/// allocate_bits with the payload as the budget: the term budget is raised
+/// or lowered until the exact payload of the allocated widths fits `total`
+/// with as little left over as the iteration finds.
+Allocation allocate_payload(const BlockGrid& grid, std::span<const BlockCurve> curves, std::uint64_t total);
+
+/// allocate_gain within a payload of `total` bits.
+Allocation allocate_gain_payload(const BlockGrid& grid, std::span<const BlockCurve> curves, double needed_gain,
+                                 std::uint64_t total);
+
+/// The smallest payload holding one term: one term in the block with the
+/// shortest terms, every other block empty.
+std::uint64_t one_term_payload_bits(const BlockGrid& grid);
+
+}  // namespace signcut::detail
