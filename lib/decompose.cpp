@@ -24,6 +24,7 @@
 #include <fmt/format.h>
 
 #include "aligned_buffer.hpp"
+#include "auto_blocks.hpp"
 #include "greedy.hpp"
 #include "payload_budget.hpp"
 #include "signcut/allocation.hpp"
@@ -168,6 +169,7 @@ void BlockedRun::decompose_blocks(const T* data, float* adopt, const std::vector
                     ++blocks_done_;
                     terms_found_ += s.terms.width();
                     Progress p;
+                    p.blocks = grid_.count();
                     p.terms = terms_found_;
                     p.fraction = double(blocks_done_) / double(std::max(work_items_, blocks_done_));
                     if (!cancelled_.load() && !opt_.progress(p)) cancelled_ = true;
@@ -207,6 +209,7 @@ SignedCutDecomposition BlockedRun::run(const T* data, float* adopt, DecomposeRep
     const bool one = G == 1;
     blocks_.assign(G, BlockState{});
     report.blocks = G;
+    report.block_shape = grid_.block_shape();
 
     // The budget, and each block's ceiling.
     std::uint64_t total = 0;
@@ -352,6 +355,29 @@ SignedCutDecomposition BlockedRun::run(const T* data, float* adopt, DecomposeRep
     return result;
 }
 
+/// The grid of a run; with the auto rule, also the decomposition the rule
+/// already made of all of the data, if it did.
+template <class T>
+BlockGrid grid_of(const TensorView<T>& x, const DecomposeOptions& options, std::optional<SignedCutDecomposition>& done,
+                  DecomposeReport* report)
+{
+    Shape b;
+    if (options.blocks.kind == BlockChoice::Kind::automatic) {
+        detail::AutoChoice c = detail::auto_blocks(x, options);
+        b = c.shape;
+        if (c.result) {
+            done = std::move(c.result);
+            if (report != nullptr) *report = c.report;
+        }
+    } else {
+        b = resolve_block_shape(options.blocks, x, options);
+    }
+    BlockGrid grid(x.shape, b);
+    if (options.refit_scales && !grid.is_whole())
+        throw Error(errc::invalid_argument, "the least-squares refit of the scales needs one block (--block whole)");
+    return grid;
+}
+
 template <class T>
 SignedCutDecomposition decompose_view(const TensorView<T>& x, const DecomposeOptions& options, DecomposeReport* report)
 {
@@ -359,9 +385,9 @@ SignedCutDecomposition decompose_view(const TensorView<T>& x, const DecomposeOpt
     validate_shape(x.shape);
     if (x.data == nullptr) throw Error(errc::invalid_argument, "tensor view has no data");
     check_finite(x.data, x.size());
-    const BlockGrid grid(x.shape, resolve_block_shape(options.blocks, x.shape, options.bits_per_value));
-    if (options.refit_scales && !grid.is_whole())
-        throw Error(errc::invalid_argument, "the least-squares refit of the scales needs one block (--block whole)");
+    std::optional<SignedCutDecomposition> done;
+    const BlockGrid grid = grid_of(x, options, done, report);
+    if (done) return std::move(*done);
     DecomposeReport local;
     BlockedRun run(grid, options);
     return run.run(x.data, nullptr, report ? *report : local);
@@ -393,25 +419,30 @@ BlockChoice BlockChoice::parse(std::string_view text)
     return of(std::move(s));
 }
 
-Shape resolve_block_shape(const BlockChoice& choice, const Shape& shape, std::optional<double> bits_per_value)
+void check_block_choice(const BlockChoice& choice, const Shape& shape)
 {
-    switch (choice.kind) {
-    case BlockChoice::Kind::whole: return shape;
-    case BlockChoice::Kind::shape: (void)BlockGrid(shape, choice.shape); return choice.shape;
-    case BlockChoice::Kind::automatic: break;
-    }
-    return auto_block_shape(shape, bits_per_value);
+    if (choice.kind == BlockChoice::Kind::shape) (void)BlockGrid(shape, choice.shape);
 }
 
-Shape auto_block_shape(const Shape& shape, std::optional<double> bits_per_value)
+template <class T>
+Shape resolve_any(const BlockChoice& choice, const TensorView<T>& x, const DecomposeOptions& options)
 {
-    (void)bits_per_value;
-    // Modes of 8 or fewer (a colour axis, a few time steps) stay whole; the
-    // others are cut into 64s.
-    Shape b(shape);
-    for (std::size_t& e : b)
-        if (e > 64) e = 64;
-    return b;
+    switch (choice.kind) {
+    case BlockChoice::Kind::whole: return x.shape;
+    case BlockChoice::Kind::shape: (void)BlockGrid(x.shape, choice.shape); return choice.shape;
+    case BlockChoice::Kind::automatic: break;
+    }
+    return auto_block_shape(x, options);
+}
+
+Shape resolve_block_shape(const BlockChoice& choice, const TensorView<float>& x, const DecomposeOptions& options)
+{
+    return resolve_any(choice, x, options);
+}
+
+Shape resolve_block_shape(const BlockChoice& choice, const TensorView<double>& x, const DecomposeOptions& options)
+{
+    return resolve_any(choice, x, options);
 }
 
 double sct_bits_per_value(std::span<const std::size_t> shape, std::size_t width)
@@ -456,18 +487,14 @@ SignedCutDecomposition decompose(Tensor&& x, const DecomposeOptions& options, De
     Shape shape(x.shape().begin(), x.shape().end());
     validate_shape(shape);
     check_finite(x.data(), x.size());
-    const BlockGrid grid(shape, resolve_block_shape(options.blocks, shape, options.bits_per_value));
-    if (options.refit_scales && !grid.is_whole())
-        throw Error(errc::invalid_argument, "the least-squares refit of the scales needs one block (--block whole)");
+    std::optional<SignedCutDecomposition> done;
+    const BlockGrid grid = grid_of(TensorView<float>{x.data(), shape}, options, done, report);
+    if (done) return std::move(*done);
     DecomposeReport local;
     BlockedRun run(grid, options);
     Tensor owned = std::move(x);
-    if (!grid.is_whole()) return run.run(owned.data(), nullptr, report ? *report : local);
-    if (!detail::is_aligned_64(owned.data())) {
-        // The one block's working copy comes from the gather; the tensor's
-        // own buffer is released after it.
+    if (!grid.is_whole() || !detail::is_aligned_64(owned.data()))
         return run.run(owned.data(), nullptr, report ? *report : local);
-    }
     // One block: the tensor's own buffer becomes the working remainder.
     return run.run(owned.data(), owned.data(), report ? *report : local);
 }

@@ -30,10 +30,11 @@ struct Run {
     double error = 0, seconds = 0;
 };
 
-Run run(const Tensor& x, const DecomposeOptions& o)
+Run run(const Tensor& x, DecomposeOptions o)
 {
     const auto t0 = std::chrono::steady_clock::now();
     DecomposeReport r;
+    o.blocks = BlockChoice::whole();  // the options are compared on the greedy itself
     (void)decompose(TensorView<float>{x.data(), Shape(x.shape().begin(), x.shape().end())}, o, &r);
     return {r.rel_error, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()};
 }
@@ -118,6 +119,7 @@ int main(int argc, char** argv)
         o.restarts = restarts;
         o.rel_error = bf16;
         const auto t0 = std::chrono::steady_clock::now();
+        o.blocks = BlockChoice::whole();
         const auto d = decompose(TensorView<float>{g.data(), Shape{n, n}}, o);
         fmt::print("  {}: bf16's error reached at width {} = {:.3f} w_eq ({:.1f} s)\n",
                    restarts == 0 ? "plain greedy" : "2 restarts", d.width(), double(d.width()) / double(w_eq),

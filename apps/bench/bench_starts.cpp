@@ -41,6 +41,7 @@ int main(int argc, char** argv)
                 o.start = warm ? StartSigns::previous : StartSigns::random;
                 o.restarts = 0;  // one start per term, so that the start is what is compared
                 DecomposeReport r;
+                o.blocks = BlockChoice::whole();
                 const auto d = decompose(TensorView<float>{x.data(), shape}, o, &r);
                 const Tensor y = d.reconstruct(2);
                 err[warm] = compare(std::span<const float>(x.data(), x.size()),

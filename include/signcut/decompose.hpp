@@ -35,6 +35,7 @@ struct Progress {
     double bits_per_value = 0.0;  ///< counted storage so far
     double fraction = 0.0;        ///< share of the work done, 0..1 (blocks done, or the
                                   ///< width or error reached so far by a one-block run)
+    std::size_t blocks = 1;       ///< blocks in the grid (1: terms and error are per term)
 };
 
 /// How a tensor is cut into blocks.
@@ -133,6 +134,7 @@ struct DecomposeReport {
     std::size_t decomposed_terms = 0;  ///< terms the greedy found, re-decompositions included
     std::size_t rounds = 0;            ///< decomposition rounds (1 + re-decompositions for the allocation)
     double norm2 = 0;                  ///< ||X||², in double
+    Shape block_shape;                 ///< the block shape used (auto resolved)
 };
 
 /// Decomposes C-ordered float32 data. Each block is copied once into its
@@ -167,13 +169,56 @@ SignedCutDecomposition decompose(const xt::xexpression<E>& expr, const Decompose
     }
 }
 
-/// The block shape `choice` gives for a tensor of `shape` (the auto rule
-/// included; `bits_per_value` is the budget, if there is one). Throws Error
-/// (errc::invalid_argument) for a block shape that does not fit `shape`.
-Shape resolve_block_shape(const BlockChoice& choice, const Shape& shape, std::optional<double> bits_per_value = {});
+/// What recut() did.
+struct RecutReport {
+    /// sqrt((norm2 − Σ kept gains) / norm2), the gains c²·n_b of the kept
+    /// terms: the error a greedy with exact arithmetic would have; an
+    /// estimate up to the float32 rounding of the stored scales and of the
+    /// remainder (0 when norm2 is 0).
+    double rel_fro_error_estimate = 0;
+    /// False if a rel_error target needs more than the decomposition holds
+    /// (then every stored term is kept).
+    bool target_reached = true;
+};
 
-/// The auto rule (BENCHMARKS.md has the measurements it rests on).
-Shape auto_block_shape(const Shape& shape, std::optional<double> bits_per_value = {});
+/// A smaller budget cut from a decomposition without its original
+/// (`signcut recut`, design §3b): the allocation of allocation.hpp over the
+/// stored terms of every block (each block's terms are a prefix of its
+/// greedy sequence, their gains c²·n_b follow from the stored scales), with
+/// the payload bound decompose() uses, so the result is what decompose()
+/// with this block shape and seed gives at that budget over the same
+/// per-block sequences. `norm2` is ||X||² of the original (the file's
+/// @norm2). Exactly one of `bits_per_value` (a payload bound, bits per
+/// value) and `rel_error` (the fewest bits whose estimated error is at most
+/// it) is given.
+///
+/// Throws Error(errc::invalid_argument) for no rule or two, a budget that is
+/// not positive and finite, a negative or non-finite rel_error;
+/// Error(errc::bad_input) for a norm2 that is negative or not finite (a
+/// version-1 file has none), refit scales (their prefixes are not the
+/// greedy's), a bits_per_value budget above the decomposition's own
+/// payload, or below the payload of one term (the message names the
+/// minimum).
+SignedCutDecomposition recut(const SignedCutDecomposition& d, double norm2, std::optional<double> bits_per_value,
+                             std::optional<double> rel_error, RecutReport* report = nullptr);
+
+/// Checks an explicit block shape against a tensor's shape before any data
+/// is read (auto and whole always fit). Throws Error(errc::invalid_argument)
+/// naming the mode.
+void check_block_choice(const BlockChoice& choice, const Shape& shape);
+
+/// The block shape `choice` gives for `x` under `options` (auto included).
+Shape resolve_block_shape(const BlockChoice& choice, const TensorView<float>& x, const DecomposeOptions& options);
+Shape resolve_block_shape(const BlockChoice& choice, const TensorView<double>& x, const DecomposeOptions& options);
+
+/// The auto rule: modes along which neighbours correlate (≥ 0.8, and at
+/// least 16 long) are cut into tiles; the others stay whole, and with none
+/// the whole tensor is one block. The tile (16, 32, 64 or 128 along every
+/// cut mode) is the one with the lowest error at the run's budget (or the
+/// fewest bits for an error target) on a central crop of at most 2^19
+/// values. BENCHMARKS.md has the measurements behind it.
+Shape auto_block_shape(const TensorView<float>& x, const DecomposeOptions& options);
+Shape auto_block_shape(const TensorView<double>& x, const DecomposeOptions& options);
 
 /// Counted bits of `width` terms of `shape` per value, (Σ d_a + 32)·w / N.
 double sct_bits_per_value(std::span<const std::size_t> shape, std::size_t width);

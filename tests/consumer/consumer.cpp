@@ -40,9 +40,10 @@ int main()
         for (int j = 0; j < 24; ++j) X[i * 24 + j] = ((i % 3 == 0) != (j % 5 == 0)) ? -0.5f : 0.5f;
     DecomposeOptions o;
     o.width = 1;
+    o.blocks = BlockChoice::whole();
     const auto d = decompose(TensorView<float>{X.data(), Shape{40, 24}}, o);
-    if (std::abs(std::abs(d.scales()[0]) - 0.5f) > 1e-7f) {
-        std::fprintf(stderr, "consumer: scale %g, expected ±0.5\n", d.scales()[0]);
+    if (std::abs(std::abs(d.block(0).scales()[0]) - 0.5f) > 1e-7f) {
+        std::fprintf(stderr, "consumer: scale %g, expected ±0.5\n", d.block(0).scales()[0]);
         return 1;
     }
     // ... exactly: the error, rebuilt block by block, is zero.
@@ -58,6 +59,17 @@ int main()
     (void)decompose(TensorView<float>{X.data(), Shape{40, 24}}, o, &report);
     if (!(report.rel_error <= report.greedy_rel_error)) {
         std::fprintf(stderr, "consumer: the refit raised the error\n");
+        return 1;
+    }
+    // Blocks with a budget: the payload fits, and a region equals its slice.
+    DecomposeOptions ob;
+    ob.bits_per_value = 2.0;
+    ob.blocks = BlockChoice::of({16, 8});
+    const auto blocked = decompose(TensorView<float>{X.data(), Shape{40, 24}}, ob);
+    const Tensor full = blocked.reconstruct();
+    const Tensor part = blocked.reconstruct(parse_region("3:20,5", Shape{40, 24}));
+    if (blocked.bits_per_value() > 2.0 || part.size() != 17 || part(0) != full(3, 5)) {
+        std::fprintf(stderr, "consumer: blocked decomposition: %g bits per value\n", blocked.bits_per_value());
         return 1;
     }
     std::printf("consumer: signcut %s on %s: ok\n", version, std::string(arch_name(active_arch())).c_str());

@@ -1,0 +1,165 @@
+// The auto block shape (decompose.hpp; the measurements behind it are in
+// BENCHMARKS.md, "Blocks: the auto rule").
+//
+// Two findings on the sample data shape the rule:
+//  * blocks pay on data with local structure (photographs, fields, volumes:
+//    neighbours correlate at 0.94–0.995 along their spatial modes) and lose
+//    badly where there is none (network weights: 1.1–2× the whole matrix's
+//    error), so a mode is cut only where neighbours along it correlate;
+//  * the best tile differs from input to input (32 on the camera image and
+//    the topography, 64–128 on the RGB photographs, 16 on the MRI volume,
+//    32×32×24 on the fMRI volume), so the rule tries the candidate tiles on
+//    a central crop of the data at the run's own budget and keeps the best.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "auto_blocks.hpp"
+#include "signcut/error.hpp"
+
+namespace signcut {
+namespace {
+
+/// Modes whose neighbours correlate at least this much are cut into tiles.
+constexpr double spatial_correlation = 0.8;
+/// Shorter modes stay whole (a colour axis, a few time steps).
+constexpr std::size_t shortest_spatial_mode = 16;
+/// The crop the candidates are tried on holds at most this many values.
+constexpr std::uint64_t crop_values = std::uint64_t{1} << 21;
+
+/// Lag-1 correlation along mode a, after removing the mean.
+template <class T>
+double neighbour_correlation(const T* x, const Shape& shape, std::size_t a)
+{
+    const std::uint64_t n = element_count(shape);
+    double mean = 0;
+    for (std::uint64_t i = 0; i < n; ++i) mean += double(x[i]);
+    mean /= double(n);
+    std::uint64_t stride = 1;
+    for (std::size_t b = a + 1; b < shape.size(); ++b) stride *= shape[b];
+    const std::uint64_t span = stride * shape[a];
+    double num = 0, den = 0;
+    for (std::uint64_t i = 0; i < n; ++i) {
+        const double v = double(x[i]) - mean;
+        den += v * v;
+        if ((i % span) + stride < span) num += v * (double(x[i + stride]) - mean);
+    }
+    return den > 0 ? num / den : 0.0;
+}
+
+template <class T>
+detail::AutoChoice choose(const TensorView<T>& x, const DecomposeOptions& options)
+{
+    detail::AutoChoice choice;
+    choice.shape = x.shape;
+    const Shape& shape = x.shape;
+    const std::size_t k = shape.size();
+    // The central crop: spatial modes shrink (together) until it is small
+    // enough; the other modes stay whole.
+    Shape crop = shape;
+    std::vector<bool> spatial(k, false);
+    for (std::size_t a = 0; a < k; ++a) spatial[a] = shape[a] >= shortest_spatial_mode;
+    while (element_count(crop) > crop_values) {
+        std::size_t longest = k;
+        for (std::size_t a = 0; a < k; ++a)
+            if (spatial[a] && crop[a] > 64 && (longest == k || crop[a] > crop[longest])) longest = a;
+        if (longest == k) break;
+        crop[longest] = std::max<std::size_t>(64, crop[longest] * 3 / 4);
+    }
+    std::vector<float> data(element_count(crop));
+    {
+        Shape origin(k);
+        for (std::size_t a = 0; a < k; ++a) origin[a] = (shape[a] - crop[a]) / 2;
+        Shape idx(k, 0);
+        std::uint64_t out = 0;
+        const std::size_t run = crop[k - 1];
+        for (;;) {
+            std::uint64_t src = 0;
+            for (std::size_t a = 0; a < k; ++a) src = src * shape[a] + origin[a] + idx[a];
+            for (std::size_t i = 0; i < run; ++i) data[out++] = static_cast<float>(x.data[src + i]);
+            std::size_t a = k - 1;
+            while (a-- > 0) {
+                if (++idx[a] < crop[a]) break;
+                idx[a] = 0;
+            }
+            if (a == std::size_t(-1)) break;
+        }
+    }
+    std::size_t cut = 0;
+    for (std::size_t a = 0; a < k; ++a) {
+        spatial[a] = spatial[a] && neighbour_correlation(data.data(), crop, a) >= spatial_correlation;
+        cut += spatial[a];
+    }
+    if (cut == 0) return choice;
+
+    // The candidates, on the crop, at the run's own budget (a width rule
+    // has none: 1 bit per value stands in).
+    DecomposeOptions trial = options;
+    trial.progress = nullptr;
+    trial.refit_scales = false;
+    if (!trial.bits_per_value && !trial.rel_error) {
+        trial.width.reset();
+        trial.bits_per_value = 1.0;
+    }
+    const bool whole_data = crop == shape;
+    Shape best;
+    double best_score = std::numeric_limits<double>::infinity();
+    for (const std::size_t tile : {16u, 32u, 64u, 128u}) {
+        Shape b(k), on_crop(k);
+        bool fits = false;
+        for (std::size_t a = 0; a < k; ++a) {
+            b[a] = spatial[a] ? std::min(tile, shape[a]) : shape[a];
+            on_crop[a] = std::min(b[a], crop[a]);
+            fits = fits || (spatial[a] && tile < crop[a]);
+            // Along a mode the crop shortened, a tile must fit in it at least
+            // twice, or the crop says little about the whole.
+            if (spatial[a] && crop[a] < shape[a] && 2 * tile > crop[a]) fits = false, on_crop[a] = 0;
+        }
+        if (std::find(on_crop.begin(), on_crop.end(), 0u) != on_crop.end()) break;
+        if (!fits && !best.empty()) break;  // one tile covers the crop: larger ones repeat it
+        trial.blocks = BlockChoice::of(on_crop);
+        DecomposeReport r;
+        double score = 0;
+        try {
+            auto d = decompose(TensorView<float>{data.data(), crop}, trial, &r);
+            score = trial.rel_error ? d.bits_per_value() : r.rel_error;
+            // Tried on all of the data with the run's own options, the best
+            // candidate's decomposition is the run's result.
+            if (whole_data && (options.bits_per_value || options.rel_error) && score <= best_score) {
+                choice.result = std::move(d);
+                choice.report = r;
+            }
+        } catch (const Error&) {
+            continue;  // a budget below one term of this tile on the crop
+        }
+        // Ties go to the larger tile (fewer blocks, less overhead).
+        if (score <= best_score) {
+            best_score = score, best = b;
+        } else if (score > 1.02 * best_score) {
+            break;  // past the best tile: larger ones only get worse on the samples
+        }
+    }
+    if (best.empty()) {
+        choice.result.reset();
+        return choice;
+    }
+    choice.shape = best;
+    if (choice.result && choice.result->block_shape() != best) choice.result.reset();
+    return choice;
+}
+
+}  // namespace
+
+Shape auto_block_shape(const TensorView<float>& x, const DecomposeOptions& options) { return choose(x, options).shape; }
+Shape auto_block_shape(const TensorView<double>& x, const DecomposeOptions& options) { return choose(x, options).shape; }
+
+detail::AutoChoice detail::auto_blocks(const TensorView<float>& x, const DecomposeOptions& options)
+{
+    return choose(x, options);
+}
+detail::AutoChoice detail::auto_blocks(const TensorView<double>& x, const DecomposeOptions& options)
+{
+    return choose(x, options);
+}
+
+}  // namespace signcut
