@@ -1,11 +1,14 @@
 #include "decomposition_file.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <limits>
 
 #include <fmt/format.h>
 
 #include "dtype.hpp"
+#include "signcut/decomposition.hpp"
 #include "signcut/error.hpp"
 #include "signcut/version.hpp"
 
@@ -20,11 +23,13 @@ h5::Dataspace scalar_space()
     return h5::Dataspace(h5::check(H5Screate(H5S_SCALAR), errc::io, "cannot create an HDF5 dataspace"));
 }
 
-/// Variable-length UTF-8, the string type the format prescribes.
-h5::Datatype utf8_string_type()
+/// Fixed-length, null-terminated UTF-8 of `bytes` bytes (the text and its
+/// terminator), the string type version 2 prescribes.
+h5::Datatype fixed_utf8_type(std::size_t bytes)
 {
     h5::Datatype type(h5::check(H5Tcopy(H5T_C_S1), errc::io, "cannot create an HDF5 string type"));
-    h5::check_status(H5Tset_size(type.get(), H5T_VARIABLE), errc::io, "cannot create an HDF5 string type");
+    h5::check_status(H5Tset_size(type.get(), bytes), errc::io, "cannot create an HDF5 string type");
+    h5::check_status(H5Tset_strpad(type.get(), H5T_STR_NULLTERM), errc::io, "cannot create an HDF5 string type");
     h5::check_status(H5Tset_cset(type.get(), H5T_CSET_UTF8), errc::io, "cannot create an HDF5 string type");
     return type;
 }
@@ -33,9 +38,12 @@ h5::Datatype utf8_string_type()
 
 void AttributeWriter::string(const char* name, const std::string& value)
 {
-    const h5::Datatype type = utf8_string_type();
-    const char* text = value.c_str();
-    write(name, type.get(), type.get(), scalar_space().get(), &text);
+    // An embedded NUL would end the string early for every reader.
+    if (value.find('\0') != std::string::npos)
+        throw Error(errc::invalid_argument,
+                    fmt::format("cannot write attribute {} of {}: the text holds a NUL character", name, shown_));
+    const h5::Datatype type = fixed_utf8_type(value.size() + 1);
+    write(name, type.get(), type.get(), scalar_space().get(), value.c_str());
 }
 
 void AttributeWriter::u64(const char* name, std::uint64_t value)
@@ -80,21 +88,32 @@ h5::Group create_group(hid_t parent, const char* name, const std::string& shown)
     return group;
 }
 
-void write_array(hid_t parent, const char* name, hid_t file_type, hid_t memory_type, const std::vector<hsize_t>& dims,
-                 const void* data, const std::string& shown)
+void write_vector(hid_t parent, const char* name, hid_t file_type, hid_t memory_type, std::uint64_t elements,
+                  std::size_t element_size, const void* data, const std::string& shown)
 {
-    h5::Dataspace space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
+    const hsize_t n = elements;
+    h5::Dataspace space(H5Screate_simple(1, &n, nullptr));
     h5::PropList dcpl = h5::untimed_creation_properties(H5P_DATASET_CREATE);
+    if (elements > 0) {
+        // The chunking stored_dataset_bytes() assumes: equal chunks of about
+        // 1 MiB, the last one padded, each with its 4-byte checksum (HDF5
+        // filters a partial edge chunk whole).
+        const hsize_t chunk = dataset_chunk_elements(elements, element_size);
+        if (H5Pset_chunk(dcpl.get(), 1, &chunk) < 0 || H5Pset_fletcher32(dcpl.get()) < 0)
+            h5::fail(errc::io, fmt::format("cannot set the chunking of dataset {} in {}", name, shown));
+    }
     h5::Dataset dataset(H5Dcreate2(parent, name, file_type, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT));
     if (!space || !dataset) h5::fail(errc::io, fmt::format("cannot create dataset {} in {}", name, shown));
-    const bool empty = std::find(dims.begin(), dims.end(), hsize_t{0}) != dims.end();
-    if (!empty && H5Dwrite(dataset.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+    if (elements > 0 && H5Dwrite(dataset.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
         h5::fail(errc::io, fmt::format("cannot write dataset {} in {}", name, shown));
 }
 
 h5::Group write_common(hid_t file, const std::string& shown, const std::string& method, const Shape& shape,
                        std::uint64_t width, const Provenance& p)
 {
+    if (!std::isfinite(p.norm2) || p.norm2 < 0)
+        throw Error(errc::invalid_argument,
+                    fmt::format("cannot write {}: norm2 is {}, expected a finite value >= 0", shown, p.norm2));
     {
         AttributeWriter root(file, shown);
         root.string("signcut_format", format_name);
@@ -106,6 +125,7 @@ h5::Group write_common(hid_t file, const std::string& shown, const std::string& 
     attrs.u64_array("shape", std::vector<std::uint64_t>(shape.begin(), shape.end()));
     attrs.string("original_dtype", p.original_dtype);
     attrs.u64("width", width);
+    attrs.f64("norm2", p.norm2);
     attrs.string("source", p.source);
     attrs.u64("seed", p.seed);
     attrs.string("signcut_version", p.signcut_version.empty() ? std::string(version) : p.signcut_version);
@@ -116,8 +136,35 @@ h5::Group write_common(hid_t file, const std::string& shown, const std::string& 
 
 // --- reading ---------------------------------------------------------------
 
-AttributeReader::AttributeReader(hid_t object, const std::string& file, const std::string& object_path)
-    : object_(object), file_(file), prefix_(object_path == "/" ? "/" : object_path + "/")
+namespace {
+
+const char* link_kind(H5L_type_t type)
+{
+    switch (type) {
+    case H5L_TYPE_HARD: return "a hard link";
+    case H5L_TYPE_SOFT: return "a soft link";
+    case H5L_TYPE_EXTERNAL: return "an external link";
+    default: return "a user-defined link";
+    }
+}
+
+}  // namespace
+
+std::string printable(std::string_view name)
+{
+    std::string out;
+    for (const char c : name) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7f)
+            out += fmt::format("\\x{:02x}", u);
+        else
+            out += c;
+    }
+    return out;
+}
+
+AttributeReader::AttributeReader(hid_t object, const std::string& file, const std::string& object_path, int version)
+    : object_(object), file_(file), prefix_(object_path == "/" ? "/" : object_path + "/"), version_(version)
 {
 }
 
@@ -132,9 +179,19 @@ std::string AttributeReader::string(const char* name) const
 {
     const h5::Attribute attribute = open(name);
     const h5::Datatype type = type_of(attribute, name, H5T_STRING, "a string");
+    const htri_t variable = H5Tis_variable_str(type.get());
+    if (variable < 0) unreadable(name);
+    // Decided from the type alone: a variable-length string is never read
+    // from a version-2 file (its global heap is where damaged files crash
+    // libhdf5).
+    if (variable > 0 && version_ >= 2)
+        throw Error(errc::bad_input,
+                    fmt::format("{}: attribute {}{} is a variable-length string; format version {} stores "
+                                "fixed-length strings only",
+                                file_, prefix_, name, version_));
     expect_count(attribute, name, 1);
     std::string value;
-    if (H5Tis_variable_str(type.get()) > 0) {
+    if (variable > 0) {
         h5::Datatype memory_type(h5::check(H5Tcopy(H5T_C_S1), errc::io, "cannot create an HDF5 string type"));
         H5Tset_size(memory_type.get(), H5T_VARIABLE);
         H5Tset_cset(memory_type.get(), H5Tget_cset(type.get()));  // no cset conversion needed
@@ -271,6 +328,95 @@ ArrayMeta array_meta(hid_t file, const std::string& path, const std::string& nam
     const int rank = H5Sget_simple_extent_type(space.get()) == H5S_SIMPLE ? H5Sget_simple_extent_ndims(space.get()) : 0;
     meta.dims.resize(static_cast<std::size_t>(std::max(rank, 0)));
     if (rank > 0) H5Sget_simple_extent_dims(space.get(), meta.dims.data(), nullptr);
+    // 0 is also HDF5's answer on failure; a dataset whose storage cannot be
+    // measured will fail to read anyway.
+    meta.storage_bytes = H5Dget_storage_size(dataset.get());
+    H5Eclear2(H5E_DEFAULT);
+    return meta;
+}
+
+namespace {
+
+/// Refuses filters other than the ones version 2 allows: HDF5 would try to
+/// load any other one as a plugin, from wherever HDF5_PLUGIN_PATH points.
+void check_filters(hid_t file, const std::string& path, const std::string& name)
+{
+    h5::Dataset dataset(H5Dopen2(file, name.c_str(), H5P_DEFAULT));
+    if (!dataset) h5::fail(errc::bad_input, fmt::format("{}: cannot open {}", path, name));
+    h5::PropList dcpl(H5Dget_create_plist(dataset.get()));
+    const int n = dcpl ? H5Pget_nfilters(dcpl.get()) : -1;
+    if (n < 0) h5::fail(errc::bad_input, fmt::format("{}: cannot read the filters of {}", path, name));
+    for (int i = 0; i < n; ++i) {
+        unsigned flags = 0, config = 0;
+        std::size_t nvalues = 0;
+        char filter_name[64] = {};
+        const H5Z_filter_t id = H5Pget_filter2(dcpl.get(), static_cast<unsigned>(i), &flags, &nvalues, nullptr,
+                                               sizeof filter_name, filter_name, &config);
+        if (id != H5Z_FILTER_FLETCHER32 && id != H5Z_FILTER_DEFLATE && id != H5Z_FILTER_SHUFFLE)
+            throw Error(errc::bad_input,
+                        fmt::format("{}: {} uses HDF5 filter {} ('{}'); version 2 allows only fletcher32, deflate "
+                                    "and shuffle",
+                                    path, name, static_cast<int>(id), printable(filter_name)));
+    }
+}
+
+/// Refuses a non-empty dataset that is not stored whole: HDF5 would read
+/// the missing parts as fill values, zeros that no checksum covers (and a
+/// damaged file could claim any length at no cost).
+void check_stored(hid_t file, const std::string& path, const std::string& name, std::uint64_t elements,
+                  const ArrayMeta& meta)
+{
+    h5::Dataset dataset(H5Dopen2(file, name.c_str(), H5P_DEFAULT));
+    h5::PropList dcpl(dataset ? H5Dget_create_plist(dataset.get()) : H5I_INVALID_HID);
+    if (!dcpl) h5::fail(errc::bad_input, fmt::format("{}: cannot read the layout of {}", path, name));
+    const int external = H5Pget_external_count(dcpl.get());
+    if (external != 0)
+        throw Error(errc::bad_input, fmt::format("{}: {} keeps its data in external files", path, name));
+    const H5D_layout_t layout = H5Pget_layout(dcpl.get());
+    if (layout == H5D_CHUNKED) {
+        hsize_t chunk = 0;
+        if (H5Pget_chunk(dcpl.get(), 1, &chunk) != 1 || chunk == 0)
+            h5::fail(errc::bad_input, fmt::format("{}: cannot read the chunking of {}", path, name));
+        const std::uint64_t expected = elements / chunk + (elements % chunk != 0);
+        h5::Dataspace space(H5Dget_space(dataset.get()));
+        hsize_t stored = 0;
+        if (!space || H5Dget_num_chunks(dataset.get(), space.get(), &stored) < 0)
+            h5::fail(errc::bad_input, fmt::format("{}: cannot count the chunks of {}", path, name));
+        if (stored != expected)
+            throw Error(errc::bad_input, fmt::format("{}: {} stores {} of its {} chunks", path, name, stored, expected));
+    } else if (layout == H5D_CONTIGUOUS) {
+        if (meta.storage_bytes != static_cast<unsigned __int128>(elements) * meta.type_size)
+            throw Error(errc::bad_input, fmt::format("{}: {} stores {} bytes for {} entries of {} bytes", path, name,
+                                                     meta.storage_bytes, elements, meta.type_size));
+    } else if (layout != H5D_COMPACT) {
+        throw Error(errc::bad_input, fmt::format("{}: {} has a layout other than chunked, contiguous or compact",
+                                                 path, name));
+    }
+}
+
+const char* sign_text(H5T_sign_t sign) { return sign == H5T_SGN_NONE ? "unsigned " : "signed "; }
+
+}  // namespace
+
+ArrayMeta require_vector(hid_t file, const std::string& path, const std::string& name, H5T_class_t type_class,
+                         std::size_t type_size, const char* type_text, std::uint64_t expected)
+{
+    require_object(file, path, name, H5I_DATASET);
+    const ArrayMeta meta = array_meta(file, path, name);
+    const bool sign_ok = type_class != H5T_INTEGER || meta.sign == H5T_SGN_NONE;
+    if (meta.type_class != type_class || meta.type_size != type_size || !sign_ok)
+        throw Error(errc::bad_input,
+                    fmt::format("{}: {} holds {}-byte {}{} values, expected {}", path, name, meta.type_size,
+                                meta.type_class == H5T_INTEGER ? sign_text(meta.sign) : "",
+                                h5::class_name(meta.type_class), type_text));
+    if (meta.dims.size() != 1)
+        throw Error(errc::bad_input, fmt::format("{}: {} has {}, expected a 1-D array of {} entries", path, name,
+                                                 dims_text(meta.dims), expected));
+    if (meta.dims[0] != expected)
+        throw Error(errc::bad_input,
+                    fmt::format("{}: {} has {} entries, expected {}", path, name, meta.dims[0], expected));
+    check_filters(file, path, name);
+    if (expected > 0) check_stored(file, path, name, expected, meta);
     return meta;
 }
 
@@ -282,52 +428,57 @@ std::string dims_text(const std::vector<hsize_t>& dims)
 
 namespace {
 
-/// Checks the root attributes and opens /decomposition.
-h5::Group open_decomposition_group(hid_t file, const std::string& path)
+/// Checks the root attributes and opens /decomposition; returns the version.
+h5::Group open_decomposition_group(hid_t file, const std::string& path, int& version_out)
 {
-    const AttributeReader root(file, path, "/");
-    if (!root.has("signcut_format"))
+    // The version decides how strings may be read, so it is read first (an
+    // integer attribute); signcut_format's presence says whether this is a
+    // decomposition at all.
+    const AttributeReader probe(file, path, "/", format_version);
+    if (!probe.has("signcut_format"))
         throw Error(errc::bad_input,
                     fmt::format("{} is not a signcut decomposition (it has no signcut_format attribute)", path));
+    const std::uint64_t version = probe.unsigned_integer("format_version");
+    if (version > static_cast<std::uint64_t>(format_version))
+        throw Error(errc::unsupported,
+                    fmt::format("{} has format_version {}: format version {} needs a newer signcut (this one reads "
+                                "versions 1 and 2)",
+                                path, version, version));
+    if (version == 0)
+        throw Error(errc::bad_input,
+                    fmt::format("{} has format_version 0; this reader understands versions 1 and 2", path));
+    version_out = static_cast<int>(version);
+    const AttributeReader root(file, path, "/", version_out);
     const std::string format = root.string("signcut_format");
     if (format != format_name)
         throw Error(errc::bad_input,
                     fmt::format("{} is not a signcut decomposition (signcut_format is '{}', expected '{}')", path,
-                                format, format_name));
-    const std::uint64_t version = root.unsigned_integer("format_version");
-    if (version != format_version)
-        throw Error(version > format_version ? errc::unsupported : errc::bad_input,
-                    fmt::format("{} has format_version {}; this reader understands version {}", path, version,
-                                format_version));
+                                printable(format), format_name));
     require_object(file, path, group_path, H5I_GROUP);
+    if (version_out >= 2) {
+        H5L_info_t link{};
+        if (H5Lget_info(file, group_path, &link, H5P_DEFAULT) < 0)
+            h5::fail(errc::bad_input, fmt::format("{}: cannot read the link {}", path, group_path));
+        if (link.type != H5L_TYPE_HARD)
+            throw Error(errc::bad_input, fmt::format("{}: {} is {}; version 2 holds objects only", path, group_path,
+                                                     link_kind(link.type)));
+    }
     h5::Group group(H5Gopen2(file, group_path, H5P_DEFAULT));
     if (!group) h5::fail(errc::bad_input, fmt::format("{}: cannot open {}", path, group_path));
     return group;
 }
 
-std::string method_of(const AttributeReader& attrs, const std::string& path)
-{
-    std::string method = attrs.string("method");
-    if (method != "sct" && method != "lplr")
-        throw Error(errc::bad_input, fmt::format("{}: unknown method '{}' in {} (expected 'sct' or 'lplr')", path,
-                                                 method, attrs.path("method")));
-    return method;
-}
-
 }  // namespace
-
-std::string read_method(hid_t file, const std::string& path)
-{
-    const h5::Group group = open_decomposition_group(file, path);
-    return method_of(AttributeReader(group.get(), path, group_path), path);
-}
 
 CommonAttributes read_common(hid_t file, const std::string& path)
 {
     CommonAttributes common;
-    common.group = open_decomposition_group(file, path);
-    const AttributeReader attrs(common.group.get(), path, group_path);
-    common.method = method_of(attrs, path);
+    common.group = open_decomposition_group(file, path, common.version);
+    const AttributeReader attrs(common.group.get(), path, group_path, common.version);
+    common.method = attrs.string("method");
+    if (common.method != "sct" && common.method != "lplr")
+        throw Error(errc::bad_input, fmt::format("{}: unknown method '{}' in {} (expected 'sct' or 'lplr')", path,
+                                                 printable(common.method), attrs.path("method")));
 
     const std::vector<std::uint64_t> shape = attrs.unsigned_array("shape");
     if (shape.empty()) throw Error(errc::bad_input, fmt::format("{}: {} is empty (rank 0)", path, attrs.path("shape")));
@@ -346,15 +497,95 @@ CommonAttributes read_common(hid_t file, const std::string& path)
         (void)dtype_spec(p.original_dtype);
     } catch (const Error&) {
         throw Error(errc::bad_input, fmt::format("{}: {} is '{}', not a known dtype", path, attrs.path("original_dtype"),
-                                                 p.original_dtype));
+                                                 printable(p.original_dtype)));
     }
     common.width = attrs.unsigned_integer("width");
+    if (common.version >= 2) {
+        common.norm2 = attrs.real("norm2");
+        if (!std::isfinite(common.norm2) || common.norm2 < 0)
+            throw Error(errc::bad_input, fmt::format("{}: {} is {}, expected a finite value >= 0", path,
+                                                     attrs.path("norm2"), common.norm2));
+    } else {
+        common.norm2 = std::numeric_limits<double>::quiet_NaN();
+    }
+    p.norm2 = common.norm2;
     p.source = attrs.string("source");
     p.seed = attrs.unsigned_integer("seed");
     p.signcut_version = attrs.string("signcut_version");
     p.rel_fro_error = attrs.real("rel_fro_error");
     p.created = attrs.string("created");
     return common;
+}
+
+namespace {
+
+herr_t collect_attribute(hid_t, const char* name, const H5A_info_t*, void* data)
+{
+    static_cast<std::vector<std::string>*>(data)->emplace_back(name);
+    return 0;
+}
+
+herr_t collect_link(hid_t, const char* name, const H5L_info_t* info, void* data)
+{
+    static_cast<std::vector<std::pair<std::string, H5L_type_t>>*>(data)->emplace_back(name, info->type);
+    return 0;
+}
+
+template <class Names>
+bool listed(const Names& names, const std::string& name)
+{
+    return std::find(names.begin(), names.end(), std::string_view(name)) != names.end();
+}
+
+}  // namespace
+
+void refuse_unknown_items(hid_t group, const std::string& path, const std::string& method,
+                          std::initializer_list<std::string_view> attributes,
+                          std::initializer_list<std::string_view> members)
+{
+    std::vector<std::string> names;
+    hsize_t index = 0;
+    if (H5Aiterate2(group, H5_INDEX_NAME, H5_ITER_INC, &index, collect_attribute, &names) < 0)
+        h5::fail(errc::bad_input, fmt::format("{}: cannot list the attributes of {}", path, group_path));
+    for (const std::string& name : names)
+        if (!listed(attributes, name) && !listed(common_attribute_names, name))
+            throw Error(errc::bad_input,
+                        fmt::format("{}: {}/{} is not an attribute of a version-2 {} decomposition", path, group_path,
+                                    printable(name), method));
+
+    std::vector<std::pair<std::string, H5L_type_t>> links;
+    index = 0;
+    if (H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, &index, collect_link, &links) < 0)
+        h5::fail(errc::bad_input, fmt::format("{}: cannot list the members of {}", path, group_path));
+    for (const auto& [name, type] : links) {
+        // Objects only: a link could lead into another file, or round in circles.
+        if (type != H5L_TYPE_HARD)
+            throw Error(errc::bad_input, fmt::format("{}: {}/{} is {}; version 2 holds objects only", path,
+                                                     group_path, printable(name), link_kind(type)));
+        if (name == "source_attributes") {
+            require_object(group, path, std::string(group_path) + "/source_attributes", H5I_GROUP);
+            continue;
+        }
+        if (!listed(members, name))
+            throw Error(errc::bad_input,
+                        fmt::format("{}: {}/{} is not part of a version-2 {} decomposition", path, group_path,
+                                    printable(name), method));
+    }
+}
+
+std::string bytes_text(std::uint64_t bytes)
+{
+    return bytes == UINT64_MAX ? std::string("over 2^64") : std::to_string(bytes);
+}
+
+void check_memory(const std::string& path, const std::string& what, std::uint64_t needed, std::uint64_t max_bytes)
+{
+    // A saturated count is refused even under a limit of 2^64 - 1 bytes: the
+    // sizes it stands for cannot be allocated, or even computed in size_t.
+    if (needed > max_bytes || needed == UINT64_MAX)
+        throw Error(errc::limit, fmt::format("{} holds {}: reading and reconstructing it needs {} bytes, more than "
+                                             "the memory limit of {} bytes",
+                                             path, what, bytes_text(needed), max_bytes));
 }
 
 }  // namespace signcut::io

@@ -2,10 +2,20 @@
 // the root attributes, the /decomposition group with the attributes common
 // to all methods, and typed attribute and array access whose messages name
 // the file and the full path of what is wrong.
+//
+// Versions: writers write format version 2 (fixed-length strings, chunked
+// datasets with HDF5's fletcher32 checksum, @norm2); readers also read
+// version 1 (variable-length strings, contiguous arrays). A version-2 reader
+// never reads a variable-length string: reading one from a damaged file can
+// crash libhdf5 inside H5HG_read, so it is refused by name from its type
+// alone, before H5Aread.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "hdf5_handle.hpp"
@@ -15,7 +25,8 @@
 namespace signcut::io {
 
 inline constexpr const char* format_name = "signcut-decomposition";
-inline constexpr std::int32_t format_version = 1;
+/// The version writers write, and the newest one readers read.
+inline constexpr std::int32_t format_version = 2;
 inline constexpr const char* group_path = "/decomposition";
 
 /// Writes the attributes of one object, in the format's file types.
@@ -23,7 +34,8 @@ class AttributeWriter {
 public:
     AttributeWriter(hid_t object, std::string shown) : object_(object), shown_(std::move(shown)) {}
 
-    void string(const char* name, const std::string& value);  ///< variable-length UTF-8
+    /// Fixed-length (value + 1 bytes), null-terminated UTF-8.
+    void string(const char* name, const std::string& value);
     void u64(const char* name, std::uint64_t value);
     void u8(const char* name, std::uint8_t value);
     void i32(const char* name, std::int32_t value);
@@ -38,11 +50,12 @@ private:
 };
 
 /// Reads the attributes of one object, refusing missing ones, other type
-/// classes, other counts and negative integers.
+/// classes, other counts and negative integers; with version >= 2, also
+/// variable-length strings (refused from the type, before any read).
 class AttributeReader {
 public:
     /// `object_path` is the object's path in the file ("/" for the root).
-    AttributeReader(hid_t object, const std::string& file, const std::string& object_path);
+    AttributeReader(hid_t object, const std::string& file, const std::string& object_path, int version);
 
     bool has(const char* name) const;
     std::string string(const char* name) const;
@@ -63,13 +76,17 @@ private:
     hid_t object_;
     std::string file_;
     std::string prefix_;
+    int version_;
 };
 
 h5::Group create_group(hid_t parent, const char* name, const std::string& shown);
 
-/// A dataset of `dims` written whole (nothing is written when a dimension is 0).
-void write_array(hid_t parent, const char* name, hid_t file_type, hid_t memory_type, const std::vector<hsize_t>& dims,
-                 const void* data, const std::string& shown);
+/// A version-2 dataset: 1-D, `elements` values of `element_size` bytes.
+/// Non-empty: chunked by dataset_chunk_elements() with HDF5's fletcher32
+/// filter, so HDF5 stores exactly stored_dataset_bytes(); empty: shape [0],
+/// contiguous, nothing stored.
+void write_vector(hid_t parent, const char* name, hid_t file_type, hid_t memory_type, std::uint64_t elements,
+                  std::size_t element_size, const void* data, const std::string& shown);
 
 /// Checks that `object` exists and is of `kind` (H5I_GROUP or H5I_DATASET).
 void require_object(hid_t file, const std::string& path, const std::string& object, H5I_type_t kind);
@@ -80,36 +97,92 @@ struct ArrayMeta {
     H5T_class_t type_class = H5T_NO_CLASS;
     std::size_t type_size = 0;
     H5T_sign_t sign = H5T_SGN_ERROR;
+    std::uint64_t storage_bytes = 0;  ///< H5Dget_storage_size
 };
 ArrayMeta array_meta(hid_t file, const std::string& path, const std::string& dataset);
+
+/// require_object, then array_meta, then (version 2) the checks every
+/// version-2 array shares: a simple 1-D dataspace, `expected` elements, an
+/// element of exactly `type_class`/`type_size` (integers unsigned), and no
+/// filter beyond fletcher32, deflate and shuffle. `type_text` names the
+/// expected type in messages ("uint32").
+ArrayMeta require_vector(hid_t file, const std::string& path, const std::string& dataset, H5T_class_t type_class,
+                         std::size_t type_size, const char* type_text, std::uint64_t expected);
 
 /// "a scalar" or "shape 3x4".
 std::string dims_text(const std::vector<hsize_t>& dims);
 
+/// A name from a file, made safe for a one-line message.
+std::string printable(std::string_view name);
+
 /// The attributes of /decomposition that every method has, as read_common
 /// found them.
 struct CommonAttributes {
+    int version = 0;  ///< 1 or 2
     std::string method;
     Shape shape;
     std::uint64_t width = 0;
+    /// ||X||²: version 2's @norm2 (checked finite and >= 0); NaN in version 1.
+    double norm2 = 0;
     Provenance provenance;
     h5::Group group;  ///< /decomposition, still open, for the method's own attributes
 };
 
 /// Creates the file's root attributes and the /decomposition group with the
-/// common attributes (an empty `created` or `signcut_version` in the
-/// provenance becomes now and this library's version); the caller adds the
-/// method's own attributes and arrays to the returned group.
+/// common attributes of version 2 (an empty `created` or `signcut_version`
+/// in the provenance becomes now and this library's version); the caller
+/// adds the method's own attributes and arrays to the returned group.
+/// Refuses (errc::invalid_argument) an unknown original_dtype and a
+/// negative or non-finite norm2.
 h5::Group write_common(hid_t file, const std::string& shown, const std::string& method, const Shape& shape,
                        std::uint64_t width, const Provenance& provenance);
 
-/// Checks the root attributes and the group, and returns the method named
-/// by /decomposition/method ("sct" or "lplr"; anything else is refused).
-std::string read_method(hid_t file, const std::string& path);
-
-/// The checks of read_method, then the common attributes, each checked (a
-/// non-empty shape without zero dimensions and with a countable size, a known
-/// dtype); the group stays open in the result.
+/// Checks the root attributes (signcut_format, a format_version of 1 or 2)
+/// and the group, then reads the common attributes, each checked (a
+/// non-empty shape without zero dimensions and with a countable size, a
+/// known dtype, version 2's norm2); the group stays open in the result.
 CommonAttributes read_common(hid_t file, const std::string& path);
+
+/// Version 2: refuses any attribute of /decomposition not in `attributes`
+/// and any member of it not in `members` (a member "source_attributes" is
+/// always allowed and must be a group).
+void refuse_unknown_items(hid_t group, const std::string& path, const std::string& method,
+                          std::initializer_list<std::string_view> attributes,
+                          std::initializer_list<std::string_view> members);
+
+/// The attributes every method has in a version-2 file.
+inline constexpr std::array<std::string_view, 10> common_attribute_names{
+    "method", "shape", "original_dtype", "width", "norm2", "source", "seed", "signcut_version", "rel_fro_error",
+    "created"};
+
+/// An unsigned 128-bit count that saturates at 2^128 - 1 instead of wrapping
+/// (hostile files can claim sizes whose sums do not fit in 64 bits).
+class SaturatingCount {
+public:
+    using u128 = unsigned __int128;
+    SaturatingCount() = default;
+    explicit SaturatingCount(u128 v) : v_(v) {}
+    SaturatingCount& operator+=(u128 x)
+    {
+        v_ = (v_ > ~u128{0} - x) ? ~u128{0} : v_ + x;
+        return *this;
+    }
+    static u128 product(u128 a, u128 b) { return (a != 0 && b > ~u128{0} / a) ? ~u128{0} : a * b; }
+    u128 value() const { return v_; }
+    /// The count in 64 bits, or UINT64_MAX when it does not fit.
+    std::uint64_t clamped() const { return v_ > UINT64_MAX ? UINT64_MAX : static_cast<std::uint64_t>(v_); }
+
+private:
+    u128 v_ = 0;
+};
+
+/// "12345" or "over 2^64" for a saturated count.
+std::string bytes_text(std::uint64_t bytes);
+
+/// Refuses (errc::limit) a read whose `needed` bytes pass `max_bytes`, or
+/// saturated (UINT64_MAX: refused even under a limit of UINT64_MAX, since
+/// the sizes it stands for cannot be allocated). `what` describes the file's
+/// content ("a 3x4 decomposition of width 5").
+void check_memory(const std::string& path, const std::string& what, std::uint64_t needed, std::uint64_t max_bytes);
 
 }  // namespace signcut::io

@@ -1,7 +1,14 @@
-// Decomposition files, format version 1 (docs/FORMAT.md).
+// Decomposition files of method "sct" (docs/FORMAT.md): the version-2
+// writer, the readers of versions 1 and 2, and the one reader that returns
+// a decomposition of either method.
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <ctime>
+#include <limits>
 #include <new>
 #include <string>
 #include <vector>
@@ -10,112 +17,131 @@
 
 #include "atomic_output.hpp"
 #include "decomposition_file.hpp"
+#include "decomposition_methods.hpp"
 #include "dtype.hpp"
 #include "hdf5_handle.hpp"
+#include "sign_stream.hpp"
 #include "signcut/error.hpp"
 #include "signcut/hdf5.hpp"
 
 namespace signcut {
+namespace io {
 namespace {
 
-using io::AttributeReader;
-using io::group_path;
+using u128 = unsigned __int128;
 
-std::string scales_path() { return fmt::format("{}/scales", group_path); }
-std::string signs_group_path() { return fmt::format("{}/signs", group_path); }
-std::string signs_path(std::size_t mode) { return fmt::format("{}/signs/mode_{}", group_path, mode); }
+std::string item(const char* name) { return fmt::format("{}/{}", group_path, name); }
+std::string v1_signs_group() { return fmt::format("{}/signs", group_path); }
+std::string v1_signs_path(std::size_t mode) { return fmt::format("{}/signs/mode_{}", group_path, mode); }
 
-/// Everything read_decomposition_info promises: metadata and the shapes of
-/// the arrays, from an open file.
-DecompositionInfo read_info(hid_t file, const std::string& path)
+/// Blocks along mode a, ceil(d / b), without overflow for d near 2^64.
+std::uint64_t blocks_along(std::uint64_t d, std::uint64_t b) { return (d - 1) / b + 1; }
+
+/// Calls f(b, coordinates, extents, Σ_a extents) for every block of the
+/// grid of `shape` cut by `block_shape`, in C order of the grid, updating
+/// the extents as an odometer (no allocation per block).
+template <class F>
+void for_each_block(const Shape& shape, const Shape& block_shape, F&& f)
 {
-    io::CommonAttributes common = io::read_common(file, path);
-    if (common.method == "lplr")
-        throw Error(errc::unsupported,
-                    fmt::format("{} holds an lplr decomposition (read it with read_lplr); lplr decompositions are not "
-                                "supported by this reader yet",
-                                path));
-    const AttributeReader attrs(common.group.get(), path, group_path);
+    const std::size_t k = shape.size();
+    Shape grid(k), coords(k, 0), extents(k);
+    std::uint64_t count = 1, sum = 0;
+    for (std::size_t a = 0; a < k; ++a) {
+        grid[a] = blocks_along(shape[a], block_shape[a]);
+        count *= grid[a];
+        extents[a] = std::min(block_shape[a], shape[a]);
+        sum += extents[a];
+    }
+    for (std::uint64_t b = 0; b < count; ++b) {
+        f(b, coords, extents, sum);
+        for (std::size_t a = k; a-- > 0;) {
+            sum -= extents[a];
+            if (++coords[a] < grid[a]) {
+                extents[a] = std::min(block_shape[a], shape[a] - coords[a] * block_shape[a]);
+                sum += extents[a];
+                break;
+            }
+            coords[a] = 0;
+            extents[a] = std::min(block_shape[a], shape[a]);
+            sum += extents[a];
+        }
+    }
+}
 
-    DecompositionInfo info;
-    info.method = std::move(common.method);
-    info.shape = std::move(common.shape);
-    info.width = common.width;
-    info.provenance = std::move(common.provenance);
-    const std::uint64_t refit = attrs.unsigned_integer("scales_refit");
-    if (refit > 1)
-        throw Error(errc::bad_input, fmt::format("{}: {} is {}, expected 0 or 1", path, attrs.path("scales_refit"), refit));
-    info.scales_refit = refit == 1;
+// --- version 1 ---------------------------------------------------------------
 
+void read_v1_info(hid_t file, const std::string& path, DecompositionInfo& info)
+{
     // The arrays' shapes are metadata too: check them here, so that `info`
     // already refuses a file that could not be read.
-    io::require_object(file, path, scales_path(), H5I_DATASET);
+    require_object(file, path, item("scales"), H5I_DATASET);
     {
-        const io::ArrayMeta meta = io::array_meta(file, path, scales_path());
+        const ArrayMeta meta = array_meta(file, path, item("scales"));
         if (meta.type_class != H5T_FLOAT)
-            throw Error(errc::bad_input, fmt::format("{}: {} holds {} values, expected float32", path, scales_path(),
+            throw Error(errc::bad_input, fmt::format("{}: {} holds {} values, expected float32", path, item("scales"),
                                                      h5::class_name(meta.type_class)));
         if (meta.dims.size() != 1)
             throw Error(errc::bad_input, fmt::format("{}: {} has {}, expected a 1-D array of width {} entries", path,
-                                                     scales_path(), io::dims_text(meta.dims), info.width));
+                                                     item("scales"), dims_text(meta.dims), info.width));
         if (meta.dims[0] != info.width)
             throw Error(errc::bad_input, fmt::format("{}: width is {} but {} has {} entries", path, info.width,
-                                                     scales_path(), meta.dims[0]));
+                                                     item("scales"), meta.dims[0]));
+        info.payload_bytes += meta.storage_bytes;
     }
 
-    io::require_object(file, path, signs_group_path(), H5I_GROUP);
+    require_object(file, path, v1_signs_group(), H5I_GROUP);
     for (std::size_t a = 0; a < info.shape.size(); ++a) {
-        const std::string name = signs_path(a);
-        io::require_object(file, path, name, H5I_DATASET);
-        const io::ArrayMeta meta = io::array_meta(file, path, name);
+        const std::string name = v1_signs_path(a);
+        require_object(file, path, name, H5I_DATASET);
+        const ArrayMeta meta = array_meta(file, path, name);
         if (meta.type_class != H5T_INTEGER || meta.type_size != 8 || meta.sign != H5T_SGN_NONE)
             throw Error(errc::bad_input, fmt::format("{}: {} must hold uint64 words, not {}-byte {} values", path, name,
                                                      meta.type_size, h5::class_name(meta.type_class)));
         const std::vector<hsize_t> expected{info.width, words_for(info.shape[a])};
         if (meta.dims != expected)
             throw Error(errc::bad_input,
-                        fmt::format("{}: {} has {}, expected {}x{} (width x ceil({}/64))", path, name, io::dims_text(meta.dims),
-                                    expected[0], expected[1], info.shape[a]));
+                        fmt::format("{}: {} has {}, expected {}x{} (width x ceil({}/64))", path, name,
+                                    dims_text(meta.dims), expected[0], expected[1], info.shape[a]));
+        info.payload_bytes += meta.storage_bytes;
     }
     // A sign array beyond the last mode means the shape and the arrays
     // disagree about the order.
-    h5::Group signs_group(H5Gopen2(file, signs_group_path().c_str(), H5P_DEFAULT));
+    h5::Group signs_group(H5Gopen2(file, v1_signs_group().c_str(), H5P_DEFAULT));
     H5G_info_t group_info{};
     if (!signs_group || H5Gget_info(signs_group.get(), &group_info) < 0)
-        h5::fail(errc::bad_input, fmt::format("{}: cannot read {}", path, signs_group_path()));
+        h5::fail(errc::bad_input, fmt::format("{}: cannot read {}", path, v1_signs_group()));
     if (group_info.nlinks != info.shape.size())
-        throw Error(errc::bad_input, fmt::format("{}: {} has {} members, expected mode_0 ... mode_{} for a shape of order {}",
-                                                 path, signs_group_path(), group_info.nlinks, info.shape.size() - 1,
-                                                 info.shape.size()));
-    return info;
+        throw Error(errc::bad_input,
+                    fmt::format("{}: {} has {} members, expected mode_0 ... mode_{} for a shape of order {}", path,
+                                v1_signs_group(), group_info.nlinks, info.shape.size() - 1, info.shape.size()));
+    info.block_shape = info.shape;
+    info.widths = {info.width};
 }
 
-/// Bytes needed to hold the arrays and the reconstruction (UINT64_MAX when
-/// that does not even fit in 64 bits).
-std::uint64_t bytes_needed(const DecompositionInfo& info)
+/// Version 1 holds one block, the whole tensor, whose signs are stored as
+/// the sign matrices themselves ([w][ceil(d_a/64)] words per mode).
+SignedCutDecomposition read_v1_arrays(hid_t file, const std::string& path, const DecompositionInfo& info,
+                                      std::uint64_t max_bytes, const Region* region)
 {
-    unsigned __int128 bytes = static_cast<unsigned __int128>(element_count(info.shape)) * sizeof(float);
-    bytes += static_cast<unsigned __int128>(info.width) * sizeof(float);
+    SaturatingCount needed(SaturatingCount::product(element_count(info.shape), sizeof(float)));
+    if (region != nullptr) needed += u128{region_elements(*region)} * sizeof(float);
+    needed += u128{info.width} * sizeof(float);
     for (const std::size_t d : info.shape)
-        bytes += static_cast<unsigned __int128>(info.width) * words_for(d) * sizeof(std::uint64_t);
-    return bytes > UINT64_MAX ? UINT64_MAX : static_cast<std::uint64_t>(bytes);
-}
+        needed += SaturatingCount::product(u128{info.width} * words_for(d), sizeof(std::uint64_t));
+    check_memory(path,
+                 fmt::format("a {} decomposition of width {}", format_shape(info.shape), info.width),
+                 needed.clamped(), max_bytes);
 
-/// Reads scales and signs after read_info's checks; refuses non-finite
-/// scales and set padding bits.
-SignedCutDecomposition read_arrays(hid_t file, const std::string& path, const DecompositionInfo& info)
-{
     const std::size_t width = static_cast<std::size_t>(info.width);
     std::vector<float> scales(width);
     if (width > 0) {
-        h5::Dataset d(H5Dopen2(file, scales_path().c_str(), H5P_DEFAULT));
+        h5::Dataset d(H5Dopen2(file, item("scales").c_str(), H5P_DEFAULT));
         if (!d || H5Dread(d.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, scales.data()) < 0)
-            h5::fail(errc::bad_input, fmt::format("{}: cannot read {}", path, scales_path()));
+            h5::fail(errc::bad_input, fmt::format("{}: cannot read {}", path, item("scales")));
     }
     const auto non_finite = std::count_if(scales.begin(), scales.end(), [](float c) { return !std::isfinite(c); });
     if (non_finite > 0)
-        throw Error(errc::bad_input,
-                    fmt::format("{}: {} holds {} non-finite values", path, scales_path(), non_finite));
+        throw Error(errc::bad_input, fmt::format("{}: {} holds {} non-finite values", path, item("scales"), non_finite));
 
     std::vector<SignMatrix> signs;
     signs.reserve(info.shape.size());
@@ -123,7 +149,7 @@ SignedCutDecomposition read_arrays(hid_t file, const std::string& path, const De
         const std::size_t d = info.shape[a];
         const std::size_t stride = words_for(d);
         std::vector<std::uint64_t> words(width * stride);
-        const std::string name = signs_path(a);
+        const std::string name = v1_signs_path(a);
         if (width > 0) {
             h5::Dataset ds(H5Dopen2(file, name.c_str(), H5P_DEFAULT));
             if (!ds || H5Dread(ds.get(), H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, words.data()) < 0)
@@ -134,12 +160,294 @@ SignedCutDecomposition read_arrays(hid_t file, const std::string& path, const De
         const std::uint64_t padding = ~tail_mask(d);
         for (std::size_t j = 0; j < width; ++j)
             if ((words[j * stride + stride - 1] & padding) != 0)
-                throw Error(errc::bad_input, fmt::format("{}: {} row {} has padding bits set past sign {}", path, name,
-                                                         j, d));
+                throw Error(errc::bad_input,
+                            fmt::format("{}: {} row {} has padding bits set past sign {}", path, name, j, d));
         signs.emplace_back(d, width, std::move(words));
     }
+    return SignedCutDecomposition(SignedCutTerms(info.shape, std::move(scales), std::move(signs), info.scales_refit));
+}
 
-    return SignedCutDecomposition(info.shape, std::move(scales), std::move(signs), info.scales_refit);
+// --- version 2 ---------------------------------------------------------------
+
+/// Σ_b ceil(w_b · S_b / 8): the length `signs` must have (saturated when a
+/// hostile file claims more than 2^128 - 1).
+SaturatingCount sign_stream_bytes(const DecompositionInfo& info)
+{
+    SaturatingCount total;
+    for_each_block(info.shape, info.block_shape, [&](std::uint64_t b, const Shape&, const Shape&, std::uint64_t s) {
+        total += (u128{info.widths[b]} * s + 7) / 8;
+    });
+    return total;
+}
+
+void read_v2_info(hid_t file, const std::string& path, CommonAttributes& common, DecompositionInfo& info,
+                  std::uint64_t widths_limit)
+{
+    const AttributeReader attrs(common.group.get(), path, group_path, 2);
+    refuse_unknown_items(common.group.get(), path, "sct", {"scales_refit", "block_shape"},
+                         {"widths", "scales", "signs"});
+
+    const std::vector<std::uint64_t> block_shape = attrs.unsigned_array("block_shape");
+    const std::size_t k = info.shape.size();
+    if (block_shape.size() != k)
+        throw Error(errc::bad_input, fmt::format("{}: {} has {} entries, expected {} (the order of shape {})", path,
+                                                 attrs.path("block_shape"), block_shape.size(), k,
+                                                 format_shape(info.shape)));
+    for (std::size_t a = 0; a < k; ++a)
+        if (block_shape[a] < 1 || block_shape[a] > info.shape[a])
+            throw Error(errc::bad_input,
+                        fmt::format("{}: {} is {}: entry {} is {}, expected 1..{}", path, attrs.path("block_shape"),
+                                    fmt::join(block_shape, "x"), a, block_shape[a], info.shape[a]));
+    info.block_shape.assign(block_shape.begin(), block_shape.end());
+    std::uint64_t blocks = 1;  // at most N, so it fits
+    for (std::size_t a = 0; a < k; ++a) blocks *= blocks_along(info.shape[a], info.block_shape[a]);
+
+    const ArrayMeta widths_meta =
+        require_vector(file, path, item("widths"), H5T_INTEGER, 4, "uint32", blocks);
+    // The widths are read as uint32 and kept as uint64 in the result.
+    const u128 widths_bytes = u128{blocks} * (sizeof(std::uint32_t) + sizeof(std::uint64_t));
+    if (widths_bytes > widths_limit)
+        throw Error(errc::limit, fmt::format("{} holds {} blocks: reading their widths needs {} bytes, more than "
+                                             "the memory limit of {} bytes",
+                                             path, blocks, bytes_text(SaturatingCount(widths_bytes).clamped()),
+                                             widths_limit));
+    std::vector<std::uint32_t> widths(static_cast<std::size_t>(blocks));
+    {
+        h5::Dataset d(H5Dopen2(file, item("widths").c_str(), H5P_DEFAULT));
+        if (!d || H5Dread(d.get(), H5T_NATIVE_UINT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, widths.data()) < 0)
+            h5::fail(errc::bad_input, fmt::format("{}: cannot read {}", path, item("widths")));
+    }
+    info.widths.assign(widths.begin(), widths.end());
+    u128 sum = 0;
+    for (const std::uint32_t w : widths) sum += w;
+    if (sum != info.width)
+        throw Error(errc::bad_input, fmt::format("{}: {} is {} but {} sum to {}", path, attrs.path("width"), info.width,
+                                                 item("widths"), bytes_text(SaturatingCount(sum).clamped())));
+
+    const ArrayMeta scales_meta = require_vector(file, path, item("scales"), H5T_FLOAT, 4, "float32", info.width);
+
+    const SaturatingCount sign_bytes = sign_stream_bytes(info);
+    if (sign_bytes.value() > UINT64_MAX)
+        throw Error(errc::bad_input, fmt::format("{}: the widths and block shape {} need more than 2^64 sign bytes",
+                                                 path, format_shape(info.block_shape)));
+    const ArrayMeta signs_meta =
+        require_vector(file, path, item("signs"), H5T_INTEGER, 1, "uint8", sign_bytes.clamped());
+
+    const std::uint64_t refit = attrs.unsigned_integer("scales_refit");
+    if (refit > 1)
+        throw Error(errc::bad_input,
+                    fmt::format("{}: {} is {}, expected 0 or 1", path, attrs.path("scales_refit"), refit));
+    info.scales_refit = refit == 1;
+    info.payload_bytes = widths_meta.storage_bytes + scales_meta.storage_bytes + signs_meta.storage_bytes;
+}
+
+/// A contiguous range of a 1-D dataset.
+struct Run {
+    std::uint64_t start = 0, count = 0;
+};
+
+void add_run(std::vector<Run>& runs, std::uint64_t start, std::uint64_t count)
+{
+    if (count == 0) return;
+    if (!runs.empty() && runs.back().start + runs.back().count == start) {
+        runs.back().count += count;
+        return;
+    }
+    runs.push_back({start, count});
+}
+
+/// Reads the union of `runs` (increasing, disjoint) of a 1-D dataset into
+/// `out`, in order, through one hyperslab selection. A damaged chunk fails
+/// here, with HDF5's reason (fletcher32's "data error detected").
+void read_runs(hid_t file, const std::string& path, const std::string& name, hid_t memory_type,
+               const std::vector<Run>& runs, std::uint64_t total, void* out)
+{
+    if (total == 0) return;
+    h5::Dataset d(H5Dopen2(file, name.c_str(), H5P_DEFAULT));
+    if (!d) h5::fail(errc::bad_input, fmt::format("{}: cannot open {}", path, name));
+    h5::Dataspace file_space(H5Dget_space(d.get()));
+    const hsize_t n = total;
+    h5::Dataspace memory_space(H5Screate_simple(1, &n, nullptr));
+    if (!file_space || !memory_space) h5::fail(errc::bad_input, fmt::format("{}: cannot read {}", path, name));
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+        const hsize_t start = runs[i].start, count = runs[i].count;
+        if (H5Sselect_hyperslab(file_space.get(), i == 0 ? H5S_SELECT_SET : H5S_SELECT_OR, &start, nullptr, &count,
+                                nullptr) < 0)
+            h5::fail(errc::bad_input, fmt::format("{}: cannot select entries of {}", path, name));
+    }
+    if (H5Dread(d.get(), memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT, out) < 0)
+        h5::fail(errc::bad_input, fmt::format("{}: cannot read {}", path, name));
+}
+
+/// A block to read: where its scales and its sign segment start.
+struct BlockToRead {
+    std::uint64_t block = 0;
+    std::uint64_t width = 0;
+    std::uint64_t scales_at = 0;  ///< in the file's `scales`
+    std::uint64_t bytes_at = 0;   ///< in the file's `signs`
+    std::uint64_t bytes = 0;      ///< the segment's length
+};
+
+SignedCutDecomposition read_v2_arrays(hid_t file, const std::string& path, const DecompositionInfo& info,
+                                      std::uint64_t max_bytes, const Region* region)
+{
+    const Shape& shape = info.shape;
+    const std::size_t k = shape.size();
+    // The grid coordinates the region touches along each mode.
+    Shape first(k, 0), last(k);
+    for (std::size_t a = 0; a < k; ++a) last[a] = blocks_along(shape[a], info.block_shape[a]) - 1;
+    if (region != nullptr) {
+        check_region(*region, shape);
+        for (std::size_t a = 0; a < k; ++a) {
+            first[a] = (*region)[a].start / info.block_shape[a];
+            last[a] = ((*region)[a].stop - 1) / info.block_shape[a];
+        }
+    }
+
+    // One pass over the grid: every block's offsets, and the memory the
+    // touched ones need.
+    const std::uint64_t blocks = info.widths.size();
+    std::vector<BlockToRead> to_read;
+    std::uint64_t scales_at = 0, bytes_at = 0, largest_block = 0;
+    SaturatingCount terms, stream_bytes, sign_words;
+    for_each_block(shape, info.block_shape,
+                   [&](std::uint64_t b, const Shape& coords, const Shape& extents, std::uint64_t s) {
+                       const std::uint64_t w = info.widths[b];
+                       const std::uint64_t bytes = segment_bytes(w, s);
+                       bool touched = true;
+                       for (std::size_t a = 0; a < k && touched; ++a)
+                           touched = coords[a] >= first[a] && coords[a] <= last[a];
+                       if (touched) {
+                           to_read.push_back({b, w, scales_at, bytes_at, bytes});
+                           terms += w;
+                           stream_bytes += bytes;
+                           std::uint64_t words = 0;
+                           for (const std::size_t e : extents) words += words_for(e);
+                           sign_words += SaturatingCount::product(w, words);
+                           largest_block = std::max(largest_block, element_count(extents));
+                       }
+                       scales_at += w;  // Σ widths = width, checked by the info
+                       bytes_at += bytes;  // Σ = the length of `signs`, checked too
+                   });
+
+    // What reading and reconstructing holds at once: the reconstruction (a
+    // region's, plus one block's buffer to cut it from), the widths (read as
+    // uint32, kept as uint64), every block's terms object, the touched
+    // blocks' scales (read, then kept) and sign segments (read) and their
+    // sign matrices.
+    const u128 per_block = sizeof(SignedCutTerms) + sizeof(BlockToRead) +
+                           u128{k} * (sizeof(std::size_t) + sizeof(SignMatrix));
+    SaturatingCount needed;
+    if (region != nullptr)
+        needed += (u128{region_elements(*region)} + largest_block) * sizeof(float);
+    else
+        needed += u128{element_count(shape)} * sizeof(float);
+    needed += u128{blocks} * (sizeof(std::uint32_t) + sizeof(std::uint64_t));
+    needed += SaturatingCount::product(blocks, per_block);
+    needed += SaturatingCount::product(terms.value(), 2 * sizeof(float));
+    needed += stream_bytes.value();
+    needed += SaturatingCount::product(sign_words.value(), sizeof(std::uint64_t));
+    check_memory(path,
+                 fmt::format("a {} decomposition of width {} in {} blocks", format_shape(shape), info.width, blocks),
+                 needed.clamped(), max_bytes);
+
+    std::vector<Run> scale_runs, byte_runs;
+    for (const BlockToRead& r : to_read) {
+        add_run(scale_runs, r.scales_at, r.width);
+        add_run(byte_runs, r.bytes_at, r.bytes);
+    }
+    std::vector<float> scales(static_cast<std::size_t>(terms.value()));
+    read_runs(file, path, item("scales"), H5T_NATIVE_FLOAT, scale_runs, scales.size(), scales.data());
+    const auto non_finite = std::count_if(scales.begin(), scales.end(), [](float c) { return !std::isfinite(c); });
+    if (non_finite > 0)
+        throw Error(errc::bad_input, fmt::format("{}: {} holds {} non-finite values", path, item("scales"), non_finite));
+    std::vector<std::uint8_t> stream(static_cast<std::size_t>(stream_bytes.value()));
+    read_runs(file, path, item("signs"), H5T_NATIVE_UINT8, byte_runs, stream.size(), stream.data());
+
+    const BlockGrid grid(shape, info.block_shape);
+    std::vector<SignedCutTerms> terms_of(static_cast<std::size_t>(blocks));
+    std::size_t next = 0;
+    std::uint64_t scale_pos = 0, byte_pos = 0;
+    for (std::uint64_t b = 0; b < blocks; ++b) {
+        Shape extents = grid.extents(static_cast<std::size_t>(b));
+        if (next == to_read.size() || to_read[next].block != b) {
+            terms_of[b] = SignedCutTerms(std::move(extents));
+            continue;
+        }
+        const BlockToRead& r = to_read[next++];
+        std::uint64_t per_term = 0;
+        for (const std::size_t e : extents) per_term += e;
+        const std::span<const std::uint8_t> segment(stream.data() + byte_pos, static_cast<std::size_t>(r.bytes));
+        if (!segment_tail_is_clear(segment, r.width * per_term))
+            throw Error(errc::bad_input,
+                        fmt::format("{}: {} has unused bits set in the last byte of block {}'s segment (byte {})",
+                                    path, item("signs"), b, r.bytes_at + r.bytes - 1));
+        std::vector<SignMatrix> signs = unpack_segment(segment, extents, static_cast<std::size_t>(r.width));
+        std::vector<float> block_scales(scales.begin() + static_cast<std::ptrdiff_t>(scale_pos),
+                                        scales.begin() + static_cast<std::ptrdiff_t>(scale_pos + r.width));
+        terms_of[b] = SignedCutTerms(std::move(extents), std::move(block_scales), std::move(signs), info.scales_refit);
+        scale_pos += r.width;
+        byte_pos += r.bytes;
+    }
+    return SignedCutDecomposition(grid, std::move(terms_of));
+}
+
+}  // namespace
+
+std::uint64_t region_elements(const Region& region)
+{
+    std::uint64_t n = 1;
+    for (const RegionRange& r : region) n *= r.keep ? r.stop - r.start : 1;
+    return n;
+}
+
+void read_sct_info(hid_t file, const std::string& path, CommonAttributes& common, DecompositionInfo& info,
+                   std::uint64_t widths_limit)
+{
+    if (common.version == 1) {
+        const AttributeReader attrs(common.group.get(), path, group_path, 1);
+        const std::uint64_t refit = attrs.unsigned_integer("scales_refit");
+        if (refit > 1)
+            throw Error(errc::bad_input,
+                        fmt::format("{}: {} is {}, expected 0 or 1", path, attrs.path("scales_refit"), refit));
+        info.scales_refit = refit == 1;
+        read_v1_info(file, path, info);
+    } else {
+        read_v2_info(file, path, common, info, widths_limit);
+    }
+}
+
+SignedCutDecomposition read_sct_arrays(hid_t file, const std::string& path, const DecompositionInfo& info,
+                                       std::uint64_t max_bytes, const Region* region)
+{
+    if (region != nullptr) check_region(*region, info.shape);
+    return info.format_version == 1 ? read_v1_arrays(file, path, info, max_bytes, region)
+                                    : read_v2_arrays(file, path, info, max_bytes, region);
+}
+
+}  // namespace io
+
+namespace {
+
+/// The common part, then the method's own: everything read_decomposition_info
+/// promises, from an open file.
+DecompositionInfo read_info(hid_t file, const std::string& path, std::uint64_t widths_limit)
+{
+    io::CommonAttributes common = io::read_common(file, path);
+    DecompositionInfo info;
+    info.method = common.method;
+    info.format_version = common.version;
+    info.shape = common.shape;
+    info.width = common.width;
+    info.norm2 = common.norm2;
+    info.provenance = common.provenance;
+    if (common.method == "sct")
+        io::read_sct_info(file, path, common, info, widths_limit);
+    else
+        io::read_lplr_info(file, path, common, info);
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0) info.file_bytes = static_cast<std::uint64_t>(st.st_size);
+    return info;
 }
 
 }  // namespace
@@ -147,8 +455,26 @@ SignedCutDecomposition read_arrays(hid_t file, const std::string& path, const De
 double DecompositionInfo::bits_per_value() const
 {
     if (shape.empty()) return 0.0;
-    return static_cast<double>(SignedCutDecomposition::bits_per_term(shape)) * static_cast<double>(width) /
-           static_cast<double>(element_count(shape));
+    return 8.0 * static_cast<double>(payload_bytes) / static_cast<double>(element_count(shape));
+}
+
+double DecompositionInfo::counted_bits_per_value() const
+{
+    if (shape.empty()) return 0.0;
+    const double n = static_cast<double>(element_count(shape));
+    if (method == "lplr") {
+        if (matricization.row_modes.size() + matricization.col_modes.size() != shape.size()) return 0.0;
+        return lplr_bits_per_value(matricization.rows(shape), matricization.cols(shape), width, bits_l, bits_r);
+    }
+    if (block_shape.size() != shape.size()) return 0.0;
+    std::uint64_t blocks = 1;
+    for (std::size_t a = 0; a < shape.size(); ++a) blocks *= io::blocks_along(shape[a], block_shape[a]);
+    if (widths.size() != blocks) return 0.0;
+    double bits = 0;
+    io::for_each_block(shape, block_shape, [&](std::uint64_t b, const Shape&, const Shape&, std::uint64_t s) {
+        bits += static_cast<double>(widths[b]) * static_cast<double>(s + 32);
+    });
+    return bits / n;
 }
 
 std::string iso8601_utc_now()
@@ -167,27 +493,52 @@ void write_decomposition(const std::string& path, const SignedCutDecomposition& 
     if (decomposition.order() == 0)
         throw Error(errc::invalid_argument, fmt::format("cannot write {}: the decomposition is empty (order 0)", path));
     (void)io::dtype_spec(provenance.original_dtype);
-    const Shape& shape = decomposition.shape();
-    const std::uint64_t width = decomposition.width();
+    const BlockGrid& grid = decomposition.grid();
+    const std::size_t blocks = decomposition.block_count();
+
+    // The three arrays, in file order: widths, then every block's scales,
+    // then every block's sign segment.
+    std::vector<std::uint32_t> widths(blocks);
+    std::vector<float> scales;
+    scales.reserve(static_cast<std::size_t>(decomposition.width()));
+    std::uint64_t stream_bytes = 0;
+    for (std::size_t b = 0; b < blocks; ++b) {
+        const SignedCutTerms& terms = decomposition.block(b);
+        if (terms.width() > UINT32_MAX)
+            throw Error(errc::invalid_argument, fmt::format("cannot write {}: block {} has {} terms, more than 2^32 - 1",
+                                                            path, b, terms.width()));
+        widths[b] = static_cast<std::uint32_t>(terms.width());
+        for (std::size_t j = 0; j < terms.width(); ++j)
+            if (!std::isfinite(terms.scales()[j]))
+                throw Error(errc::invalid_argument,
+                            fmt::format("cannot write {}: scale {} of block {} is {}", path, j, b, terms.scales()[j]));
+        scales.insert(scales.end(), terms.scales().begin(), terms.scales().end());
+        stream_bytes += io::segment_bytes(terms.width(), grid.signs_per_term(b));
+    }
+    std::vector<std::uint8_t> stream(static_cast<std::size_t>(stream_bytes));
+    std::uint64_t at = 0;
+    for (std::size_t b = 0; b < blocks; ++b) {
+        const SignedCutTerms& terms = decomposition.block(b);
+        const std::uint64_t bytes = io::segment_bytes(terms.width(), grid.signs_per_term(b));
+        io::pack_segment(terms, std::span<std::uint8_t>(stream.data() + at, static_cast<std::size_t>(bytes)));
+        at += bytes;
+    }
 
     h5::QuietErrors quiet;
     io::AtomicOutput output(path, force);
     {
         h5::File file = h5::create_file(output.temporary_path(), path);
-        h5::Group group = io::write_common(file.get(), path, "sct", shape, width, provenance);
-        io::AttributeWriter(group.get(), path).u8("scales_refit", decomposition.scales_refit() ? 1 : 0);
-        io::write_array(group.get(), "scales", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, {width},
-                        decomposition.scales().data(), path);
-        h5::Group signs = io::create_group(group.get(), "signs", path);
-        for (std::size_t a = 0; a < shape.size(); ++a) {
-            // A SignMatrix keeps each term's column as consecutive words:
-            // exactly row j of the [w][ceil(d_a/64)] file array.
-            const SignMatrix& m = decomposition.signs(a);
-            const std::string name = fmt::format("mode_{}", a);
-            io::write_array(signs.get(), name.c_str(), H5T_STD_U64LE, H5T_NATIVE_UINT64,
-                            {width, words_for(shape[a])}, m.data(), path);
-        }
-        signs.reset();
+        h5::Group group = io::write_common(file.get(), path, "sct", decomposition.shape(), decomposition.width(),
+                                           provenance);
+        io::AttributeWriter attrs(group.get(), path);
+        attrs.u8("scales_refit", decomposition.scales_refit() ? 1 : 0);
+        const Shape& block_shape = decomposition.block_shape();
+        attrs.u64_array("block_shape", std::vector<std::uint64_t>(block_shape.begin(), block_shape.end()));
+        io::write_vector(group.get(), "widths", H5T_STD_U32LE, H5T_NATIVE_UINT32, widths.size(), 4, widths.data(),
+                         path);
+        io::write_vector(group.get(), "scales", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, scales.size(), 4, scales.data(),
+                         path);
+        io::write_vector(group.get(), "signs", H5T_STD_U8LE, H5T_NATIVE_UINT8, stream.size(), 1, stream.data(), path);
         group.reset();
         if (!file.close()) h5::fail(errc::io, fmt::format("cannot write {}", path));
     }
@@ -198,30 +549,23 @@ DecompositionInfo read_decomposition_info(const std::string& path)
 {
     h5::QuietErrors quiet;
     h5::File file = h5::open_read_only(path);
-    return read_info(file.get(), path);
+    return read_info(file.get(), path, default_memory_limit());
 }
 
-SignedCutDecomposition read_decomposition(const std::string& path, std::uint64_t max_bytes, DecompositionInfo* info_out)
+Decomposition read_decomposition(const std::string& path, std::uint64_t max_bytes, DecompositionInfo* info_out,
+                                 const Region* region)
 {
     h5::QuietErrors quiet;
     h5::File file = h5::open_read_only(path);
-    DecompositionInfo info = read_info(file.get(), path);
-
-    const std::uint64_t needed = bytes_needed(info);
-    // A saturated count is refused even under a limit of 2^64 - 1 bytes: the
-    // sizes it stands for cannot be allocated, or even computed in size_t.
-    if (needed > max_bytes || needed == UINT64_MAX)
-        throw Error(errc::limit,
-                    fmt::format("{} holds a {} decomposition of width {}: reading and reconstructing it needs {} bytes, "
-                                "more than the memory limit of {} bytes",
-                                path, format_shape(info.shape), info.width,
-                                needed == UINT64_MAX ? std::string("over 2^64") : std::to_string(needed), max_bytes));
-
-    SignedCutDecomposition decomposition;
+    DecompositionInfo info = read_info(file.get(), path, max_bytes);
+    Decomposition decomposition;
     try {
-        decomposition = read_arrays(file.get(), path, info);
+        if (info.method == "sct")
+            decomposition = io::read_sct_arrays(file.get(), path, info, max_bytes, region);
+        else
+            decomposition = io::read_lplr_arrays(file.get(), path, info, max_bytes, region);
     } catch (const std::bad_alloc&) {
-        throw Error(errc::limit, fmt::format("{}: cannot allocate the {} bytes its arrays need", path, needed));
+        throw Error(errc::limit, fmt::format("{}: cannot allocate the memory its arrays need", path));
     }
     if (info_out != nullptr) *info_out = std::move(info);
     return decomposition;

@@ -1,6 +1,11 @@
 // Decomposition files of method "lplr" (docs/FORMAT.md): two quantized
-// factors of a matricization, as packed codes and float32 scales.
+// factors of a matricization, as packed codes and float32 scales. Version 2
+// keeps version 1's datasets and attributes; its code arrays are 1-D
+// (groups × words per group words, group after group, exactly version 1's
+// rows one after the other), so that they are chunked like every other
+// version-2 dataset and their stored size is stored_dataset_bytes().
 #include <algorithm>
+#include <cmath>
 #include <new>
 #include <string>
 #include <vector>
@@ -9,6 +14,7 @@
 
 #include "atomic_output.hpp"
 #include "decomposition_file.hpp"
+#include "decomposition_methods.hpp"
 #include "dtype.hpp"
 #include "hdf5_handle.hpp"
 #include "signcut/error.hpp"
@@ -20,7 +26,7 @@ namespace {
 using io::AttributeReader;
 using io::group_path;
 
-/// The four arrays, in the order a reader meets them.
+/// The two arrays of one factor.
 struct FactorArrays {
     const char* codes;
     const char* scales;
@@ -32,15 +38,15 @@ std::string item(const char* name) { return fmt::format("{}/{}", group_path, nam
 
 void write_factor(hid_t group, const std::string& shown, const FactorArrays& names, const QuantizedMatrix& q)
 {
-    const hsize_t groups = q.groups();
-    io::write_array(group, names.codes, H5T_STD_U64LE, H5T_NATIVE_UINT64, {groups, q.words_per_group()},
-                    q.words().data(), shown);
-    io::write_array(group, names.scales, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, {groups}, q.scales().data(), shown);
+    const std::uint64_t groups = q.groups();
+    io::write_vector(group, names.codes, H5T_STD_U64LE, H5T_NATIVE_UINT64, groups * q.words_per_group(), 8,
+                     q.words().data(), shown);
+    io::write_vector(group, names.scales, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, groups, 4, q.scales().data(), shown);
 }
 
-/// The dimensions and element type of a dataset that must exist.
-void check_array(hid_t file, const std::string& path, const char* name, H5T_class_t type_class, std::size_t type_size,
-                 const std::vector<hsize_t>& expected)
+/// Version 1: the dimensions and element type of a dataset that must exist.
+std::uint64_t check_v1_array(hid_t file, const std::string& path, const char* name, H5T_class_t type_class,
+                             std::size_t type_size, const std::vector<hsize_t>& expected)
 {
     const std::string full = item(name);
     io::require_object(file, path, full, H5I_DATASET);
@@ -55,60 +61,26 @@ void check_array(hid_t file, const std::string& path, const char* name, H5T_clas
                     fmt::format("{}: {} has shape {}, expected {}", path, full,
                                 meta.dims.empty() ? std::string("scalar") : fmt::format("{}", fmt::join(meta.dims, "x")),
                                 fmt::join(expected, "x")));
-}
-
-LplrFileInfo read_info(hid_t file, const std::string& path)
-{
-    io::CommonAttributes common = io::read_common(file, path);
-    if (common.method != "lplr")
-        throw Error(errc::bad_input, fmt::format("{} holds a {} decomposition, not an lplr one", path, common.method));
-    const AttributeReader attrs(common.group.get(), path, group_path);
-
-    LplrFileInfo info;
-    info.shape = std::move(common.shape);
-    info.provenance = std::move(common.provenance);
-    info.rank = common.width;
-    if (info.rank == 0)
-        throw Error(errc::bad_input, fmt::format("{}: {} is 0; an lplr file has rank >= 1", path, attrs.path("width")));
-    const std::string split = attrs.string("matricize");
-    try {
-        info.matricization = Matricization::parse(split, info.shape.size());
-    } catch (const Error& e) {
-        throw Error(errc::bad_input, fmt::format("{}: {} is invalid: {}", path, attrs.path("matricize"), e.what()));
-    }
-    for (const auto& [name, bits] : {std::pair{"bits_l", &info.bits_l}, std::pair{"bits_r", &info.bits_r}}) {
-        const std::uint64_t b = attrs.unsigned_integer(name);
-        if (b < min_quantizer_bits || b > max_quantizer_bits)
-            throw Error(errc::bad_input, fmt::format("{}: {} is {}, expected {}..{}", path, attrs.path(name), b,
-                                                     min_quantizer_bits, max_quantizer_bits));
-        *bits = static_cast<unsigned>(b);
-    }
-
-    const std::size_t n = info.matricization.rows(info.shape), d = info.matricization.cols(info.shape);
-    // Bit offsets within a packed row must fit in 64 bits.
-    if (n > (UINT64_MAX >> 5) || d > (UINT64_MAX >> 5))
-        throw Error(errc::limit, fmt::format("{}: a {}x{} matricization is too large to hold packed codes", path, n, d));
-    const hsize_t m = info.rank;
-    check_array(file, path, left_arrays.codes, H5T_INTEGER, 8, {m, code_words(n, info.bits_l)});
-    check_array(file, path, left_arrays.scales, H5T_FLOAT, 4, {m});
-    check_array(file, path, right_arrays.codes, H5T_INTEGER, 8, {m, code_words(d, info.bits_r)});
-    check_array(file, path, right_arrays.scales, H5T_FLOAT, 4, {m});
-    return info;
+    return meta.storage_bytes;
 }
 
 /// Bytes the arrays and the reconstruction take (UINT64_MAX if beyond).
-std::uint64_t bytes_needed(const LplrFileInfo& info)
+std::uint64_t bytes_needed(const DecompositionInfo& info, const Region* region)
 {
+    using u128 = unsigned __int128;
     const std::size_t n = info.matricization.rows(info.shape), d = info.matricization.cols(info.shape);
-    unsigned __int128 bytes = static_cast<unsigned __int128>(element_count(info.shape)) * sizeof(float);
+    io::SaturatingCount bytes(u128{element_count(info.shape)} * sizeof(float));
+    // A region is cut from the full reconstruction.
+    if (region != nullptr) bytes += u128{io::region_elements(*region)} * sizeof(float);
     // Codes and scales, then the dequantized factors the product needs.
-    bytes += static_cast<unsigned __int128>(info.rank) * (code_words(n, info.bits_l) + code_words(d, info.bits_r)) * 8;
-    bytes += static_cast<unsigned __int128>(info.rank) * (n + d + 2) * sizeof(float);
+    using io::SaturatingCount;
+    bytes += SaturatingCount::product(
+        SaturatingCount::product(info.width, u128{code_words(n, info.bits_l)} + code_words(d, info.bits_r)), 8);
+    bytes += SaturatingCount::product(SaturatingCount::product(info.width, u128{n} + d + 2), sizeof(float));
     // A split other than rows-then-columns needs the product before it is
     // put back in the tensor's order.
-    if (!info.matricization.is_contiguous())
-        bytes += static_cast<unsigned __int128>(element_count(info.shape)) * sizeof(float);
-    return bytes > UINT64_MAX ? UINT64_MAX : static_cast<std::uint64_t>(bytes);
+    if (!info.matricization.is_contiguous()) bytes += u128{element_count(info.shape)} * sizeof(float);
+    return bytes.clamped();
 }
 
 QuantizedMatrix read_factor(hid_t file, const std::string& path, const FactorArrays& names, std::size_t rows,
@@ -128,30 +100,88 @@ QuantizedMatrix read_factor(hid_t file, const std::string& path, const FactorArr
     try {
         return QuantizedMatrix(rows, cols, bits, axis, std::move(scales), std::move(words));
     } catch (const Error& e) {
-        throw Error(errc::bad_input, fmt::format("{}: {} and {}: {}", path, item(names.codes), item(names.scales), e.what()));
+        throw Error(errc::bad_input,
+                    fmt::format("{}: {} and {}: {}", path, item(names.codes), item(names.scales), e.what()));
     }
 }
 
 }  // namespace
 
-double LplrFileInfo::bits_per_value() const
+namespace io {
+
+void read_lplr_info(hid_t file, const std::string& path, CommonAttributes& common, DecompositionInfo& info)
 {
-    if (shape.empty()) return 0.0;
-    return lplr_bits_per_value(matricization.rows(shape), matricization.cols(shape), rank, bits_l, bits_r);
+    const AttributeReader attrs(common.group.get(), path, group_path, common.version);
+    if (common.version >= 2) {
+        refuse_unknown_items(common.group.get(), path, "lplr", {"matricize", "bits_l", "bits_r"},
+                             {left_arrays.codes, left_arrays.scales, right_arrays.codes, right_arrays.scales});
+    }
+    if (info.width == 0)
+        throw Error(errc::bad_input, fmt::format("{}: {} is 0; an lplr file has rank >= 1", path, attrs.path("width")));
+    const std::string split = attrs.string("matricize");
+    try {
+        info.matricization = Matricization::parse(split, info.shape.size());
+    } catch (const Error& e) {
+        throw Error(errc::bad_input, fmt::format("{}: {} is invalid: {}", path, attrs.path("matricize"), e.what()));
+    }
+    for (const auto& [name, bits] : {std::pair{"bits_l", &info.bits_l}, std::pair{"bits_r", &info.bits_r}}) {
+        const std::uint64_t b = attrs.unsigned_integer(name);
+        if (b < min_quantizer_bits || b > max_quantizer_bits)
+            throw Error(errc::bad_input, fmt::format("{}: {} is {}, expected {}..{}", path, attrs.path(name), b,
+                                                     min_quantizer_bits, max_quantizer_bits));
+        *bits = static_cast<unsigned>(b);
+    }
+
+    const std::size_t n = info.matricization.rows(info.shape), d = info.matricization.cols(info.shape);
+    // Bit offsets within a packed row must fit in 64 bits.
+    if (n > (UINT64_MAX >> 5) || d > (UINT64_MAX >> 5))
+        throw Error(errc::limit, fmt::format("{}: a {}x{} matricization is too large to hold packed codes", path, n, d));
+    const std::uint64_t m = info.width;
+    const std::uint64_t left_words = code_words(n, info.bits_l), right_words = code_words(d, info.bits_r);
+    if (common.version == 1) {
+        info.payload_bytes = check_v1_array(file, path, left_arrays.codes, H5T_INTEGER, 8, {m, left_words}) +
+                             check_v1_array(file, path, left_arrays.scales, H5T_FLOAT, 4, {m}) +
+                             check_v1_array(file, path, right_arrays.codes, H5T_INTEGER, 8, {m, right_words}) +
+                             check_v1_array(file, path, right_arrays.scales, H5T_FLOAT, 4, {m});
+        return;
+    }
+    const auto words = [&](std::uint64_t per_group) -> std::uint64_t {
+        const unsigned __int128 total = static_cast<unsigned __int128>(m) * per_group;
+        if (total > UINT64_MAX)
+            throw Error(errc::bad_input, fmt::format("{}: a rank of {} needs more than 2^64 code words", path, m));
+        return static_cast<std::uint64_t>(total);
+    };
+    info.payload_bytes =
+        require_vector(file, path, item(left_arrays.codes), H5T_INTEGER, 8, "uint64", words(left_words))
+            .storage_bytes +
+        require_vector(file, path, item(left_arrays.scales), H5T_FLOAT, 4, "float32", m).storage_bytes +
+        require_vector(file, path, item(right_arrays.codes), H5T_INTEGER, 8, "uint64", words(right_words))
+            .storage_bytes +
+        require_vector(file, path, item(right_arrays.scales), H5T_FLOAT, 4, "float32", m).storage_bytes;
 }
 
-std::string read_decomposition_method(const std::string& path)
+LplrDecomposition read_lplr_arrays(hid_t file, const std::string& path, const DecompositionInfo& info,
+                                   std::uint64_t max_bytes, const Region* region)
 {
-    h5::QuietErrors quiet;
-    h5::File file = h5::open_read_only(path);
-    return io::read_method(file.get(), path);
+    if (region != nullptr) check_region(*region, info.shape);
+    check_memory(path, fmt::format("a {} lplr decomposition of rank {}", format_shape(info.shape), info.width),
+                 bytes_needed(info, region), max_bytes);
+    const std::size_t n = info.matricization.rows(info.shape), d = info.matricization.cols(info.shape);
+    const std::size_t m = static_cast<std::size_t>(info.width);
+    QuantizedMatrix left = read_factor(file, path, left_arrays, n, m, info.bits_l, ScaleAxis::column);
+    QuantizedMatrix right = read_factor(file, path, right_arrays, m, d, info.bits_r, ScaleAxis::row);
+    return LplrDecomposition(info.shape, info.matricization, std::move(left), std::move(right));
 }
+
+}  // namespace io
 
 void write_lplr(const std::string& path, const LplrDecomposition& decomposition, const Provenance& provenance,
                 bool force)
 {
     if (decomposition.shape().empty())
         throw Error(errc::invalid_argument, fmt::format("cannot write {}: the decomposition is empty (order 0)", path));
+    if (decomposition.rank() == 0)
+        throw Error(errc::invalid_argument, fmt::format("cannot write {}: an lplr decomposition needs rank >= 1", path));
     (void)io::dtype_spec(provenance.original_dtype);
     const Shape& shape = decomposition.shape();
 
@@ -170,39 +200,6 @@ void write_lplr(const std::string& path, const LplrDecomposition& decomposition,
         if (!file.close()) h5::fail(errc::io, fmt::format("cannot write {}", path));
     }
     output.commit();
-}
-
-LplrFileInfo read_lplr_info(const std::string& path)
-{
-    h5::QuietErrors quiet;
-    h5::File file = h5::open_read_only(path);
-    return read_info(file.get(), path);
-}
-
-LplrDecomposition read_lplr(const std::string& path, std::uint64_t max_bytes, LplrFileInfo* info_out)
-{
-    h5::QuietErrors quiet;
-    h5::File file = h5::open_read_only(path);
-    LplrFileInfo info = read_info(file.get(), path);
-    const std::uint64_t needed = bytes_needed(info);
-    // A saturated count stands for sizes that cannot even be allocated.
-    if (needed > max_bytes || needed == UINT64_MAX)
-        throw Error(errc::limit,
-                    fmt::format("{} holds a {} lplr decomposition of rank {}: reading and reconstructing it needs {} "
-                                "bytes, more than the memory limit of {} bytes",
-                                path, format_shape(info.shape), info.rank,
-                                needed == UINT64_MAX ? std::string("over 2^64") : std::to_string(needed), max_bytes));
-    const std::size_t n = info.matricization.rows(info.shape), d = info.matricization.cols(info.shape);
-    const std::size_t m = static_cast<std::size_t>(info.rank);
-    try {
-        QuantizedMatrix left = read_factor(file.get(), path, left_arrays, n, m, info.bits_l, ScaleAxis::column);
-        QuantizedMatrix right = read_factor(file.get(), path, right_arrays, m, d, info.bits_r, ScaleAxis::row);
-        LplrDecomposition decomposition(info.shape, info.matricization, std::move(left), std::move(right));
-        if (info_out != nullptr) *info_out = std::move(info);
-        return decomposition;
-    } catch (const std::bad_alloc&) {
-        throw Error(errc::limit, fmt::format("{}: cannot allocate the {} bytes its arrays need", path, needed));
-    }
 }
 
 }  // namespace signcut

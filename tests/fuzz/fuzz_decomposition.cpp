@@ -2,21 +2,26 @@
 // structure rather than its bytes.
 //
 // The input is a small script. Its first bytes choose a valid decomposition
-// (order, dimensions, width, signs), which is written with the HDF5 C API;
-// the rest is a sequence of edits applied through HDF5: set, retype or delete
-// an attribute, replace an array with another type, rank or extent, overwrite
-// values, claim a consistent but enormous shape or width, delete, replace or
-// link objects. libFuzzer's byte mutations thus become mutations of the
-// file's metadata and arrays, and the search explores signcut's checks
-// instead of libhdf5's decoders of damaged bytes (those are reached through
-// the bad-input corpus). The file is then read with read_decomposition_info
-// and read_decomposition under a 1 MiB memory limit.
+// (format version 2 with a block grid, or version 1; order, dimensions,
+// block shape, widths, signs), which is written with the HDF5 C API as the
+// format prescribes (fixed-length strings, chunked arrays with fletcher32;
+// version 1: variable-length strings, contiguous arrays); the rest is a
+// sequence of edits applied through HDF5: set, retype or delete an
+// attribute, replace an array with another type, rank or extent, overwrite
+// values, claim a consistent but enormous shape, block grid or width,
+// delete, replace or link objects. libFuzzer's byte mutations thus become
+// mutations of the file's metadata and arrays, and the search explores
+// signcut's checks instead of libhdf5's decoders of damaged bytes (those are
+// reached through the bad-input corpus). The file is then read with
+// read_decomposition_info, and with read_decomposition under a 1 MiB memory
+// limit, whole and for a region the script chooses.
 //
 // What must hold, or the target aborts:
 //  * only signcut::Error leaves the reader (anything else, a crash, a
 //    sanitizer report or an allocation above -malloc_limit_mb is a bug);
-//  * what is accepted is consistent: info and decomposition agree, and the
-//    reconstruction fits the memory limit the reader was given.
+//  * what is accepted is consistent: info and decomposition agree, the
+//    reconstruction fits the memory limit the reader was given, and a
+//    region read equals the same slice of the whole reconstruction.
 #include <hdf5.h>
 #include <unistd.h>
 
@@ -30,6 +35,8 @@
 #include <string>
 #include <vector>
 
+#include "signcut/blocks.hpp"
+#include "signcut/decomposition.hpp"
 #include "signcut/error.hpp"
 #include "signcut/hdf5.hpp"
 
@@ -98,8 +105,9 @@ struct Bits {
     }
 };
 
-/// The objects the edits aim at (index into this table).
-const std::array<const char*, 11> object_paths{
+/// The objects the edits aim at (index into this table). "signs" is a
+/// dataset in version 2 and a group of mode_a datasets in version 1.
+const std::array<const char*, 13> object_paths{
     "/",
     "/decomposition",
     "/decomposition/scales",
@@ -108,14 +116,17 @@ const std::array<const char*, 11> object_paths{
     "/decomposition/signs/mode_1",
     "/decomposition/signs/mode_2",
     "/decomposition/signs/mode_3",
-    "/decomposition/signs/mode_4",
-    "/decomposition/signs/extra",
+    "/decomposition/widths",
+    "/decomposition/source_attributes",
+    "/decomposition/extra",
     "/elsewhere",
+    "/decomposition/signs/extra",
 };
 
-const std::array<const char*, 13> attribute_names{
-    "signcut_format", "format_version", "method",  "shape",         "original_dtype", "width",   "scales_refit",
-    "source",         "seed",           "signcut_version", "rel_fro_error", "created", "unrelated",
+const std::array<const char*, 15> attribute_names{
+    "signcut_format", "format_version", "method",        "shape",   "original_dtype",
+    "width",          "scales_refit",   "source",        "seed",    "signcut_version",
+    "rel_fro_error",  "created",        "unrelated",     "norm2",   "block_shape",
 };
 
 const std::array<const char*, 12> strings{
@@ -263,9 +274,12 @@ void set_attribute(hid_t object, const char* name, Script& s)
 }
 
 /// Creates a dataset at `path` (replacing what is there): written for real
-/// when small, chunked and unwritten when large.
+/// when small, chunked and unwritten when large. `checksummed`: chunked as
+/// version 2 chunks (stored_dataset_bytes) with fletcher32 when written.
+/// `fill` (if given) replaces the random contents of a written array.
 void create_array(hid_t file, const char* path, hid_t type, int rank, const hsize_t* dims, Bits& bits,
-                  bool clear_padding_of, std::uint64_t padding_d)
+                  bool clear_padding_of, std::uint64_t padding_d, bool checksummed = false,
+                  const std::vector<unsigned char>* fill = nullptr)
 {
     delete_link(file, path);
     std::uint64_t total = 1;
@@ -283,6 +297,10 @@ void create_array(hid_t file, const char* path, hid_t type, int rank, const hsiz
         std::vector<hsize_t> chunk(static_cast<std::size_t>(rank));
         for (int a = 0; a < rank; ++a) chunk[a] = std::max<hsize_t>(1, std::min<hsize_t>(dims[a], 16));
         H5Pset_chunk(dcpl, rank, chunk.data());
+    } else if (written && checksummed && rank == 1 && total > 0) {
+        const hsize_t chunk = signcut::dataset_chunk_elements(total, H5Tget_size(type));
+        H5Pset_chunk(dcpl, 1, &chunk);
+        H5Pset_fletcher32(dcpl);
     }
     const hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
     H5Pset_create_intermediate_group(lcpl, 1);
@@ -300,6 +318,7 @@ void create_array(hid_t file, const char* path, hid_t type, int rank, const hsiz
                 std::memcpy(&data[4 * i], &v, 4);
             }
         }
+        if (fill != nullptr && fill->size() == data.size()) data = *fill;
         if (clear_padding_of && rank == 2 && size == 8 && padding_d % 64 != 0) {
             // Keep the sign words valid unless an edit breaks them on purpose.
             const std::uint64_t mask = (std::uint64_t{1} << (padding_d % 64)) - 1;
@@ -322,45 +341,161 @@ std::uint64_t words_for(std::uint64_t d) { return d / 64 + (d % 64 != 0); }
 
 /// The valid starting file, described by the script's first bytes.
 struct Base {
-    std::vector<std::uint64_t> shape;
-    std::uint64_t width = 0;
+    int version = 2;
+    std::vector<std::uint64_t> shape, block;
+    std::uint64_t width = 0;  ///< version 1: the width; version 2: block 0's (the others follow from it)
 };
+
+/// Version 2's width of block b: block 0 has `w`, the others a mix with
+/// zero-width blocks.
+std::uint64_t block_width(std::uint64_t w, std::uint64_t b) { return b == 0 ? w : (w + 3 * b) % 5; }
+
+/// Writes the version-2 arrays of a grid: `widths`, `scales` and a valid
+/// sign stream (random signs, the unused bits of each segment cleared), or,
+/// beyond what is written for real, arrays of the right lengths that are
+/// never written.
+void write_v2_arrays(hid_t file, const Base& b, Bits& bits)
+{
+    using u128 = unsigned __int128;
+    const std::size_t k = b.shape.size();
+    std::vector<std::uint64_t> grid(k);
+    u128 blocks = 1;
+    for (std::size_t a = 0; a < k; ++a) {
+        grid[a] = (b.shape[a] - 1) / b.block[a] + 1;
+        blocks *= grid[a];
+        if (blocks > (u128{1} << 64) - 1) blocks = (u128{1} << 64) - 1;
+    }
+    const auto clamp = [](u128 v) { return static_cast<hsize_t>(v > UINT64_MAX ? UINT64_MAX : v); };
+    if (blocks > written_elements) {
+        // Too many blocks to list: lengths only, unwritten.
+        const hsize_t g = clamp(blocks);
+        create_array(file, "/decomposition/widths", H5T_STD_U32LE, 1, &g, bits, false, 0);
+        const hsize_t w = b.width;
+        create_array(file, "/decomposition/scales", H5T_IEEE_F32LE, 1, &w, bits, false, 0);
+        create_array(file, "/decomposition/signs", H5T_STD_U8LE, 1, &w, bits, false, 0);
+        return;
+    }
+    std::vector<std::uint32_t> widths(static_cast<std::size_t>(blocks));
+    std::vector<std::uint64_t> segment_bits(widths.size());
+    u128 terms = 0, bytes = 0;
+    std::vector<std::uint64_t> coords(k, 0);
+    for (std::size_t g = 0; g < widths.size(); ++g) {
+        u128 per_term = 0;
+        for (std::size_t a = 0; a < k; ++a)
+            per_term += std::min<std::uint64_t>(b.block[a], b.shape[a] - coords[a] * b.block[a]);
+        widths[g] = static_cast<std::uint32_t>(block_width(b.width, g));
+        terms += widths[g];
+        const u128 n = per_term * widths[g];
+        segment_bits[g] = clamp(n);
+        bytes += (n + 7) / 8;
+        for (std::size_t a = k; a-- > 0;) {
+            if (++coords[a] < grid[a]) break;
+            coords[a] = 0;
+        }
+    }
+    const hsize_t g = widths.size(), t = clamp(terms), n = clamp(bytes);
+    std::vector<unsigned char> widths_bytes(widths.size() * 4);
+    std::memcpy(widths_bytes.data(), widths.data(), widths_bytes.size());
+    create_array(file, "/decomposition/widths", H5T_STD_U32LE, 1, &g, bits, false, 0, true, &widths_bytes);
+    create_array(file, "/decomposition/scales", H5T_IEEE_F32LE, 1, &t, bits, false, 0, true);
+    if (n > written_elements) {
+        create_array(file, "/decomposition/signs", H5T_STD_U8LE, 1, &n, bits, false, 0);
+        return;
+    }
+    std::vector<unsigned char> stream(n);
+    for (auto& c : stream) c = static_cast<unsigned char>(bits.next());
+    std::uint64_t at = 0;
+    for (const std::uint64_t sb : segment_bits) {
+        const std::uint64_t seg = (sb + 7) / 8;
+        if (sb % 8 != 0) stream[at + seg - 1] &= static_cast<unsigned char>((1u << (sb % 8)) - 1);
+        at += seg;
+    }
+    create_array(file, "/decomposition/signs", H5T_STD_U8LE, 1, &n, bits, false, 0, true, &stream);
+}
+
+void write_v1_arrays(hid_t file, const Base& b, Bits& bits)
+{
+    const hsize_t w = b.width;
+    create_array(file, "/decomposition/scales", H5T_IEEE_F32LE, 1, &w, bits, false, 0);
+    for (std::size_t a = 0; a < b.shape.size(); ++a) {
+        const hsize_t dims[2] = {b.width, words_for(b.shape[a])};
+        const std::string path = "/decomposition/signs/mode_" + std::to_string(a);
+        create_array(file, path.c_str(), H5T_STD_U64LE, 2, dims, bits, true, b.shape[a]);
+    }
+}
 
 Base write_base(hid_t file, Script& s, Bits& bits)
 {
     Base b;
-    const int order = 1 + s.byte() % 4;
+    const std::uint8_t head = s.byte();
+    b.version = (head & 0x80) ? 1 : 2;
+    const int order = 1 + (head & 0x7f) % 4;
     for (int a = 0; a < order; ++a) b.shape.push_back(1 + s.byte() % 130);
+    if (b.version == 2)
+        for (int a = 0; a < order; ++a) b.block.push_back(1 + s.byte() % b.shape[a]);
+    else
+        b.block = b.shape;
     b.width = s.byte() % 33;
 
-    const hid_t vlen = H5Tcopy(H5T_C_S1);
-    H5Tset_size(vlen, H5T_VARIABLE);
-    H5Tset_cset(vlen, H5T_CSET_UTF8);
+    // Version 2: fixed-length, null-terminated UTF-8; version 1:
+    // variable-length UTF-8.
     const hid_t scalar = H5Screate(H5S_SCALAR);
     const auto put_string = [&](hid_t object, const char* name, const char* value) {
-        const hid_t a = H5Acreate2(object, name, vlen, scalar, H5P_DEFAULT, H5P_DEFAULT);
-        H5Awrite(a, vlen, &value);
-        H5Aclose(a);
+        const hid_t type = H5Tcopy(H5T_C_S1);
+        H5Tset_cset(type, H5T_CSET_UTF8);
+        if (b.version == 1) {
+            H5Tset_size(type, H5T_VARIABLE);
+            const hid_t a = H5Acreate2(object, name, type, scalar, H5P_DEFAULT, H5P_DEFAULT);
+            H5Awrite(a, type, &value);
+            H5Aclose(a);
+        } else {
+            H5Tset_size(type, std::strlen(value) + 1);
+            H5Tset_strpad(type, H5T_STR_NULLTERM);
+            const hid_t a = H5Acreate2(object, name, type, scalar, H5P_DEFAULT, H5P_DEFAULT);
+            H5Awrite(a, type, value);
+            H5Aclose(a);
+        }
+        H5Tclose(type);
     };
     const auto put_number = [&](hid_t object, const char* name, hid_t file_type, hid_t memory_type, const void* v) {
         const hid_t a = H5Acreate2(object, name, file_type, scalar, H5P_DEFAULT, H5P_DEFAULT);
         H5Awrite(a, memory_type, v);
         H5Aclose(a);
     };
+    const auto put_array = [&](hid_t object, const char* name, const std::vector<std::uint64_t>& values) {
+        const hsize_t k = values.size();
+        const hid_t space = H5Screate_simple(1, &k, nullptr);
+        const hid_t a = H5Acreate2(object, name, H5T_STD_U64LE, space, H5P_DEFAULT, H5P_DEFAULT);
+        H5Awrite(a, H5T_NATIVE_UINT64, values.data());
+        H5Aclose(a);
+        H5Sclose(space);
+    };
     put_string(file, "signcut_format", "signcut-decomposition");
-    const std::int32_t version = 1;
+    const std::int32_t version = b.version;
     put_number(file, "format_version", H5T_STD_I32LE, H5T_NATIVE_INT32, &version);
 
-    const hid_t g = H5Gcreate2(file, "decomposition", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    const hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
+    H5Pset_obj_track_times(gcpl, false);
+    const hid_t g = H5Gcreate2(file, "decomposition", H5P_DEFAULT, gcpl, H5P_DEFAULT);
+    H5Pclose(gcpl);
     put_string(g, "method", "sct");
-    const hsize_t k = b.shape.size();
-    const hid_t shape_space = H5Screate_simple(1, &k, nullptr);
-    const hid_t shape_attr = H5Acreate2(g, "shape", H5T_STD_U64LE, shape_space, H5P_DEFAULT, H5P_DEFAULT);
-    H5Awrite(shape_attr, H5T_NATIVE_UINT64, b.shape.data());
-    H5Aclose(shape_attr);
-    H5Sclose(shape_space);
+    put_array(g, "shape", b.shape);
     put_string(g, "original_dtype", "float32");
-    put_number(g, "width", H5T_STD_U64LE, H5T_NATIVE_UINT64, &b.width);
+    std::uint64_t width = b.width;
+    if (b.version == 2) {
+        // The sum of the blocks' widths, as write_v2_arrays lays them out
+        // (or block 0's alone when the grid is too large to list).
+        std::uint64_t blocks = 1;
+        for (std::size_t a = 0; a < b.shape.size(); ++a) blocks *= (b.shape[a] - 1) / b.block[a] + 1;
+        if (blocks <= written_elements) {
+            width = 0;
+            for (std::uint64_t k = 0; k < blocks; ++k) width += block_width(b.width, k);
+        }
+        put_array(g, "block_shape", b.block);
+        const double norm2 = 100.0;
+        put_number(g, "norm2", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &norm2);
+    }
+    put_number(g, "width", H5T_STD_U64LE, H5T_NATIVE_UINT64, &width);
     const std::uint8_t refit = 0;
     put_number(g, "scales_refit", H5T_STD_U8LE, H5T_NATIVE_UINT8, &refit);
     put_string(g, "source", "fuzz");
@@ -372,15 +507,12 @@ Base write_base(hid_t file, Script& s, Bits& bits)
     put_string(g, "created", "2024-01-01T00:00:00Z");
     H5Gclose(g);
     H5Sclose(scalar);
-    H5Tclose(vlen);
 
-    const hsize_t w = b.width;
-    create_array(file, "/decomposition/scales", H5T_IEEE_F32LE, 1, &w, bits, false, 0);
-    for (std::size_t a = 0; a < b.shape.size(); ++a) {
-        const hsize_t dims[2] = {b.width, words_for(b.shape[a])};
-        const std::string path = "/decomposition/signs/mode_" + std::to_string(a);
-        create_array(file, path.c_str(), H5T_STD_U64LE, 2, dims, bits, true, b.shape[a]);
-    }
+    if (b.version == 2)
+        write_v2_arrays(file, b, bits);
+    else
+        write_v1_arrays(file, b, bits);
+    b.width = width;
     return b;
 }
 
@@ -418,13 +550,16 @@ void edit(hid_t file, Script& s, Base& b, Bits& bits)
         H5Tclose(type);
         break;
     }
-    case 3: {  // claim a new shape and width, with arrays that agree with it
+    case 3: {  // claim a new shape, block shape and width, with arrays that agree with it
         b.shape.assign(1 + s.byte() % 4, 0);
         for (auto& d : b.shape) d = std::max<std::uint64_t>(1, s.number());
+        b.block = b.shape;
+        if (b.version == 2)
+            for (std::size_t a = 0; a < b.shape.size(); ++a) b.block[a] = 1 + s.number() % b.shape[a];
         b.width = s.number();
         const hid_t g = H5Gopen2(file, "/decomposition", H5P_DEFAULT);
         if (g < 0) break;
-        for (const char* name : {"shape", "width"})
+        for (const char* name : {"shape", "width", "block_shape"})
             if (H5Aexists(g, name) > 0) H5Adelete(g, name);
         const hsize_t k = b.shape.size();
         const hid_t space = H5Screate_simple(1, &k, nullptr);
@@ -432,20 +567,38 @@ void edit(hid_t file, Script& s, Base& b, Bits& bits)
         hid_t a = H5Acreate2(g, "shape", H5T_STD_U64LE, space, H5P_DEFAULT, H5P_DEFAULT);
         H5Awrite(a, H5T_NATIVE_UINT64, b.shape.data());
         H5Aclose(a);
-        a = H5Acreate2(g, "width", H5T_STD_U64LE, scalar, H5P_DEFAULT, H5P_DEFAULT);
-        H5Awrite(a, H5T_NATIVE_UINT64, &b.width);
-        H5Aclose(a);
-        H5Sclose(scalar);
+        if (b.version == 2) {
+            a = H5Acreate2(g, "block_shape", H5T_STD_U64LE, space, H5P_DEFAULT, H5P_DEFAULT);
+            H5Awrite(a, H5T_NATIVE_UINT64, b.block.data());
+            H5Aclose(a);
+        }
         H5Sclose(space);
         H5Gclose(g);
-        const hsize_t w = b.width;
-        create_array(file, "/decomposition/scales", H5T_IEEE_F32LE, 1, &w, bits, false, 0);
         delete_link(file, "/decomposition/signs");
-        for (std::size_t m = 0; m < b.shape.size(); ++m) {
-            const hsize_t dims[2] = {b.width, words_for(b.shape[m])};
-            const std::string path = "/decomposition/signs/mode_" + std::to_string(m);
-            create_array(file, path.c_str(), H5T_STD_U64LE, 2, dims, bits, true, b.shape[m]);
+        std::uint64_t width = b.width;
+        if (b.version == 2) {
+            // Every block gets block_width(width, b) terms; the attribute
+            // is their sum when the grid is listed, else block 0's width.
+            write_v2_arrays(file, b, bits);
+            unsigned __int128 blocks = 1;
+            for (std::size_t m = 0; m < b.shape.size(); ++m) {
+                blocks *= (b.shape[m] - 1) / b.block[m] + 1;
+                if (blocks > written_elements) break;
+            }
+            if (blocks <= written_elements) {
+                width = 0;
+                for (std::uint64_t m = 0; m < static_cast<std::uint64_t>(blocks); ++m) width += block_width(b.width, m);
+            }
+        } else {
+            write_v1_arrays(file, b, bits);
         }
+        const hid_t g2 = H5Gopen2(file, "/decomposition", H5P_DEFAULT);
+        a = H5Acreate2(g2, "width", H5T_STD_U64LE, scalar, H5P_DEFAULT, H5P_DEFAULT);
+        H5Awrite(a, H5T_NATIVE_UINT64, &width);
+        H5Aclose(a);
+        H5Gclose(g2);
+        H5Sclose(scalar);
+        b.width = width;
         break;
     }
     case 4: {  // overwrite one element of an array (NaN scales, padding bits)
@@ -527,32 +680,88 @@ void say(const char* step, const std::string& what)
     if (verbose) std::fprintf(stderr, "%s: %s\n", step, what.c_str());
 }
 
-void read_back(const std::string& path)
+/// The region a script byte chooses: along each mode, a third of the
+/// range, or one index (the mode dropped), starting where `pick` says.
+signcut::Region choose_region(const signcut::Shape& shape, std::uint8_t pick)
+{
+    signcut::Region region;
+    for (std::size_t a = 0; a < shape.size(); ++a) {
+        const std::size_t d = shape[a];
+        const std::size_t start = (pick * (a + 1) * 37u) % d;
+        const bool keep = ((pick >> a) & 1u) == 0;
+        const std::size_t stop = keep ? std::min(d, start + std::max<std::size_t>(1, d / 3)) : start + 1;
+        region.push_back({start, stop, keep});
+    }
+    return region;
+}
+
+void read_back(const std::string& path, std::uint8_t region_pick)
 {
     try {
         const signcut::DecompositionInfo info = signcut::read_decomposition_info(path);
-        if (info.shape.empty() || info.method != "sct") violated("read_decomposition_info accepted an empty shape");
+        if (info.shape.empty() || (info.method != "sct" && info.method != "lplr"))
+            violated("read_decomposition_info accepted an empty shape or an unknown method");
+        if (info.method == "sct" && (info.block_shape.size() != info.shape.size() || info.widths.empty()))
+            violated("read_decomposition_info accepted sct without a block grid");
         say("info", "accepted");
     } catch (const signcut::Error& e) {
         say("info", e.what());
     }
+    signcut::Tensor whole;
+    signcut::Shape shape;
     try {
         signcut::DecompositionInfo info;
-        const signcut::SignedCutDecomposition d = signcut::read_decomposition(path, max_bytes, &info);
+        const signcut::Decomposition d = signcut::read_decomposition(path, max_bytes, &info);
         if (d.width() != info.width || d.shape() != info.shape) violated("info and decomposition disagree");
         if (d.size() * sizeof(float) > max_bytes) violated("accepted a reconstruction beyond the memory limit");
-        const signcut::Tensor y = d.reconstruct(1);
-        if (y.size() != d.size()) violated("reconstruction has the wrong size");
-        std::vector<std::size_t> last(d.shape().size());
-        for (std::size_t a = 0; a < last.size(); ++a) last[a] = d.shape()[a] - 1;
-        const float e = d.element(last);
-        const float tail = y.data()[y.size() - 1];
-        if (std::isfinite(e) && std::isfinite(tail) &&
-            std::fabs(e - tail) > 1e-3f * (1.0f + std::fabs(e)) * static_cast<float>(d.width() + 1))
-            violated("element() disagrees with reconstruct()");
+        if (const signcut::SignedCutDecomposition* sct = d.sct()) {
+            if (sct->block_shape() != info.block_shape || sct->block_count() != info.widths.size())
+                violated("info and decomposition disagree about the grid");
+            for (std::size_t b = 0; b < sct->block_count(); ++b)
+                if (sct->block(b).width() != info.widths[b]) violated("a block's width is not the one in widths");
+        }
+        whole = d.reconstruct(1);
+        if (whole.size() != d.size()) violated("reconstruction has the wrong size");
+        if (const signcut::SignedCutDecomposition* sct = d.sct()) {
+            std::vector<std::size_t> last(d.shape().size());
+            for (std::size_t a = 0; a < last.size(); ++a) last[a] = d.shape()[a] - 1;
+            const float e = sct->element(last);
+            const float tail = whole.data()[whole.size() - 1];
+            if (std::isfinite(e) && std::isfinite(tail) &&
+                std::fabs(e - tail) > 1e-3f * (1.0f + std::fabs(e)) * static_cast<float>(d.width() + 1))
+                violated("element() disagrees with reconstruct()");
+        }
+        shape = d.shape();
         say("read", "accepted");
     } catch (const signcut::Error& e) {
         say("read", e.what());
+    }
+    if (shape.empty()) return;
+    // A region of an accepted file: only the blocks it touches are read, and
+    // the result is the same slice of the whole, bit for bit.
+    try {
+        const signcut::Region region = choose_region(shape, region_pick);
+        const signcut::Decomposition part = signcut::read_decomposition(path, max_bytes, nullptr, &region);
+        const signcut::Tensor r = part.reconstruct(region, 1);
+        std::vector<std::size_t> index(shape.size()), lengths(shape.size());
+        for (std::size_t a = 0; a < shape.size(); ++a) lengths[a] = region[a].stop - region[a].start;
+        std::size_t out = 0;
+        for (;;) {
+            std::size_t flat = 0;
+            for (std::size_t a = 0; a < shape.size(); ++a) flat = flat * shape[a] + region[a].start + index[a];
+            const float x = whole.data()[flat], y = r.data()[out++];
+            if (!(x == y || (std::isnan(x) && std::isnan(y)))) violated("a region read differs from the whole");
+            std::size_t a = shape.size();
+            while (a-- > 0) {
+                if (++index[a] < lengths[a]) break;
+                index[a] = 0;
+            }
+            if (a == std::size_t(-1)) break;
+        }
+        if (out != r.size()) violated("a region read has the wrong size");
+        say("region", "accepted");
+    } catch (const signcut::Error& e) {
+        say("region", e.what());
     }
 }
 
@@ -589,8 +798,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     H5Pclose(fapl);
     if (file < 0) violated("cannot create the scratch file");
     Base base = write_base(file, s, bits);
+    const std::uint8_t region_pick = s.byte();
     for (int edits = 0; !s.done() && edits < 64; ++edits) edit(file, s, base, bits);
     H5Fclose(file);
-    read_back(scratch_path);
+    read_back(scratch_path, region_pick);
     return 0;
 }

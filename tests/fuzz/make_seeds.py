@@ -5,10 +5,12 @@ change them):
     /usr/bin/python3 tests/fuzz/make_seeds.py
 
 corpus/decomposition/seed-*: scripts for fuzz_decomposition.cpp. A script
-is 8 bytes seeding the arrays' contents, then the base file (order - 1,
-each dimension - 1, width), then edits: a target byte (an index into the
-target's object table), an edit byte, and the edit's own bytes. The numbers
-an edit reads use the target's compact encoding (see Script::number).
+is 8 bytes seeding the arrays' contents, then the base file (a head byte:
+order - 1, plus 0x80 for a version-1 file; each dimension - 1; version 2:
+each block extent - 1; the width), a byte choosing the region read back,
+then edits: a target byte (an index into the target's object table), an
+edit byte, and the edit's own bytes. The numbers an edit reads use the
+target's compact encoding (see Script::number).
 
 corpus/image/seed-*: small PNG (every colour type and depth, interlaced,
 palette with transparency, 16-bit), JPEG (stb's writer, colour and gray) and
@@ -25,15 +27,17 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # --- decomposition scripts -------------------------------------------------------
 
 # Indices into the target's tables.
-ROOT, GROUP, SCALES, SIGNS, MODE0, MODE1, MODE2, MODE3, MODE4, EXTRA, ELSEWHERE = range(11)
+(ROOT, GROUP, SCALES, SIGNS, MODE0, MODE1, MODE2, MODE3, WIDTHS, SOURCE_ATTRIBUTES, EXTRA, ELSEWHERE,
+ SIGNS_EXTRA) = range(13)
 ATTR = {n: i for i, n in enumerate(["signcut_format", "format_version", "method", "shape", "original_dtype", "width",
                                     "scales_refit", "source", "seed", "signcut_version", "rel_fro_error", "created",
-                                    "unrelated"])}
+                                    "unrelated", "norm2", "block_shape"])}
 EDGES = [0, 1, 63, 64, 65, 127, 128, 255, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 2 ** 61 + 1, 2 ** 62, 2 ** 63, 2 ** 64 - 2,
          2 ** 64 - 1]
 U8, I8, U16, I16, U32, I32, U64, I64, U64BE, F32, F64BE, I128, COMPOUND, BITFIELD = range(14)
 STRINGS = ["signcut-decomposition", "sct", "lplr", "float32", "uint8", "float16", "", "signcut-decomposition ", "SCT",
            "2024-01-01T00:00:00Z", "complex64", "int128"]
+REGION = 5  # the region byte of most seeds
 
 
 def number(v):
@@ -49,8 +53,14 @@ def number(v):
     return bytes([0xc0]) + struct.pack("<Q", v)
 
 
-def base(dims, width, seed=1):
-    return struct.pack("<Q", seed) + bytes([len(dims) - 1] + [d - 1 for d in dims] + [width])
+def base(dims, block, width, seed=1, region=REGION):
+    """A version-2 file: `width` terms in block 0, a mix in the others."""
+    return struct.pack("<Q", seed) + bytes([len(dims) - 1] + [d - 1 for d in dims] + [b - 1 for b in block] +
+                                           [width, region])
+
+
+def base_v1(dims, width, seed=1, region=REGION):
+    return struct.pack("<Q", seed) + bytes([0x80 | (len(dims) - 1)] + [d - 1 for d in dims] + [width, region])
 
 
 def set_number_attribute(obj, name, type_kind, values, layout="scalar"):
@@ -72,6 +82,12 @@ def set_number_attribute(obj, name, type_kind, values, layout="scalar"):
     return out
 
 
+def set_float_special(obj, name, special):
+    """Edit 0: a float32 scalar that is one of the target's specials
+    (0, 1, -1, 1e300, NaN, Inf, 6, denormal)."""
+    return bytes([0, 0, obj, ATTR[name], 0, 1, F32, 128 + special])
+
+
 def set_string_attribute(obj, name, text_index, variable=True, size=24):
     """Edit 0 with a string from the target's table, variable-length UTF-8 or
     fixed-length (`size` bytes) ASCII."""
@@ -90,10 +106,14 @@ def replace_array(target, type_kind, dims, keep_padding=True, padding_d=0):
     return out + bytes([1 if keep_padding else 0, padding_d])
 
 
-def claim(dims, width):
+def claim(dims, width, block=None):
+    """Edit 3: a new shape (version 2: and block shape) and width, with
+    arrays that agree with them."""
     out = bytes([0, 3, len(dims) - 1])
     for d in dims:
         out += number(d)
+    for b in block or []:
+        out += number(b - 1)  # the target reads 1 + number % d
     return out + number(width)
 
 
@@ -115,55 +135,93 @@ def link(target, kind, source=None):
 
 
 def decomposition_seeds():
-    valid = base([20, 30], 6)
+    # 20 x 30 in blocks of 7 x 10: a 3 x 3 grid with edge blocks, widths
+    # 6 4 2 0 3 1 4 2 0 (22 terms), segments of 13 9 5 0 7 3 8 4 0 bytes
+    # (49); block 0's is 6 · 17 = 102 bits, the last two bits of byte 12
+    # unused; block 5's last byte is byte 36.
+    valid = base([20, 30], [7, 10], 6)
+    v1 = base_v1([20, 30], 6)
     seeds = {
-        "valid-20x30-w6": valid,
-        "valid-64-w3": base([64], 3, seed=2),
-        "valid-65x1x7-w10": base([65, 1, 7], 10, seed=3),
-        "valid-2x2x2x2-w32": base([2, 2, 2, 2], 32, seed=4),
-        "valid-width-0": base([9, 9], 0),
+        "valid-20x30-b7x10-w6": valid,
+        "valid-64-b64-w3": base([64], [64], 3, seed=2),
+        "valid-65x1x7-b16x1x4-w10": base([65, 1, 7], [16, 1, 4], 10, seed=3),
+        "valid-2x2x2x2-b1x2x1x2-w32": base([2, 2, 2, 2], [1, 2, 1, 2], 32, seed=4, region=0x0a),
+        "valid-130-b3-w1": base([130], [3], 1, seed=5, region=0xff),
+        "valid-width-0": base([9, 9], [9, 9], 0),
+        "valid-v1-20x30-w6": v1,
+        "valid-v1-65x1x7-w10": base_v1([65, 1, 7], 10, seed=3),
+        "v1-padding-bit": v1 + overwrite(MODE0, [3, 0], 2 ** 40),
+        "v1-padding-all": v1 + overwrite(MODE1, [0, 0], 2 ** 64 - 1),
+        "v1-signs-extra-mode": v1 + replace_array(MODE2, U64, [6, 1], True, 7),
+        "v1-delete-mode-1": v1 + link(MODE1, "delete"),
+        "v1-claim-2pow31-squared": v1 + claim([2 ** 31, 2 ** 31], 4),
+        "v1-soft-mode-1-to-mode-0": base_v1([20, 20], 6) + link(MODE1, "soft", MODE0),
         "width-2pow63": valid + set_number_attribute(1, "width", U64, [2 ** 63]),
         "width-signed-negative": valid + set_number_attribute(1, "width", I64, [2 ** 64 - 1]),
-        "width-float": valid + set_number_attribute(1, "width", F32, [6]),
-        "width-128-bit": valid + set_number_attribute(1, "width", I128, [6]),
+        "width-float": valid + set_number_attribute(1, "width", F32, [22]),
+        "width-128-bit": valid + set_number_attribute(1, "width", I128, [22]),
         "width-null": valid + set_number_attribute(1, "width", U64, [], layout="null"),
         "shape-2d": valid + set_number_attribute(1, "shape", U64, [20, 30], layout=(1, 2)),
         "shape-compound": valid + set_number_attribute(1, "shape", COMPOUND, [20, 30], layout="1d"),
         "shape-big-endian": valid + set_number_attribute(1, "shape", U64BE, [20, 30], layout="1d"),
         "shape-zero": valid + set_number_attribute(1, "shape", U32, [20, 0], layout="1d"),
-        "version-2": valid + set_number_attribute(0, "format_version", I32, [2]),
-        "version-bitfield": valid + set_number_attribute(0, "format_version", BITFIELD, [1]),
+        "block-shape-zero": valid + set_number_attribute(1, "block_shape", U64, [7, 0], layout="1d"),
+        "block-shape-too-big": valid + set_number_attribute(1, "block_shape", U64, [21, 10], layout="1d"),
+        "block-shape-order-3": valid + set_number_attribute(1, "block_shape", U64, [7, 10, 1], layout="1d"),
+        "block-shape-other-grid": valid + set_number_attribute(1, "block_shape", U64, [20, 30], layout="1d"),
+        "norm2-nan": valid + set_float_special(1, "norm2", 4),
+        "norm2-inf": valid + set_float_special(1, "norm2", 5),
+        "norm2-negative": valid + set_float_special(1, "norm2", 2),
+        "no-norm2": valid + delete_attribute(1, "norm2"),
+        "version-3": valid + set_number_attribute(0, "format_version", I32, [3]),
+        "version-0": valid + set_number_attribute(0, "format_version", I32, [0]),
+        "version-1-of-a-v2-file": valid + set_number_attribute(0, "format_version", I32, [1]),
+        "version-bitfield": valid + set_number_attribute(0, "format_version", BITFIELD, [2]),
         "refit-2": valid + set_number_attribute(1, "scales_refit", U8, [2]),
-        "method-lplr": valid + set_string_attribute(1, "method", 2),
-        "format-fixed-string": valid + set_string_attribute(0, "signcut_format", 7, variable=False),
-        "dtype-unknown": valid + set_string_attribute(1, "original_dtype", 10),
+        "method-lplr": valid + set_string_attribute(1, "method", 2, variable=False, size=5),
+        "method-vlen": valid + set_string_attribute(1, "method", 1),
+        "format-vlen": valid + set_string_attribute(0, "signcut_format", 0),
+        "format-fixed-string-spaces": valid + set_string_attribute(0, "signcut_format", 7, variable=False),
+        "dtype-unknown": valid + set_string_attribute(1, "original_dtype", 10, variable=False, size=10),
+        "unknown-attribute": valid + set_number_attribute(1, "unrelated", U8, [1]),
         "no-format-version": valid + delete_attribute(0, "format_version"),
         "no-created": valid + delete_attribute(1, "created"),
-        "claim-2pow31-squared": valid + claim([2 ** 31, 2 ** 31], 4),
-        "claim-width-2pow40": valid + claim([20, 30], 2 ** 40),
-        "claim-2pow62-x-4": valid + claim([2 ** 62, 4], 2),
-        "claim-order-4-edges": valid + claim([65, 2 ** 32, 63, 2 ** 31], 2 ** 31),
-        "scales-int32": valid + replace_array(SCALES, I32, [6]),
-        "scales-2d": valid + replace_array(SCALES, F32, [6, 1]),
+        "no-block-shape": valid + delete_attribute(1, "block_shape"),
+        "claim-2pow31-squared": valid + claim([2 ** 31, 2 ** 31], 4, [2 ** 16, 2 ** 16]),
+        "claim-2pow31-squared-whole": valid + claim([2 ** 31, 2 ** 31], 4, [2 ** 31, 2 ** 31]),
+        "claim-width-2pow40": valid + claim([20, 30], 2 ** 40, [7, 10]),
+        "claim-2pow62-x-4": valid + claim([2 ** 62, 4], 2, [2 ** 62, 1]),
+        "claim-order-4-edges": valid + claim([65, 2 ** 32, 63, 2 ** 31], 2 ** 31, [64, 2 ** 32, 1, 2 ** 31]),
+        "claim-many-small-blocks": valid + claim([40, 50], 3, [1, 3]),
+        "widths-uint64": valid + replace_array(WIDTHS, U64, [9]),
+        "widths-int32": valid + replace_array(WIDTHS, I32, [9]),
+        "widths-short": valid + replace_array(WIDTHS, U32, [8]),
+        "widths-2d": valid + replace_array(WIDTHS, U32, [9, 1]),
+        "widths-max": valid + overwrite(WIDTHS, [3], 2 ** 32 - 1),
+        "widths-moved": valid + overwrite(WIDTHS, [8], 2) + overwrite(WIDTHS, [2], 0),
+        "scales-int32": valid + replace_array(SCALES, I32, [22]),
+        "scales-2d": valid + replace_array(SCALES, F32, [22, 1]),
         "scales-scalar": valid + replace_array(SCALES, F32, []),
         "scales-huge-unwritten": valid + replace_array(SCALES, F32, [2 ** 40]),
-        "signs-wrong-words": valid + replace_array(MODE1, U64, [6, 5]),
-        "signs-int64": valid + replace_array(MODE0, I64, [6, 1]),
-        "signs-extra-mode": valid + replace_array(MODE2, U64, [6, 1], True, 7),
-        "signs-3d": valid + replace_array(MODE0, U64, [6, 1, 1]),
+        "signs-wrong-length": valid + replace_array(SIGNS, U8, [50]),
+        "signs-uint64": valid + replace_array(SIGNS, U64, [55]),
+        "signs-2d": valid + replace_array(SIGNS, U8, [55, 1]),
         "scale-nan": valid + overwrite(SCALES, [2], 4, is_float=True),
-        "scale-inf": valid + overwrite(SCALES, [5], 5, is_float=True),
-        "padding-bit": valid + overwrite(MODE0, [3, 0], 2 ** 40),
-        "padding-all": valid + overwrite(MODE1, [0, 0], 2 ** 64 - 1),
-        "delete-mode-1": valid + link(MODE1, "delete"),
+        "scale-inf": valid + overwrite(SCALES, [21], 5, is_float=True),
+        "unused-bit": valid + overwrite(SIGNS, [12], 255),
+        "unused-bit-last-block": valid + overwrite(SIGNS, [36], 255),
+        "delete-widths": valid + link(WIDTHS, "delete"),
         "delete-signs": valid + link(SIGNS, "delete"),
         "delete-group": valid + link(GROUP, "delete"),
         "group-at-scales": valid + link(SCALES, "group"),
-        "group-at-mode-0": valid + link(MODE0, "group"),
-        "soft-mode-1-to-mode-0": base([20, 20], 6) + link(MODE1, "soft", MODE0),
+        "group-at-signs": valid + link(SIGNS, "group"),
+        "extra-dataset": valid + replace_array(EXTRA, F32, [3]),
+        "source-attributes-group": valid + link(SOURCE_ATTRIBUTES, "group"),
+        "source-attributes-dataset": valid + replace_array(SOURCE_ATTRIBUTES, U8, [1]),
+        "soft-scales-to-widths": valid + link(SCALES, "soft", WIDTHS),
         "soft-dangling": valid + link(SCALES, "soft", ELSEWHERE),
         "soft-cycle": valid + link(SIGNS, "soft", GROUP),
-        "hard-mode-1-is-mode-0": base([20, 20], 6) + link(MODE1, "hard", MODE0),
+        "hard-scales-is-widths": valid + link(SCALES, "hard", WIDTHS),
         "hard-cycle": valid + link(EXTRA, "hard", GROUP),
         "external-scales": valid + link(SCALES, "external"),
         "attribute-on-scales": valid + bytes([SCALES, 10, ATTR["width"], 0, 1, U64]) + number(7),

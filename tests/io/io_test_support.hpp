@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "signcut/blocks.hpp"
 #include "signcut/decomposition.hpp"
 #include "signcut/error.hpp"
 #include "signcut/random.hpp"
@@ -114,20 +115,42 @@ struct HandMade {
     std::vector<std::vector<SignVector>> factors;  ///< factors[j][a]
 };
 
-inline HandMade hand_made(const Shape& shape, std::size_t width, std::uint64_t seed)
+/// Terms of one block (or tensor) of `shape`: random signs and scales of
+/// both signs and decreasing size, as a greedy would give.
+inline SignedCutTerms random_terms(const Shape& shape, std::size_t width, SplitMix64& g,
+                                   std::vector<float>* scales = nullptr,
+                                   std::vector<std::vector<SignVector>>* factors = nullptr)
 {
-    HandMade h{SignedCutDecomposition(shape), {}, {}};
-    SplitMix64 g(seed);
+    SignedCutTerms t(shape);
     for (std::size_t j = 0; j < width; ++j) {
         std::vector<SignVector> term;
         for (const std::size_t d : shape) term.push_back(random_signs(g, d));
-        // Scales of both signs and decreasing size, as a greedy would give.
         const float scale = static_cast<float>((g.uniform() * 2.0 - 0.5) * 10.0 / static_cast<double>(j + 1));
-        h.decomposition.append(scale, term);
-        h.scales.push_back(scale);
-        h.factors.push_back(std::move(term));
+        t.append(scale, term);
+        if (scales != nullptr) scales->push_back(scale);
+        if (factors != nullptr) factors->push_back(std::move(term));
     }
+    return t;
+}
+
+/// One block, the whole tensor.
+inline HandMade hand_made(const Shape& shape, std::size_t width, std::uint64_t seed)
+{
+    HandMade h;
+    SplitMix64 g(seed);
+    h.decomposition = SignedCutDecomposition(random_terms(shape, width, g, &h.scales, &h.factors));
     return h;
+}
+
+/// A blocked decomposition: block b gets width_of(b) random terms.
+template <class WidthOf>
+SignedCutDecomposition blocked(const Shape& shape, const Shape& block_shape, WidthOf&& width_of, std::uint64_t seed)
+{
+    BlockGrid grid(shape, block_shape);
+    SplitMix64 g(seed);
+    std::vector<SignedCutTerms> blocks;
+    for (std::size_t b = 0; b < grid.count(); ++b) blocks.push_back(random_terms(grid.extents(b), width_of(b), g));
+    return SignedCutDecomposition(std::move(grid), std::move(blocks));
 }
 
 /// Σ_j c_j ⊗_a s_j^(a), computed in double entry by entry from the factors
@@ -153,6 +176,132 @@ inline std::vector<double> dense_sum(const Shape& shape, const std::vector<float
         }
     }
     return x;
+}
+
+/// The same for a blocked decomposition, element by element from each
+/// block's sign matrices (no kernels): element i of the tensor is the sum,
+/// in term order, over the terms of the block holding it.
+inline std::vector<double> dense_sum(const SignedCutDecomposition& d)
+{
+    const Shape& shape = d.shape();
+    const std::size_t k = shape.size();
+    std::uint64_t n = 1;
+    for (const std::size_t e : shape) n *= e;
+    std::vector<double> x(n, 0.0);
+    std::vector<std::size_t> index(k, 0);
+    const Shape& grid = d.grid().grid_shape();
+    for (std::uint64_t flat = 0; flat < n; ++flat) {
+        std::size_t b = 0;
+        for (std::size_t a = 0; a < k; ++a) b = b * grid[a] + index[a] / d.block_shape()[a];
+        const SignedCutTerms& t = d.block(b);
+        double sum = 0;
+        for (std::size_t j = 0; j < t.width(); ++j) {
+            int sign = 1;
+            for (std::size_t a = 0; a < k; ++a) sign *= t.signs(a)(index[a] % d.block_shape()[a], j);
+            sum += static_cast<double>(t.scales()[j]) * sign;
+        }
+        x[flat] = sum;
+        for (std::size_t a = k; a-- > 0;) {
+            if (++index[a] < shape[a]) break;
+            index[a] = 0;
+        }
+    }
+    return x;
+}
+
+// --- version-1 files, written as the version-1 writer wrote them --------------
+
+/// A variable-length UTF-8 scalar string attribute (version 1's strings).
+inline void put_vlen_string(hid_t object, const char* name, const std::string& value)
+{
+    if (H5Aexists(object, name) > 0) H5Adelete(object, name);
+    hid_t type = H5Tcopy(H5T_C_S1);
+    H5Tset_size(type, H5T_VARIABLE);
+    H5Tset_cset(type, H5T_CSET_UTF8);
+    hid_t space = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(object, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+    BOOST_TEST_REQUIRE(a >= 0);
+    const char* text = value.c_str();
+    BOOST_TEST_REQUIRE(H5Awrite(a, type, &text) >= 0);
+    H5Aclose(a);
+    H5Sclose(space);
+    H5Tclose(type);
+}
+
+inline void put_scalar(hid_t object, const char* name, hid_t file_type, hid_t memory_type, const void* value)
+{
+    hid_t space = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(object, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT);
+    BOOST_TEST_REQUIRE(a >= 0);
+    BOOST_TEST_REQUIRE(H5Awrite(a, memory_type, value) >= 0);
+    H5Aclose(a);
+    H5Sclose(space);
+}
+
+/// A contiguous dataset written whole (nothing written when empty).
+inline void put_array(hid_t parent, const char* name, hid_t file_type, hid_t memory_type,
+                      const std::vector<hsize_t>& dims, const void* data)
+{
+    hid_t space = H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
+    hid_t d = H5Dcreate2(parent, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    BOOST_TEST_REQUIRE(d >= 0);
+    bool empty = false;
+    for (const hsize_t n : dims) empty = empty || n == 0;
+    if (!empty) BOOST_TEST_REQUIRE(H5Dwrite(d, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0);
+    H5Dclose(d);
+    H5Sclose(space);
+}
+
+/// The root attributes and the common /decomposition attributes of a
+/// version-1 file (variable-length strings); returns the open group.
+inline hid_t write_v1_common(hid_t file, const std::string& method, const Shape& shape, std::uint64_t width,
+                             const std::string& dtype = "float32", std::uint64_t seed = 0,
+                             const std::string& created = "2020-01-01T00:00:00Z")
+{
+    put_vlen_string(file, "signcut_format", "signcut-decomposition");
+    const std::int32_t version = 1;
+    put_scalar(file, "format_version", H5T_STD_I32LE, H5T_NATIVE_INT32, &version);
+    hid_t g = H5Gcreate2(file, "decomposition", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    BOOST_TEST_REQUIRE(g >= 0);
+    put_vlen_string(g, "method", method);
+    const std::vector<std::uint64_t> dims(shape.begin(), shape.end());
+    const hsize_t k = dims.size();
+    hid_t space = H5Screate_simple(1, &k, nullptr);
+    hid_t a = H5Acreate2(g, "shape", H5T_STD_U64LE, space, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(a, H5T_NATIVE_UINT64, dims.data());
+    H5Aclose(a);
+    H5Sclose(space);
+    put_vlen_string(g, "original_dtype", dtype);
+    put_scalar(g, "width", H5T_STD_U64LE, H5T_NATIVE_UINT64, &width);
+    put_vlen_string(g, "source", "v1-writer");
+    put_scalar(g, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &seed);
+    put_vlen_string(g, "signcut_version", "0.1.0");
+    const double error = 0.25;
+    put_scalar(g, "rel_fro_error", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &error);
+    put_vlen_string(g, "created", created);
+    return g;
+}
+
+/// A version-1 sct file holding `terms`, laid out as signcut 0.1's writer
+/// laid it out: variable-length strings, contiguous arrays, scales [w] and
+/// signs/mode_a [w][ceil(d_a/64)] uint64 words.
+inline void write_v1_sct(const std::string& path, const SignedCutTerms& terms, const std::string& dtype = "float32")
+{
+    hid_t file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    BOOST_TEST_REQUIRE(file >= 0);
+    hid_t g = write_v1_common(file, "sct", terms.shape(), terms.width(), dtype);
+    const std::uint8_t refit = terms.scales_refit() ? 1 : 0;
+    put_scalar(g, "scales_refit", H5T_STD_U8LE, H5T_NATIVE_UINT8, &refit);
+    put_array(g, "scales", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, {terms.width()}, terms.scales().data());
+    hid_t signs = H5Gcreate2(g, "signs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    for (std::size_t a = 0; a < terms.order(); ++a) {
+        const std::string name = "mode_" + std::to_string(a);
+        put_array(signs, name.c_str(), H5T_STD_U64LE, H5T_NATIVE_UINT64,
+                  {terms.width(), words_for(terms.shape()[a])}, terms.signs(a).data());
+    }
+    H5Gclose(signs);
+    H5Gclose(g);
+    BOOST_TEST_REQUIRE(H5Fclose(file) >= 0);
 }
 
 /// Checks that an expected signcut::Error is thrown, with the given code and
