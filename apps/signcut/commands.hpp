@@ -25,6 +25,7 @@ struct StopOptions {
     bool refit = false;          ///< --refit: least-squares scales after the greedy
     std::optional<std::size_t> restarts;  ///< --restarts: extra random starts per term
     std::optional<std::size_t> max_updates;  ///< --max-updates: cap on mode updates per term
+    std::optional<std::string> block;        ///< --block auto|whole|B0xB1x… as given (sct; default auto)
 };
 
 /// Options of --method lplr (and the low-rank methods of compare).
@@ -57,6 +58,14 @@ struct DecompressOptions {
     std::string input, output;
     std::optional<std::size_t> width;
     std::optional<std::string> dtype;
+    std::optional<std::string> region;  ///< "--region 0:10,:,5" as given
+};
+
+struct RecutOptions {
+    CommonOptions common;
+    std::string input, output;
+    std::optional<double> bits_per_value;
+    std::optional<double> rel_error;
 };
 
 struct InfoOptions {
@@ -76,6 +85,7 @@ struct CompareOptions {
     std::vector<double> budgets;       ///< --bits-per-value, as given
     std::vector<std::string> methods;  ///< empty: every method
     std::optional<std::string> plot;   ///< an SVG to write
+    std::optional<std::string> csv;    ///< a CSV table to write
     std::optional<std::string> matricize;
     std::uint64_t seed = 0;
 };
@@ -86,13 +96,7 @@ int run_decompress(const DecompressOptions& o);
 int run_info(const InfoOptions& o);
 int run_eval(const EvalOptions& o);
 int run_compare(const CompareOptions& o);
-
-// The lplr side of compress, decompress, info and eval (lplr_commands.cpp);
-// the commands dispatch on --method or on the method stored in the file.
-int run_compress_lplr(const CompressOptions& o);
-int run_decompress_lplr(const DecompressOptions& o);
-int run_info_lplr(const InfoOptions& o);
-int run_eval_lplr(const EvalOptions& o);
+int run_recut(const RecutOptions& o);
 
 /// "signcut 0.1.0 (avx512)".
 std::string version_line();

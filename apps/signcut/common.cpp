@@ -1,5 +1,6 @@
 #include "common.hpp"
 
+#include <algorithm>
 #include <thread>
 
 #include <fmt/format.h>
@@ -47,13 +48,42 @@ void print_json(const JsonObject& obj)
     std::fflush(stdout);
 }
 
-void apply_width(SignedCutDecomposition& d, std::optional<std::size_t> width, const std::string& path)
+void apply_width(Decomposition& d, std::optional<std::size_t> width, const DecompositionInfo& info,
+                 const std::string& path)
 {
-    if (!width) return;
-    if (*width > d.width())
+    if (!width || d.sct() == nullptr) return;
+    std::uint64_t widest = 0;
+    for (const std::uint64_t w : info.widths) widest = std::max(widest, w);
+    if (*width > widest) {
+        if (info.widths.size() <= 1)
+            throw Error(errc::bad_input, fmt::format("--width {} exceeds the {} terms stored in {}", *width, widest, path));
         throw Error(errc::bad_input,
-                    fmt::format("--width {} exceeds the {} terms stored in {}", *width, d.width(), path));
-    d.truncate(*width);
+                    fmt::format("--width {} exceeds the {} terms of the widest of the {} blocks in {} (--width counts "
+                                "terms per block)",
+                                *width, widest, info.widths.size(), path));
+    }
+    d = Decomposition(d.sct()->prefix(*width));
+}
+
+void no_prefixes(const std::string& option, const std::string& advice)
+{
+    throw Error(errc::invalid_argument,
+                fmt::format("{} does not apply to lplr decompositions (they have no prefixes); {}", option, advice));
+}
+
+std::uint64_t block_count(const Shape& shape, const Shape& block_shape)
+{
+    std::uint64_t g = 1;
+    for (std::size_t a = 0; a < shape.size() && a < block_shape.size(); ++a)
+        g *= block_shape[a] > 0 ? (shape[a] + block_shape[a] - 1) / block_shape[a] : 0;
+    return g;
+}
+
+std::string blocks_text(const Shape& shape, const Shape& block_shape, std::uint64_t blocks)
+{
+    if (block_shape.empty()) return "no blocks";
+    if (block_shape == shape) return fmt::format("whole ({} block)", blocks);
+    return fmt::format("{} ({} blocks)", format_shape(block_shape), blocks);
 }
 
 JsonObject provenance_json(const Provenance& p)
@@ -62,7 +92,8 @@ JsonObject provenance_json(const Provenance& p)
     prov.add("source", Json::string(p.source))
         .add("seed", Json::integer(p.seed))
         .add("signcut_version", Json::string(p.signcut_version))
-        .add("created", Json::string(p.created));
+        .add("created", Json::string(p.created))
+        .add("norm2", Json::number(p.norm2));  // null for a version-1 file (NaN: not stored)
     return prov;
 }
 

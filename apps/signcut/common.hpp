@@ -8,6 +8,7 @@
 
 #include "commands.hpp"
 #include "json.hpp"
+#include "signcut/any_decomposition.hpp"
 #include "signcut/decomposition.hpp"
 #include "signcut/hdf5.hpp"
 #include "signcut/metrics.hpp"
@@ -43,8 +44,23 @@ void add_metrics(JsonObject& obj, const ErrorMetrics& m);
 /// Prints a JSON value on stdout (one line).
 void print_json(const JsonObject& obj);
 
-/// Applies `--width` to a decomposition read from `path`: a usage error for 0
-/// is caught by the parser; a width beyond the file's is bad input.
-void apply_width(SignedCutDecomposition& d, std::optional<std::size_t> width, const std::string& path);
+/// Applies `--width W` (the first W terms of every block) to an sct
+/// decomposition read from `path`, whose metadata is `info` (the blocks a
+/// region left unread have no terms in `d`, so the check uses the file's
+/// widths): a W beyond the widest block is bad input. Width 0 is refused by
+/// the parser; lplr files are refused by the command, whose advice names its
+/// own options.
+void apply_width(Decomposition& d, std::optional<std::size_t> width, const DecompositionInfo& info,
+                 const std::string& path);
+
+/// The usage error of `--width` or `--rel-error` on an lplr decomposition,
+/// with `advice` naming what the command offers instead.
+[[noreturn]] void no_prefixes(const std::string& option, const std::string& advice);
+
+/// "64x64x3 (153 blocks)" or "whole (1 block)", for summaries.
+std::string blocks_text(const Shape& shape, const Shape& block_shape, std::uint64_t blocks);
+
+/// The number of blocks of `block_shape` over `shape`.
+std::uint64_t block_count(const Shape& shape, const Shape& block_shape);
 
 }  // namespace signcut::cli

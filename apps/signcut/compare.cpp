@@ -1,16 +1,22 @@
 // `signcut compare`: every method at the same budgets on the same data, in
-// one run, counted by one rule (bits_per_value = stored logical bits / N).
+// one run. Every row shows two counts: bits_per_value, the real size (the
+// stored payload of a decomposition file, zfp's stream; for the methods
+// that write no file, their packed codes), and counted_bits_per_value, the
+// logical count of the literature (a sign 1 bit, a B-bit code B, a scale 32).
 //
-// sct is decomposed once, at the largest budget, and each budget takes the
-// prefix that fits (the greedy's prefix property), so its rows share the
-// decomposition's time. LPLR, DSVD and LSVD search their own (rank, bits)
-// per budget; svd, dsvd and lsvd share one SVD, whose time each of their
-// rows includes. bf16, f16 and int8 have a fixed rate and appear once.
+// auto, sct and sct-whole are decomposed once, at the largest budget, and
+// recut (the library's recut(), as `signcut recut` does) for every smaller
+// one, so their rows share the decomposition's time. auto and sct are the
+// same run today (blocks of the auto shape, signed cuts only) and share it.
+// LPLR, DSVD and LSVD search their own (rank, bits) per budget; svd, dsvd
+// and lsvd share one SVD, whose time each of their rows includes. bf16, f16
+// and int8 have a fixed rate and appear once. zfp is zfp at its best.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -21,7 +27,9 @@
 
 #include "common.hpp"
 #include "input.hpp"
+#include "signcut/any_decomposition.hpp"
 #include "signcut/baselines.hpp"
+#include "signcut/blocks.hpp"
 #include "signcut/decompose.hpp"
 #include "signcut/error.hpp"
 #include "signcut/hdf5.hpp"
@@ -32,16 +40,21 @@
 namespace signcut::cli {
 namespace {
 
-const std::vector<std::string> method_ids = {"sct", "lplr", "nq", "svd", "dsvd", "lsvd", "bf16", "f16", "int8", "zfp"};
+const std::vector<std::string> method_ids = {"auto", "sct",  "sct-whole", "lplr", "nq",   "svd",
+                                             "dsvd", "lsvd", "bf16",      "f16",  "int8", "zfp"};
+
+/// The signed cut methods: the ones the "beats" lines compare the others with.
+bool is_signed_cut(const std::string& method) { return method == "auto" || method == "sct" || method == "sct-whole"; }
 
 /// One line of the table. A budget the method cannot meet has no result.
 struct Row {
     std::string method;
     std::optional<double> budget;  ///< nothing for fixed-rate methods
-    std::optional<double> bits_per_value;
+    std::optional<double> bits_per_value;          ///< real: payload or stream
     std::optional<ErrorMetrics> metrics;
     std::optional<double> seconds;
     std::string parameters;
+    std::optional<double> counted_bits_per_value;  ///< the logical count
 };
 
 /// What every method needs: the data, its shape and the shared SVD.
@@ -60,16 +73,16 @@ public:
     std::uint64_t values() const { return x_.size(); }
 
     Row measured(const std::string& method, std::optional<double> budget, const Tensor& y, double bits, double seconds,
-                 std::string parameters) const
+                 std::string parameters, std::optional<double> counted = std::nullopt) const
     {
-        Row r{method, budget, bits, std::nullopt, seconds, std::move(parameters)};
+        Row r{method, budget, bits, std::nullopt, seconds, std::move(parameters), counted.value_or(bits)};
         r.metrics = compare(std::span<const float>(x_.data(), x_.size()), std::span<const float>(y.data(), y.size()));
         return r;
     }
     static Row infeasible(const std::string& method, double budget, double minimum)
     {
         return Row{method, budget, std::nullopt, std::nullopt, std::nullopt,
-                   fmt::format("needs at least {:.6g} bits/value", minimum)};
+                   fmt::format("needs at least {:.6g} bits/value", minimum), std::nullopt};
     }
 
     /// The SVD of the matricization, computed on first use.
@@ -97,7 +110,7 @@ public:
     std::vector<Row> run(const std::string& method, const std::vector<double>& budgets);
 
 private:
-    std::vector<Row> sct(const std::vector<double>& budgets);
+    std::vector<Row> signed_cuts(const std::string& method, const BlockChoice& blocks, const std::vector<double>& budgets);
     std::vector<Row> per_budget(const std::string& method, const std::vector<double>& budgets,
                                 const std::function<std::optional<double>(double)>& minimum_if_infeasible,
                                 const std::function<Row(double)>& compute);
@@ -109,6 +122,7 @@ private:
     Matricization split_;
     std::optional<MatrixSvd> svd_;
     double svd_seconds_ = 0;
+    std::optional<std::vector<Row>> auto_rows_;  ///< auto and sct share one run
 };
 
 std::vector<Row> Bench::per_budget(const std::string& method, const std::vector<double>& budgets,
@@ -125,33 +139,56 @@ std::vector<Row> Bench::per_budget(const std::string& method, const std::vector<
     return rows;
 }
 
-std::vector<Row> Bench::sct(const std::vector<double>& budgets)
+/// The smallest payload of one term over `grid` (in bits): the widths
+/// dataset, one term in the block with the shortest terms, its sign segment
+/// and scale, each dataset as a version-2 file stores it (§6).
+std::uint64_t one_term_payload_bits(const BlockGrid& grid)
+{
+    std::uint64_t shortest = grid.signs_per_term(0);
+    for (std::size_t b = 1; b < grid.count(); ++b) shortest = std::min(shortest, grid.signs_per_term(b));
+    return 8 * (stored_dataset_bytes(grid.count(), 4) + stored_dataset_bytes(1, 4) +
+                stored_dataset_bytes((shortest + 7) / 8, 1));
+}
+
+std::vector<Row> Bench::signed_cuts(const std::string& method, const BlockChoice& blocks,
+                                    const std::vector<double>& budgets)
 {
     const double largest = *std::max_element(budgets.begin(), budgets.end());
-    const double minimum = sct_bits_per_value(shape_, 1);
-    std::vector<Row> rows;
-    if (sct_width_for_bits(shape_, largest) == 0) {
-        for (const double b : budgets) rows.push_back(infeasible("sct", b, minimum));
-        return rows;
-    }
     DecomposeOptions o;
     o.bits_per_value = largest;
     o.seed = options_.seed;
     o.threads = threads_;
+    // The block shape is chosen once, at the largest budget, and kept for
+    // every smaller one (recut keeps a file's block shape).
+    const BlockGrid grid(shape_, resolve_block_shape(blocks, view(), o));
+    o.blocks = BlockChoice::of(grid.block_shape());
+    const double minimum = double(one_term_payload_bits(grid)) / double(values());
+    const auto fits = [&](double b) { return std::floor(b * double(values())) >= double(one_term_payload_bits(grid)); };
+    std::vector<Row> rows;
+    if (!fits(largest)) {
+        for (const double b : budgets) rows.push_back(infeasible(method, b, minimum));
+        return rows;
+    }
+    DecomposeReport report;
     const Stopwatch clock;
-    const SignedCutDecomposition d = decompose(view(), o);
+    const SignedCutDecomposition d = decompose(view(), o, &report);
     const double decompose_seconds = clock.seconds();
+    const std::span<const float> x(x_.data(), x_.size());
     for (const double b : budgets) {
-        const std::size_t w = sct_width_for_bits(shape_, b);
-        if (w == 0) {
-            rows.push_back(infeasible("sct", b, minimum));
+        if (!fits(b)) {
+            rows.push_back(infeasible(method, b, minimum));
             continue;
         }
         const Stopwatch own;
-        const SignedCutDecomposition p = d.prefix(w);
-        const Tensor y = p.reconstruct(threads_);
-        rows.push_back(measured("sct", b, y, p.bits_per_value(), decompose_seconds + own.seconds(),
-                                fmt::format("width={}", p.width())));
+        // The largest budget is the decomposition itself; the others are cut
+        // from it as `signcut recut` cuts a file.
+        const bool whole = std::floor(b * double(values())) >= double(d.payload().bits());
+        const SignedCutDecomposition p = whole ? d : recut(d, report.norm2, b, std::nullopt);
+        Row r{method, b, p.bits_per_value(), p.error_against(x, threads_), decompose_seconds + own.seconds(),
+              fmt::format("blocks={} width={}", grid.is_whole() ? std::string("whole") : format_shape(grid.block_shape()),
+                          p.width()),
+              p.counted_bits_per_value()};
+        rows.push_back(std::move(r));
     }
     return rows;
 }
@@ -168,12 +205,19 @@ std::vector<Row> Bench::run(const std::string& method, const std::vector<double>
         if (lplr_rank_for_bits(rows(), cols(), min_quantizer_bits, min_quantizer_bits, b) > 0) return std::nullopt;
         return lplr_bits_per_value(rows(), cols(), 1, min_quantizer_bits, min_quantizer_bits);
     };
+    // A factorization's real bits are its payload as an lplr file stores it.
     const auto factorization_row = [&](double b, const LplrDecomposition& d, double seconds) {
-        return measured(method, b, d.reconstruct(threads_), d.bits_per_value(), seconds,
-                        fmt::format("rank={} bits={}/{}", d.rank(), d.bits_l(), d.bits_r()));
+        return measured(method, b, d.reconstruct(threads_), Decomposition(d).bits_per_value(), seconds,
+                        fmt::format("rank={} bits={}/{}", d.rank(), d.bits_l(), d.bits_r()), d.bits_per_value());
     };
 
-    if (method == "sct") return sct(budgets);
+    if (method == "auto" || method == "sct") {
+        if (!auto_rows_) auto_rows_ = signed_cuts(method, BlockChoice::automatic(), budgets);
+        std::vector<Row> rows = *auto_rows_;
+        for (auto& r : rows) r.method = method;
+        return rows;
+    }
+    if (method == "sct-whole") return signed_cuts(method, BlockChoice::whole(), budgets);
     if (method == "bf16") return rounding(&round_to_bfloat16);
     if (method == "f16") return rounding(&round_to_float16);
     if (method == "int8") return rounding(&quantize_int8);
@@ -218,14 +262,18 @@ std::vector<Row> Bench::run(const std::string& method, const std::vector<double>
                 return measured(method, b, a.reconstruction, a.bits_per_value, clock.seconds(), a.parameters);
             });
     if (method == "zfp") {
+        // zfp at its best: the lowest error of its three modes whose real
+        // stream (zfp's header included) fits.
         std::vector<Row> out;
         for (const double b : budgets) {
             const Stopwatch clock;
-            std::optional<Approximation> a = zfp_fixed_rate(view(), b);
-            if (a)
-                out.push_back(measured(method, b, a->reconstruction, a->bits_per_value, clock.seconds(), a->parameters));
+            std::optional<ZfpResult> z = zfp_best(view(), b);
+            if (z)
+                out.push_back(measured(method, b, z->approximation.reconstruction, z->approximation.bits_per_value,
+                                       clock.seconds(), z->approximation.parameters));
             else
-                out.push_back(Row{method, b, std::nullopt, std::nullopt, std::nullopt, "below zfp's smallest rate"});
+                out.push_back(Row{method, b, std::nullopt, std::nullopt, std::nullopt,
+                                  "no zfp mode fits the budget", std::nullopt});
         }
         return out;
     }
@@ -241,6 +289,7 @@ JsonObject row_json(const Row& r)
         .add("rel_fro_error", r.metrics ? Json::number(r.metrics->rel_fro_error) : Json::null())
         .add("psnr_db", r.metrics ? Json::number(r.metrics->psnr_db) : Json::null())
         .add("seconds", Json::optional_number(r.seconds))
+        .add("counted_bits_per_value", Json::optional_number(r.counted_bits_per_value))
         .add("parameters", Json::string(r.parameters));
     return j;
 }
@@ -250,8 +299,8 @@ std::string table(const std::vector<Row>& rows)
     const auto cell = [](const std::optional<double>& v, const char* spec) {
         return v ? fmt::format(fmt::runtime(spec), *v) : std::string("-");
     };
-    std::string out = fmt::format("  {:<6} {:>7} {:>11} {:>10} {:>8} {:>8}  {}\n", "method", "budget", "bits/value",
-                                  "rel error", "PSNR dB", "seconds", "parameters");
+    std::string out = fmt::format("  {:<9} {:>7} {:>11} {:>9} {:>10} {:>8} {:>8}  {}\n", "method", "budget",
+                                  "bits/value", "counted", "rel error", "PSNR dB", "seconds", "parameters");
     for (const auto& r : rows) {
         std::string error = "-", psnr = "-";
         if (r.metrics) {
@@ -259,8 +308,63 @@ std::string table(const std::vector<Row>& rows)
             psnr = std::isfinite(r.metrics->psnr_db) ? fmt::format("{:.2f}", r.metrics->psnr_db)
                                                      : human_number(r.metrics->psnr_db);
         }
-        out += fmt::format("  {:<6} {:>7} {:>11} {:>10} {:>8} {:>8}  {}\n", r.method, cell(r.budget, "{:g}"),
-                           cell(r.bits_per_value, "{:.4f}"), error, psnr, cell(r.seconds, "{:.3f}"), r.parameters);
+        out += fmt::format("  {:<9} {:>7} {:>11} {:>9} {:>10} {:>8} {:>8}  {}\n", r.method, cell(r.budget, "{:g}"),
+                           cell(r.bits_per_value, "{:.4f}"), cell(r.counted_bits_per_value, "{:.4f}"), error, psnr,
+                           cell(r.seconds, "{:.3f}"), r.parameters);
+    }
+    return out;
+}
+
+/// The method's name in a sentence.
+std::string spoken(const std::string& method) { return method == "zfp" ? "zfp at its best" : method; }
+
+/// Plain lines under the table: at each budget where another method has a
+/// lower error than the best signed cut row, which one and by how much. A
+/// fixed-rate method competes at every budget its rate fits.
+std::string verdicts(const std::vector<Row>& rows, const std::vector<double>& budgets)
+{
+    std::string out;
+    bool compared = false;
+    for (const double b : budgets) {
+        const Row* ours = nullptr;
+        const Row* best = nullptr;
+        for (const auto& r : rows) {
+            if (!r.metrics || !r.bits_per_value) continue;
+            const bool here = r.budget ? *r.budget == b : *r.bits_per_value <= b;
+            if (!here) continue;
+            const Row*& slot = is_signed_cut(r.method) ? ours : best;
+            if (slot == nullptr || r.metrics->rel_fro_error < slot->metrics->rel_fro_error) slot = &r;
+        }
+        if (ours == nullptr || best == nullptr) continue;
+        compared = true;
+        if (best->metrics->rel_fro_error < ours->metrics->rel_fro_error)
+            out += fmt::format("  {} beats {} at {:g} bits per value: {:.3g} against {:.3g}\n", spoken(best->method),
+                               ours->method, b, best->metrics->rel_fro_error, ours->metrics->rel_fro_error);
+    }
+    if (compared && out.empty()) out = "  signed cuts have the lowest error at every budget\n";
+    return out;
+}
+
+std::string csv_field(const std::optional<double>& v) { return v ? fmt::format("{}", *v) : std::string(); }
+
+/// The table as CSV (RFC 4180: text fields quoted, quotes doubled).
+std::string csv(const std::vector<Row>& rows)
+{
+    const auto quoted = [](const std::string& t) {
+        std::string q = "\"";
+        for (const char ch : t) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+        return q + "\"";
+    };
+    std::string out = "method,budget,bits_per_value,counted_bits_per_value,rel_fro_error,psnr_db,seconds,parameters\n";
+    for (const auto& r : rows) {
+        std::optional<double> error, psnr;
+        if (r.metrics) {
+            error = r.metrics->rel_fro_error;
+            if (std::isfinite(r.metrics->psnr_db)) psnr = r.metrics->psnr_db;
+        }
+        out += fmt::format("{},{},{},{},{},{},{},{}\n", r.method, csv_field(r.budget), csv_field(r.bits_per_value),
+                           csv_field(r.counted_bits_per_value), csv_field(error), csv_field(psnr), csv_field(r.seconds),
+                           quoted(r.parameters));
     }
     return out;
 }
@@ -325,10 +429,11 @@ int run_compare(const CompareOptions& o)
     }
 
     const InputRef ref = resolve_input(o.input);
-    if (o.plot) {
-        const std::string inputs[] = {ref.file};
-        check_output_path(*o.plot, inputs, o.common.force);
-    }
+    const std::string inputs[] = {ref.file};
+    if (o.plot) check_output_path(*o.plot, inputs, o.common.force);
+    if (o.csv) check_output_path(*o.csv, inputs, o.common.force);
+    if (o.plot && o.csv && std::filesystem::absolute(*o.plot) == std::filesystem::absolute(*o.csv))
+        throw Error(errc::invalid_argument, "--plot and --csv name the same file");
     const unsigned threads = thread_count(o.common);
     const LoadedInput input = load_input(ref, memory_limit(o.common), terminal);
     Bench bench(input.data, o, threads);
@@ -353,6 +458,7 @@ int run_compare(const CompareOptions& o)
                                               format_shape(bench.shape()), input.original_dtype);
         write_file_atomically(*o.plot, rate_distortion_svg(curves, title), o.common.force);
     }
+    if (o.csv) write_file_atomically(*o.csv, csv(rows), o.common.force);
 
     if (o.common.json) {
         std::vector<Json> items;
@@ -361,11 +467,16 @@ int run_compare(const CompareOptions& o)
         std::fflush(stdout);
         return 0;
     }
-    fmt::print("signcut compare: {}, shape {} {}, seed {}\n{}", o.input, format_shape(bench.shape()),
-               input.original_dtype, o.seed, table(rows));
+    fmt::print("signcut compare: {}, shape {} {}, seed {}\n{}{}", o.input, format_shape(bench.shape()),
+               input.original_dtype, o.seed, table(rows), verdicts(rows, budgets));
     std::fflush(stdout);
-    terminal.summary(fmt::format("  {:.3g} s in all; bits/value = stored bits / N; PSNR = 20 log10(range/rmse){}\n",
-                                 clock.seconds(), o.plot ? fmt::format("; plot written to {}", *o.plot) : ""));
+    std::string written;
+    if (o.plot) written += fmt::format("; plot written to {}", *o.plot);
+    if (o.csv) written += fmt::format("; CSV written to {}", *o.csv);
+    terminal.summary(fmt::format("  {:.3g} s in all; bits/value = real bits (stored payload or stream) / N, counted = "
+                                 "a sign 1 bit, a B-bit code B, a scale 32; PSNR = 20 log10(range/rmse), range = max "
+                                 "- min of the original{}\n",
+                                 clock.seconds(), written));
     return 0;
 }
 

@@ -1,5 +1,7 @@
 // `signcut compress` and `signcut image`: decompose an input, report what
-// was achieved, write the result.
+// was achieved, write the result. `--method lplr` is a branch of compress
+// only: every command that reads a file goes through one reader and one
+// Decomposition, whatever the method.
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +17,7 @@
 #include "signcut/error.hpp"
 #include "signcut/hdf5.hpp"
 #include "signcut/image.hpp"
+#include "signcut/lplr.hpp"
 #include "signcut/version.hpp"
 #include "terminal.hpp"
 
@@ -33,6 +36,30 @@ struct Outcome {
     Tensor original;  // kept for images only (small), to measure the PNG
     double decompose_seconds = 0;
 };
+
+/// `--block` as given, checked against the input's shape before any data is
+/// read: a malformed shape, a zero extent, the wrong number of modes or an
+/// extent beyond its dimension is a usage error, and so is --refit with an
+/// explicit shape of more than one block. The default is auto, or whole with
+/// --refit (the refit needs one block; `--block auto --refit` is refused by
+/// the decomposer if the auto rule cuts the tensor).
+BlockChoice block_choice(const StopOptions& stop, const Shape& shape)
+{
+    if (!stop.block) return stop.refit ? BlockChoice::whole() : BlockChoice::automatic();
+    BlockChoice choice;
+    try {
+        choice = BlockChoice::parse(*stop.block);
+        check_block_choice(choice, shape);
+    } catch (const Error& e) {
+        throw Error(errc::invalid_argument, fmt::format("--block {}: {}", *stop.block, e.what()));
+    }
+    if (stop.refit && choice.kind == BlockChoice::Kind::shape && choice.shape != shape)
+        throw Error(errc::invalid_argument,
+                    fmt::format("--refit needs one block (--block whole): the allocation between blocks ranks the "
+                                "greedy's own scales, and --block {} cuts shape {} into blocks",
+                                *stop.block, format_shape(shape)));
+    return choice;
+}
 
 DecomposeOptions decompose_options(const StopOptions& stop, std::uint64_t seed, unsigned threads,
                                    const std::string& original_dtype)
@@ -58,6 +85,9 @@ Outcome decompose_input(const InputRef& ref, const StopOptions& stop, std::uint6
     const std::uint64_t max_bytes = memory_limit(common);
     const unsigned threads = thread_count(common);
     Outcome out;
+    // An HDF5 input's block shape is checked from its metadata, before the
+    // data is read; an image's (small) once it is decoded.
+    if (!ref.image) (void)block_choice(stop, inspect_dataset(ref.file, ref.dataset).shape);
     LoadedInput input = load_input(ref, max_bytes, terminal);
     // The reader's freed buffers go back to the system before the working
     // copies are made, so they do not add to the peak.
@@ -67,11 +97,14 @@ Outcome decompose_input(const InputRef& ref, const StopOptions& stop, std::uint6
     out.image_bit_depth = input.image_bit_depth;
 
     DecomposeOptions options = decompose_options(stop, seed, threads, out.original_dtype);
+    options.blocks = block_choice(stop, out.shape);
     std::optional<std::size_t> total = stop.width;
     if (!stop.width && !stop.rel_error) total = sct_width_for_bits(out.shape, stop.bits_per_value.value_or(1.0));
     ProgressBar bar(terminal, total, stop.rel_error);
     options.progress = [&](const Progress& p) {
-        bar.update(p.terms, p.rel_error);
+        // A blocked run reports blocks done (its error is known at the end).
+        if (p.blocks <= 1) bar.update(p.terms, p.rel_error);
+        else bar.update_fraction(p.fraction, p.terms);
         return true;
     };
     const Stopwatch clock;
@@ -109,18 +142,21 @@ Provenance provenance_of(const Outcome& out, const std::string& source, std::uin
     p.seed = seed;
     p.signcut_version = version;
     p.rel_fro_error = out.metrics.rel_fro_error;
+    p.norm2 = out.report.norm2;
     return p;
 }
 
 JsonObject outcome_json(const Outcome& out, std::uint64_t bytes, double seconds, unsigned threads, std::uint64_t seed,
                         const std::optional<double>& rel_error_target)
 {
+    const SignedCutDecomposition& d = out.decomposition;
     JsonObject j;
     j.add("method", Json::string("sct"))
         .add("shape", Json::integers(out.shape))
-        .add("width", Json::integer(out.decomposition.width()))
-        .add("bits_per_value", Json::number(out.decomposition.bits_per_value()))
-        .add("compression_ratio", Json::number(compression_ratio(out.decomposition.size(), out.original_dtype, bytes)))
+        .add("width", Json::integer(d.width()))
+        .add("bits_per_value", Json::number(d.bits_per_value()))
+        .add("counted_bits_per_value", Json::number(d.counted_bits_per_value()))
+        .add("compression_ratio", Json::number(compression_ratio(d.size(), out.original_dtype, bytes)))
         .add("file_bytes", Json::integer(bytes));
     add_metrics(j, out.metrics);
     j.add("seconds", Json::number(seconds))
@@ -129,7 +165,10 @@ JsonObject outcome_json(const Outcome& out, std::uint64_t bytes, double seconds,
         .add("threads", Json::integer(threads))
         .add("seed", Json::integer(seed))
         .add("target_reached", Json::boolean(!rel_error_target || out.report.target_reached))
-        .add("scales_refit", Json::boolean(out.decomposition.scales_refit()))
+        .add("block_shape", Json::integers(d.block_shape()))
+        .add("blocks", Json::integer(d.block_count()))
+        .add("codecs", Json::array({Json::string("sct")}))
+        .add("scales_refit", Json::boolean(d.scales_refit()))
         .add("greedy_rel_fro_error", Json::number(out.report.greedy_rel_error))
         .add("mode_updates", Json::integer(out.report.mode_updates));
     return j;
@@ -138,18 +177,21 @@ JsonObject outcome_json(const Outcome& out, std::uint64_t bytes, double seconds,
 std::string summary_text(const std::string& command, const std::string& from, const std::string& to,
                          const Outcome& out, std::uint64_t bytes, double seconds, unsigned threads, std::uint64_t seed)
 {
-    const double raw = static_cast<double>(out.decomposition.size()) * double(dtype_size(out.original_dtype));
+    const SignedCutDecomposition& d = out.decomposition;
+    const double raw = static_cast<double>(d.size()) * double(dtype_size(out.original_dtype));
     return fmt::format(
         "signcut {}: {} -> {}\n"
-        "  shape {} {}, method sct, width {}{}, {:.4g} bits/value\n"
+        "  shape {} {}, method sct, blocks {}, width {}{}\n"
+        "  {:.4g} bits/value stored ({:.4g} counted: a sign 1 bit, a scale 32)\n"
         "  {} -> {} on disk, ratio {:.3g}x\n"
         "  rel error {}, rmse {}, max abs error {}, PSNR {} dB (20 log10(range/rmse))\n"
         "  {:.3g} s (decompose {:.3g} s), {} mode updates, {:.3g} passes/term, {}, {} thread{}, seed {}\n",
-        command, from, to, format_shape(out.shape), out.original_dtype, out.decomposition.width(),
-        out.decomposition.scales_refit()
-            ? fmt::format(" (scales refit; greedy rel error {})", human_number(out.report.greedy_rel_error))
-            : std::string(),
-        out.decomposition.bits_per_value(), human_bytes(raw), human_bytes(double(bytes)), raw / double(bytes),
+        command, from, to, format_shape(out.shape), out.original_dtype,
+        blocks_text(d.shape(), d.block_shape(), d.block_count()), d.width(),
+        d.scales_refit() ? fmt::format(" (scales refit; greedy rel error {})", human_number(out.report.greedy_rel_error))
+                         : std::string(),
+        d.bits_per_value(), d.counted_bits_per_value(), human_bytes(raw), human_bytes(double(bytes)),
+        raw / double(bytes),
         human_number(out.metrics.rel_fro_error), human_number(out.metrics.rmse),
         human_number(out.metrics.max_abs_error), human_number(out.metrics.psnr_db), seconds, out.decompose_seconds,
         out.report.mode_updates,
@@ -177,13 +219,133 @@ std::uint64_t measured_file_bytes(const SignedCutDecomposition& d, const Provena
     return bytes;
 }
 
+
+// --- --method lplr ----------------------------------------------------------
+
+LplrOptions lplr_options(const CompressOptions& o, const Shape& shape, unsigned threads)
+{
+    const LplrCliOptions& l = o.lplr;
+    const bool explicit_rank = l.rank || l.bits_l || l.bits_r;
+    if (explicit_rank && !(l.rank && l.bits_l && l.bits_r))
+        throw Error(errc::invalid_argument, "--rank, --bits-l and --bits-r go together: give all three");
+    if (explicit_rank && o.stop.bits_per_value)
+        throw Error(errc::invalid_argument, "give either --bits-per-value or --rank with --bits-l and --bits-r");
+    LplrOptions opt;
+    if (explicit_rank) {
+        opt.rank = l.rank;
+        opt.bits_l = l.bits_l;
+        opt.bits_r = l.bits_r;
+    } else {
+        opt.bits_per_value = o.stop.bits_per_value.value_or(1.0);
+    }
+    if (l.matricize) opt.matricization = Matricization::parse(*l.matricize, shape.size());
+    if (l.power_iterations) opt.power_iterations = *l.power_iterations;
+    opt.seed = o.seed;
+    opt.threads = threads;
+    return opt;
+}
+
+/// The options that belong to --method sct, refused with --method lplr.
+void refuse_sct_options(const StopOptions& stop)
+{
+    const std::string advice = "use --bits-per-value, or --rank with --bits-l and --bits-r";
+    if (stop.width) no_prefixes("--width", advice);
+    if (stop.rel_error) no_prefixes("--rel-error", advice);
+    if (stop.refit) throw Error(errc::invalid_argument, "--refit applies to --method sct only");
+    if (stop.restarts) throw Error(errc::invalid_argument, "--restarts applies to --method sct only");
+    if (stop.max_updates) throw Error(errc::invalid_argument, "--max-updates applies to --method sct only");
+    if (stop.block)
+        throw Error(errc::invalid_argument,
+                    "--block applies to --method sct only (an lplr factorization is one matrix; --matricize chooses "
+                    "its split)");
+}
+
+int compress_lplr(const CompressOptions& o, const Stopwatch& clock, const Terminal& terminal)
+{
+    refuse_sct_options(o.stop);
+    const InputRef ref = resolve_input(o.input);
+    const std::string inputs[] = {ref.file};
+    check_output_path(o.output, inputs, o.common.force);
+
+    const std::uint64_t max_bytes = memory_limit(o.common);
+    const unsigned threads = thread_count(o.common);
+    const LoadedInput input = load_input(ref, max_bytes, terminal);
+    const Shape shape(input.data.shape().begin(), input.data.shape().end());
+    const LplrOptions options = lplr_options(o, shape, threads);
+
+    const Stopwatch decompose_clock;
+    LplrReport report;
+    LplrDecomposition factors = lplr(TensorView<float>{input.data.data(), shape}, options, &report);
+    const double decompose_seconds = decompose_clock.seconds();
+    const Decomposition d(std::move(factors));
+    const LplrDecomposition& f = *d.lplr();
+    const std::span<const float> x(input.data.data(), input.data.size());
+    const ErrorMetrics m = d.error_against(x, threads);
+    double norm2 = 0;
+    for (const float v : x) norm2 += double(v) * double(v);
+
+    Provenance p;
+    p.original_dtype = input.original_dtype;
+    p.source = o.input;
+    p.seed = o.seed;
+    p.signcut_version = version;
+    p.rel_fro_error = m.rel_fro_error;
+    p.norm2 = norm2;
+    write_lplr(o.output, f, p, o.common.force);
+    const std::uint64_t bytes = file_bytes(o.output);
+    const double ratio = compression_ratio(d.size(), input.original_dtype, bytes);
+    if (o.common.json) {
+        JsonObject j;
+        j.add("method", Json::string("lplr"))
+            .add("shape", Json::integers(shape))
+            .add("width", Json::integer(f.rank()))
+            .add("bits_per_value", Json::number(d.bits_per_value()))
+            .add("counted_bits_per_value", Json::number(d.counted_bits_per_value()))
+            .add("compression_ratio", Json::number(ratio))
+            .add("file_bytes", Json::integer(bytes));
+        add_metrics(j, m);
+        j.add("seconds", Json::number(clock.seconds()))
+            .add("decompose_seconds", Json::number(decompose_seconds))
+            .add("arch", Json::string(arch_name(active_arch())))
+            .add("threads", Json::integer(threads))
+            .add("seed", Json::integer(o.seed))
+            .add("target_reached", Json::boolean(true))
+            .add("block_shape", Json::null())  // an lplr factorization has no blocks
+            .add("blocks", Json::null())
+            .add("codecs", Json::array({Json::string("lplr")}))
+            .add("bits_l", Json::integer(f.bits_l()))
+            .add("bits_r", Json::integer(f.bits_r()))
+            .add("matricize", Json::string(f.matricization().to_string()))
+            .add("power_iterations", Json::integer(options.power_iterations))
+            .add("candidates", Json::integer(report.candidates.size()));
+        print_json(j);
+        return 0;
+    }
+    const double raw = static_cast<double>(d.size()) * double(dtype_size(input.original_dtype));
+    terminal.summary(fmt::format(
+        "signcut compress: {} -> {}\n"
+        "  shape {} {}, method lplr, rank {} ({}x{} matricization {}), {}-bit L, {}-bit R\n"
+        "  {:.4g} bits/value stored ({:.4g} counted: a B-bit code B bits, a scale 32)\n"
+        "  {} -> {} on disk, ratio {:.3g}x\n"
+        "  rel error {}, rmse {}, max abs error {}, PSNR {} dB (20 log10(range/rmse))\n"
+        "  {:.3g} s (factor {:.3g} s{}), {} power iteration{}, seed {}\n",
+        o.input, o.output, format_shape(shape), input.original_dtype, f.rank(), f.rows(), f.cols(),
+        f.matricization().to_string(), f.bits_l(), f.bits_r(), d.bits_per_value(), d.counted_bits_per_value(),
+        human_bytes(raw), human_bytes(double(bytes)), raw / double(bytes), human_number(m.rel_fro_error),
+        human_number(m.rmse), human_number(m.max_abs_error), human_number(m.psnr_db), clock.seconds(),
+        decompose_seconds,
+        report.candidates.empty() ? std::string() : fmt::format(", best of {} candidates", report.candidates.size()),
+        options.power_iterations, options.power_iterations == 1 ? "" : "s", o.seed));
+    return 0;
+}
+
 }  // namespace
 
 int run_compress(const CompressOptions& o)
 {
     const Stopwatch clock;
     const Terminal terminal = Terminal::detect(o.common.quiet, o.common.json);
-    if (o.method == "lplr") return run_compress_lplr(o);
+    if (o.method == "lplr") return compress_lplr(o, clock, terminal);
     if (o.lplr.rank || o.lplr.bits_l || o.lplr.bits_r || o.lplr.matricize || o.lplr.power_iterations)
         throw Error(errc::invalid_argument,
                     "--rank, --bits-l, --bits-r, --matricize and --power-iterations apply to --method lplr only");

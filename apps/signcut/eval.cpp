@@ -1,4 +1,5 @@
-// `signcut eval`: how far a decomposition (or a prefix of it) is from the original.
+// `signcut eval`: how far a decomposition (or a prefix of it) is from the
+// original, for either method.
 #include <fmt/format.h>
 
 #include "common.hpp"
@@ -11,14 +12,16 @@ namespace signcut::cli {
 
 int run_eval(const EvalOptions& o)
 {
-    if (read_decomposition_method(o.decomposition) == "lplr") return run_eval_lplr(o);
     const Terminal terminal = Terminal::detect(o.common.quiet, o.common.json);
     const std::uint64_t max_bytes = memory_limit(o.common);
     const InputRef ref = resolve_input(o.original);  // a missing original is reported first
-    SignedCutDecomposition d = read_decomposition(o.decomposition, max_bytes);
-    apply_width(d, o.width, o.decomposition);
+    DecompositionInfo info = read_decomposition_info(o.decomposition);
+    if (info.method == "lplr" && o.width)
+        no_prefixes("--width", "eval measures the whole factorization (give no --width)");
+    Decomposition d = read_decomposition(o.decomposition, max_bytes, &info);
+    apply_width(d, o.width, info, o.decomposition);
     const LoadedInput original = load_original(ref, o.decomposition, d.shape(), max_bytes, terminal);
-    // Rebuilt block by block: only the original is held whole.
+    // sct is rebuilt block by block: only the original is held whole.
     const ErrorMetrics m = d.error_against(std::span<const float>(original.data.data(), original.data.size()),
                                            thread_count(o.common));
     if (o.common.json) {
@@ -27,9 +30,10 @@ int run_eval(const EvalOptions& o)
         add_metrics(j, m);
         print_json(j);
     } else {
-        fmt::print("{} vs {} at width {}: rel error {}, rmse {}, max abs error {}, PSNR {} dB\n", o.decomposition,
-                   o.original, d.width(), human_number(m.rel_fro_error), human_number(m.rmse),
-                   human_number(m.max_abs_error), human_number(m.psnr_db));
+        fmt::print("{} vs {} ({} {} {}): rel error {}, rmse {}, max abs error {}, PSNR {} dB\n", o.decomposition,
+                   o.original, info.method, d.sct() != nullptr ? "width" : "rank", d.width(),
+                   human_number(m.rel_fro_error), human_number(m.rmse), human_number(m.max_abs_error),
+                   human_number(m.psnr_db));
     }
     return 0;
 }

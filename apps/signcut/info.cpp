@@ -1,4 +1,7 @@
-// `signcut info`: what a decomposition file holds, from its metadata alone.
+// `signcut info`: what a decomposition file holds, from its metadata alone
+// (attributes, and sct's widths), for either method and format version.
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "common.hpp"
@@ -9,36 +12,51 @@ namespace signcut::cli {
 
 int run_info(const InfoOptions& o)
 {
-    if (read_decomposition_method(o.input) == "lplr") return run_info_lplr(o);
     const DecompositionInfo info = read_decomposition_info(o.input);
     const std::uint64_t bytes = file_bytes(o.input);
     const std::uint64_t n = element_count(info.shape);
     const double ratio = compression_ratio(n, info.provenance.original_dtype, bytes);
-    const Provenance& p = info.provenance;
+    Provenance p = info.provenance;
+    p.norm2 = info.norm2;  // NaN (null, "not stored") in a version-1 file
+    const bool sct = info.method == "sct";
+    const std::uint64_t blocks = sct ? block_count(info.shape, info.block_shape) : 0;
     if (o.common.json) {
-        const JsonObject prov = provenance_json(p);
         JsonObject j;
         j.add("method", Json::string(info.method))
             .add("shape", Json::integers(info.shape))
             .add("original_dtype", Json::string(p.original_dtype))
             .add("width", Json::integer(info.width))
             .add("bits_per_value", Json::number(info.bits_per_value()))
+            .add("counted_bits_per_value", Json::number(info.counted_bits_per_value()))
             .add("compression_ratio", Json::number(ratio))
             .add("file_bytes", Json::integer(bytes))
             .add("rel_fro_error", Json::number(p.rel_fro_error))
-            .add("scales_refit", Json::boolean(info.scales_refit))
-            .add("provenance", prov);
+            .add("provenance", provenance_json(p))
+            .add("block_shape", sct ? Json::integers(info.block_shape) : Json::null())
+            .add("blocks", sct ? Json::integer(blocks) : Json::null())
+            .add("format_version", Json::integer(std::uint64_t(info.format_version)))
+            .add("scales_refit", Json::boolean(info.scales_refit));
+        if (!sct)
+            j.add("bits_l", Json::integer(info.bits_l))
+                .add("bits_r", Json::integer(info.bits_r))
+                .add("matricize", Json::string(info.matricization.to_string()));
         print_json(j);
         return 0;
     }
+    const std::string layout =
+        sct ? fmt::format("blocks {}, width {}{}", blocks_text(info.shape, info.block_shape, blocks), info.width,
+                          info.scales_refit ? " (scales refit)" : "")
+            : fmt::format("rank {} ({}x{} matricization {}), {}-bit L, {}-bit R", info.width,
+                          info.matricization.rows(info.shape), info.matricization.cols(info.shape),
+                          info.matricization.to_string(), info.bits_l, info.bits_r);
     fmt::print("{}\n"
-               "  method {}, shape {} {}, width {}{}\n"
-               "  {:.4g} bits/value, {} on disk, ratio {:.3g}x, stored rel error {}\n"
-               "  source {}, seed {}, signcut {}, created {}\n",
-               o.input, info.method, format_shape(info.shape), p.original_dtype, info.width,
-               info.scales_refit ? " (scales refit)" : "", info.bits_per_value(), human_bytes(double(bytes)), ratio,
-               human_number(p.rel_fro_error), p.source.empty() ? "-" : p.source, p.seed, p.signcut_version,
-               p.created);
+               "  format version {}, method {}, shape {} {}, {}\n"
+               "  {:.4g} bits/value stored ({:.4g} counted), {} on disk, ratio {:.3g}x, stored rel error {}\n"
+               "  source {}, seed {}, signcut {}, created {}{}\n",
+               o.input, info.format_version, info.method, format_shape(info.shape), p.original_dtype, layout,
+               info.bits_per_value(), info.counted_bits_per_value(), human_bytes(double(bytes)), ratio,
+               human_number(p.rel_fro_error), p.source.empty() ? "-" : p.source, p.seed, p.signcut_version, p.created,
+               std::isfinite(info.norm2) ? std::string() : " (no norm2: a version-1 file, which recut cannot cut)");
     return 0;
 }
 

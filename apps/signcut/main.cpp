@@ -79,22 +79,29 @@ void add_common(CLI::App* cmd, CommonOptions& c, bool outputs, bool threads, boo
 
 void add_stop(CLI::App* cmd, StopOptions& s)
 {
-    auto* w = cmd->add_option("--width,-w", s.width, "Number of terms")->check(at_least_one);
+    auto* w = cmd->add_option("--width,-w", s.width, "Number of terms in every block (no allocation)")
+                  ->check(at_least_one);
     auto* b = cmd->add_option("--bits-per-value,-b", s.bits_per_value,
-                              "Largest width whose storage fits B bits per value (default 1)")
+                              "The lowest error whose stored payload fits B bits per value (default 1)")
                   ->check(positive);
     auto* e = cmd->add_option("--rel-error,-e", s.rel_error,
-                              "First width whose relative Frobenius error is at most E")
+                              "The fewest bits whose relative Frobenius error is at most E")
                   ->check(non_negative);
     w->excludes(b)->excludes(e);
     b->excludes(e);
     cmd->add_flag("--refit", s.refit,
                   "Refit all scales by least squares after the greedy: lower error at the same size (the width is "
-                  "still chosen by the greedy's error)");
+                  "still chosen by the greedy's error). One block only: give --block whole; a refit file cannot be "
+                  "recut");
     cmd->add_option("--restarts", s.restarts,
                     "Extra random starts per term, keeping the largest cut (default: 2 for tensors of order 3 and "
                     "more, 0 for matrices; each costs about one more run)")
         ->check(CLI::Range(std::size_t{0}, std::size_t{1000}));
+    cmd->add_option("--block", s.block,
+                    "sct: how the tensor is cut into blocks, each decomposed on its own with the budget shared by "
+                    "the rate-distortion allocation: auto (default; whole with --refit), whole (one block: the "
+                    "whole-tensor greedy) or extents such as 64x64x3 (one per mode, 1..d; edge blocks are cut short). "
+                    "With blocks, --width W means W terms in every block");
     cmd->add_option("--max-updates", s.max_updates,
                     "Cap on mode updates per term (default 200). A low cap is faster on large inputs for a slightly "
                     "higher error at the same size (BENCHMARKS.md)")
@@ -148,7 +155,12 @@ int main(int argc, char** argv)
     auto* d = app.add_subcommand("decompress", "Rebuild the tensor from a decomposition file");
     d->add_option("input", decompress.input, "A decomposition file")->required();
     d->add_option("-o,--output", decompress.output, "FILE.h5[:/dataset] (default /data) or an image file")->required();
-    d->add_option("--width,-w", decompress.width, "Use only the first W terms")->check(at_least_one);
+    d->add_option("--width,-w", decompress.width, "sct: use only the first W terms of every block")
+        ->check(at_least_one);
+    d->add_option("--region", decompress.region,
+                  "Rebuild only this region, numpy style, one entry per mode: start:stop (either may be empty, "
+                  "negative counts from the end) or an index, which drops that mode; e.g. 0:10,:,5. Only the blocks "
+                  "it touches are read, and the values equal those of a full decompress bit for bit");
     d->add_option("--dtype", decompress.dtype, "Stored type (default: the original's)")
         ->check(CLI::IsMember({"float32", "float64"}));
     add_common(d, decompress.common, true, true, true);
@@ -162,8 +174,24 @@ int main(int argc, char** argv)
     auto* e = app.add_subcommand("eval", "Compare a decomposition with its original");
     e->add_option("original", eval.original, "The original: FILE.h5:/dataset, FILE.h5 or an image")->required();
     e->add_option("decomposition", eval.decomposition, "A decomposition file")->required();
-    e->add_option("--width,-w", eval.width, "Use only the first W terms")->check(at_least_one);
+    e->add_option("--width,-w", eval.width, "sct: use only the first W terms of every block")->check(at_least_one);
     add_common(e, eval.common, false, true, true);
+
+    RecutOptions recut;
+    auto* r = app.add_subcommand("recut", "Cut a smaller budget from a version-2 sct file, without the original: the "
+                                          "allocation a fresh compress with the file's block shape would make, over "
+                                          "the stored terms; the error reported is an estimate from the stored scales");
+    r->add_option("input", recut.input, "A version-2 sct decomposition file (not refit)")->required();
+    r->add_option("-o,--output", recut.output, "The decomposition file to write")->required();
+    auto* rb = r->add_option("--bits-per-value,-b", recut.bits_per_value,
+                             "The lowest error whose stored payload fits B bits per value (at most the file's own)")
+                   ->check(positive);
+    auto* re = r->add_option("--rel-error,-e", recut.rel_error,
+                             "The fewest bits whose estimated relative Frobenius error is at most E")
+                   ->check(non_negative);
+    rb->excludes(re);
+    re->excludes(rb);
+    add_common(r, recut.common, true, false, true);
 
     CompareOptions comparison;
     auto* k = app.add_subcommand("compare", "Run every method at the same bits per value on one input and tabulate "
@@ -174,10 +202,19 @@ int main(int argc, char** argv)
         ->required()
         ->check(positive);
     k->add_option("--methods", comparison.methods,
-                  "Comma-separated subset of sct,lplr,nq,svd,dsvd,lsvd,bf16,f16,int8,zfp (default: all)")
+                  "Comma-separated subset of auto,sct,sct-whole,lplr,nq,svd,dsvd,lsvd,bf16,f16,int8,zfp (default: "
+                  "all). auto: the default compress pipeline (blocks of the auto shape; the per-block codec choice "
+                  "joins it when it exists); sct: blocks of the auto shape, signed cuts only (today the same as "
+                  "auto); sct-whole: one block, the whole-tensor greedy; zfp: zfp at its best, the lowest error of "
+                  "its fixed-rate, fixed-precision and fixed-accuracy modes whose stream fits. sct and auto are "
+                  "decomposed once at the largest budget and recut for the smaller ones")
         ->delimiter(',')
-        ->check(CLI::IsMember({"sct", "lplr", "nq", "svd", "dsvd", "lsvd", "bf16", "f16", "int8", "zfp"}));
+        ->check(CLI::IsMember(
+            {"auto", "sct", "sct-whole", "lplr", "nq", "svd", "dsvd", "lsvd", "bf16", "f16", "int8", "zfp"}));
     k->add_option("--plot", comparison.plot, "Also write the rate-distortion curves as an SVG");
+    k->add_option("--csv", comparison.csv,
+                  "Also write the table as CSV: method, budget, bits_per_value (stored payload or stream), "
+                  "counted_bits_per_value, rel_fro_error, psnr_db, seconds, parameters");
     k->add_option("--matricize", comparison.matricize,
                   "Row and column modes of the low-rank methods, e.g. 0,1|2 (default: the split closest to square)");
     k->add_option("--seed", comparison.seed, "Seed of sct's starting signs and LPLR's sketch (default 0)")
@@ -215,8 +252,9 @@ int main(int argc, char** argv)
         if (*e) return run_eval(eval);
         if (*m) return run_image(image);
         if (*k) return run_compare(comparison);
-        fmt::print(stderr, "signcut: error: a subcommand is required (compress, decompress, info, eval, image, compare); "
-                           "see signcut --help\n");
+        if (*r) return run_recut(recut);
+        fmt::print(stderr, "signcut: error: a subcommand is required (compress, decompress, recut, info, eval, image, "
+                           "compare); see signcut --help\n");
         return 2;
     } catch (const Error& err) {
         fmt::print(stderr, "signcut: error: {}\n", err.what());

@@ -135,9 +135,10 @@ std::string rate_distortion_svg(const std::vector<RateCurve>& curves, const std:
             std::string path;
             for (const auto& p : points)
                 path += fmt::format("{}{:.1f},{:.1f}", path.empty() ? "M" : " L", px(p.bits_per_value), py(p.rel_error));
-            svg += fmt::format(R"(<path d="{}" fill="none" stroke="{}" stroke-width="2"/>)"
+            // Past the palette's ten colours, lines are dashed as well.
+            svg += fmt::format(R"(<path d="{}" fill="none" stroke="{}" stroke-width="2"{}/>)"
                                "\n",
-                               path, color);
+                               path, color, s >= std::size(colors) ? R"( stroke-dasharray="6 3")" : "");
         }
         for (const auto& p : points) {
             const double x = px(p.bits_per_value), y = py(p.rel_error);

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -74,6 +75,23 @@ void ProgressBar::update(std::size_t terms, double rel_error)
         bar = "[" + std::string(filled, '#') + std::string(width - filled, '.') + "] ";
     }
     fmt::print(stderr, "\r{}{} terms  error {:.4g}  {:.1f} terms/s  left {}   ", bar, terms, rel_error, rate, left);
+    std::fflush(stderr);
+    drawn_ = true;
+}
+
+void ProgressBar::update_fraction(double fraction, std::size_t terms)
+{
+    if (!terminal_.progress) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (drawn_ && now - last_draw_ < std::chrono::milliseconds(100) && fraction < 1) return;
+    last_draw_ = now;
+    const double secs = std::chrono::duration<double>(now - start_).count();
+    fraction = std::clamp(fraction, 0.0, 1.0);
+    std::string left = "?";
+    if (fraction > 0 && secs > 0) left = fmt::format("{:.0f}s", secs * (1 - fraction) / fraction);
+    const int width = 24, filled = static_cast<int>(fraction * width);
+    fmt::print(stderr, "\r[{}{}] {:.0f}% of the blocks  {} terms  left {}   ", std::string(filled, '#'),
+               std::string(width - filled, '.'), 100 * fraction, terms, left);
     std::fflush(stderr);
     drawn_ = true;
 }

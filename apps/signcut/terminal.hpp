@@ -30,6 +30,8 @@ public:
     ProgressBar(const Terminal& t, std::optional<std::size_t> total_terms, std::optional<double> target_error);
     ~ProgressBar();
     void update(std::size_t terms, double rel_error);
+    /// A blocked run: the share of blocks done (0..1) and the terms so far.
+    void update_fraction(double fraction, std::size_t terms);
     void finish();
 
 private:

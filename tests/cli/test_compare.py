@@ -9,25 +9,33 @@ XML report so that CI counts each case.
 
 usage: test_compare.py SIGNCUT_BINARY SOURCE_ROOT REPORT_XML
 """
+import csv
 import functools
 import os
+import re
 import shutil
 import sys
+import unittest
 import xml.etree.ElementTree as ET
 
 import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from signcut_testing import CliCase, metrics, run_signcut, run_signcut_json, run_suite  # noqa: E402
+from sct_files import stored_dataset_bytes, text  # noqa: E402
 
 SIGNCUT, ROOT, REPORT = sys.argv[1], sys.argv[2], sys.argv[3]
 CAMERA = os.path.join(ROOT, "data", "skimage_camera.png")
 CAT = os.path.join(ROOT, "data", "skimage_chelsea.png")
 TOPO = os.path.join(ROOT, "data", "topo_etopo20.h5")
-METHODS = ["sct", "lplr", "nq", "svd", "dsvd", "lsvd", "bf16", "f16", "int8", "zfp"]
+METHODS = ["auto", "sct", "sct-whole", "lplr", "nq", "svd", "dsvd", "lsvd", "bf16", "f16", "int8", "zfp"]
+SIGNED_CUTS = ("auto", "sct", "sct-whole")
+LOW_RANK = ("lplr", "dsvd", "lsvd")  # budgets bound their counted bits (see test_low_rank_payload_fits_the_budget)
 FIXED_RATE = {"bf16": 16.0, "f16": 16.0, "int8": 8.0}
 COMPARE_KEYS = ["method", "budget", "bits_per_value", "rel_fro_error", "psnr_db", "seconds"]
+ZFP_MODES = ("fixed-rate", "fixed-precision", "fixed-accuracy")
 
 
 def format_snippet(name):
@@ -48,27 +56,40 @@ run = functools.partial(run_signcut, SIGNCUT)
 run_json = functools.partial(run_signcut_json, SIGNCUT)
 
 
+def code_words(g, codes, groups, length, width):
+    """A factor's codes as [groups][words per group] uint64 (version 2
+    stores them 1-D, group after group)."""
+    words = g[codes][...]
+    assert words.dtype == np.uint64
+    per_group = -(-(length * width) // 64)
+    assert words.size == groups * per_group, (codes, words.shape, groups, per_group)
+    return words.reshape(groups, per_group)
+
+
 def stored_bits_from_file(path):
     """Bits counted from the packed arrays themselves: every code of every
     row at its width (the row length checked against its words and its
-    padding), plus 32 per scale."""
+    padding), plus 32 per scale; and the payload, each dataset's stored
+    size by §6's rule, checked against HDF5's own storage sizes."""
     with h5py.File(path, "r") as f:
         g = f["decomposition"]
         shape = [int(s) for s in g.attrs["shape"]]
-        rows_text, cols_text = str(g.attrs["matricize"]).split("|")
+        rows_text, cols_text = text(g.attrs["matricize"]).split("|")
         rows = [int(a) for a in rows_text.split(",") if a]
         cols = [int(a) for a in cols_text.split(",") if a]
-        bits = 0
+        bits = payload = 0
         for codes, scales, modes, width in (("l_codes", "l_scales", rows, int(g.attrs["bits_l"])),
                                             ("r_codes", "r_scales", cols, int(g.attrs["bits_r"]))):
             length = int(np.prod([shape[a] for a in modes]))
-            words = g[codes][...]
-            assert words.dtype == np.uint64
-            assert words.shape[1] * 64 >= length * width > (words.shape[1] - 1) * 64
+            groups = g[scales].shape[0]
+            words = code_words(g, codes, groups, length, width)
             string = np.unpackbits(words.astype("<u8").view(np.uint8), axis=1, bitorder="little")
             assert not string[:, length * width:].any(), "padding bits set"
-            bits += words.shape[0] * length * width + 32 * g[scales].shape[0]
-        return bits, int(np.prod(shape))
+            bits += groups * length * width + 32 * groups
+            for name, elements, size in ((codes, words.size, 8), (scales, groups, 4)):
+                assert g[name].id.get_storage_size() == stored_dataset_bytes(elements, size), name
+                payload += 8 * stored_dataset_bytes(elements, size)
+        return bits, int(np.prod(shape)), payload
 
 
 class Lplr(CliCase):
@@ -91,18 +112,24 @@ class Lplr(CliCase):
         self.assertEqual(j["shape"], [512, 512])
         self.assertEqual(j["matricize"], "0|1")
         self.assertEqual(j["file_bytes"], os.path.getsize(out))
-        self.assertLessEqual(j["bits_per_value"], 1.0)
-        bits, n = stored_bits_from_file(out)
-        self.assertEqual(bits / n, j["bits_per_value"])
+        self.assertLessEqual(j["counted_bits_per_value"], 1.0)
+        self.assertIsNone(j["block_shape"])
+        self.assertIsNone(j["blocks"])
+        bits, n, payload = stored_bits_from_file(out)
+        self.assertEqual(bits / n, j["counted_bits_per_value"])
+        self.assertEqual(payload / n, j["bits_per_value"])
         self.assertEqual(bits, j["width"] * (512 * j["bits_l"] + 512 * j["bits_r"] + 64))
         with h5py.File(out, "r") as f:
             g = f["decomposition"]
-            self.assertEqual(g.attrs["method"], "lplr")
+            self.assertEqual(text(g.attrs["method"]), "lplr")
             self.assertEqual(int(g.attrs["width"]), j["width"])
+            self.assertEqual(int(f.attrs["format_version"]), 2)
         info = run_json("info", out)
         self.assertEqual(info["method"], "lplr")
         self.assertEqual(info["width"], j["width"])
+        self.assertEqual(info["format_version"], 2)
         self.assertEqual(info["bits_per_value"], j["bits_per_value"])
+        self.assertEqual(info["counted_bits_per_value"], j["counted_bits_per_value"])
         self.assertEqual((info["bits_l"], info["bits_r"], info["matricize"]), (j["bits_l"], j["bits_r"], "0|1"))
         self.assert_close(info["rel_fro_error"], j["rel_fro_error"], 1e-12)
         e = run_json("eval", CAMERA, out)
@@ -122,7 +149,8 @@ class Lplr(CliCase):
         j = run_json("compress", src, "-o", out, "--method", "lplr", "--rank", "5", "--bits-l", "7", "--bits-r", "9",
                      "--matricize", "1|2,0", "--seed", "4")
         self.assertEqual((j["width"], j["bits_l"], j["bits_r"], j["matricize"], j["seed"]), (5, 7, 9, "1|2,0", 4))
-        self.assertEqual(j["bits_per_value"], 5 * (40 * 7 + 54 * 9 + 64) / x.size)
+        self.assertEqual(j["counted_bits_per_value"], 5 * (40 * 7 + 54 * 9 + 64) / x.size)
+        self.assertEqual(j["bits_per_value"], stored_bits_from_file(out)[2] / x.size)
         y = read_signcut_lplr(out)
         self.assertEqual(y.shape, x.shape)
         m = metrics(x, y)
@@ -167,6 +195,7 @@ class Lplr(CliCase):
         back = self.path("b.h5")
         self.refuse(["decompress", good, "-o", back, "--width", "2"], 2, "--width", back)
         self.refuse(["eval", src, good, "--width", "2"], 2, "--width")
+        self.refuse(["compress", src, "-o", out, "--method", "lplr", "--block", "4x4"], 2, "--block", out)
 
     def test_damaged_lplr_files_are_refused(self):
         src = self.h5("c.h5", np.random.default_rng(6).standard_normal((24, 18)).astype(np.float32))
@@ -183,12 +212,13 @@ class Lplr(CliCase):
 
         def pad(g):
             w = g["l_codes"][...]
-            w[1, -1] |= np.uint64(1) << np.uint64(63)  # 24 codes of 5 bits end at bit 120 of 128
+            # Row 1 of [4][2] words: 24 codes of 5 bits end at bit 120 of 128.
+            w.reshape(4, 2)[1, -1] |= np.uint64(1) << np.uint64(63)
             g["l_codes"][...] = w
 
         p = variant("pad.h5", pad)
         self.refuse(["decompress", p, "-o", out], 1, "padding bits", out)
-        m = variant("split.h5", lambda g: g.attrs.modify("matricize", "0|0"))
+        m = variant("split.h5", lambda g: g.attrs.modify("matricize", np.bytes_("0|0")))
         self.refuse(["decompress", m, "-o", out], 1, "matricize", out)
         self.refuse(["info", m], 1, "matricize")
         b = variant("bits.h5", lambda g: g.attrs.modify("bits_r", np.uint8(1)))
@@ -198,12 +228,14 @@ class Lplr(CliCase):
     # ---- compare ----
 
     def check_compare(self, src, budgets, expected_shape):
-        plot = self.path("plot.svg")
-        rows = run_json("compare", src, "--bits-per-value", ",".join(map(str, budgets)), "--plot", plot)
+        plot, table = self.path("plot.svg"), self.path("table.csv")
+        rows = run_json("compare", src, "--bits-per-value", ",".join(map(str, budgets)), "--plot", plot,
+                        "--csv", table)
         self.assertIsInstance(rows, list)
         self.assertEqual(sorted({r["method"] for r in rows}), sorted(METHODS))
         for r in rows:
             self.assertEqual(list(r)[:len(COMPARE_KEYS)], COMPARE_KEYS)
+            self.assertIn("counted_bits_per_value", r)
         n = int(np.prod(expected_shape))
         for method in METHODS:
             own = [r for r in rows if r["method"] == method]
@@ -217,27 +249,63 @@ class Lplr(CliCase):
                 if r["bits_per_value"] is None:
                     self.assertIsNone(r["rel_fro_error"], method)
                     self.assertIsNone(r["seconds"], method)
+                    self.assertIsNone(r["counted_bits_per_value"], method)
                     continue
-                self.assertLessEqual(r["bits_per_value"], r["budget"], method)
+                # Real bits bound the budget; the low-rank methods' search
+                # bounds their counted bits (test_low_rank_payload_fits_the_budget).
+                self.assertLessEqual(r["counted_bits_per_value" if method in LOW_RANK else "bits_per_value"],
+                                     r["budget"], method)
                 self.assertGreaterEqual(r["rel_fro_error"], 0, method)
+                self.assertLessEqual(r["counted_bits_per_value"], r["bits_per_value"] + 1e-12, method)
             done = [r for r in own if r["rel_fro_error"] is not None]
             errors = [r["rel_fro_error"] for r in done]
             self.assertEqual(errors, sorted(errors, reverse=True), f"{method}: more bits, more error")
-        # sct: one decomposition, its prefixes: bits = (Σ d_a + 32)·w / N for whole w.
+        # auto and sct are one run today: the same rows.
+        strip = lambda r: {k: v for k, v in r.items() if k != "method"}  # noqa: E731
+        self.assertEqual([strip(r) for r in rows if r["method"] == "auto"],
+                         [strip(r) for r in rows if r["method"] == "sct"])
+        # sct-whole: one block, its payload by §6/§7: for w terms,
+        # widths + scales + ceil(w·Σd/8) sign bytes, each chunked with its checksum.
         per_term = sum(expected_shape) + 32
         for r in rows:
-            if r["method"] == "sct" and r["bits_per_value"] is not None:
-                w = round(r["bits_per_value"] * n / per_term)
-                self.assertEqual(r["parameters"], f"width={w}")
-                self.assertAlmostEqual(r["bits_per_value"], per_term * w / n, places=12)
-                self.assertGreater(per_term * (w + 1) / n, r["budget"])
+            if r["method"] in SIGNED_CUTS and r["bits_per_value"] is not None:
+                m = re.fullmatch(r"blocks=(\S+) width=(\d+)", r["parameters"])
+                self.assertIsNotNone(m, r["parameters"])
+                w = int(m.group(2))
+                if r["method"] == "sct-whole":
+                    self.assertEqual(m.group(1), "whole")
+                    payload = 8 * (stored_dataset_bytes(1, 4) + stored_dataset_bytes(w, 4) +
+                                   stored_dataset_bytes((w * sum(expected_shape) + 7) // 8, 1))
+                    self.assertEqual(r["bits_per_value"], payload / n)
+                    self.assertAlmostEqual(r["counted_bits_per_value"], per_term * w / n, places=12)
+        # zfp at its best names the mode it chose.
+        for r in rows:
+            if r["method"] == "zfp" and r["bits_per_value"] is not None:
+                self.assertTrue(r["parameters"].startswith(ZFP_MODES), r["parameters"])
         # nq costs B·N + 64 bits, so it misses a budget of exactly B.
         nq = {r["budget"]: r for r in rows if r["method"] == "nq"}
         self.assertIsNone(nq[1]["bits_per_value"])
         self.assertEqual(nq[2]["parameters"], "B=1")
         self.assertAlmostEqual(nq[2]["bits_per_value"], (n + 64) / n, places=12)
         self.check_plot(plot, rows)
+        self.check_csv(table, rows)
         return rows
+
+    def check_csv(self, path, rows):
+        with open(path, newline="") as f:
+            lines = list(csv.reader(f))
+        self.assertEqual(lines[0], ["method", "budget", "bits_per_value", "counted_bits_per_value", "rel_fro_error",
+                                    "psnr_db", "seconds", "parameters"])
+        self.assertEqual(len(lines) - 1, len(rows))
+        for line, r in zip(lines[1:], rows):
+            self.assertEqual(line[0], r["method"])
+            self.assertEqual(line[7], r["parameters"])
+            for k, cell in zip(("budget", "bits_per_value", "counted_bits_per_value", "rel_fro_error", "psnr_db"),
+                               line[1:6]):
+                if r[k] is None:
+                    self.assertEqual(cell, "", k)
+                else:
+                    self.assertEqual(float(cell), r[k], k)
 
     def check_plot(self, plot, rows):
         tree = ET.parse(plot)
@@ -262,10 +330,17 @@ class Lplr(CliCase):
         self.assertEqual(byname[("bf16", None)]["rel_fro_error"], 0)
         self.assertIsNone(byname[("bf16", None)]["psnr_db"])
         self.assertEqual(byname[("f16", None)]["rel_fro_error"], 0)
-        # sct's rows are prefixes of one decomposition: the same errors as
-        # compressing at each budget on its own.
-        single = run_json("compress", CAT, "-o", self.path("cat1.sct.h5"), "--bits-per-value", "1")
-        self.assert_close(byname[("sct", 1)]["rel_fro_error"], single["rel_fro_error"], 1e-6, "sct at 1 bit")
+        # sct's rows are recut from one decomposition at the largest budget:
+        # within 0.5 % of compressing at each budget on its own with the
+        # same block shape (design §8).
+        auto = byname[("auto", 1)]
+        block = re.fullmatch(r"blocks=(\S+) width=\d+", auto["parameters"]).group(1)
+        single = run_json("compress", CAT, "-o", self.path("cat1.sct.h5"), "--bits-per-value", "1", "--block", block)
+        self.assertLessEqual(abs(auto["rel_fro_error"] - single["rel_fro_error"]), 0.005 * single["rel_fro_error"])
+        self.assertLessEqual(auto["bits_per_value"], 1.0)
+        whole = run_json("compress", CAT, "-o", self.path("cat1w.sct.h5"), "--bits-per-value", "1", "--block", "whole")
+        self.assertLessEqual(abs(byname[("sct-whole", 1)]["rel_fro_error"] - whole["rel_fro_error"]),
+                             0.005 * whole["rel_fro_error"])
         lplr = run_json("compress", CAT, "-o", self.path("cat1.lplr.h5"), "--method", "lplr", "--bits-per-value", "1")
         self.assert_close(byname[("lplr", 1)]["rel_fro_error"], lplr["rel_fro_error"], 1e-9, "lplr at 1 bit")
         self.assertEqual(byname[("lplr", 1)]["bits_per_value"], lplr["bits_per_value"])
@@ -291,6 +366,62 @@ class Lplr(CliCase):
             self.assertEqual(f.read(), "keep")
         run("compare", src, "-b", "1", "--methods", "svd", "--plot", plot, "--force")
         ET.parse(plot)
+
+
+    def test_compare_says_where_another_method_wins(self):
+        p = run("compare", TOPO, "-b", "1,2", "--methods", "auto,zfp")
+        rows = run_json("compare", TOPO, "-b", "1,2", "--methods", "auto,zfp")
+        errors = {(r["method"], r["budget"]): r["rel_fro_error"] for r in rows}
+        lines = p.stdout.splitlines()
+        self.assertIn("counted", lines[1])
+        self.assertEqual([l.split()[0] for l in lines[2:6]], ["auto", "auto", "zfp", "zfp"])
+        verdicts = [v.strip() for v in lines[6:]]
+        for b in (1, 2):
+            zfp, ours = errors[("zfp", b)], errors[("auto", b)]
+            said = f"zfp at its best beats auto at {b:g} bits per value: {zfp:.3g} against {ours:.3g}"
+            if zfp is not None and zfp < ours:
+                self.assertIn(said, verdicts)
+            else:
+                self.assertFalse(any(f"at {b:g} bits per value" in v for v in verdicts), verdicts)
+        if not any(v.startswith("zfp") for v in verdicts):
+            self.assertEqual(verdicts, ["signed cuts have the lowest error at every budget"])
+        # The real and the counted bits per value are both in the table.
+        by_row = {(l.split()[0], float(l.split()[1])): l.split() for l in lines[2:6]}
+        for r in rows:
+            cells = by_row[(r["method"], r["budget"])]
+            self.assertEqual(cells[2], f"{r['bits_per_value']:.4f}")
+            self.assertEqual(cells[3], f"{r['counted_bits_per_value']:.4f}")
+
+    def test_compare_block_choices_and_csv_refusals(self):
+        src = self.h5("b.h5", np.cumsum(np.random.default_rng(8).standard_normal((64, 96)), axis=1).astype(np.float32))
+        rows = run_json("compare", src, "-b", "0.5,1,2", "--methods", "sct,sct-whole")
+        whole = [r for r in rows if r["method"] == "sct-whole"]
+        self.assertTrue(all(r["parameters"].startswith("blocks=whole ") for r in whole))
+        # sct-whole at each budget is the whole-tensor greedy's prefix.
+        for r in whole:
+            single = run_json("compress", src, "-o", self.path(f"w{r['budget']}.sct.h5"), "--block", "whole",
+                              "-b", str(r["budget"]))
+            self.assertEqual(r["parameters"], f"blocks=whole width={single['width']}")
+            self.assertEqual(r["bits_per_value"], single["bits_per_value"])
+            self.assert_close(r["rel_fro_error"], single["rel_fro_error"], 1e-6)
+        out = self.path("t.csv")
+        with open(out, "w") as f:
+            f.write("keep")
+        self.refuse(["compare", src, "-b", "1", "--methods", "svd", "--csv", out], 1, "--force")
+        with open(out) as f:
+            self.assertEqual(f.read(), "keep")
+        self.refuse(["compare", src, "-b", "1", "--methods", "svd", "--csv", self.path("x.csv"), "--plot",
+                     self.path("x.csv")], 2, "same file")
+        self.assertFalse(os.path.exists(self.path("x.csv")))
+        self.refuse(["compare", src, "-b", "1", "--methods", "sct-block"], 2, "sct-block")
+
+    def test_low_rank_payload_fits_the_budget(self):
+        """DESIGN §7: a budget bounds the payload for every method: the
+        (rank, bits) search counts whole code words, chunk padding and
+        checksums as the file stores them."""
+        rows = run_json("compare", TOPO, "-b", "2", "--methods", "lplr,dsvd,lsvd")
+        for r in rows:
+            self.assertLessEqual(r["bits_per_value"], r["budget"], r["method"])
 
 
 if __name__ == "__main__":

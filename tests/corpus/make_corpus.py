@@ -222,7 +222,11 @@ def main():
     p = write_decomposition("format-name.sct.h5", edit=lambda f: put_string(f.attrs, "signcut_format", "zfp"))
     case("dec-wrong-format-name", D, ["info", p], 1, "signcut_format is 'zfp'", "another program's format tag")
     p = write_decomposition("version2.sct.h5", edit=lambda f: f.attrs.modify("format_version", np.int32(2)))
-    case("dec-format-version-2", D, ["decompress", p, "-o", "{out}"], 1, "format_version 2",
+    case("dec-format-version-2", D, ["decompress", p, "-o", "{out}"], 1, "variable-length string",
+         "a version-1 file (variable-length strings) that claims format version 2, which has fixed-length strings "
+         "only")
+    p = write_decomposition("version3.sct.h5", edit=lambda f: f.attrs.modify("format_version", np.int32(3)))
+    case("dec-format-version-3", D, ["decompress", p, "-o", "{out}"], 1, "format_version 3",
          "a format version this reader does not know")
     p = write_decomposition("version-string.sct.h5",
                             edit=lambda f: put_string(f.attrs, "format_version", "1"))
@@ -686,6 +690,36 @@ def main():
          "an input that does not exist")
     case("cli-image-missing", C, ["image", "files/does-not-exist.png", "-o", "{out.png}"], 1, "does-not-exist.png",
          "an image that does not exist")
+    case("cli-block-zero", C, ["compress", valid_h5, "-o", "{out}", "--block", "0x4"], 2, "extent 0",
+         "a block shape with a zero extent")
+    case("cli-block-wrong-order", C, ["compress", valid_h5, "-o", "{out}", "--block", "4x4x4"], 2, "3 modes",
+         "a block shape of three modes for a 24x16 input")
+    case("cli-block-beyond-dimension", C, ["compress", valid_h5, "-o", "{out}", "--block", "4x99"], 2, "extent 99",
+         "a block extent of 99 along a mode of 16")
+    case("cli-block-malformed", C, ["compress", valid_h5, "-o", "{out}", "--block", "4by4"], 2, "--block 4by4",
+         "a block shape that is not extents joined by x")
+    case("cli-block-with-lplr", C, ["compress", valid_h5, "-o", "{out}", "--method", "lplr", "--block", "4x4"],
+         2, "--block applies to --method sct only",
+         "blocks are an sct option")
+    case("cli-block-with-refit", C, ["compress", valid_h5, "-o", "{out}", "--block", "8x8", "--refit"],
+         2, "--refit needs one block",
+         "the refit of the scales needs the whole tensor as one block")
+    case("cli-region-out-of-range", C, ["decompress", valid_dec, "-o", "{out}", "--region", "0:21,:"],
+         2, "out of range",
+         "a region past the end of a 20x30 decomposition")
+    case("cli-region-wrong-order", C, ["decompress", valid_dec, "-o", "{out}", "--region", "0:5"], 2, "has 1 entries",
+         "a region of one entry for two modes")
+    case("cli-region-malformed", C, ["decompress", valid_dec, "-o", "{out}", "--region", "1:2:3,:"],
+         2, "steps are not supported",
+         "a region with a step")
+    case("cli-region-single-value", C, ["decompress", valid_dec, "-o", "{out}", "--region", "1,2"], 2, "single value",
+         "a region that drops every mode")
+    case("cli-recut-version-1", C, ["recut", valid_dec, "-o", "{out}", "--bits-per-value", "0.5"], 1, "norm2",
+         "a version-1 file has no norm2 to estimate the recut's error from")
+    case("cli-recut-no-budget", C, ["recut", valid_dec, "-o", "{out}"], 2, "--bits-per-value",
+         "recut without a budget")
+    case("cli-recut-two-budgets", C, ["recut", valid_dec, "-o", "{out}", "-b", "0.5", "-e", "0.1"], 2, "excludes",
+         "recut with two budgets")
 
     with open(os.path.join(HERE, "cases.json"), "w") as f:
         json.dump(cases, f, indent=1)

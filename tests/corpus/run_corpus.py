@@ -88,7 +88,9 @@ class Corpus(unittest.TestCase):
             for args in (["info", "files/valid.sct.h5"],
                          ["decompress", "files/valid.sct.h5", "-o", "{out}"],
                          ["compress", "files/valid.h5", "-o", "{outdir}/v.sct.h5", "--width", "3"],
-                         ["image", "files/valid.png", "-o", "{out.png}", "--quiet"]):
+                         ["decompress", "files/valid.sct.h5", "-o", "{outdir}/r.h5", "--region", "0:5,:"],
+                         # 6x8x3 values hold one term from about 1.3 bits per value (its payload, §6)
+                         ["image", "files/valid.png", "-o", "{out.png}", "--bits-per-value", "2", "--quiet"]):
                 p = self.signcut(args, outdir)
                 self.assertEqual(p.returncode, 0, f"signcut {' '.join(args)}: {p.stderr}")
         finally:

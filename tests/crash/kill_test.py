@@ -179,8 +179,11 @@ class KillTest(TempFolderCase):
             f.create_dataset("data", data=x)
         out = self.path("field.sct.h5")
 
+        # One block, so that --width W is the file's width (with blocks it
+        # counts terms per block) and the run time grows with it as before.
         def args(width, force=True):
-            return ["compress", src, "-o", out, "--width", str(width), "--quiet"] + (["--force"] if force else [])
+            return ["compress", src, "-o", out, "--width", str(width), "--block", "whole", "--quiet"] + \
+                (["--force"] if force else [])
         width, seconds = calibrate(args, 32, 4096)
         print(f"compress: {SHAPE[0]}x{SHAPE[1]} float32 at --width {width} takes {seconds:.2f} s", flush=True)
 
@@ -195,7 +198,7 @@ class KillTest(TempFolderCase):
         first = self.kill_runs("compress (new output)", KILLS_NEW, lambda: args(width, force=False), out, seconds,
                                [src], valid)
         old = self.path("old.sct.h5")
-        signcut("compress", src, "-o", old, "--width", str(width // 2), "--quiet")
+        signcut("compress", src, "-o", old, "--width", str(width // 2), "--block", "whole", "--quiet")
         second = self.kill_runs("compress --force (replacing an output)", KILLS_FORCE, lambda: args(width), out,
                                 seconds, [src], valid, old=old)
         self.assertGreaterEqual(first + second, 10)

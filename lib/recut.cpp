@@ -1,0 +1,85 @@
+// recut(): a smaller budget cut from a blocked decomposition without its
+// original (decompose.hpp; design §3b "Progressive").
+//
+// Every block's stored terms are a prefix of its greedy sequence, and a
+// term's gain c²·n_b follows from its stored float32 scale, so the file alone
+// gives each block's (bits, gain) curve. The allocation and the payload
+// bound are the ones decompose() uses (payload_budget.hpp), so a recut at B
+// bits per value keeps what a fresh decompose() at B with the same block
+// shape and seed keeps, as far as the stored terms reach.
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "payload_budget.hpp"
+#include "signcut/allocation.hpp"
+#include "signcut/decompose.hpp"
+#include "signcut/error.hpp"
+
+namespace signcut {
+
+SignedCutDecomposition recut(const SignedCutDecomposition& d, double norm2, std::optional<double> bits_per_value,
+                             std::optional<double> rel_error, RecutReport* report)
+{
+    if (bits_per_value.has_value() == rel_error.has_value())
+        throw Error(errc::invalid_argument, "recut needs one budget: bits per value or a relative error");
+    if (bits_per_value && !(*bits_per_value > 0 && std::isfinite(*bits_per_value)))
+        throw Error(errc::invalid_argument, fmt::format("bits per value must be positive, got {}", *bits_per_value));
+    if (rel_error && !(*rel_error >= 0 && std::isfinite(*rel_error)))
+        throw Error(errc::invalid_argument,
+                    fmt::format("relative error target must be finite and >= 0, got {}", *rel_error));
+    if (!(norm2 >= 0 && std::isfinite(norm2)))
+        throw Error(errc::bad_input,
+                    fmt::format("recut needs the original's squared norm (norm2), got {}; version-1 files do not "
+                                "store it",
+                                norm2));
+    if (d.scales_refit())
+        throw Error(errc::bad_input, "the scales were refit after the greedy, so the stored terms are no longer the "
+                                     "greedy's prefixes and cannot be recut");
+
+    const BlockGrid& grid = d.grid();
+    const std::uint64_t n = d.size();
+    std::vector<BlockCurve> curves(d.block_count());
+    for (std::size_t b = 0; b < d.block_count(); ++b) {
+        const std::uint64_t nb = grid.block_size(b);
+        curves[b].term_bits = grid.signs_per_term(b) + 32;
+        curves[b].gains.reserve(d.block(b).width());
+        for (const float c : d.block(b).scales()) curves[b].gains.push_back(term_gain(c, nb));
+    }
+    const std::uint64_t own = d.payload().bits();
+
+    Allocation allocation;
+    if (bits_per_value) {
+        const std::uint64_t total = detail::budget_bits(*bits_per_value, n);
+        if (total > own)
+            throw Error(errc::bad_input,
+                        fmt::format("{} bits per value is above the decomposition's own {:.6g}: recut only lowers a "
+                                    "budget",
+                                    *bits_per_value, d.bits_per_value()));
+        const std::uint64_t minimum = detail::one_term_payload_bits(grid);
+        if (total < minimum)
+            throw Error(errc::bad_input,
+                        fmt::format("{} bits per value is below one term of shape {} with blocks of {}: the minimum "
+                                    "is {:.6g}",
+                                    *bits_per_value, format_shape(grid.shape()), format_shape(grid.block_shape()),
+                                    double(minimum) / double(n)));
+        allocation = detail::allocate_payload(grid, curves, total);
+    } else {
+        const double target = *rel_error * *rel_error * norm2;
+        allocation = detail::allocate_gain_payload(grid, curves, norm2 - target, own);
+    }
+
+    // The kept gains in block and term order (a fixed order of the sum).
+    double kept = 0;
+    for (std::size_t b = 0; b < curves.size(); ++b)
+        for (std::size_t j = 0; j < allocation.widths[b]; ++j) kept += curves[b].gains[j];
+    if (report != nullptr) {
+        report->rel_fro_error_estimate = norm2 > 0 ? std::sqrt(std::max(0.0, norm2 - kept) / norm2) : 0.0;
+        report->target_reached = !rel_error || report->rel_fro_error_estimate <= *rel_error ||
+                                 allocation.target_reached;
+    }
+    return d.prefix(allocation.widths);
+}
+
+}  // namespace signcut

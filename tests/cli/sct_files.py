@@ -1,0 +1,139 @@
+"""Independent readers of signcut decomposition files for the CLI tests.
+
+Everything here is written from the contract (DESIGN.md §6: the version-2 sct
+layout, its payload, its sign stream) with h5py and numpy alone, never from
+signcut's code, so that the tests check the binary against the page.
+"""
+import functools
+
+import h5py
+import numpy as np
+
+MIB = 1 << 20
+
+
+def text(value):
+    """An HDF5 string attribute as str (fixed-length strings read as bytes)."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    if isinstance(value, np.ndarray) and value.shape == ():
+        return text(value[()])
+    return str(value)
+
+
+def stored_dataset_bytes(elements, size):
+    """What a version-2 dataset of `elements` values of `size` bytes
+    occupies: n = ceil(bytes / 1 MiB) equal chunks, the last padded to the
+    chunk length, each followed by a 4-byte fletcher32 checksum."""
+    if elements == 0:
+        return 0
+    n = -(-(elements * size) // MIB)
+    per_chunk = -(-elements // n)
+    return n * per_chunk * size + 4 * n
+
+
+class SctFile:
+    """A version-2 sct file (or a version-1 one, read as one block)."""
+
+    def __init__(self, path):
+        with h5py.File(path, "r") as f:
+            self.version = int(f.attrs["format_version"])
+            g = f["decomposition"]
+            self.method = text(g.attrs["method"])
+            self.attrs = {k: g.attrs[k] for k in g.attrs}
+            self.shape = [int(d) for d in g.attrs["shape"]]
+            self.width = int(g.attrs["width"])
+            self.scales = g["scales"][...].astype(np.float32)
+            if self.version >= 2:
+                self.block_shape = [int(b) for b in g.attrs["block_shape"]]
+                self.widths = [int(w) for w in g["widths"][...]]
+                self.signs = g["signs"][...]
+                assert self.signs.dtype == np.uint8 and self.signs.ndim == 1
+                self.storage = {name: g[name].id.get_storage_size() for name in ("widths", "scales", "signs")}
+                self.norm2 = float(g.attrs["norm2"])
+            else:
+                self.block_shape = list(self.shape)
+                self.widths = [self.width]
+                self.v1_signs = [g["signs"][f"mode_{a}"][...] for a in range(len(self.shape))]
+                self.norm2 = None
+        self.n = int(np.prod(self.shape))
+        self.grid = [-(-d // b) for d, b in zip(self.shape, self.block_shape)]
+
+    def blocks(self):
+        """(index, origin, extents, width, first scale, signs as w x Σe array of ±1)."""
+        term = byte = 0
+        for b, corner in enumerate(np.ndindex(*self.grid)):
+            lo = [c * s for c, s in zip(corner, self.block_shape)]
+            ext = [min(s, d - o) for s, d, o in zip(self.block_shape, self.shape, lo)]
+            w = self.widths[b]
+            if self.version >= 2:
+                n = w * sum(ext)
+                segment = self.signs[byte: byte + (n + 7) // 8]
+                bits = np.unpackbits(segment, bitorder="little")
+                assert not bits[n:].any(), f"block {b}: padding bits set"
+                pm = 1.0 - 2.0 * bits[:n].reshape(w, sum(ext)).astype(np.float64)
+                byte += (n + 7) // 8
+            else:
+                rows = []
+                for a, d in enumerate(self.shape):
+                    words = self.v1_signs[a][:w]
+                    bits = np.unpackbits(words.astype("<u8").view(np.uint8).reshape(w, -1), axis=1, bitorder="little")
+                    rows.append(1.0 - 2.0 * bits[:, :d])
+                pm = np.concatenate(rows, axis=1) if w else np.zeros((0, sum(ext)))
+            yield b, lo, ext, w, term, pm
+            term += w
+        if self.version >= 2:
+            assert byte == len(self.signs), "sign stream length"
+            assert term == len(self.scales) == self.width, "scales length"
+
+    def rebuild(self, width=None):
+        """The tensor, each block summed in float32 in term order as the
+        format describes it; `width` keeps the first `width` terms of every
+        block. signcut's own sum may group the terms differently (its sign
+        GEMM), so compare with tolerance(), not bit for bit."""
+        out = np.zeros(self.shape, np.float32)
+        for _, lo, ext, w, first, pm in self.blocks():
+            use = w if width is None else min(w, width)
+            xb = np.zeros(ext, np.float32)
+            for j in range(use):
+                factors = np.split(pm[j], np.cumsum(ext)[:-1])
+                xb = xb + (self.scales[first + j] * functools.reduce(np.multiply.outer, factors)).astype(np.float32)
+            out[tuple(slice(o, o + e) for o, e in zip(lo, ext))] = xb
+        return out
+
+    def tolerance(self, width=None):
+        """A bound on how far two float32 sums of a block's terms in any
+        order can be apart: 2·w·2^-24·Σ_j |c_j| over the worst block."""
+        worst = 0.0
+        for _, _, _, w, first, _ in self.blocks():
+            use = w if width is None else min(w, width)
+            c = np.abs(self.scales[first: first + use].astype(np.float64)).sum()
+            worst = max(worst, 2.0 * use * 2.0 ** -24 * c)
+        return worst
+
+    def assert_rebuilds(self, y, width=None):
+        """y is this file's tensor, up to the order of float32 sums."""
+        r = self.rebuild(width)
+        assert y.shape == r.shape, (y.shape, r.shape)
+        gap = float(np.abs(y.astype(np.float64) - r).max()) if y.size else 0.0
+        assert gap <= self.tolerance(width), f"{gap} > {self.tolerance(width)}"
+
+    def counted_bits(self):
+        """Σ_b w_b·(Σ_a e_{b,a} + 32): a sign 1 bit, a scale 32."""
+        return sum(w * (sum(ext) + 32) for _, _, ext, w, _, _ in self.blocks())
+
+    def payload_bits(self):
+        """The payload by §6's rule, checked against HDF5's own storage sizes."""
+        expected = {"widths": stored_dataset_bytes(len(self.widths), 4),
+                    "scales": stored_dataset_bytes(self.width, 4),
+                    "signs": stored_dataset_bytes(len(self.signs), 1)}
+        assert expected == self.storage, f"{expected} != {self.storage}"
+        return 8 * sum(expected.values())
+
+    def gains(self):
+        """Every kept term's gain c²·n_b, in block order."""
+        out = []
+        for _, _, ext, w, first, _ in self.blocks():
+            nb = int(np.prod(ext))
+            out += [float(c) ** 2 * nb for c in self.scales[first: first + w].astype(np.float64)]
+        return out
