@@ -289,7 +289,8 @@ std::vector<Trial> requested_trials(std::size_t rows, std::size_t cols, const Lp
                     fmt::format("{} bits per value is below one rank of a {}x{} matricization at {}-bit codes: the "
                                 "minimum is {:.6g}",
                                 budget, rows, cols, options.min_search_bits,
-                                lplr_bits_per_value(rows, cols, 1, options.min_search_bits, options.min_search_bits)));
+                                lplr_payload_bits_per_value(rows, cols, 1, options.min_search_bits,
+                                                            options.min_search_bits)));
     return trials;
 }
 

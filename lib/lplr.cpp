@@ -8,6 +8,7 @@
 
 #include "dense_linalg.hpp"
 #include "low_rank_fit.hpp"
+#include "signcut/decomposition.hpp"
 #include "signcut/error.hpp"
 #include "signcut/random.hpp"
 
@@ -126,10 +127,23 @@ std::size_t lplr_rank_for_bits(std::size_t n, std::size_t d, unsigned bits_l, un
     const double per_rank = static_cast<double>(n) * bits_l + static_cast<double>(d) * bits_r + 64.0;
     double estimate = std::floor(budget * static_cast<double>(n) * static_cast<double>(d) / per_rank);
     std::size_t rank = estimate >= static_cast<double>(cap) ? cap : static_cast<std::size_t>(std::max(estimate, 0.0));
-    // The division above may round either way: settle it on the exact rule.
-    while (rank > 0 && lplr_bits_per_value(n, d, rank, bits_l, bits_r) > budget) --rank;
-    while (rank < cap && lplr_bits_per_value(n, d, rank + 1, bits_l, bits_r) <= budget) ++rank;
+    // The estimate counts codes and scales only; settle it on the payload
+    // the file stores (chunk padding and checksums included), which is what
+    // a budget bounds.
+    while (rank > 0 && lplr_payload_bits_per_value(n, d, rank, bits_l, bits_r) > budget) --rank;
+    while (rank < cap && lplr_payload_bits_per_value(n, d, rank + 1, bits_l, bits_r) <= budget) ++rank;
     return rank;
+}
+
+double lplr_payload_bits_per_value(std::size_t n, std::size_t d, std::size_t rank, unsigned bits_l, unsigned bits_r)
+{
+    // L: rank columns of n codes, R: rank rows of d codes, each a group of
+    // whole uint64 words with one float32 scale (as the writer stores them).
+    const std::uint64_t bytes = stored_dataset_bytes(std::uint64_t(rank) * code_words(n, bits_l), 8) +
+                                stored_dataset_bytes(rank, 4) +
+                                stored_dataset_bytes(std::uint64_t(rank) * code_words(d, bits_r), 8) +
+                                stored_dataset_bytes(rank, 4);
+    return 8.0 * static_cast<double>(bytes) / (static_cast<double>(n) * static_cast<double>(d));
 }
 
 LplrDecomposition lplr(const TensorView<float>& x, const LplrOptions& options, LplrReport* report)

@@ -86,8 +86,11 @@ private:
 
 /// Bits per value of a rank-m factorization of an n × d matrix.
 double lplr_bits_per_value(std::size_t n, std::size_t d, std::size_t rank, unsigned bits_l, unsigned bits_r);
-/// The largest rank (at most min(n, d)) whose bits per value do not exceed
-/// `budget`; 0 if not even rank 1 fits.
+/// The payload bits per value of a rank-m factorization as a version-2 file
+/// stores it (whole code words per group, chunk padding and checksums).
+double lplr_payload_bits_per_value(std::size_t n, std::size_t d, std::size_t rank, unsigned bits_l, unsigned bits_r);
+/// The largest rank (at most min(n, d)) whose payload bits per value do not
+/// exceed `budget`; 0 if not even rank 1 fits.
 std::size_t lplr_rank_for_bits(std::size_t n, std::size_t d, unsigned bits_l, unsigned bits_r, double budget);
 
 struct LplrOptions {

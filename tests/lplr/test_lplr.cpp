@@ -155,10 +155,11 @@ BOOST_AUTO_TEST_CASE(storage_is_counted_by_the_rule)
         const double n = 70, d = 90, m = double(f.rank());
         BOOST_TEST(f.stored_bits() == static_cast<std::uint64_t>(m * (n * f.bits_l() + d * f.bits_r() + 64)));
         BOOST_TEST(f.bits_per_value() == m * (n * f.bits_l() + d * f.bits_r() + 64) / (n * d));
-        BOOST_TEST(f.bits_per_value() <= budget);
-        // The largest rank that fits: one more would not.
-        if (f.rank() < 70)
-            BOOST_TEST((m + 1) * (n * f.bits_l() + d * f.bits_r() + 64) / (n * d) > budget);
+        // The budget bounds the payload the file stores; the largest rank
+        // that fits: one more would not.
+        BOOST_TEST(f.bits_per_value() <= lplr_payload_bits_per_value(70, 90, f.rank(), f.bits_l(), f.bits_r()));
+        BOOST_TEST(lplr_payload_bits_per_value(70, 90, f.rank(), f.bits_l(), f.bits_r()) <= budget);
+        if (f.rank() < 70) BOOST_TEST(lplr_payload_bits_per_value(70, 90, f.rank() + 1, f.bits_l(), f.bits_r()) > budget);
         BOOST_TEST(report.candidates.size() >= 1u);
         for (const auto& c : report.candidates) BOOST_TEST(c.bits_per_value <= budget);
     }
@@ -251,9 +252,10 @@ BOOST_AUTO_TEST_CASE(options_are_checked)
     LplrOptions both = explicit_options(3, 8, 8);
     both.bits_per_value = 1;
     expect_error([&] { lplr(v, both); }, errc::invalid_argument, "either");
-    // One rank at 2/2 bits costs (20·2 + 30·2 + 64)/600 = 0.2733 bits per value.
-    expect_error([&] { lplr(v, budget_options(0.2)); }, errc::bad_input, "minimum is 0.273333");
-    BOOST_TEST(lplr(v, budget_options(0.2734)).rank() == 1u);
+    // One rank at 2/2 bits stores one code word and one scale per factor,
+    // each dataset with its 4-byte checksum: 2·(12 + 8) bytes = 320 bits over 600 values.
+    expect_error([&] { lplr(v, budget_options(0.2)); }, errc::bad_input, "minimum is 0.533333");
+    BOOST_TEST(lplr(v, budget_options(0.5334)).rank() == 1u);
     Tensor bad = x;
     bad(3, 4) = NAN;
     expect_error([&] { lplr(view_of(bad), budget_options(1)); }, errc::bad_input, "1 non-finite");
