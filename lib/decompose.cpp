@@ -275,7 +275,10 @@ SignedCutDecomposition BlockedRun::run(const T* data, float* adopt, DecomposeRep
         if (cancelled_.load()) break;
 
         const std::vector<BlockCurve> c = curves();
-        if (opt_.width) {
+        // A width rule takes what was found; so does a refit (one block,
+        // whose greedy already stopped where the rule said, and whose refit
+        // scales no longer give the greedy's gains).
+        if (opt_.width || blocks_[0].terms.scales_refit()) {
             allocation.widths.clear();
             for (const auto& s : blocks_) allocation.widths.push_back(s.terms.width());
             break;
