@@ -88,6 +88,28 @@ std::uint64_t one_block_payload_bits(std::uint64_t signs_per_term, std::uint64_t
                 stored_dataset_bytes((w * signs_per_term + 7) / 8, 1));
 }
 
+/// True if the steepest segment of the block's curve from width `w` could
+/// run past its last known term: with a phantom next term twice as large as
+/// the largest of the last four known gains (greedy gains fall, but not
+/// always: a later term can gain more than the one before it), the steepest
+/// segment from `w` would reach it. Then the block must be decomposed
+/// further before the allocation is final.
+bool next_segment_may_pass_end(const BlockCurve& c, std::size_t w)
+{
+    const std::size_t k = c.gains.size();
+    if (w >= k) return true;
+    double recent = 0;
+    for (std::size_t j = k - std::min<std::size_t>(k, 4); j < k; ++j) recent = std::max(recent, c.gains[j]);
+    double gain = 0, best = -1;
+    std::size_t end = w;
+    for (std::size_t m = w + 1; m <= k + 1; ++m) {
+        gain += m <= k ? c.gains[m - 1] : 2 * recent;
+        const double slope = gain / double(m - w);
+        if (slope >= best) best = slope, end = m;
+    }
+    return end > k;
+}
+
 /// One block's state across the rounds.
 struct BlockState {
     SignedCutTerms terms;
@@ -293,7 +315,9 @@ SignedCutDecomposition BlockedRun::run(const T* data, float* adopt, DecomposeRep
         for (std::size_t b = 0; b < G; ++b) {
             BlockState& s = blocks_[b];
             const std::size_t margin = 1 + s.ceiling / 16;
-            if (s.complete || allocation.widths[b] + margin <= s.ceiling) continue;
+            if (s.complete) continue;
+            if (allocation.widths[b] + margin <= s.ceiling && !next_segment_may_pass_end(c[b], allocation.widths[b]))
+                continue;
             s.ceiling = std::min(s.max_terms, std::max(2 * s.ceiling, allocation.widths[b] + 2 * margin));
             which.push_back(b);
         }

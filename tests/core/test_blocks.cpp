@@ -9,6 +9,8 @@
 #include <functional>
 #include <numeric>
 
+#include <stb/stb_image.h>
+
 #include "dense_reference.hpp"
 #include "signcut/allocation.hpp"
 #include "signcut/blocks.hpp"
@@ -409,6 +411,29 @@ BOOST_AUTO_TEST_CASE(ceilings_that_would_bite_give_the_unbounded_allocation)
                 }
             }
         }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(ceilings_on_a_photograph_give_the_unbounded_allocation)
+{
+    // Real gains are not monotone: a block's term can gain more than the one
+    // before it, which is where a ceiling too close to the allocated width
+    // would change the answer (it did on this image before the phantom-term
+    // rule of decompose.cpp).
+    int w = 0, h = 0, c = 0;
+    unsigned char* px = stbi_load("data/skimage_camera.png", &w, &h, &c, 1);
+    BOOST_REQUIRE_MESSAGE(px != nullptr, "data/skimage_camera.png must be readable from the source root");
+    std::vector<float> x(px, px + std::size_t(w) * std::size_t(h));
+    stbi_image_free(px);
+    const Shape shape{std::size_t(h), std::size_t(w)};
+    for (const double bits : {0.25, 0.5, 1.0}) {
+        DecomposeOptions o;
+        o.bits_per_value = bits;
+        o.blocks = BlockChoice::of({32, 32});
+        o.threads = 2;
+        const auto bounded = decompose(TensorView<float>{x.data(), shape}, o);
+        o.first_pass_share = 1e9;
+        BOOST_TEST_CONTEXT("bits " << bits) expect_same(bounded, decompose(TensorView<float>{x.data(), shape}, o));
     }
 }
 
