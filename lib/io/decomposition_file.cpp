@@ -339,13 +339,15 @@ namespace {
 
 /// Refuses filters other than the ones version 2 allows: HDF5 would try to
 /// load any other one as a plugin, from wherever HDF5_PLUGIN_PATH points.
-void check_filters(hid_t file, const std::string& path, const std::string& name)
+/// Returns whether fletcher32 is among them.
+bool check_filters(hid_t file, const std::string& path, const std::string& name)
 {
     h5::Dataset dataset(H5Dopen2(file, name.c_str(), H5P_DEFAULT));
     if (!dataset) h5::fail(errc::bad_input, fmt::format("{}: cannot open {}", path, name));
     h5::PropList dcpl(H5Dget_create_plist(dataset.get()));
     const int n = dcpl ? H5Pget_nfilters(dcpl.get()) : -1;
     if (n < 0) h5::fail(errc::bad_input, fmt::format("{}: cannot read the filters of {}", path, name));
+    bool checksummed = false;
     for (int i = 0; i < n; ++i) {
         unsigned flags = 0, config = 0;
         std::size_t nvalues = 0;
@@ -357,7 +359,9 @@ void check_filters(hid_t file, const std::string& path, const std::string& name)
                         fmt::format("{}: {} uses HDF5 filter {} ('{}'); version 2 allows only fletcher32, deflate "
                                     "and shuffle",
                                     path, name, static_cast<int>(id), printable(filter_name)));
+        checksummed = checksummed || id == H5Z_FILTER_FLETCHER32;
     }
+    return checksummed;
 }
 
 /// Refuses a non-empty dataset that is not stored whole: HDF5 would read
@@ -415,8 +419,14 @@ ArrayMeta require_vector(hid_t file, const std::string& path, const std::string&
     if (meta.dims[0] != expected)
         throw Error(errc::bad_input,
                     fmt::format("{}: {} has {} entries, expected {}", path, name, meta.dims[0], expected));
-    check_filters(file, path, name);
+    const bool checksummed = check_filters(file, path, name);
     if (expected > 0) check_stored(file, path, name, expected, meta);
+    // Without a checksum, damaged payload would decode to wrong values
+    // silently; only an empty dataset has nothing to check.
+    if (expected > 0 && !checksummed)
+        throw Error(errc::bad_input,
+                    fmt::format("{}: {} has no fletcher32 checksum; version 2 checksums every non-empty dataset", path,
+                                name));
     return meta;
 }
 

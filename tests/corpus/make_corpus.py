@@ -115,6 +115,195 @@ def untimed():
     return dcpl
 
 
+# --- version-2 files (docs/FORMAT.md, "Layout (version 2)") ---------------------
+#
+# Written with h5py's low-level calls so that every type is the one the
+# layout names: fixed-length, null-terminated UTF-8 strings of the text's
+# length + 1 bytes, little-endian numbers, one-dimensional datasets chunked in
+# signcut's ceil(n·s / 2^20) equal chunks with fletcher32, and no object
+# timestamps on the file, the group or the datasets.
+
+V2_SHAPE = (24, 16)  # valid.h5's shape, so that eval can compare
+V2_BLOCK = (10, 6)  # a 3x3 grid whose last row and column are edge blocks (4 and 4)
+V2_WIDTHS = (3, 2, 1, 2, 0, 1, 1, 1, 2)  # block 4 has no terms
+
+
+class Vlen(str):
+    """A string attribute written variable-length (what version 2 forbids)."""
+
+
+def put_fixed_string(obj, key, value):
+    data = value.encode("utf-8")
+    tid = h5py.h5t.C_S1.copy()
+    tid.set_size(len(data) + 1)
+    tid.set_strpad(h5py.h5t.STR_NULLTERM)
+    tid.set_cset(h5py.h5t.CSET_UTF8)
+    attr = h5py.h5a.create(obj.id, key.encode(), tid, h5py.h5s.create(h5py.h5s.SCALAR))
+    attr.write(np.array(data + b"\0", dtype=f"S{len(data) + 1}"), mtype=tid)
+    attr.close()
+
+
+def put_v2_attribute(obj, key, value):
+    if key in obj.attrs:
+        del obj.attrs[key]
+    if isinstance(value, Vlen):
+        put_string(obj.attrs, key, str(value))
+    elif isinstance(value, str):
+        put_fixed_string(obj, key, value)
+    else:
+        value = np.asarray(value)
+        assert value.dtype.str[0] in "<|", (key, value.dtype)
+        obj.attrs.create(key, value)
+
+
+def v2_chunk(n, size):
+    """signcut's chunk length for n elements of `size` bytes (FORMAT.md)."""
+    c = -(-(n * size) // 2 ** 20)
+    return -(-n // c)
+
+
+def put_v2_dataset(group, name, data, fletcher32=True):
+    data = np.ascontiguousarray(data)
+    assert data.ndim == 1 and data.dtype.str[0] in "<|", (name, data.dtype)
+    dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+    dcpl.set_obj_track_times(False)
+    if data.size > 0:  # an empty dataset is contiguous
+        dcpl.set_chunk((v2_chunk(data.size, data.dtype.itemsize),))
+        if fletcher32:
+            dcpl.set_fletcher32()
+    space = h5py.h5s.create_simple((data.size,))
+    d = h5py.h5d.create(group.id, name.encode(), h5py.h5t.py_create(data.dtype), space, dcpl=dcpl)
+    if data.size > 0:
+        d.write(h5py.h5s.ALL, h5py.h5s.ALL, data)
+    d.close()
+
+
+def write_v2_file(name, attrs, datasets, fletcher32=True, root=None):
+    """A version-2 file: the root attributes (`root` overrides them), the
+    /decomposition group with `attrs` (name -> value; str is a fixed-length
+    string, Vlen a variable-length one, anything else a little-endian numpy
+    value) and `datasets` (name -> 1-D array), in the order given."""
+    fcpl = h5py.h5p.create(h5py.h5p.FILE_CREATE)
+    fcpl.set_obj_track_times(False)
+    fid = h5py.h5f.create(path(name).encode(), h5py.h5f.ACC_TRUNC, fcpl=fcpl)
+    with h5py.File(fid) as f:
+        root_attrs = {"signcut_format": "signcut-decomposition", "format_version": np.array(2, "<i4")}
+        root_attrs.update(root or {})
+        for key, value in root_attrs.items():
+            put_v2_attribute(f, key, value)
+        gcpl = h5py.h5p.create(h5py.h5p.GROUP_CREATE)
+        gcpl.set_obj_track_times(False)
+        g = h5py.Group(h5py.h5g.create(f.id, b"decomposition", gcpl=gcpl))
+        for key, value in attrs.items():
+            put_v2_attribute(g, key, value)
+        for key, data in datasets.items():
+            put_v2_dataset(g, key, data, fletcher32)
+    return rel(name)
+
+
+def block_extents(shape, block_shape):
+    """Every block's extents, in C order of the grid (edge blocks cut short)."""
+    grid = [-(-d // b) for d, b in zip(shape, block_shape)]
+    return [[min(b, d - c * b) for c, b, d in zip(corner, block_shape, shape)] for corner in np.ndindex(*grid)]
+
+
+def sct_v2(shape=V2_SHAPE, block_shape=V2_BLOCK, widths=V2_WIDTHS, seed=2, aligned=True):
+    """(attributes, datasets) of a valid version-2 sct file: each block's
+    scales decrease as the greedy's do, its signs are random, the unused
+    bits of each segment's last byte are clear, and norm2 and rel_fro_error
+    agree with the scales' gains (the stored terms leave 30 % of the norm).
+    `aligned=False` packs the signs as one bit stream, each segment starting
+    right after the previous one (a writer that forgets the byte alignment)."""
+    rng = np.random.default_rng(seed)
+    extents = block_extents(shape, block_shape)
+    assert len(extents) == len(widths)
+    scales, segments, bits_all, gains = [], [], [], 0.0
+    for ext, w in zip(extents, widths):
+        c = (rng.uniform(1, 3) * 0.6 ** np.arange(w)).astype("<f4")
+        scales.append(c)
+        gains += float(np.sum(c.astype(np.float64) ** 2)) * int(np.prod(ext))
+        bits = rng.integers(0, 2, size=w * sum(ext), dtype=np.uint8)  # 1 is -1
+        bits_all.append(bits)
+        segments.append(np.packbits(bits, bitorder="little"))  # pads the last byte with zeros
+    signs = np.concatenate(segments) if aligned else np.packbits(np.concatenate(bits_all), bitorder="little")
+    rel_error = 0.3
+    attrs = {
+        "method": "sct",
+        "shape": np.array(shape, "<u8"),
+        "original_dtype": "float32",
+        "width": np.array(sum(widths), "<u8"),
+        "scales_refit": np.array(0, "<u1"),
+        "norm2": np.array(gains / (1 - rel_error ** 2), "<f8"),
+        "source": "corpus",
+        "seed": np.array(0, "<u8"),
+        "signcut_version": "0.1.0",
+        "rel_fro_error": np.array(rel_error, "<f8"),
+        "created": "2025-01-31T17:04:05Z",
+        "block_shape": np.array(block_shape, "<u8"),
+    }
+    datasets = {
+        "widths": np.array(widths, "<u4"),
+        "scales": np.concatenate(scales).astype("<f4"),
+        "signs": signs.astype("<u1"),
+    }
+    return attrs, datasets
+
+
+def segment_offsets(shape=V2_SHAPE, block_shape=V2_BLOCK, widths=V2_WIDTHS):
+    """(first byte, bytes, bits) of every block's sign segment."""
+    out, at = [], 0
+    for ext, w in zip(block_extents(shape, block_shape), widths):
+        bits = w * sum(ext)
+        out.append((at, (bits + 7) // 8, bits))
+        at += (bits + 7) // 8
+    return out
+
+
+def pack_codes(codes, bits):
+    """One group of signed codes as offset-binary fields in uint64 words (FORMAT.md, "Packed codes")."""
+    fields = np.asarray(codes, np.int64) + (1 << (bits - 1))
+    assert (fields >= 1).all() and (fields < (1 << bits)).all()
+    string = ((fields[:, None] >> np.arange(bits)) & 1).astype(np.uint8).ravel()  # LSB first
+    words = -(-len(string) // 64)
+    string = np.concatenate([string, np.zeros(words * 64 - len(string), np.uint8)])
+    return np.packbits(string, bitorder="little").view("<u8")
+
+
+def lplr_v2(shape=(24, 16), rank=2, bits_l=4, bits_r=5, seed=3):
+    """(attributes, datasets) of a valid version-2 lplr file, matricized "0|1"."""
+    rng = np.random.default_rng(seed)
+    n, d = shape
+    top_l, top_r = (1 << (bits_l - 1)) - 1, (1 << (bits_r - 1)) - 1
+    l_codes = rng.integers(-top_l, top_l + 1, size=(rank, n))
+    r_codes = rng.integers(-top_r, top_r + 1, size=(rank, d))
+    l_scales = rng.uniform(0.1, 1, rank).astype("<f4")
+    r_scales = rng.uniform(0.1, 1, rank).astype("<f4")
+    y = (l_codes.T * l_scales.astype(np.float64)) @ (r_codes * r_scales.astype(np.float64)[:, None])
+    rel_error = 0.2
+    attrs = {
+        "method": "lplr",
+        "shape": np.array(shape, "<u8"),
+        "original_dtype": "float32",
+        "width": np.array(rank, "<u8"),
+        "norm2": np.array(float(np.sum(y ** 2)) / (1 - rel_error ** 2), "<f8"),
+        "matricize": "0|1",
+        "bits_l": np.array(bits_l, "<u1"),
+        "bits_r": np.array(bits_r, "<u1"),
+        "source": "corpus",
+        "seed": np.array(0, "<u8"),
+        "signcut_version": "0.1.0",
+        "rel_fro_error": np.array(rel_error, "<f8"),
+        "created": "2025-01-31T17:04:05Z",
+    }
+    datasets = {
+        "l_codes": np.concatenate([pack_codes(c, bits_l) for c in l_codes]),
+        "l_scales": l_scales,
+        "r_codes": np.concatenate([pack_codes(c, bits_r) for c in r_codes]),
+        "r_scales": r_scales,
+    }
+    return attrs, datasets
+
+
 def write_dataset(name, data=None, dataset="data", **kw):
     with h5py.File(path(name), "w") as f:
         f.create_dataset(dataset, data=data, **kw)
@@ -360,6 +549,113 @@ def main():
     corrupt_first_chunk("chunk.sct.h5", "decomposition/signs/mode_1")
     case("dec-corrupt-gzip-chunk", D, ["decompress", rel("chunk.sct.h5"), "-o", "{out}"], 1, "cannot read",
          "the deflate stream of a compressed sign array is garbled")
+
+    # --- version-2 sct files (docs/FORMAT.md), each valid but for one defect ----
+    # valid-v2.sct.h5 is the valid file they start from: 24x16 (valid.h5's
+    # shape, for eval) in 10x6 blocks, a 3x3 grid with edge blocks along both
+    # modes, 13 terms in all and one block of none.
+    def v2(name, change=None, **kw):
+        attrs, datasets = sct_v2(**kw)
+        if change:
+            change(attrs, datasets)
+        return write_v2_file(name, attrs, datasets)
+
+    valid_v2 = v2("valid-v2.sct.h5")
+    # Accepted, not refused: FORMAT.md asks writers for fletcher32, but a
+    # reader refuses only filters outside fletcher32, deflate and shuffle, so
+    # a file whose chunks carry no checksums reads as any other.
+    attrs, datasets = sct_v2()
+    write_v2_file("v2-no-fletcher32.sct.h5", attrs, datasets, fletcher32=False)
+    # The lplr file the recut cases start from (also valid).
+    attrs, datasets = lplr_v2()
+    valid_lplr_v2 = write_v2_file("valid-v2.lplr.h5", attrs, datasets)
+
+    p = v2("v2-width-sum.sct.h5", lambda a, d: a.update(width=np.array(14, "<u8")))
+    case("dec-v2-widths-do-not-sum-to-width", D, ["info", p], 1, "width is 14 but /decomposition/widths sum to 13",
+         "@width says 14 terms, the blocks' widths sum to 13")
+    p = v2("v2-widths-length.sct.h5", lambda a, d: d.update(widths=d["widths"][:8]))
+    case("dec-v2-widths-length", D, ["info", p], 1, "widths has 8 entries, expected 9",
+         "8 widths for a 3x3 grid of blocks")
+    p = v2("v2-scales-short.sct.h5", lambda a, d: d.update(scales=d["scales"][:12]))
+    case("dec-v2-scales-too-short", D, ["decompress", p, "-o", "{out}"], 1, "scales has 12 entries, expected 13",
+         "12 scales for 13 terms")
+    p = v2("v2-scales-long.sct.h5", lambda a, d: d.update(scales=np.append(d["scales"], np.float32(0.5))))
+    case("dec-v2-scales-too-long", D, ["eval", valid_h5, p], 1, "scales has 14 entries, expected 13",
+         "14 scales for 13 terms, reached through eval")
+    p = v2("v2-signs-extra-byte.sct.h5", lambda a, d: d.update(signs=np.append(d["signs"], np.uint8(0))))
+    case("dec-v2-signs-too-long", D, ["decompress", p, "-o", "{out}"], 1, "signs has 25 entries, expected 24",
+         "one sign byte more than the blocks' 24 segment bytes")
+    p = v2("v2-signs-unaligned.sct.h5", aligned=False)
+    case("dec-v2-signs-not-byte-aligned", D, ["info", p], 1, "signs has 22 entries, expected 24",
+         "the signs packed as one bit stream (22 bytes), not one byte-aligned segment per block (24)")
+    p = v2("v2-block-zero.sct.h5", lambda a, d: a.update(block_shape=np.array([0, 6], "<u8")))
+    case("dec-v2-block-shape-zero", D, ["info", p], 1, "entry 0 is 0, expected 1..24", "a block shape of 0x6")
+    p = v2("v2-block-beyond.sct.h5", lambda a, d: a.update(block_shape=np.array([10, 17], "<u8")))
+    case("dec-v2-block-shape-beyond-dimension", D, ["decompress", p, "-o", "{out}"], 1,
+         "entry 1 is 17, expected 1..16", "a block extent of 17 along a mode of 16")
+    p = v2("v2-block-order.sct.h5", lambda a, d: a.update(block_shape=np.array([10, 6, 1], "<u8")))
+    case("dec-v2-block-shape-wrong-order", D, ["info", p], 1, "block_shape has 3 entries, expected 2",
+         "a block shape of three modes for a shape of two")
+    p = v2("v2-norm2-nan.sct.h5", lambda a, d: a.update(norm2=np.array(np.nan, "<f8")))
+    case("dec-v2-norm2-nan", D, ["eval", valid_h5, p], 1, "norm2 is nan", "@norm2 is NaN, reached through eval")
+    case("dec-v2-norm2-nan-recut", D, ["recut", p, "-o", "{out}", "--bits-per-value", "1"], 1, "norm2 is nan",
+         "recut estimates its error from @norm2, here NaN")
+    p = v2("v2-norm2-negative.sct.h5", lambda a, d: a.update(norm2=np.array(-1.0, "<f8")))
+    case("dec-v2-norm2-negative", D, ["info", p], 1, "norm2 is -1", "@norm2 is -1")
+
+    # A variable-length @source whose global heap object claims 2^60 bytes:
+    # reading it could crash libhdf5, so the reader must refuse it from its
+    # type alone, by name, before reading.
+    p = v2("v2-vlen-string.sct.h5", lambda a, d: a.update(source=Vlen("corpus")))
+    with open(path("v2-vlen-string.sct.h5"), "rb") as f:
+        data = bytearray(f.read())
+    assert data.count(b"GCOL") == 1
+    heap = data.index(b"GCOL")
+    # GCOL, version, 3 reserved, collection size (8); object 1: index (2),
+    # reference count (2), 4 reserved, size (8).
+    assert struct.unpack("<H", data[heap + 16:heap + 18])[0] == 1
+    data[heap + 24:heap + 32] = struct.pack("<Q", 2 ** 60)
+    write_bytes("v2-vlen-string.sct.h5", bytes(data))
+    case("dec-v2-variable-length-string", D, ["info", p], 1,
+         "attribute /decomposition/source is a variable-length string",
+         "@source is a variable-length string (with a damaged global heap) in a version-2 file")
+
+    def notes(a, d):
+        d["notes"] = np.arange(4, dtype="<u1")
+    p = v2("v2-unknown-dataset.sct.h5", notes)
+    case("dec-v2-unknown-dataset", D, ["decompress", p, "-o", "{out}"], 1,
+         "/decomposition/notes is not part of a version-2 sct decomposition",
+         "a dataset the version-2 layout does not list")
+    case("dec-v2-no-checksum", D, ["decompress", "files/v2-no-fletcher32.sct.h5", "-o", "{out}"], 1,
+         "has no fletcher32 checksum",
+         "datasets written without HDF5's fletcher32 filter: damage would go unnoticed")
+    p = v2("v2-unknown-attribute.sct.h5", lambda a, d: a.update(comment="hello"))
+    case("dec-v2-unknown-attribute", D, ["info", p], 1,
+         "/decomposition/comment is not an attribute of a version-2 sct decomposition",
+         "an attribute the version-2 layout does not list")
+
+    # Block 6 (4x6, one term) has 10 sign bits: bits 2..7 of its second byte,
+    # byte 19 of the stream, are unused.
+    first, count, bits = segment_offsets()[6]
+    assert (first, count, bits) == (18, 2, 10)
+
+    def tail_bit(a, d):
+        d["signs"][19] |= 0x80
+    p = v2("v2-sign-tail-bits.sct.h5", tail_bit)
+    case("dec-v2-sign-tail-bits", D, ["decompress", p, "-o", "{out}"], 1,
+         "unused bits set in the last byte of block 6's segment (byte 19)",
+         "bit 7 of the last byte of block 6's 10-bit segment is set")
+    case("dec-v2-sign-tail-bits-eval", D, ["eval", valid_h5, p], 1, "block 6's segment",
+         "the same file reached through eval")
+
+    write_v2_file("v2-checksum.sct.h5", *sct_v2())
+    with h5py.File(path("v2-checksum.sct.h5"), "r") as f:
+        info = f["decomposition/scales"].id.get_chunk_info(0)
+    with open(path("v2-checksum.sct.h5"), "r+b") as f:
+        f.seek(info.byte_offset + 5)
+        f.write(b"\x5a")
+    case("dec-v2-fletcher32-mismatch", D, ["decompress", rel("v2-checksum.sct.h5"), "-o", "{out}"], 1,
+         "cannot read /decomposition/scales", "a byte of the scales' only chunk changed under its fletcher32 checksum")
 
     # --- the HDF5 dataset reader (compress, eval) --------------------------------
     S = "dataset"
@@ -720,6 +1016,18 @@ def main():
          "recut without a budget")
     case("cli-recut-two-budgets", C, ["recut", valid_dec, "-o", "{out}", "-b", "0.5", "-e", "0.1"], 2, "excludes",
          "recut with two budgets")
+    # Recut of version-2 files (the valid ones above).
+    case("cli-recut-above-own-budget", C, ["recut", valid_v2, "-o", "{out}", "--bits-per-value", "8"], 1,
+         "recut only lowers a budget", "8 bits per value asked of a file that stores about 2.6")
+    case("cli-recut-below-one-term", C, ["recut", valid_v2, "-o", "{out}", "--bits-per-value", "0.01"], 1,
+         "the minimum is 1.10417",
+         "0.01 bits per value, below the 1.10417 of one term in the smallest (4x4) block plus the datasets' "
+         "chunk checksums")
+    case("cli-recut-lplr", C, ["recut", valid_lplr_v2, "-o", "{out}", "--bits-per-value", "1"], 1,
+         "only sct files can be recut", "an lplr factorization has no prefixes to cut")
+    p = v2("v2-refit.sct.h5", lambda a, d: a.update(scales_refit=np.array(1, "<u1")))
+    case("cli-recut-refit", C, ["recut", p, "-o", "{out}", "--bits-per-value", "1"], 1, "has refit scales",
+         "refit scales are no longer the greedy's prefixes")
 
     with open(os.path.join(HERE, "cases.json"), "w") as f:
         json.dump(cases, f, indent=1)

@@ -89,6 +89,14 @@ class Corpus(unittest.TestCase):
                          ["decompress", "files/valid.sct.h5", "-o", "{out}"],
                          ["compress", "files/valid.h5", "-o", "{outdir}/v.sct.h5", "--width", "3"],
                          ["decompress", "files/valid.sct.h5", "-o", "{outdir}/r.h5", "--region", "0:5,:"],
+                         # The version-2 files the v2 cases damage, each in one way.
+                         ["info", "files/valid-v2.sct.h5"],
+                         ["decompress", "files/valid-v2.sct.h5", "-o", "{outdir}/v2.h5"],
+                         ["decompress", "files/valid-v2.sct.h5", "-o", "{outdir}/v2r.h5", "--region", "0:5,:"],
+                         ["eval", "files/valid.h5", "files/valid-v2.sct.h5"],
+                         ["recut", "files/valid-v2.sct.h5", "-o", "{outdir}/v2b.sct.h5", "-b", "1.5"],
+                         ["recut", "files/valid-v2.sct.h5", "-o", "{outdir}/v2e.sct.h5", "-e", "0.5"],
+                         ["decompress", "files/valid-v2.lplr.h5", "-o", "{outdir}/v2l.h5"],
                          # 6x8x3 values hold one term from about 1.3 bits per value (its payload, §6)
                          ["image", "files/valid.png", "-o", "{out.png}", "--bits-per-value", "2", "--quiet"]):
                 p = self.signcut(args, outdir)
