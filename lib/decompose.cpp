@@ -20,6 +20,7 @@
 #include <mutex>
 #include <numeric>
 #include <thread>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -78,6 +79,18 @@ void check_finite(const T* x, std::size_t n)
     if (nan + inf > 0)
         throw Error(errc::bad_input, fmt::format("input contains {} NaN and {} infinite values; signcut needs finite data",
                                                  nan, inf));
+    if constexpr (std::is_same_v<T, double>) {
+        // float64 data is rounded to float32 as blocks are copied: a finite
+        // value beyond float32's range would become ±Inf there.
+        std::size_t beyond = 0, first = 0;
+        for (std::size_t i = n; i-- > 0;)
+            if (std::isinf(static_cast<float>(x[i]))) ++beyond, first = i;
+        if (beyond > 0)
+            throw Error(errc::bad_input,
+                        fmt::format("input holds {} values beyond the float32 range (the first is {:.9g} at entry {}; "
+                                    "the largest float32 is {:.9g}); signcut works in float32",
+                                    beyond, x[first], first, double(std::numeric_limits<float>::max())));
+    }
 }
 
 /// Stored bits of one block of `signs_per_term` signs per term holding `w`
@@ -362,9 +375,23 @@ SignedCutDecomposition BlockedRun::run(const T* data, float* adopt, DecomposeRep
                 grid_.gather(b, data, orig.data());
                 t.reconstruct_into(rec, 1);
                 double acc = 0;
+                bool finite = true;
                 for (std::size_t i = 0; i < orig.size(); ++i) {
                     const double e = double(orig[i]) - double(rec[i]);
                     acc += e * e;
+                    finite = finite && std::isfinite(rec[i]);
+                }
+                if (!finite) {
+                    // The float32 sums overflowed (data near the float32
+                    // limit): the block's error is that of its float64
+                    // reconstruction, which a float64 output holds.
+                    std::vector<double> wide(t.size());
+                    t.reconstruct_float64_into(wide, 1);
+                    acc = 0;
+                    for (std::size_t i = 0; i < orig.size(); ++i) {
+                        const double e = double(orig[i]) - wide[i];
+                        acc += e * e;
+                    }
                 }
                 sse[b] = acc;
             }

@@ -4,7 +4,10 @@
 #include "signcut/decomposition.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cmath>
 #include <numeric>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -24,6 +27,80 @@ void check_shape(const Shape& shape)
             throw Error(errc::invalid_argument,
                         fmt::format("shape {} has a zero dimension (mode {})", format_shape(shape), a));
     (void)element_count(shape);
+}
+
+/// ±1.0 for each of the 8 sign bits of a byte (a set bit means −1), to
+/// expand packed signs into doubles.
+const std::array<std::array<double, 8>, 256>& sign_bytes()
+{
+    static const auto table = [] {
+        std::array<std::array<double, 8>, 256> t{};
+        for (unsigned b = 0; b < 256; ++b)
+            for (unsigned r = 0; r < 8; ++r) t[b][r] = ((b >> r) & 1u) ? -1.0 : 1.0;
+        return t;
+    }();
+    return table;
+}
+
+/// out += Σ_j c_j ⊗_a s_j^(a) in double, for rows [row0, row1) of the
+/// unfolding add_terms works on (rows: the modes before balanced_split),
+/// written as (row1 − row0) rows of n values. Every value is summed term
+/// after term, in term order, with no float32 rounding and no float32
+/// overflow; rows go to threads in tiles, each value summed by one thread,
+/// so the values depend neither on the thread count nor on the rows asked
+/// for (a region, a block, or the error's slabs give the same bits).
+void add_terms_rows_float64(const Shape& shape, std::span<const SignMatrix> signs, std::span<const float> c,
+                            std::size_t row0, std::size_t row1, double* out, unsigned threads)
+{
+    if (c.empty() || row1 <= row0) return;
+    const kernels::Table& k = kernels::active();
+    const std::size_t r = detail::balanced_split(shape);
+    std::vector<std::size_t> row_modes(r), col_modes(shape.size() - r);
+    std::iota(row_modes.begin(), row_modes.end(), std::size_t{0});
+    std::iota(col_modes.begin(), col_modes.end(), r);
+    const std::size_t n = detail::product(shape, r, shape.size());
+    constexpr std::size_t row_tile = 16, col_tile = 512, term_block = 256;
+    const std::size_t tiles = (row1 - row0 + row_tile - 1) / row_tile;
+    const auto& bytes = sign_bytes();
+    for (std::size_t b0 = 0; b0 < c.size(); b0 += term_block) {
+        const std::size_t b1 = std::min(c.size(), b0 + term_block);
+        const SignMatrix S = detail::kron_columns(k, signs, row_modes, b0, b1);
+        const SignMatrix T = detail::kron_columns(k, signs, col_modes, b0, b1);
+        detail::parallel_ranges(threads, tiles, row_tile * n * (b1 - b0), [&](std::size_t g0, std::size_t g1) {
+            alignas(64) double t_signs[col_tile];
+            for (std::size_t g = g0; g < g1; ++g) {
+                const std::size_t i0 = row0 + g * row_tile, i1 = std::min(row1, i0 + row_tile);
+                for (std::size_t j0 = 0; j0 < n; j0 += col_tile) {
+                    const std::size_t j1 = std::min(n, j0 + col_tile);
+                    for (std::size_t t = 0; t < b1 - b0; ++t) {
+                        // col_tile is a multiple of 64, so j0 starts a word
+                        // and every j below starts a byte of it.
+                        const std::uint64_t* tw = T.column_data(t);
+                        for (std::size_t j = j0; j < j1; j += 8) {
+                            const auto& e = bytes[(tw[j / 64] >> (j % 64)) & 0xffu];
+                            std::copy(e.begin(), e.end(), t_signs + (j - j0));
+                        }
+                        const std::uint64_t* sw = S.column_data(t);
+                        const double ct = c[b0 + t];
+                        for (std::size_t i = i0; i < i1; ++i) {
+                            const double v = ((sw[i / 64] >> (i % 64)) & 1u) ? -ct : ct;
+                            double* row = out + (i - row0) * n;
+                            for (std::size_t j = j0; j < j1; ++j) row[j] += v * t_signs[j - j0];
+                        }
+                    }
+                }
+            }
+        });
+    }
+}
+
+/// The number of values of `x` that are not finite.
+template <class T>
+std::uint64_t count_non_finite(std::span<const T> x)
+{
+    std::uint64_t bad = 0;
+    for (const T v : x) bad += !std::isfinite(v);
+    return bad;
 }
 
 template <class D>
@@ -127,6 +204,15 @@ void SignedCutTerms::reconstruct_into(std::span<float> out, unsigned threads) co
     detail::add_terms(kernels::active(), shape_, signs_, scales_, 0, width(), out.data(), threads);
 }
 
+void SignedCutTerms::reconstruct_float64_into(std::span<double> out, unsigned threads) const
+{
+    if (out.size() != size_)
+        throw Error(errc::invalid_argument,
+                    fmt::format("reconstruction needs {} doubles, the output has {}", size_, out.size()));
+    std::fill(out.begin(), out.end(), 0.0);
+    add_terms_rows_float64(shape_, signs_, scales_, 0, detail::unfolding_rows(shape_), out.data(), threads);
+}
+
 ErrorMetrics SignedCutTerms::error_against(std::span<const float> original, unsigned threads) const
 {
     if (original.size() != size_)
@@ -140,12 +226,23 @@ ErrorMetrics SignedCutTerms::error_against(std::span<const float> original, unsi
     constexpr std::size_t block_floats = std::size_t{1} << 20;
     const std::size_t rows = std::max<std::size_t>(64, block_floats / n / 64 * 64);
     std::vector<float> block;
+    std::vector<double> wide;
     ErrorAccumulator acc;
     for (std::size_t r0 = 0; r0 < m;) {
         const std::size_t r1 = m - r0 < rows + 64 ? m : r0 + rows;
         block.assign((r1 - r0) * n, 0.0f);
         detail::add_terms_rows(kernels::active(), shape_, signs_, scales_, 0, width(), r0, r1, block.data(), threads);
-        acc.add(original.subspan(r0 * n, (r1 - r0) * n), block);
+        const auto x = original.subspan(r0 * n, (r1 - r0) * n);
+        if (const std::uint64_t bad = count_non_finite<float>(block); bad > 0) {
+            // The float32 sums overflowed (finite scales near the float32
+            // limit): these rows are measured on the float64 reconstruction.
+            wide.assign(block.size(), 0.0);
+            add_terms_rows_float64(shape_, signs_, scales_, r0, r1, wide.data(), threads);
+            acc.add(x, wide);
+            acc.add_float32_overflows(bad);
+        } else {
+            acc.add(x, block);
+        }
         r0 = r1;
     }
     return acc.result();
@@ -380,6 +477,33 @@ void SignedCutDecomposition::reconstruct_into(std::span<float> out, unsigned thr
     });
 }
 
+void SignedCutDecomposition::reconstruct_float64_into(std::span<double> out, unsigned threads) const
+{
+    if (out.size() != size_)
+        throw Error(errc::invalid_argument,
+                    fmt::format("reconstruction needs {} doubles, the output has {}", size_, out.size()));
+    if (blocks_.size() == 1) {
+        blocks_[0].reconstruct_float64_into(out, threads);
+        return;
+    }
+    reconstruct_region(full_region(shape()), out.data(), threads);
+}
+
+std::vector<double> SignedCutDecomposition::reconstruct_float64(unsigned threads) const
+{
+    std::vector<double> out(size_);
+    reconstruct_float64_into(out, threads);
+    return out;
+}
+
+std::vector<double> SignedCutDecomposition::reconstruct_float64(const Region& region, unsigned threads) const
+{
+    check_region(region, shape());
+    std::vector<double> out(element_count(region_shape(region)));
+    reconstruct_region(region, out.data(), threads);
+    return out;
+}
+
 Tensor SignedCutDecomposition::reconstruct(unsigned threads) const
 {
     Tensor t = Tensor::from_shape(shape());
@@ -390,8 +514,19 @@ Tensor SignedCutDecomposition::reconstruct(unsigned threads) const
 Tensor SignedCutDecomposition::reconstruct(const Region& region, unsigned threads) const
 {
     check_region(region, shape());
-    const std::size_t k = order();
     Tensor t = Tensor::from_shape(region_shape(region));
+    reconstruct_region(region, t.data(), threads);
+    return t;
+}
+
+// Float32 reconstructions sum through the sign GEMM (add_terms), float64
+// ones term after term in double (add_terms_rows_float64); either way a
+// block is rebuilt whole and alone, so a region equals the same slice of
+// the full reconstruction bit for bit, in either type.
+template <class T>
+void SignedCutDecomposition::reconstruct_region(const Region& region, T* out, unsigned threads) const
+{
+    const std::size_t k = order();
     // The region's full extents per mode (dropped modes count 1) and its
     // strides in the result.
     Shape len(k), stride(k);
@@ -420,14 +555,16 @@ Tensor SignedCutDecomposition::reconstruct(const Region& region, unsigned thread
         }
         if (a == std::size_t(-1)) break;
     }
-    float* out = t.data();
     detail::parallel_ranges(threads, touched.size(), 1, [&](std::size_t i0, std::size_t i1) {
-        std::vector<float> buf;
+        std::vector<T> buf;
         for (std::size_t i = i0; i < i1; ++i) {
             const std::size_t b = touched[i];
             const Shape o = grid_.origin(b), e = grid_.extents(b);
-            buf.assign(blocks_[b].size(), 0.0f);
-            blocks_[b].reconstruct_into(buf, touched.size() == 1 ? threads : 1);
+            buf.assign(blocks_[b].size(), T(0));
+            if constexpr (std::is_same_v<T, double>)
+                blocks_[b].reconstruct_float64_into(buf, touched.size() == 1 ? threads : 1);
+            else
+                blocks_[b].reconstruct_into(buf, touched.size() == 1 ? threads : 1);
             // Copy the block ∩ region, row by row along the last mode.
             Shape lo(k), hi(k);
             for (std::size_t a = 0; a < k; ++a) {
@@ -452,7 +589,6 @@ Tensor SignedCutDecomposition::reconstruct(const Region& region, unsigned thread
             }
         }
     });
-    return t;
 }
 
 ErrorMetrics SignedCutDecomposition::error_against(std::span<const float> original, unsigned threads) const
@@ -470,7 +606,16 @@ ErrorMetrics SignedCutDecomposition::error_against(std::span<const float> origin
             rec.assign(blocks_[b].size(), 0.0f);
             grid_.gather(b, original.data(), orig.data());
             blocks_[b].reconstruct_into(rec, 1);
-            acc[b].add(orig, rec);
+            if (const std::uint64_t bad = count_non_finite<float>(rec); bad > 0) {
+                // The float32 sums overflowed: this block is measured on its
+                // float64 reconstruction.
+                std::vector<double> wide(rec.size());
+                blocks_[b].reconstruct_float64_into(wide, 1);
+                acc[b].add(orig, wide);
+                acc[b].add_float32_overflows(bad);
+            } else {
+                acc[b].add(orig, rec);
+            }
         }
     });
     ErrorAccumulator total;

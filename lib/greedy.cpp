@@ -649,11 +649,85 @@ SignedCutTerms GreedyDecomposer::run(detail::AlignedFloats working, float* exter
 
 }  // namespace
 
+int detail::headroom_exponent(float max_abs, std::uint64_t n)
+{
+    if (!(max_abs > 0) || !std::isfinite(max_abs)) return 0;
+    int log2_n = 0;  // ⌈log2 n⌉
+    while (log2_n < 64 && (std::uint64_t{1} << log2_n) < n) ++log2_n;
+    int e = 0;
+    std::frexp(max_abs, &e);  // max_abs < 2^e
+    return std::max(0, e - (100 - log2_n));
+}
+
+// Data near the float32 limit. The greedy works in float32: an image sums up
+// to n/d_a remainder values, a flush adds up to 64 terms, and the remainder
+// of a block whose largest value is M can reach ‖X‖ ≤ √n·M, so sums reach
+// about 2^7·n^1.5·M, which overflows long before M reaches FLT_MAX (a 40×50
+// block of values up to 3e38 gave infinite images, an infinite cut and an
+// infinite scale). So a block whose largest magnitude M passes
+// 2^(100 − ⌈log2 n⌉) (2^80, about 1.2e24, for n = 2^20) is multiplied by 2^−e first,
+// which brings it below that bound, and its scales are multiplied by 2^e
+// after the greedy.
+//
+// Why a power of two and not double: multiplying by 2^−e is exact, and every
+// step of the greedy is homogeneous (sums and differences, products with ±1,
+// c = cut/N, the norms and cuts compared only with each other or as ratios in
+// the stopping rules), so the run on the scaled block takes exactly the same
+// decisions and its scales times 2^e are exactly those of a run in exact
+// range: the same signs, the same allocation, the same errors, for any
+// thread count. Only values that the scaling pushes below float32's normal
+// range lose bits: those more than 2^(226 − ⌈log2 n⌉) times smaller than the
+// block's largest (2^186 for blocks of up to 2^40 values). Working in double
+// instead would double the memory and halve the speed of every run for the
+// sake of a few. Blocks within the bound (all ordinary data) are not
+// touched: their results are bit for bit those of a run without this step.
 SignedCutTerms detail::greedy_terms(detail::AlignedFloats working, float* external, const Shape& shape,
                                     const DecomposeOptions& options, const TermLimits& limits, DecomposeReport& report)
 {
+    float* data = external != nullptr ? external : working.get();
+    const std::uint64_t n = detail::product(shape, 0, shape.size());
+    constexpr std::size_t piece = std::size_t{1} << 16;
+    const std::size_t pieces = (n + piece - 1) / piece;
+    std::vector<float> piece_max(pieces, 0.0f);
+    detail::parallel_ranges(options.threads, pieces, piece, [&](std::size_t p0, std::size_t p1) {
+        for (std::size_t p = p0; p < p1; ++p) {
+            float m = 0;
+            for (std::size_t i = p * piece; i < std::min<std::uint64_t>(n, (p + 1) * piece); ++i)
+                m = std::max(m, std::abs(data[i]));
+            piece_max[p] = m;
+        }
+    });
+    const float max_abs = piece_max.empty() ? 0.0f : *std::max_element(piece_max.begin(), piece_max.end());
+    const int e = headroom_exponent(max_abs, n);
+    if (e > 0) {
+        const float down = std::ldexp(1.0f, -e);
+        detail::parallel_ranges(options.threads, pieces, piece, [&](std::size_t p0, std::size_t p1) {
+            for (std::size_t i = p0 * piece; i < std::min<std::uint64_t>(n, p1 * piece); ++i) data[i] *= down;
+        });
+    }
+
     GreedyDecomposer g(shape, options);
-    return g.run(std::move(working), external, limits, report);
+    SignedCutTerms terms = g.run(std::move(working), external, limits, report);
+    if (e == 0) {
+        for (std::size_t j = 0; j < terms.width(); ++j)
+            if (!std::isfinite(terms.scales()[j]))
+                throw Error(errc::bad_input,
+                            fmt::format("the scale of term {} is {}: the data's sums overflow float32", j,
+                                        terms.scales()[j]));
+        return terms;
+    }
+    std::vector<float> scales(terms.scales());
+    for (std::size_t j = 0; j < scales.size(); ++j) {
+        const float c = std::ldexp(scales[j], e);
+        if (!std::isfinite(c))
+            throw Error(errc::bad_input,
+                        fmt::format("the scale of term {} would be {:.9g}, beyond the float32 range (largest {:.9g}); "
+                                    "a decomposition file stores float32 scales",
+                                    j, std::ldexp(double(scales[j]), e), double(std::numeric_limits<float>::max())));
+        scales[j] = c;
+    }
+    report.norm2 = std::ldexp(report.norm2, 2 * e);
+    return SignedCutTerms(shape, std::move(scales), std::vector<SignMatrix>(terms.all_signs()), terms.scales_refit());
 }
 
 }  // namespace signcut

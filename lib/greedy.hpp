@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 
 #include "aligned_buffer.hpp"
@@ -29,7 +30,15 @@ struct TermLimits {
 /// the caller (then `working` is empty). The options' stopping rules and
 /// block choice are ignored here; seed, restarts, cap, flush, start, refit,
 /// threads and progress apply.
+/// Blocks whose largest magnitude passes 2^(100 − ⌈log2 n⌉) are multiplied
+/// by 2^−e (e from headroom_exponent) before the greedy and their scales by
+/// 2^e after it, exactly (greedy.cpp says why); a scale beyond float32's
+/// range is refused (errc::bad_input).
 SignedCutTerms greedy_terms(AlignedFloats working, float* external, const Shape& shape,
                             const DecomposeOptions& options, const TermLimits& limits, DecomposeReport& report);
+
+/// The e ≥ 0 such that max_abs·2^−e ≤ 2^(100 − ⌈log2 n⌉): 0 for any block
+/// whose float32 sums cannot come near overflow.
+int headroom_exponent(float max_abs, std::uint64_t n);
 
 }  // namespace signcut::detail

@@ -3,10 +3,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include <fmt/format.h>
 
 #include "dense_linalg.hpp"
+#include "greedy.hpp"
 #include "low_rank_fit.hpp"
 #include "signcut/decomposition.hpp"
 #include "signcut/error.hpp"
@@ -166,6 +168,23 @@ LplrDecomposition lplr(const TensorView<float>& x, const LplrOptions& options, L
         copy = matricize(x.data, x.shape, split);
         a = copy.data();
     }
+    // Data near the float32 limit: the sketch and the power iterations sum
+    // up to max(n, d) products in float32, which overflow long before the
+    // values reach FLT_MAX (3e38 gave an infinite sketch and NaN factors).
+    // As in the greedy (greedy.cpp), such data is multiplied by an exact
+    // power of two 2^−e first, and R's scales by 2^e at the end; the
+    // factorization is homogeneous, so the codes are those of the scaled
+    // data and the error is unchanged. Ordinary data is not touched.
+    const std::uint64_t count = element_count(x.shape);
+    float max_abs = 0;
+    for (std::uint64_t i = 0; i < count; ++i) max_abs = std::max(max_abs, std::abs(a[i]));
+    const int e = detail::headroom_exponent(max_abs, count);
+    if (e > 0) {
+        if (copy.empty()) copy.assign(a, a + count);
+        const float down = std::ldexp(1.0f, -e);
+        for (float& v : copy) v *= down;
+        a = copy.data();
+    }
     const detail::FitTarget target = detail::fit_target(a, n, d);
     LplrReport local;
     LplrReport& rep = report ? *report : local;
@@ -184,6 +203,21 @@ LplrDecomposition lplr(const TensorView<float>& x, const LplrOptions& options, L
     const std::vector<float> y = sketch(target, chosen.rank, options.seed, options.power_iterations);
     detail::FittedFactors f = detail::fit_trial(target, {y.data(), chosen.rank, nullptr}, chosen);
     rep.chosen = detail::describe(target, chosen, f.error2);
+    if (e > 0) {
+        std::vector<float> scales = f.right.scales();
+        for (std::size_t g = 0; g < scales.size(); ++g) {
+            const float up = std::ldexp(scales[g], e);
+            if (!std::isfinite(up))
+                throw Error(errc::bad_input,
+                            fmt::format("the scale of row {} of R would be {:.9g}, beyond the float32 range (largest "
+                                        "{:.9g}); an lplr file stores float32 scales",
+                                        g, std::ldexp(double(scales[g]), e),
+                                        double(std::numeric_limits<float>::max())));
+            scales[g] = up;
+        }
+        f.right = QuantizedMatrix(f.right.rows(), f.right.cols(), f.right.bits(), f.right.axis(), std::move(scales),
+                                  f.right.words());
+    }
     return LplrDecomposition(x.shape, split, std::move(f.left), std::move(f.right));
 }
 

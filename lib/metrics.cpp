@@ -20,6 +20,17 @@ double psnr_db(double range, double rmse)
 
 void ErrorAccumulator::add(std::span<const float> original, std::span<const float> approx)
 {
+    add_values(original, approx);
+}
+
+void ErrorAccumulator::add(std::span<const float> original, std::span<const double> approx)
+{
+    add_values(original, approx);
+}
+
+template <class T>
+void ErrorAccumulator::add_values(std::span<const float> original, std::span<const T> approx)
+{
     if (original.size() != approx.size())
         throw Error(errc::invalid_argument,
                     fmt::format("cannot compare {} values with {}", original.size(), approx.size()));
@@ -53,6 +64,7 @@ void ErrorAccumulator::merge(const ErrorAccumulator& other)
     sum_sq_e_ += other.sum_sq_e_;
     max_abs_ = std::max(max_abs_, other.max_abs_);
     count_ += other.count_;
+    overflows_ += other.overflows_;
 }
 
 ErrorMetrics ErrorAccumulator::result() const
@@ -66,10 +78,19 @@ ErrorMetrics ErrorAccumulator::result() const
     else
         m.rel_fro_error = m.error_norm / m.original_norm;
     m.rmse = std::sqrt(sum_sq_e_ / static_cast<double>(count_));
-    m.max_abs_error = max_abs_;
+    // std::max skips a NaN difference; the sum of squares does not, so a
+    // NaN anywhere shows here rather than as a max abs error of 0.
+    m.max_abs_error = std::isnan(sum_sq_e_) ? sum_sq_e_ : max_abs_;
+    m.float32_overflows = overflows_;
     m.range = max_x_ - min_x_;
     m.psnr_db = psnr_db(m.range, m.rmse);
     return m;
+}
+
+bool ErrorMetrics::finite() const noexcept
+{
+    const bool rel_ok = std::isfinite(rel_fro_error) || (rel_fro_error > 0 && original_norm == 0);
+    return rel_ok && std::isfinite(rmse) && std::isfinite(max_abs_error);
 }
 
 ErrorMetrics compare(std::span<const float> original, std::span<const float> approx)

@@ -1,6 +1,10 @@
 #include "common.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <thread>
 
 #include <fmt/format.h>
@@ -42,10 +46,52 @@ void add_metrics(JsonObject& obj, const ErrorMetrics& m)
         .add("psnr_db", Json::number(m.psnr_db));
 }
 
-void print_json(const JsonObject& obj)
+void write_stdout(std::string_view text)
 {
-    fmt::print("{}\n", obj.json().text());
-    std::fflush(stdout);
+    const auto fail = [](int e) {
+        throw Error(errc::io, fmt::format("cannot write to standard output: {}",
+                                          e != 0 ? std::strerror(e) : "write error"));
+    };
+    errno = 0;
+    if (!text.empty() && std::fwrite(text.data(), 1, text.size(), stdout) != text.size()) fail(errno);
+    if (std::fflush(stdout) != 0) fail(errno);
+    if (std::ferror(stdout)) fail(errno);
+}
+
+void print_json(const JsonObject& obj) { write_stdout(obj.json().text() + "\n"); }
+
+void check_metrics(const ErrorMetrics& m, const std::string& what)
+{
+    if (m.finite()) return;
+    throw Error(errc::bad_input,
+                fmt::format("the error of {} is not a number (relative error {}, rmse {}, max abs error {}): the "
+                            "reconstruction is not finite",
+                            what, m.rel_fro_error, m.rmse, m.max_abs_error));
+}
+
+void refuse_non_finite(std::span<const float> x, const std::string& source, bool image_output)
+{
+    std::uint64_t bad = 0, first = 0;
+    for (std::uint64_t i = x.size(); i-- > 0;)
+        if (!std::isfinite(x[i])) ++bad, first = i;
+    if (bad == 0) return;
+    throw Error(errc::bad_input,
+                fmt::format("the float32 reconstruction of {} overflows at {} values (the first at entry {}, where "
+                            "it gives {}); {}",
+                            source, bad, first, x[first],
+                            image_output ? "decompress it to an HDF5 file with --dtype float64, which sums in double"
+                                         : "write it with --dtype float64, which sums in double"));
+}
+
+void refuse_non_finite(std::span<const double> x, const std::string& source)
+{
+    std::uint64_t bad = 0, first = 0;
+    for (std::uint64_t i = x.size(); i-- > 0;)
+        if (!std::isfinite(x[i])) ++bad, first = i;
+    if (bad == 0) return;
+    throw Error(errc::bad_input, fmt::format("the float64 reconstruction of {} has {} non-finite values (the first at "
+                                             "entry {}: {})",
+                                             source, bad, first, x[first]));
 }
 
 void apply_width(Decomposition& d, std::optional<std::size_t> width, const DecompositionInfo& info,

@@ -4,7 +4,9 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <span>
 #include <string>
+#include <string_view>
 
 #include "commands.hpp"
 #include "json.hpp"
@@ -41,8 +43,28 @@ JsonObject provenance_json(const Provenance& p);
 /// The error metrics as JSON members.
 void add_metrics(JsonObject& obj, const ErrorMetrics& m);
 
-/// Prints a JSON value on stdout (one line).
+/// Prints a JSON value on stdout (one line), checked as write_stdout is.
 void print_json(const JsonObject& obj);
+
+/// Writes `text` to standard output and flushes it. A write that fails (a
+/// full device, a closed stdout: EBADF) throws Error(errc::io, "cannot write
+/// to standard output: …"), so the command exits 1 with one line instead of
+/// losing its output with exit 0. (A pipe closed by its reader, as in
+/// `signcut info f.h5 | head -1`, ends the process with SIGPIPE as it does
+/// any Unix tool; no handler is installed.)
+void write_stdout(std::string_view text);
+
+/// Refuses (errc::bad_input) error figures that are not numbers: a NaN, or
+/// an infinite error against a nonzero original. `what` names the
+/// comparison for the message.
+void check_metrics(const ErrorMetrics& m, const std::string& what);
+
+/// Refuses (errc::bad_input) a reconstruction of `source` that holds
+/// non-finite values, rather than write ±Inf or NaN: the float32 sums of
+/// scales near the float32 limit overflow. The message suggests
+/// `--dtype float64` (for an image output, an HDF5 output with it).
+void refuse_non_finite(std::span<const float> x, const std::string& source, bool image_output);
+void refuse_non_finite(std::span<const double> x, const std::string& source);
 
 /// Applies `--width W` (the first W terms of every block) to an sct
 /// decomposition read from `path`, whose metadata is `info` (the blocks a

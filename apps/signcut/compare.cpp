@@ -463,13 +463,11 @@ int run_compare(const CompareOptions& o)
     if (o.common.json) {
         std::vector<Json> items;
         for (const auto& r : rows) items.push_back(row_json(r).json());
-        fmt::print("{}\n", Json::array(items).text());
-        std::fflush(stdout);
+        write_stdout(Json::array(items).text() + "\n");
         return 0;
     }
-    fmt::print("signcut compare: {}, shape {} {}, seed {}\n{}{}", o.input, format_shape(bench.shape()),
-               input.original_dtype, o.seed, table(rows), verdicts(rows, budgets));
-    std::fflush(stdout);
+    write_stdout(fmt::format("signcut compare: {}, shape {} {}, seed {}\n{}{}", o.input, format_shape(bench.shape()),
+                             input.original_dtype, o.seed, table(rows), verdicts(rows, budgets)));
     std::string written;
     if (o.plot) written += fmt::format("; plot written to {}", *o.plot);
     if (o.csv) written += fmt::format("; CSV written to {}", *o.csv);

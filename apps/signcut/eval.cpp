@@ -24,16 +24,22 @@ int run_eval(const EvalOptions& o)
     // sct is rebuilt block by block: only the original is held whole.
     const ErrorMetrics m = d.error_against(std::span<const float>(original.data.data(), original.data.size()),
                                            thread_count(o.common));
+    // A NaN or an infinite error is no measurement: exit 1, never print it.
+    check_metrics(m, fmt::format("{} against {}", o.decomposition, o.original));
+    if (m.float32_overflows > 0)
+        terminal.warn(fmt::format("{} values of the float32 reconstruction of {} overflow float32: the figures are "
+                                  "those of its float64 reconstruction (decompress --dtype float64)",
+                                  m.float32_overflows, o.decomposition));
     if (o.common.json) {
         JsonObject j;
         j.add("width", Json::integer(d.width()));
         add_metrics(j, m);
         print_json(j);
     } else {
-        fmt::print("{} vs {} ({} {} {}): rel error {}, rmse {}, max abs error {}, PSNR {} dB\n", o.decomposition,
-                   o.original, info.method, d.sct() != nullptr ? "width" : "rank", d.width(),
-                   human_number(m.rel_fro_error), human_number(m.rmse), human_number(m.max_abs_error),
-                   human_number(m.psnr_db));
+        write_stdout(fmt::format("{} vs {} ({} {} {}): rel error {}, rmse {}, max abs error {}, PSNR {} dB\n",
+                                 o.decomposition, o.original, info.method, d.sct() != nullptr ? "width" : "rank",
+                                 d.width(), human_number(m.rel_fro_error), human_number(m.rmse),
+                                 human_number(m.max_abs_error), human_number(m.psnr_db)));
     }
     return 0;
 }

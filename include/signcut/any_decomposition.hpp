@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "signcut/blocks.hpp"
 #include "signcut/decomposition.hpp"
@@ -38,6 +39,16 @@ public:
     /// sct rebuilds only the blocks the region touches; lplr rebuilds the
     /// rows of its matricization the region touches.
     Tensor reconstruct(const Region& region, unsigned threads = 1) const;
+    /// The reconstruction in double (what `decompress --dtype float64`
+    /// writes): sct sums every value term after term in double, block by
+    /// block (a region equals the same slice of the whole bit for bit); lplr
+    /// multiplies its dequantized factors in double. Values beyond float32's
+    /// range or precision come out as exactly as double allows.
+    std::vector<double> reconstruct_float64(unsigned threads = 1) const;
+    std::vector<double> reconstruct_float64(const Region& region, unsigned threads = 1) const;
+    /// The error against the float32 reconstruction; where that overflows
+    /// float32 (finite terms near the float32 limit), against the float64
+    /// one, with ErrorMetrics::float32_overflows counting the values.
     ErrorMetrics error_against(std::span<const float> original, unsigned threads = 1) const;
 
     const SignedCutDecomposition* sct() const { return std::get_if<SignedCutDecomposition>(&d_); }

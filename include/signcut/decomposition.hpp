@@ -62,11 +62,18 @@ public:
     Tensor reconstruct(unsigned threads = 1) const;
     /// Writes the full tensor (C order, size() floats) into `out`.
     void reconstruct_into(std::span<float> out, unsigned threads = 1) const;
+    /// The full tensor in double: every value summed term after term, in
+    /// term order, in double, so values beyond float32's range or
+    /// precision come out as exactly as double allows (what `decompress
+    /// --dtype float64` writes). Does not depend on the thread count.
+    void reconstruct_float64_into(std::span<double> out, unsigned threads = 1) const;
     /// The error of the reconstruction against `original` (C order, size()
     /// floats), without holding the reconstruction: it is rebuilt a few MiB
     /// at a time, bit for bit as reconstruct() builds it. The figures are
     /// those of compare(original, reconstruct()), up to the rounding of the
-    /// double sums.
+    /// double sums. Where the float32 sums overflow (scales near the
+    /// float32 limit), those rows are measured on the float64
+    /// reconstruction instead and counted in `float32_overflows`.
     ErrorMetrics error_against(std::span<const float> original, unsigned threads = 1) const;
     /// One entry.
     float element(std::span<const std::size_t> index) const;
@@ -156,10 +163,17 @@ public:
     /// Only the blocks a region touches (blocks.hpp); the result has the
     /// region's shape (dropped modes removed).
     Tensor reconstruct(const Region& region, unsigned threads = 1) const;
+    /// The same in double (SignedCutTerms::reconstruct_float64_into), block by
+    /// block; a region again equals the same slice of the whole bit for bit.
+    void reconstruct_float64_into(std::span<double> out, unsigned threads = 1) const;
+    std::vector<double> reconstruct_float64(unsigned threads = 1) const;
+    std::vector<double> reconstruct_float64(const Region& region, unsigned threads = 1) const;
     /// Block b alone (C order of its extents).
     void reconstruct_block(std::size_t b, std::span<float> out, unsigned threads = 1) const;
     /// The error against `original` (C order, size() floats), block by block,
-    /// without holding the reconstruction.
+    /// without holding the reconstruction; a block whose float32 sums
+    /// overflow is measured on its float64 reconstruction (ErrorMetrics::
+    /// float32_overflows counts the values).
     ErrorMetrics error_against(std::span<const float> original, unsigned threads = 1) const;
     /// One entry.
     float element(std::span<const std::size_t> index) const;
@@ -174,6 +188,9 @@ public:
     void apply_transpose(std::span<const float> x, std::span<float> y) const;
 
 private:
+    template <class T>
+    void reconstruct_region(const Region& region, T* out, unsigned threads) const;
+
     BlockGrid grid_;
     std::uint64_t size_ = 0;
     std::vector<SignedCutTerms> blocks_;
