@@ -1,10 +1,16 @@
-// Images <-> tensors: PNG and JPEG through stb_image, PNM parsed here.
+// Images <-> tensors: PNG and JPEG read through stb_image, PNM parsed here;
+// PNG written through stb_image_write, JPEG through libjpeg-turbo, PNM here.
 #include "signcut/image.hpp"
 
 #include <sys/stat.h>
 
 #include <stb/stb_image.h>
 #include <stb/stb_image_write.h>
+
+#include <csetjmp>
+#include <cstdlib>
+// jpeglib.h needs FILE and size_t declared before it.
+#include <jpeglib.h>
 
 #include <algorithm>
 #include <array>
@@ -629,6 +635,136 @@ void png_sink(void* context, void* data, int size)
     }
 }
 
+// --- writing -------------------------------------------------------------------
+
+/// The lower-case extension of the last component of `path` ("" if none).
+std::string extension_of(std::string_view path)
+{
+    const std::size_t slash = path.find_last_of('/');
+    const std::string_view name = slash == std::string_view::npos ? path : path.substr(slash + 1);
+    const std::size_t dot = name.rfind('.');
+    if (dot == std::string_view::npos) return {};
+    std::string ext(name.substr(dot + 1));
+    for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return ext;
+}
+
+/// The image formats people name outputs with that signcut does not write,
+/// with their names for messages.
+const char* foreign_format_name(const std::string& ext)
+{
+    static constexpr std::array<std::pair<const char*, const char*>, 14> names{{
+        {"tif", "TIFF"}, {"tiff", "TIFF"}, {"bmp", "BMP"}, {"gif", "GIF"}, {"webp", "WebP"}, {"avif", "AVIF"},
+        {"heic", "HEIC"}, {"jxl", "JPEG XL"}, {"jp2", "JPEG 2000"}, {"exr", "OpenEXR"}, {"tga", "TGA"},
+        {"pbm", "PBM (1-bit)"}, {"pnm", "PNM: name it .ppm for RGB or .pgm for gray"}, {"pam", "PAM"},
+    }};
+    for (const auto& [e, name] : names)
+        if (ext == e) return name;
+    return nullptr;
+}
+
+/// libjpeg's error manager, turned into a return value: `error_exit`
+/// long-jumps back into encode_jpeg (never across a C++ frame: nothing with
+/// a destructor lives between its setjmp and libjpeg's calls), and warnings
+/// are errors too.
+struct JpegError {
+    jpeg_error_mgr manager;  // first, so libjpeg's pointer to it is a pointer to this
+    std::jmp_buf jump;
+    char message[JMSG_LENGTH_MAX];
+};
+
+void jpeg_fail(j_common_ptr cinfo)
+{
+    auto* e = reinterpret_cast<JpegError*>(cinfo->err);
+    (*cinfo->err->format_message)(cinfo, e->message);
+    std::longjmp(e->jump, 1);
+}
+
+void jpeg_message(j_common_ptr cinfo, int level)
+{
+    if (level < 0) jpeg_fail(cinfo);  // a warning (level -1) is an error; trace messages are dropped
+}
+
+/// Encodes 8-bit interleaved samples (1 or 3 channels) as a JPEG in memory
+/// allocated with malloc (`*out`, `*out_size`; free it with std::free).
+/// Returns false with libjpeg's message in `message` on failure.
+bool encode_jpeg(const unsigned char* samples, unsigned width, unsigned height, int channels, unsigned char** out,
+                 unsigned long* out_size, char* message)
+{
+    jpeg_compress_struct cinfo;
+    std::memset(&cinfo, 0, sizeof cinfo);
+    JpegError err;
+    cinfo.err = jpeg_std_error(&err.manager);
+    err.manager.error_exit = jpeg_fail;
+    err.manager.emit_message = jpeg_message;
+    *out = nullptr;
+    *out_size = 0;
+    if (setjmp(err.jump) != 0) {
+        jpeg_destroy_compress(&cinfo);
+        std::free(*out);
+        *out = nullptr;
+        std::memcpy(message, err.message, JMSG_LENGTH_MAX);
+        return false;
+    }
+    jpeg_create_compress(&cinfo);
+    jpeg_mem_dest(&cinfo, out, out_size);
+    cinfo.image_width = width;
+    cinfo.image_height = height;
+    cinfo.input_components = channels;
+    cinfo.in_color_space = channels == 3 ? JCS_RGB : JCS_GRAYSCALE;
+    jpeg_set_defaults(&cinfo);
+    jpeg_set_quality(&cinfo, jpeg_quality, TRUE);
+    cinfo.optimize_coding = TRUE;
+    for (int c = 0; c < cinfo.num_components; ++c) {
+        // 4:4:4: no chroma subsampling.
+        cinfo.comp_info[c].h_samp_factor = 1;
+        cinfo.comp_info[c].v_samp_factor = 1;
+    }
+    jpeg_start_compress(&cinfo, TRUE);
+    const std::size_t stride = std::size_t{width} * static_cast<unsigned>(channels);
+    while (cinfo.next_scanline < cinfo.image_height) {
+        JSAMPROW row = const_cast<JSAMPROW>(samples + std::size_t{cinfo.next_scanline} * stride);
+        jpeg_write_scanlines(&cinfo, &row, 1);
+    }
+    jpeg_finish_compress(&cinfo);
+    jpeg_destroy_compress(&cinfo);
+    return true;
+}
+
+/// "12.5%", with as many digits as a small share needs.
+std::string percent(std::uint64_t part, std::uint64_t whole)
+{
+    return fmt::format("{:.3g}%", 100.0 * static_cast<double>(part) / static_cast<double>(whole));
+}
+
+/// What write_image learns of the data before converting it.
+struct SampleStats {
+    double min = 0, max = 0;
+    std::uint64_t outside = 0;  ///< samples that round to a value outside 0..range
+    std::uint64_t far = 0;      ///< samples more than range/16 outside 0..range
+};
+
+/// Min, max and the samples outside 0..`range`; refuses NaN and ±Inf.
+SampleStats sample_stats(const std::string& path, const float* data, std::size_t count, double range)
+{
+    SampleStats s;
+    s.min = HUGE_VAL;
+    s.max = -HUGE_VAL;
+    for (std::size_t i = 0; i < count; ++i) {
+        const double v = data[i];
+        if (!std::isfinite(v))
+            throw Error(errc::bad_input, fmt::format("cannot write {}: sample {} is {}; an image holds finite values "
+                                                     "only",
+                                                     path, i, std::isnan(v) ? "NaN" : v > 0 ? "inf" : "-inf"));
+        s.min = std::min(s.min, v);
+        s.max = std::max(s.max, v);
+        // Rounding half away from zero: -0.5 becomes -1, range + 0.5 becomes range + 1.
+        s.outside += v <= -0.5 || v >= range + 0.5;
+        s.far += v < -range / 16 || v > range + range / 16;
+    }
+    return s;
+}
+
 }  // namespace
 
 bool is_image_path(std::string_view path)
@@ -638,6 +774,32 @@ bool is_image_path(std::string_view path)
     std::string ext(path.substr(dot + 1));
     for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return ext == "png" || ext == "jpg" || ext == "jpeg" || ext == "ppm" || ext == "pgm";
+}
+
+bool is_foreign_image_path(std::string_view path) { return foreign_format_name(extension_of(path)) != nullptr; }
+
+const char* image_format_name(ImageFormat format)
+{
+    switch (format) {
+    case ImageFormat::png: return "PNG";
+    case ImageFormat::jpeg: return "JPEG";
+    case ImageFormat::ppm: return "PPM";
+    case ImageFormat::pgm: return "PGM";
+    }
+    return "image";
+}
+
+ImageFormat image_output_format(std::string_view path)
+{
+    const std::string ext = extension_of(path);
+    if (ext == "png") return ImageFormat::png;
+    if (ext == "jpg" || ext == "jpeg") return ImageFormat::jpeg;
+    if (ext == "ppm") return ImageFormat::ppm;
+    if (ext == "pgm") return ImageFormat::pgm;
+    const char* foreign = foreign_format_name(ext);
+    throw Error(errc::invalid_argument,
+                fmt::format("the output {} must be a .png, .jpg, .jpeg, .ppm or .pgm file{}", path,
+                            foreign != nullptr ? fmt::format(" (signcut does not write {})", foreign) : std::string()));
 }
 
 ImageInfo inspect_image(const std::string& path)
@@ -711,46 +873,171 @@ Tensor read_image(const std::string& path, std::uint64_t max_bytes, std::vector<
     return out;
 }
 
-void write_png(const std::string& path, const float* data, std::span<const std::size_t> shape, bool force,
-               int source_bits, std::vector<std::string>* warnings)
+namespace {
+
+/// check_image_output for `format`, whatever `path`'s extension.
+void check_shape_for(std::string_view path, ImageFormat format, std::span<const std::size_t> shape)
 {
+    const char* name = image_format_name(format);
     const bool gray = shape.size() == 2 || (shape.size() == 3 && shape[2] == 1);
     const bool rgb = shape.size() == 3 && shape[2] == 3;
     if (!gray && !rgb)
+        throw Error(errc::invalid_argument, fmt::format("cannot write {}: {} output needs shape HxW or HxWx3, not {}",
+                                                        path, name, format_shape(shape)));
+    if (format == ImageFormat::ppm && gray)
+        throw Error(errc::bad_input, fmt::format("cannot write {}: a PPM holds RGB (HxWx3) and the data is gray ({}); "
+                                                 "name the output .pgm",
+                                                 path, format_shape(shape)));
+    if (format == ImageFormat::pgm && rgb)
+        throw Error(errc::bad_input, fmt::format("cannot write {}: a PGM holds gray (HxW) and the data is RGB ({}); "
+                                                 "name the output .ppm",
+                                                 path, format_shape(shape)));
+    const std::size_t channels = rgb ? 3 : 1;
+    // stb_image_write takes int sizes; JPEG's own limit is 65500 pixels a side.
+    const std::size_t max_side = format == ImageFormat::jpeg  ? std::size_t{JPEG_MAX_DIMENSION}
+                                 : format == ImageFormat::png ? static_cast<std::size_t>(INT_MAX) / channels
+                                                              : static_cast<std::size_t>(UINT32_MAX);
+    if (shape[0] == 0 || shape[1] == 0 || shape[0] > max_side || shape[1] > max_side)
         throw Error(errc::invalid_argument,
-                    fmt::format("cannot write {}: PNG output needs shape HxW or HxWx3, not {}", path, format_shape(shape)));
-    if (source_bits != 8 && source_bits != 16)
-        throw Error(errc::invalid_argument, fmt::format("cannot write {}: source_bits is {}, expected 8 or 16", path, source_bits));
-    const int channels = rgb ? 3 : 1;
-    if (shape[0] == 0 || shape[1] == 0 || shape[0] > INT_MAX ||
-        shape[1] > static_cast<std::size_t>(INT_MAX / channels))
-        throw Error(errc::invalid_argument, fmt::format("cannot write {}: {} is not a valid PNG size", path,
-                                                        format_shape(shape)));
+                    fmt::format("cannot write {}: {} is not a valid {} size", path, format_shape(shape), name));
+}
+
+/// write_image in `format`, whatever `path`'s extension.
+void write_as(const std::string& path, ImageFormat format, const float* data, std::span<const std::size_t> shape,
+              const ImageWriteOptions& options, std::vector<std::string>* warnings)
+{
+    check_shape_for(path, format, shape);
+    const char* name = image_format_name(format);
+    if (options.source_bits != 8 && options.source_bits != 16)
+        throw Error(errc::invalid_argument,
+                    fmt::format("cannot write {}: source_bits is {}, expected 8 or 16", path, options.source_bits));
+    const int channels = shape.size() == 3 && shape[2] == 3 ? 3 : 1;
     if (data == nullptr) throw Error(errc::invalid_argument, fmt::format("cannot write {}: no data", path));
 
     const std::size_t count = shape[0] * shape[1] * static_cast<std::size_t>(channels);
-    const float scale = source_bits == 16 ? 255.0f / 65535.0f : 1.0f;
-    std::vector<unsigned char> bytes(count);
-    for (std::size_t i = 0; i < count; ++i) {
-        const float v = data[i] * scale;
-        if (std::isnan(v))
-            throw Error(errc::invalid_argument, fmt::format("cannot write {}: sample {} is NaN", path, i));
-        // std::round rounds half away from zero; clamping first keeps the
-        // conversion defined for any float.
-        bytes[i] = static_cast<unsigned char>(std::round(std::clamp(v, 0.0f, 255.0f)));
-    }
+    const double range = options.source_bits == 16 ? 65535.0 : 255.0;
+    const bool pnm = format == ImageFormat::ppm || format == ImageFormat::pgm;
+    const int out_bits = pnm && options.source_bits == 16 ? 16 : 8;
+    const double out_range = out_bits == 16 ? 65535.0 : 255.0;
+    const SampleStats st = sample_stats(path, data, count, range);
 
-    io::AtomicOutput output(path, force);
-    PngSink sink{&output, nullptr};
-    const int width = static_cast<int>(shape[1]);
-    const int ok = stbi_write_png_to_func(png_sink, &sink, width, static_cast<int>(shape[0]), channels, bytes.data(),
-                                          width * channels);
-    if (sink.error) std::rethrow_exception(sink.error);
-    if (ok == 0) throw Error(errc::io, fmt::format("cannot write {}: the PNG encoder failed", path));
+    std::vector<std::string> notes;
+    // Each sample as a value on 0..range (after --scale or clamping), then
+    // on 0..out_range.
+    double offset = 0, factor = out_range / range;
+    if (options.scale) {
+        offset = st.min;
+        factor = st.max > st.min ? out_range / (st.max - st.min) : 0.0;
+        notes.push_back(fmt::format("{}: scaled {:.6g}..{:.6g} to 0..{} (--scale)", path, st.min, st.max, out_range));
+    } else {
+        const std::string refuse_tail = fmt::format("--scale maps min..max onto 0..{}", out_range);
+        if (st.outside > 0) {
+            // Overshoot, not data on another scale: nothing beyond half the
+            // range outside it, and at most 1 % of the samples beyond 1/16.
+            const bool near = st.min >= -range / 2 && st.max <= range * 1.5 &&
+                              static_cast<double>(st.far) <= 0.01 * static_cast<double>(count);
+            if (options.source != ImageSource::samples && !near)
+                throw Error(errc::bad_input,
+                            fmt::format("cannot write {}: the data runs from {:.6g} to {:.6g}, with {} of its samples "
+                                        "outside 0..{}, the range of {}-bit samples; {}",
+                                        path, st.min, st.max, percent(st.outside, count), range, options.source_bits,
+                                        refuse_tail));
+            notes.push_back(fmt::format("{}: clamped {} sample{} ({}) to 0..{}; the data runs from {:.6g} to {:.6g}",
+                                        path, st.outside, st.outside == 1 ? "" : "s", percent(st.outside, count),
+                                        range, st.min, st.max));
+        }
+        if (options.source == ImageSource::floating && st.max > st.min && st.max - st.min < 16)
+            throw Error(errc::bad_input,
+                        fmt::format("cannot write {}: the float data runs only from {:.6g} to {:.6g}, less than 16 of "
+                                    "the steps of {}-bit samples 0..{} (it would round to a nearly uniform image); {}",
+                                    path, st.min, st.max, options.source_bits, range, refuse_tail));
+        if (out_bits < options.source_bits)
+            notes.push_back(fmt::format("{}: the source has 16 bits per sample and {} output is 8-bit; samples were "
+                                        "scaled by 255/65535",
+                                        path, name));
+    }
+    const auto sample = [&](std::size_t i) {
+        // Clamping before rounding keeps the conversion defined; std::round
+        // rounds half away from zero.
+        const double v = options.scale ? (data[i] - offset) * factor : std::clamp<double>(data[i], 0.0, range) * factor;
+        return std::round(std::clamp(v, 0.0, out_range));
+    };
+
+    io::AtomicOutput output(path, options.force);
+    const std::size_t height = shape[0], width = shape[1];
+    if (pnm) {
+        const std::string header =
+            fmt::format("P{}\n{} {}\n{}\n", format == ImageFormat::ppm ? 6 : 5, width, height, out_range);
+        output.write(header.data(), header.size());
+        const std::size_t row_samples = width * static_cast<std::size_t>(channels);
+        std::vector<unsigned char> row(row_samples * static_cast<std::size_t>(out_bits / 8));
+        for (std::size_t y = 0; y < height; ++y) {
+            for (std::size_t i = 0; i < row_samples; ++i) {
+                const auto v = static_cast<unsigned>(sample(y * row_samples + i));
+                if (out_bits == 8) {
+                    row[i] = static_cast<unsigned char>(v);
+                } else {
+                    // Netpbm: most significant byte first.
+                    row[2 * i] = static_cast<unsigned char>(v >> 8);
+                    row[2 * i + 1] = static_cast<unsigned char>(v & 0xff);
+                }
+            }
+            output.write(row.data(), row.size());
+        }
+    } else {
+        std::vector<unsigned char> bytes(count);
+        for (std::size_t i = 0; i < count; ++i) bytes[i] = static_cast<unsigned char>(sample(i));
+        if (format == ImageFormat::png) {
+            PngSink sink{&output, nullptr};
+            const int w = static_cast<int>(width);
+            const int ok = stbi_write_png_to_func(png_sink, &sink, w, static_cast<int>(height), channels, bytes.data(),
+                                                  w * channels);
+            if (sink.error) std::rethrow_exception(sink.error);
+            if (ok == 0) throw Error(errc::io, fmt::format("cannot write {}: the PNG encoder failed", path));
+        } else {
+            unsigned char* jpeg = nullptr;
+            unsigned long jpeg_size = 0;
+            char message[JMSG_LENGTH_MAX] = {};
+            if (!encode_jpeg(bytes.data(), static_cast<unsigned>(width), static_cast<unsigned>(height), channels, &jpeg,
+                             &jpeg_size, message))
+                throw Error(errc::io, fmt::format("cannot write {}: the JPEG encoder failed ({})", path, message));
+            const std::unique_ptr<unsigned char, decltype(&std::free)> owned(jpeg, &std::free);
+            output.write(jpeg, jpeg_size);
+        }
+    }
     output.commit();
-    if (source_bits == 16 && warnings != nullptr)
-        warnings->push_back(
-            fmt::format("{}: the source has 16 bits per sample and PNG output is 8-bit; samples were scaled by 255/65535", path));
+    if (warnings != nullptr) warnings->insert(warnings->end(), notes.begin(), notes.end());
+}
+
+}  // namespace
+
+ImageFormat check_image_output(std::string_view path, std::span<const std::size_t> shape)
+{
+    const ImageFormat format = image_output_format(path);
+    check_shape_for(path, format, shape);
+    return format;
+}
+
+void write_image(const std::string& path, const float* data, std::span<const std::size_t> shape,
+                 const ImageWriteOptions& options, std::vector<std::string>* warnings)
+{
+    write_as(path, image_output_format(path), data, shape, options, warnings);
+}
+
+void write_image(const std::string& path, const Tensor& image, const ImageWriteOptions& options,
+                 std::vector<std::string>* warnings)
+{
+    const Shape shape(image.shape().begin(), image.shape().end());
+    write_image(path, image.data(), shape, options, warnings);
+}
+
+void write_png(const std::string& path, const float* data, std::span<const std::size_t> shape, bool force,
+               int source_bits, std::vector<std::string>* warnings)
+{
+    ImageWriteOptions o;
+    o.source_bits = source_bits;
+    o.force = force;
+    write_as(path, ImageFormat::png, data, shape, o, warnings);
 }
 
 void write_png(const std::string& path, const Tensor& image, bool force, int source_bits,

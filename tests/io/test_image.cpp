@@ -1,4 +1,4 @@
-// Images: PNG (8 and 16 bit), JPEG, PPM and PGM in; 8-bit PNG out.
+// Images: PNG (8 and 16 bit), JPEG, PPM and PGM in; PNG, JPEG, PPM and PGM out, with their sample-range rules.
 #include <boost/test/unit_test.hpp>
 
 #include <stb/stb_image_write.h>
@@ -355,12 +355,18 @@ BOOST_AUTO_TEST_CASE(foreign_damaged_and_missing_files)
 BOOST_AUTO_TEST_CASE(png_write_rounds_and_clamps)
 {
     ScratchDir dir;
-    const std::vector<float> v{-3.2f, 0.49f, 0.5f, 1.5f, 254.5f, 255.4f, 300.0f, 127.5f,
-                               -std::numeric_limits<float>::infinity(), std::numeric_limits<float>::infinity()};
+    // Image samples (the default source): -3.2 and 300 are overshoot,
+    // clamped with a warning that counts them; 254.5 and 255.4 round to 255
+    // and -0.4 to 0 without one.
+    const std::vector<float> v{-3.2f, 0.49f, 0.5f, 1.5f, 254.5f, 255.4f, 300.0f, 127.5f, -0.4f, 255.0f};
     const std::string gray = dir.file("gray.png");
     std::vector<std::string> warnings;
     write_png(gray, v.data(), Shape{2, 5}, false, 8, &warnings);
-    BOOST_TEST(warnings.empty());
+    BOOST_TEST_REQUIRE(warnings.size() == 1u);
+    BOOST_TEST(warnings[0].find("clamped 2 samples (20%) to 0..255; the data runs from -3.2 to 300") !=
+                   std::string::npos,
+               warnings[0]);
+    warnings.clear();
     ImageInfo info;
     const Tensor g = read_image(gray, UINT64_MAX, nullptr, &info);
     BOOST_TEST((info.channels == 1 && info.bits_per_channel == 8 && info.format == "png"));
@@ -377,13 +383,15 @@ BOOST_AUTO_TEST_CASE(png_write_rounds_and_clamps)
     write_png(dir.file("one.png"), v.data(), Shape{5, 2, 1}, false);
     BOOST_TEST(shape_of(read_image(dir.file("one.png"), UINT64_MAX)) == Shape({5, 2}), boost::test_tools::per_element());
 
-    // A 16-bit source is scaled to 8 bits, with a warning.
+    // A 16-bit source is scaled to 8 bits, with a warning (and 70000, past
+    // 65535, is clamped with another).
     const std::vector<float> wide{0, 257, 32768, 65535, 70000, 600};
     write_png(dir.file("wide.png"), wide.data(), Shape{1, 6}, false, 16, &warnings);
     BOOST_TEST(values_of(read_image(dir.file("wide.png"), UINT64_MAX)) == std::vector<float>({0, 1, 128, 255, 255, 2}),
                boost::test_tools::per_element());
-    BOOST_TEST_REQUIRE(warnings.size() == 1u);
-    BOOST_TEST(warnings[0].find("16 bits") != std::string::npos);
+    BOOST_TEST_REQUIRE(warnings.size() == 2u);
+    BOOST_TEST(warnings[0].find("clamped 1 sample (") != std::string::npos, warnings[0]);
+    BOOST_TEST(warnings[1].find("16 bits") != std::string::npos, warnings[1]);
 }
 
 BOOST_AUTO_TEST_CASE(png_write_refusals)
@@ -397,8 +405,199 @@ BOOST_AUTO_TEST_CASE(png_write_refusals)
     check_error([&] { write_png(path, v.data(), Shape{3, 4}, false, 12); }, errc::invalid_argument, {"source_bits is 12"});
     std::vector<float> nan = v;
     nan[7] = std::nanf("");
-    check_error([&] { write_png(path, nan.data(), Shape{3, 4}, false); }, errc::invalid_argument, {"sample 7 is NaN"});
+    check_error([&] { write_png(path, nan.data(), Shape{3, 4}, false); }, errc::bad_input, {"sample 7 is NaN"});
+    std::vector<float> inf = v;
+    inf[2] = -std::numeric_limits<float>::infinity();
+    check_error([&] { write_png(path, inf.data(), Shape{3, 4}, false); }, errc::bad_input, {"sample 2 is -inf"});
     BOOST_TEST(dir.entries().empty());
+}
+
+namespace {
+
+/// A float source whose samples are a ramp from `lo` to `hi` (H x W).
+std::vector<float> ramp(float lo, float hi, std::size_t n)
+{
+    std::vector<float> v(n);
+    for (std::size_t i = 0; i < n; ++i) v[i] = lo + (hi - lo) * static_cast<float>(i) / static_cast<float>(n - 1);
+    return v;
+}
+
+ImageWriteOptions source(ImageSource kind, int bits = 8, bool scale = false)
+{
+    ImageWriteOptions o;
+    o.source = kind;
+    o.source_bits = bits;
+    o.scale = scale;
+    return o;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(each_format_by_its_extension)
+{
+    ScratchDir dir;
+    Tensor rgb = Tensor::from_shape({5, 7, 3});
+    for (std::size_t i = 0; i < rgb.size(); ++i) rgb.data()[i] = static_cast<float>((i * 37) % 256);
+    Tensor gray = Tensor::from_shape({4, 6});
+    for (std::size_t i = 0; i < gray.size(); ++i) gray.data()[i] = static_cast<float>((i * 11) % 256);
+
+    // PPM and PGM: binary, maxval 255, exact.
+    std::vector<std::string> warnings;
+    write_image(dir.file("rgb.ppm"), rgb, {}, &warnings);
+    write_image(dir.file("gray.PGM"), gray, {}, &warnings);
+    BOOST_TEST(warnings.empty());
+    const std::vector<unsigned char> ppm = read_bytes(dir.file("rgb.ppm"));
+    const std::string ppm_header = "P6\n7 5\n255\n";
+    BOOST_TEST_REQUIRE(ppm.size() == ppm_header.size() + rgb.size());
+    BOOST_TEST(std::string(ppm.begin(), ppm.begin() + static_cast<long>(ppm_header.size())) == ppm_header);
+    for (std::size_t i = 0; i < rgb.size(); ++i) BOOST_TEST(ppm[ppm_header.size() + i] == rgb.data()[i]);
+    ImageInfo info;
+    BOOST_TEST(values_of(read_image(dir.file("gray.PGM"), UINT64_MAX, nullptr, &info)) == values_of(gray),
+               boost::test_tools::per_element());
+    BOOST_TEST((info.format == "pgm" && info.channels == 1 && info.bits_per_channel == 8));
+
+    // A 16-bit source keeps 16 bits in PPM and PGM: maxval 65535, big-endian.
+    const std::vector<float> wide{0, 1, 258, 65535, 40000, 12345};
+    write_image(dir.file("wide.pgm"), wide.data(), Shape{2, 3}, source(ImageSource::samples, 16), &warnings);
+    BOOST_TEST(warnings.empty());
+    const std::vector<unsigned char> pgm = read_bytes(dir.file("wide.pgm"));
+    const std::string pgm_header = "P5\n3 2\n65535\n";
+    BOOST_TEST_REQUIRE(pgm.size() == pgm_header.size() + 12);
+    BOOST_TEST(pgm[pgm_header.size() + 4] == 0x01);  // 258, most significant byte first
+    BOOST_TEST(pgm[pgm_header.size() + 5] == 0x02);
+    BOOST_TEST(values_of(read_image(dir.file("wide.pgm"), UINT64_MAX, nullptr, &info)) == wide,
+               boost::test_tools::per_element());
+    BOOST_TEST(info.bits_per_channel == 16);
+
+    // JPEG: gray and RGB, quality 95, close to the samples; 8-bit, so a
+    // 16-bit source is scaled with the PNG's warning.
+    for (const char* name : {"rgb.jpg", "rgb.JPEG"}) {
+        write_image(dir.file(name), rgb, {}, &warnings);
+        const std::vector<unsigned char> j = read_bytes(dir.file(name));
+        BOOST_TEST_REQUIRE(j.size() > 3u);
+        BOOST_TEST((j[0] == 0xff && j[1] == 0xd8 && j[2] == 0xff));
+        const Tensor back = read_image(dir.file(name), UINT64_MAX, nullptr, &info);
+        BOOST_TEST((info.format == "jpeg" && info.channels == 3));
+        BOOST_TEST(shape_of(back) == Shape({5, 7, 3}), boost::test_tools::per_element());
+    }
+    Tensor smooth = Tensor::from_shape({16, 16});
+    for (std::size_t y = 0; y < 16; ++y)
+        for (std::size_t x = 0; x < 16; ++x) smooth.data()[y * 16 + x] = static_cast<float>(8 * x + 4 * y);
+    write_image(dir.file("smooth.jpg"), smooth, {}, &warnings);
+    BOOST_TEST(warnings.empty());
+    const Tensor back = read_image(dir.file("smooth.jpg"), UINT64_MAX, nullptr, &info);
+    BOOST_TEST((info.format == "jpeg" && info.channels == 1));
+    double worst = 0;
+    for (std::size_t i = 0; i < smooth.size(); ++i)
+        worst = std::max(worst, std::abs(double(back.data()[i]) - smooth.data()[i]));
+    BOOST_TEST(worst <= 4.0);
+    write_image(dir.file("wide.jpg"), wide.data(), Shape{2, 3}, source(ImageSource::samples, 16), &warnings);
+    BOOST_TEST_REQUIRE(warnings.size() == 1u);
+    BOOST_TEST(warnings[0].find("JPEG output is 8-bit") != std::string::npos, warnings[0]);
+}
+
+BOOST_AUTO_TEST_CASE(output_names_and_format_refusals)
+{
+    for (const char* yes : {"a.tif", "b.TIFF", "c.bmp", "d.gif", "e.webp", "f.pnm", "dir.v2/g.jxl"})
+        BOOST_TEST(is_foreign_image_path(yes), yes);
+    for (const char* no : {"a.h5", "a.png", "a.jpg", "tif", "x.tif/y.h5", "noext"}) BOOST_TEST(!is_foreign_image_path(no), no);
+    BOOST_TEST((image_output_format("a.PNG") == ImageFormat::png && image_output_format("b.jpeg") == ImageFormat::jpeg &&
+                image_output_format("c.Jpg") == ImageFormat::jpeg && image_output_format("d.ppm") == ImageFormat::ppm &&
+                image_output_format("e.pgm") == ImageFormat::pgm));
+
+    ScratchDir dir;
+    const std::vector<float> v(24, 100.0f);
+    check_error([&] { write_image(dir.file("x.tif"), v.data(), Shape{2, 4, 3}, {}); }, errc::invalid_argument,
+                {"must be a .png, .jpg, .jpeg, .ppm or .pgm file", "does not write TIFF"});
+    check_error([&] { write_image(dir.file("x.dat"), v.data(), Shape{2, 4, 3}, {}); }, errc::invalid_argument,
+                {"x.dat must be a .png"});
+    check_error([&] { write_image(dir.file("x.ppm"), v.data(), Shape{4, 6}, {}); }, errc::bad_input,
+                {"PPM holds RGB", "gray (4x6)", "name the output .pgm"});
+    check_error([&] { write_image(dir.file("x.ppm"), v.data(), Shape{4, 2, 1}, {}); }, errc::bad_input,
+                {"name the output .pgm"});
+    check_error([&] { write_image(dir.file("x.pgm"), v.data(), Shape{2, 4, 3}, {}); }, errc::bad_input,
+                {"PGM holds gray", "RGB (2x4x3)", "name the output .ppm"});
+    check_error([&] { write_image(dir.file("x.jpg"), v.data(), Shape{1, 70000}, {}); }, errc::invalid_argument,
+                {"not a valid JPEG size"});
+    check_error([&] { (void)check_image_output(dir.file("x.pgm"), Shape{2, 4, 3}); }, errc::bad_input,
+                {"name the output .ppm"});
+    BOOST_TEST((check_image_output(dir.file("x.pgm"), Shape{2, 4, 1}) == ImageFormat::pgm));
+    BOOST_TEST(dir.entries().empty());
+}
+
+BOOST_AUTO_TEST_CASE(sample_range_refused_clamped_or_scaled)
+{
+    ScratchDir dir;
+    std::vector<std::string> warnings;
+    const std::string out = dir.file("out.png");
+
+    // A topography in metres: refused, naming min, max and the range, and
+    // pointing at --scale; nothing written.
+    const std::vector<float> topo = ramp(-10000, 8000, 64);
+    for (const ImageSource kind : {ImageSource::floating, ImageSource::integer})
+        check_error([&] { write_image(out, topo.data(), Shape{8, 8}, source(kind), &warnings); }, errc::bad_input,
+                    {"runs from -10000 to 8000", "outside 0..255", "--scale maps min..max onto 0..255"});
+    // Float data on a unit scale would round to a black image.
+    const std::vector<float> unit = ramp(0, 1, 64);
+    check_error([&] { write_image(out, unit.data(), Shape{8, 8}, source(ImageSource::floating), &warnings); },
+                errc::bad_input, {"runs only from 0 to 1", "--scale"});
+    // °C: within half the range, but 40 % of the samples far below 0.
+    const std::vector<float> celsius = ramp(-40, 45, 100);
+    check_error([&] { write_image(out, celsius.data(), Shape{10, 10}, source(ImageSource::floating), &warnings); },
+                errc::bad_input, {"runs from -40 to 45"});
+    BOOST_TEST(warnings.empty());
+    BOOST_TEST(dir.entries().empty());
+
+    // --scale maps min..max onto 0..255 (0..65535 for a 16-bit PGM).
+    write_image(out, topo.data(), Shape{8, 8}, source(ImageSource::floating, 8, true), &warnings);
+    BOOST_TEST_REQUIRE(warnings.size() == 1u);
+    BOOST_TEST(warnings[0].find("scaled -10000..8000 to 0..255 (--scale)") != std::string::npos, warnings[0]);
+    const std::vector<float> scaled = values_of(read_image(out, UINT64_MAX));
+    BOOST_TEST(*std::min_element(scaled.begin(), scaled.end()) == 0.0f);
+    BOOST_TEST(*std::max_element(scaled.begin(), scaled.end()) == 255.0f);
+    BOOST_TEST(scaled[32] == std::round((topo[32] + 10000) * 255 / 18000));
+    warnings.clear();
+    write_image(dir.file("unit16.pgm"), unit.data(), Shape{8, 8}, source(ImageSource::samples, 16, true), &warnings);
+    const std::vector<float> s16 = values_of(read_image(dir.file("unit16.pgm"), UINT64_MAX));
+    BOOST_TEST((s16.front() == 0.0f && s16.back() == 65535.0f));
+    BOOST_TEST_REQUIRE(warnings.size() == 1u);
+    BOOST_TEST(warnings[0].find("to 0..65535") != std::string::npos, warnings[0]);
+    warnings.clear();
+
+    // A float reconstruction of an image overshoots a little: clamped, counted.
+    std::vector<float> photo = ramp(0, 255, 400);
+    photo[0] = -30.0f;
+    photo[1] = -3.0f;
+    photo[399] = 290.0f;
+    write_image(dir.file("photo.pgm"), photo.data(), Shape{20, 20}, source(ImageSource::floating), &warnings);
+    BOOST_TEST_REQUIRE(warnings.size() == 1u);
+    BOOST_TEST(warnings[0].find("clamped 3 samples (0.75%) to 0..255; the data runs from -30 to 290") !=
+                   std::string::npos,
+               warnings[0]);
+    const std::vector<float> p = values_of(read_image(dir.file("photo.pgm"), UINT64_MAX));
+    BOOST_TEST((p[0] == 0.0f && p[1] == 0.0f && p[399] == 255.0f && p[200] == std::round(photo[200])));
+    warnings.clear();
+
+    // Past half the range outside, or with more than 1 % of the samples far
+    // outside, a float source is refused; an image's own samples are clamped
+    // whatever the overshoot (the original lay in the range).
+    photo[399] = 400.0f;
+    check_error([&] { write_image(dir.file("far.png"), photo.data(), Shape{20, 20}, source(ImageSource::floating)); },
+                errc::bad_input, {"runs from -30 to 400"});
+    photo[399] = 290.0f;
+    for (std::size_t i = 0; i < 5; ++i) photo[i] = -20.0f;  // 5 of 400 beyond 16 below 0: 1.25 %
+    check_error([&] { write_image(dir.file("many.png"), photo.data(), Shape{20, 20}, source(ImageSource::integer)); },
+                errc::bad_input, {"runs from -20 to 290"});
+    photo[399] = 400.0f;
+    write_image(dir.file("image.png"), photo.data(), Shape{20, 20}, source(ImageSource::samples), &warnings);
+    BOOST_TEST_REQUIRE(warnings.size() == 1u);
+    BOOST_TEST(warnings[0].find("clamped 6 samples (1.5%)") != std::string::npos, warnings[0]);
+
+    // Constant float data is not unit-scale data: written as it is.
+    const std::vector<float> flat(16, 0.0f);
+    warnings.clear();
+    write_image(dir.file("flat.pgm"), flat.data(), Shape{4, 4}, source(ImageSource::floating), &warnings);
+    BOOST_TEST(warnings.empty());
 }
 
 BOOST_AUTO_TEST_CASE(image_paths_by_extension)
