@@ -43,6 +43,7 @@ struct CompressOptions {
     std::string input, output;
     std::string method = "sct";
     std::uint64_t seed = 0;
+    bool all = false;  ///< --all: every float dataset of the input file
 };
 
 struct ImageOptions {
@@ -51,6 +52,7 @@ struct ImageOptions {
     std::string input, output;
     std::optional<std::string> save;
     std::uint64_t seed = 0;
+    bool scale = false;  ///< --scale: map the reconstruction's min..max onto the output's sample range
 };
 
 struct DecompressOptions {
@@ -59,6 +61,8 @@ struct DecompressOptions {
     std::optional<std::size_t> width;
     std::optional<std::string> dtype;
     std::optional<std::string> region;  ///< "--region 0:10,:,5" as given
+    bool all = false;                   ///< --all: every decomposition of the input file
+    bool scale = false;                 ///< --scale: image outputs map min..max onto the sample range
 };
 
 struct RecutOptions {
@@ -91,8 +95,10 @@ struct CompareOptions {
 };
 
 int run_compress(const CompressOptions& o);
+int run_compress_all(const CompressOptions& o);
 int run_image(const ImageOptions& o);
 int run_decompress(const DecompressOptions& o);
+int run_decompress_all(const DecompressOptions& o);
 int run_info(const InfoOptions& o);
 int run_eval(const EvalOptions& o);
 int run_compare(const CompareOptions& o);

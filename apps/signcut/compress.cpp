@@ -2,15 +2,18 @@
 // was achieved, write the result. `--method lplr` is a branch of compress
 // only: every command that reads a file goes through one reader and one
 // Decomposition, whatever the method.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include <fmt/format.h>
 
 #include "common.hpp"
 #include "input.hpp"
+#include "output.hpp"
 #include "signcut/arch.hpp"
 #include <malloc.h>
 #include "signcut/decompose.hpp"
@@ -134,9 +137,11 @@ Outcome decompose_input(const InputRef& ref, const StopOptions& stop, std::uint6
     return out;
 }
 
-Provenance provenance_of(const Outcome& out, const std::string& source, std::uint64_t seed)
+Provenance provenance_of(const Outcome& out, const std::string& source, std::uint64_t seed,
+                         std::vector<CarriedAttribute> attributes = {})
 {
     Provenance p;
+    p.source_attributes = std::move(attributes);
     p.original_dtype = out.original_dtype;
     p.source = source;
     p.seed = seed;
@@ -199,24 +204,46 @@ std::string summary_text(const std::string& command, const std::string& from, co
         arch_name(active_arch()), threads, threads == 1 ? "" : "s", seed);
 }
 
-/// What the 8-bit PNG holds, mapped back to the source scale, against the original.
-double png_psnr_db(const Tensor& original, const Tensor& reconstruction, int bit_depth)
+/// The error figures must be numbers; values near the float32 limit whose
+/// float32 sums overflow are measured on the float64 reconstruction, and the
+/// person is told how to get it.
+void check_reconstruction(const ErrorMetrics& m, const std::string& input, const Terminal& terminal)
 {
-    const float scale = bit_depth == 16 ? 257.0f : 1.0f;
-    std::vector<float> stored(reconstruction.size());
-    for (std::size_t i = 0; i < stored.size(); ++i)
-        stored[i] = std::round(std::clamp(reconstruction.data()[i] / scale, 0.0f, 255.0f)) * scale;
-    return compare(std::span<const float>(original.data(), original.size()), stored).psnr_db;
+    check_metrics(m, fmt::format("the decomposition of {}", input));
+    if (m.float32_overflows > 0)
+        terminal.warn(fmt::format("{} values of the reconstruction overflow float32: decompress with --dtype float64 "
+                                  "(the errors reported are those of the float64 reconstruction)",
+                                  m.float32_overflows));
 }
 
-std::uint64_t measured_file_bytes(const SignedCutDecomposition& d, const Provenance& prov)
+/// compress writes a decomposition file (HDF5); an image name would give an
+/// HDF5 file that image viewers cannot open.
+void refuse_image_name(const Hdf5Target& target)
 {
-    const auto dir = std::filesystem::temp_directory_path();
-    const auto path = dir / fmt::format("signcut-size-{}.h5", ::getpid());
-    write_decomposition(path.string(), d, prov, true);
-    const std::uint64_t bytes = file_bytes(path.string());
-    std::filesystem::remove(path);
-    return bytes;
+    if (is_image_path(target.file) || is_foreign_image_path(target.file))
+        throw Error(errc::invalid_argument,
+                    fmt::format("compress writes a decomposition file (HDF5), not an image: name it e.g. {}.sct.h5 "
+                                "(signcut image writes the reconstruction as an image)",
+                                std::filesystem::path(target.file).stem().string()));
+}
+
+/// The source dataset's attributes that the file can carry; a warning names
+/// those it cannot (object references such as dimension scales' lists,
+/// compound values).
+std::vector<CarriedAttribute> source_attributes(const InputRef& ref, const Terminal& terminal)
+{
+    if (ref.image) return {};
+    std::vector<std::string> skipped;
+    std::vector<CarriedAttribute> kept = read_dataset_attributes(ref.file, ref.dataset, &skipped);
+    if (!skipped.empty()) {
+        std::string names;
+        for (const std::string& n : skipped) names += (names.empty() ? "" : ", ") + n;
+        terminal.warn(fmt::format("{} attribute{} of {} {} not kept ({}): only numbers and strings travel with a "
+                                  "decomposition",
+                                  skipped.size(), skipped.size() == 1 ? "" : "s", ref.spec,
+                                  skipped.size() == 1 ? "is" : "are", names));
+    }
+    return kept;
 }
 
 
@@ -264,8 +291,10 @@ int compress_lplr(const CompressOptions& o, const Stopwatch& clock, const Termin
 {
     refuse_sct_options(o.stop);
     const InputRef ref = resolve_input(o.input);
-    const std::string inputs[] = {ref.file};
-    check_output_path(o.output, inputs, o.common.force);
+    const Hdf5Target target = parse_hdf5_target(o.output);
+    refuse_image_name(target);
+    const ObjectRef inputs[] = {{ref.file, ref.dataset}};
+    check_hdf5_target(target, inputs, o.common.force, terminal);
 
     const std::uint64_t max_bytes = memory_limit(o.common);
     const unsigned threads = thread_count(o.common);
@@ -281,6 +310,7 @@ int compress_lplr(const CompressOptions& o, const Stopwatch& clock, const Termin
     const LplrDecomposition& f = *d.lplr();
     const std::span<const float> x(input.data.data(), input.data.size());
     const ErrorMetrics m = d.error_against(x, threads);
+    check_reconstruction(m, o.input, terminal);
     double norm2 = 0;
     for (const float v : x) norm2 += double(v) * double(v);
 
@@ -291,8 +321,10 @@ int compress_lplr(const CompressOptions& o, const Stopwatch& clock, const Termin
     p.signcut_version = version;
     p.rel_fro_error = m.rel_fro_error;
     p.norm2 = norm2;
-    write_lplr(o.output, f, p, o.common.force);
-    const std::uint64_t bytes = file_bytes(o.output);
+    p.source_attributes = source_attributes(ref, terminal);
+    write_lplr(target.file, f, p, o.common.force, target.object);
+    const std::uint64_t bytes =
+        target.into_existing() ? own_file_bytes(f, p) : file_bytes(target.file);
     const double ratio = compression_ratio(d.size(), input.original_dtype, bytes);
     if (o.common.json) {
         JsonObject j;
@@ -350,12 +382,20 @@ int run_compress(const CompressOptions& o)
         throw Error(errc::invalid_argument,
                     "--rank, --bits-l, --bits-r, --matricize and --power-iterations apply to --method lplr only");
     const InputRef ref = resolve_input(o.input);
-    const std::string inputs[] = {ref.file};
-    check_output_path(o.output, inputs, o.common.force);
+    const Hdf5Target target = parse_hdf5_target(o.output);
+    refuse_image_name(target);
+    const ObjectRef inputs[] = {{ref.file, ref.dataset}};
+    check_hdf5_target(target, inputs, o.common.force, terminal);
 
+    // Read before the long part, so that its warning comes first.
+    std::vector<CarriedAttribute> attributes = source_attributes(ref, terminal);
     const Outcome out = decompose_input(ref, o.stop, o.seed, o.common, terminal);
-    write_decomposition(o.output, out.decomposition, provenance_of(out, o.input, o.seed), o.common.force);
-    const std::uint64_t bytes = file_bytes(o.output);
+    check_reconstruction(out.metrics, o.input, terminal);
+    const Provenance prov = provenance_of(out, o.input, o.seed, std::move(attributes));
+    write_decomposition(target.file, out.decomposition, prov, o.common.force, target.object);
+    // Inside a larger file, the decomposition's own size is what it costs.
+    const std::uint64_t bytes =
+        target.into_existing() ? own_file_bytes(out.decomposition, prov) : file_bytes(target.file);
     const unsigned threads = thread_count(o.common);
     if (o.common.json)
         print_json(outcome_json(out, bytes, clock.seconds(), threads, o.seed, o.stop.rel_error));
@@ -371,8 +411,7 @@ int run_image(const ImageOptions& o)
     const InputRef ref = resolve_input(o.input);
     if (!ref.image)
         throw Error(errc::bad_input, fmt::format("{} is not an image (.png .jpg .jpeg .ppm .pgm)", o.input));
-    if (!is_image_path(o.output) || !o.output.ends_with(".png"))
-        throw Error(errc::invalid_argument, fmt::format("the output {} must be a .png file", o.output));
+    check_image_output_for(o.output, ref.file);
     const std::string inputs[] = {ref.file};
     check_output_path(o.output, inputs, o.common.force);
     if (o.save) {
@@ -382,10 +421,9 @@ int run_image(const ImageOptions& o)
     }
 
     const Outcome out = decompose_input(ref, o.stop, o.seed, o.common, terminal);
-    std::vector<std::string> warnings;
-    write_png(o.output, out.reconstruction, o.common.force, out.image_bit_depth, &warnings);
-    for (const auto& w : warnings) terminal.warn(w);
-    const double png_psnr = png_psnr_db(out.original, out.reconstruction, out.image_bit_depth);
+    write_image_output(o.output, out.reconstruction, image_write_options(out.original_dtype, o.common.force, o.scale),
+                       terminal);
+    const double png_psnr = written_image_psnr_db(o.output, out.original, out.image_bit_depth);
     // file_bytes and the ratio are those of the decomposition file, saved
     // or not: without --save it is written to a temporary file and measured.
     std::uint64_t bytes = 0;
@@ -394,7 +432,7 @@ int run_image(const ImageOptions& o)
         write_decomposition(*o.save, out.decomposition, prov, o.common.force);
         bytes = file_bytes(*o.save);
     } else {
-        bytes = measured_file_bytes(out.decomposition, prov);
+        bytes = own_file_bytes(out.decomposition, prov);
     }
     const unsigned threads = thread_count(o.common);
     if (o.common.json) {
@@ -403,8 +441,121 @@ int run_image(const ImageOptions& o)
         print_json(j);
     } else {
         terminal.summary(summary_text("image", o.input, o.output, out, bytes, clock.seconds(), threads, o.seed));
-        terminal.summary(fmt::format("  PNG output PSNR {} dB{}\n", human_number(png_psnr),
+        terminal.summary(fmt::format("  {} output PSNR {} dB{}\n", image_format_name(image_output_format(o.output)),
+                                     human_number(png_psnr),
                                      o.save ? fmt::format(", decomposition saved to {}", *o.save) : ""));
+    }
+    return 0;
+}
+
+// --- compress --all ----------------------------------------------------------
+
+namespace {
+
+/// Why a dataset of a whole file is copied rather than decomposed, or
+/// nothing if it is decomposed.
+std::optional<std::string> reason_to_copy(const std::string& file, const std::string& path)
+{
+    DatasetInfo info;
+    try {
+        info = inspect_dataset(file, path);
+    } catch (const Error& e) {
+        return std::string("not a numeric array");
+    }
+    if (info.dtype.rfind("float", 0) != 0) return fmt::format("{} data", info.dtype);
+    if (info.shape.size() < 2) return std::string("order 1 (signed cuts need two or more modes)");
+    for (const CarriedAttribute& a : read_dataset_attributes(file, path))
+        if (a.name == "CLASS" && a.kind == CarriedAttribute::Kind::string &&
+            std::string(reinterpret_cast<const char*>(a.bytes.data())) == "DIMENSION_SCALE")
+            return std::string("a dimension scale (coordinates are kept exact)");
+    return std::nullopt;
+}
+
+}  // namespace
+
+int run_compress_all(const CompressOptions& o)
+{
+    const Stopwatch clock;
+    const Terminal terminal = Terminal::detect(o.common.quiet, o.common.json);
+    if (o.method != "sct") throw Error(errc::invalid_argument, "--all decomposes with --method sct only");
+    if (o.stop.width) throw Error(errc::invalid_argument, "--all takes --bits-per-value or --rel-error, not --width");
+    if (is_image_path(o.input)) throw Error(errc::invalid_argument, "--all takes an HDF5 file, not an image");
+    const Hdf5Target target = parse_hdf5_target(o.output);
+    if (target.into_existing())
+        throw Error(errc::invalid_argument,
+                    fmt::format("--all writes a whole new file; give -o {} without :{}", target.file, target.object));
+    const std::string inputs[] = {o.input};
+    check_output_path(target.file, inputs, o.common.force);
+    {
+        struct stat st {};
+        if (::stat(o.input.c_str(), &st) != 0)
+            throw Error(errc::io, fmt::format("cannot open {}: {}", o.input, std::strerror(errno)));
+    }
+
+    std::vector<Json> rows;
+    std::string table;
+    std::size_t decomposed = 0, copied = 0;
+    const ObjectTransform transform = [&](const std::string& path,
+                                          bool is_decomposition) -> std::optional<ObjectReplacement> {
+        const std::string spec = o.input + ":" + path;
+        const auto copy = [&](const std::string& why) -> std::optional<ObjectReplacement> {
+            ++copied;
+            table += fmt::format("  {:<32} copied: {}\n", path, why);
+            JsonObject row;
+            row.add("path", Json::string(path)).add("action", Json::string("copied")).add("reason", Json::string(why));
+            rows.push_back(row.json());
+            return std::nullopt;
+        };
+        if (is_decomposition) return copy("already a signcut decomposition");
+        if (const std::optional<std::string> why = reason_to_copy(o.input, path)) return copy(*why);
+        InputRef ref;
+        ref.spec = spec;
+        ref.file = o.input;
+        ref.dataset = path;
+        std::vector<CarriedAttribute> attributes = source_attributes(ref, terminal);
+        Outcome out;
+        try {
+            out = decompose_input(ref, o.stop, o.seed, o.common, terminal);
+        } catch (const Error& e) {
+            // A budget below one term of this dataset (a bias vector, a
+            // small table) keeps it exact; anything else is an error.
+            if (std::string_view(e.what()).find("one term") == std::string_view::npos) throw;
+            return copy("the budget is below one term");
+        }
+        ++decomposed;
+        ObjectReplacement r;
+        r.provenance = provenance_of(out, spec, o.seed, std::move(attributes));
+        table += fmt::format("  {:<32} {} {}, {:.3g} bits/value, rel error {:.4g}\n", path,
+                             format_shape(out.shape), out.original_dtype, out.decomposition.bits_per_value(),
+                             out.metrics.rel_fro_error);
+        JsonObject row;
+        row.add("path", Json::string(path))
+            .add("action", Json::string("decomposed"))
+            .add("shape", Json::integers(out.shape))
+            .add("width", Json::integer(out.decomposition.width()))
+            .add("bits_per_value", Json::number(out.decomposition.bits_per_value()))
+            .add("rel_fro_error", Json::number(out.metrics.rel_fro_error));
+        rows.push_back(row.json());
+        r.decomposition = Decomposition(std::move(out.decomposition));
+        return r;
+    };
+    for (const std::string& note : rewrite_file(o.input, target.file, o.common.force, transform)) terminal.warn(note);
+    const std::uint64_t in_bytes = file_bytes(o.input), out_bytes = file_bytes(target.file);
+    if (o.common.json) {
+        JsonObject j;
+        j.add("datasets", Json::array(rows))
+            .add("decomposed", Json::integer(decomposed))
+            .add("copied", Json::integer(copied))
+            .add("input_bytes", Json::integer(in_bytes))
+            .add("file_bytes", Json::integer(out_bytes))
+            .add("seconds", Json::number(clock.seconds()));
+        print_json(j);
+    } else {
+        terminal.summary(fmt::format("signcut compress --all: {} -> {}\n{}  {} decomposed, {} copied; {} -> {} "
+                                     "({:.3g}x), {:.3g} s\n",
+                                     o.input, target.file, table, decomposed, copied, human_bytes(double(in_bytes)),
+                                     human_bytes(double(out_bytes)), double(in_bytes) / double(out_bytes),
+                                     clock.seconds()));
     }
     return 0;
 }

@@ -13,7 +13,7 @@ namespace signcut::cli {
 int run_info(const InfoOptions& o)
 {
     const DecompositionInfo info = read_decomposition_info(o.input);
-    const std::uint64_t bytes = file_bytes(o.input);
+    const std::uint64_t bytes = info.file_bytes;  // the file's size, also for a decomposition in a group of it
     const std::uint64_t n = element_count(info.shape);
     const double ratio = compression_ratio(n, info.provenance.original_dtype, bytes);
     Provenance p = info.provenance;
@@ -49,14 +49,14 @@ int run_info(const InfoOptions& o)
             : fmt::format("rank {} ({}x{} matricization {}), {}-bit L, {}-bit R", info.width,
                           info.matricization.rows(info.shape), info.matricization.cols(info.shape),
                           info.matricization.to_string(), info.bits_l, info.bits_r);
-    fmt::print("{}\n"
+    write_stdout(fmt::format("{}\n"
                "  format version {}, method {}, shape {} {}, {}\n"
                "  {:.4g} bits/value stored ({:.4g} counted), {} on disk, ratio {:.3g}x, stored rel error {}\n"
                "  source {}, seed {}, signcut {}, created {}{}\n",
                o.input, info.format_version, info.method, format_shape(info.shape), p.original_dtype, layout,
                info.bits_per_value(), info.counted_bits_per_value(), human_bytes(double(bytes)), ratio,
                human_number(p.rel_fro_error), p.source.empty() ? "-" : p.source, p.seed, p.signcut_version, p.created,
-               std::isfinite(info.norm2) ? std::string() : " (no norm2: a version-1 file, which recut cannot cut)");
+               std::isfinite(info.norm2) ? std::string() : " (no norm2: a version-1 file, which recut cannot cut)"));
     return 0;
 }
 

@@ -7,6 +7,7 @@
 #include "signcut/error.hpp"
 #include "signcut/hdf5.hpp"
 #include "signcut/image.hpp"
+#include "signcut/metrics.hpp"
 
 namespace signcut::cli {
 
@@ -50,10 +51,14 @@ OutputRef parse_output(const std::string& spec)
         out.image = true;
         return out;
     }
+    // A name such as x.tif asks for an image signcut does not write: refuse
+    // it rather than write an HDF5 file under that name.
+    if (is_foreign_image_path(spec)) (void)image_output_format(spec);
     const auto colon = spec.rfind(":/");
     if (colon != std::string::npos && colon > 0) {
         out.file = spec.substr(0, colon);
         out.dataset = spec.substr(colon + 1);
+        out.into_existing = true;
     } else {
         out.file = spec;
         out.dataset = "/data";
@@ -72,19 +77,59 @@ LoadedInput load_original(const InputRef& ref, const std::string& decomposition,
     return in;
 }
 
+ImageWriteOptions image_write_options(const std::string& original_dtype, bool force, bool scale)
+{
+    ImageWriteOptions w;
+    w.source_bits = original_dtype == "uint16" ? 16 : 8;
+    w.source = original_dtype == "uint8" || original_dtype == "uint16" ? ImageSource::samples
+               : original_dtype.starts_with("float")                    ? ImageSource::floating
+                                                                        : ImageSource::integer;
+    w.force = force;
+    w.scale = scale;
+    return w;
+}
+
+void write_image_output(const std::string& path, const Tensor& x, const ImageWriteOptions& options,
+                        const Terminal& terminal)
+{
+    std::vector<std::string> warnings;
+    write_image(path, x, options, &warnings);
+    for (const auto& w : warnings) terminal.warn(w);
+}
+
+void check_image_output_for(const std::string& path, const std::string& input)
+{
+    (void)image_output_format(path);
+    const ImageInfo info = inspect_image(input);
+    // An image past the reader's pixel limit is refused by the reader, with
+    // its own message, before any output size matters.
+    if (std::uint64_t{info.height} * info.width > default_max_image_pixels) return;
+    const Shape shape = info.channels >= 3 ? Shape{info.height, info.width, 3} : Shape{info.height, info.width};
+    (void)check_image_output(path, shape);
+}
+
+double written_image_psnr_db(const std::string& path, const Tensor& original, int source_bits)
+{
+    ImageInfo info;
+    Tensor stored = read_image(path, UINT64_MAX, nullptr, &info);
+    if (source_bits == 16 && info.bits_per_channel == 8)
+        for (float& v : stored) v *= 257.0f;
+    return compare(std::span<const float>(original.data(), original.size()),
+                   std::span<const float>(stored.data(), stored.size()))
+        .psnr_db;
+}
+
 std::uint64_t write_reconstruction(const OutputRef& out, const Tensor& x, const std::string& dtype,
-                                   const std::string& original_dtype, bool force, const Terminal& terminal)
+                                   const std::string& original_dtype, bool force, const Terminal& terminal, bool scale, std::span<const CarriedAttribute> attributes)
 {
     const Shape shape(x.shape().begin(), x.shape().end());
     if (out.image) {
         if (!(x.dimension() == 2 || (x.dimension() == 3 && (x.shape()[2] == 3 || x.shape()[2] == 1))))
             throw Error(errc::bad_input, fmt::format("a {} tensor is not an image (H x W, H x W x 1 or H x W x 3)",
                                                      format_shape(shape)));
-        std::vector<std::string> warnings;
-        write_png(out.file, x, force, original_dtype == "uint16" ? 16 : 8, &warnings);
-        for (const auto& w : warnings) terminal.warn(w);
+        write_image_output(out.file, x, image_write_options(original_dtype, force, scale), terminal);
     } else {
-        write_dataset(out.file, out.dataset, x.data(), shape, dtype, force);
+        write_dataset(out.file, out.dataset, x.data(), shape, dtype, force, out.into_existing, attributes);
     }
     return std::filesystem::file_size(out.file);
 }

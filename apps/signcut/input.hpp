@@ -2,8 +2,11 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 
+#include "signcut/image.hpp"
+#include "signcut/hdf5.hpp"
 #include "signcut/tensor.hpp"
 #include "terminal.hpp"
 
@@ -41,13 +44,43 @@ struct OutputRef {
     std::string file;
     std::string dataset;
     bool image = false;
+    /// "FILE.h5:/dataset" was given: the dataset goes into FILE.h5, which
+    /// keeps its other objects if it exists. A bare "FILE.h5" is a new file.
+    bool into_existing = false;
 };
 OutputRef parse_output(const std::string& spec);
 
-/// Writes a reconstruction where `out` says, atomically: a PNG (8-bit, or
-/// 16-bit for uint16 originals; only H×W, H×W×1 or H×W×3 tensors) or an
-/// HDF5 dataset in `dtype`. Returns the file's size.
+/// Writes a reconstruction where `out` says, atomically: an HDF5 dataset in
+/// `dtype`, or an image in the format its extension names (write_image in
+/// signcut/image.hpp: PNG or JPEG 8-bit, PPM/PGM 8-bit or 16-bit for uint16
+/// originals; only H×W, H×W×1 or H×W×3 tensors). An image's samples are on
+/// the scale of `original_dtype` (0..65535 for uint16, else 0..255) and
+/// checked against it as image_write_options says; `scale` (--scale) maps
+/// min..max onto the whole sample range instead. Returns the file's size.
 std::uint64_t write_reconstruction(const OutputRef& out, const Tensor& x, const std::string& dtype,
-                                   const std::string& original_dtype, bool force, const Terminal& terminal);
+                                   const std::string& original_dtype, bool force, const Terminal& terminal,
+                                   bool scale = false, std::span<const CarriedAttribute> attributes = {});
+
+/// How an image output of data decomposed from `original_dtype` is written:
+/// 16-bit samples for uint16, 8-bit otherwise; uint8 and uint16 data (and
+/// images) are ImageSource::samples, float types ImageSource::floating,
+/// other integer types ImageSource::integer.
+ImageWriteOptions image_write_options(const std::string& original_dtype, bool force, bool scale);
+
+/// Writes `x` as the image `path` names (write_image) and passes its
+/// warnings to the terminal.
+void write_image_output(const std::string& path, const Tensor& x, const ImageWriteOptions& options,
+                        const Terminal& terminal);
+
+/// For `signcut image`, before decomposing: refuses an output `path` whose
+/// extension is not an image format signcut writes, or whose format cannot
+/// hold the input image `input` (a gray image to .ppm, an RGB one to .pgm,
+/// a JPEG wider than 65500), reading only the input's header.
+void check_image_output_for(const std::string& path, const std::string& input);
+
+/// The PSNR of what the image at `path` holds (read back: JPEG is lossy,
+/// and every format rounds and clamps), against `original`, on the scale of
+/// `source_bits` (an 8-bit file of a 16-bit source is scaled by 257).
+double written_image_psnr_db(const std::string& path, const Tensor& original, int source_bits);
 
 }  // namespace signcut::cli

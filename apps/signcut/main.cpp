@@ -1,18 +1,25 @@
 // signcut: compress, decompress, inspect and evaluate tensors as signed cut
 // decompositions. Exit status: 0 success, 1 bad input or failed I/O, 2 bad
 // usage; a failure prints one line "signcut: error: …" on stderr.
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <new>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "common.hpp"
 #include "signcut/arch.hpp"
 #include "signcut/error.hpp"
 #include "signcut/version.hpp"
+#include "terminal.hpp"
 
 namespace signcut::cli {
 
@@ -127,6 +134,154 @@ void add_lplr(CLI::App* cmd, LplrCliOptions& l)
         ->check(CLI::Range(0u, 16u));
 }
 
+// Usage errors say what was meant. CLI11 lists the arguments it could not
+// place ("The following arguments were not expected: 1 --thread"); these
+// name the one that is wrong and the nearest command or option, on one line.
+
+/// Every command, in the order of the help.
+std::vector<const CLI::App*> commands(const CLI::App& app)
+{
+    return app.get_subcommands([](const CLI::App*) { return true; });
+}
+
+std::vector<std::string> command_names(const CLI::App& app)
+{
+    std::vector<std::string> names;
+    for (const CLI::App* sub : commands(app)) names.push_back(sub->get_name());
+    return names;
+}
+
+/// "a, b and c".
+std::string listed(const std::vector<std::string>& words, const char* last = " and ")
+{
+    std::string text;
+    for (std::size_t i = 0; i < words.size(); ++i) text += (i == 0 ? "" : i + 1 == words.size() ? last : ", ") + words[i];
+    return text;
+}
+
+/// An app's options as they are typed: "--threads", "-w".
+std::vector<std::string> option_names(const CLI::App& app)
+{
+    std::vector<std::string> names;
+    for (const CLI::Option* o : app.get_options()) {
+        for (const std::string& n : o->get_lnames()) names.push_back("--" + n);
+        for (const std::string& n : o->get_snames()) names.push_back("-" + n);
+    }
+    return names;
+}
+
+/// Whether an argument CLI11 could not place was meant as an option; "-3"
+/// and "-.5" are values.
+bool looks_like_option(const std::string& arg)
+{
+    return arg.size() > 1 && arg[0] == '-' && !std::isdigit(static_cast<unsigned char>(arg[1])) && arg[1] != '.';
+}
+
+std::string unknown_command(const CLI::App& app, const std::string& word)
+{
+    const std::vector<std::string> near = close_matches(word, command_names(app));
+    if (!near.empty()) return fmt::format("unknown command '{}'; did you mean {}?", word, quoted_choices(near));
+    return fmt::format("unknown command '{}'; the commands are {}", word, listed(command_names(app)));
+}
+
+/// `arg` (maybe "--name=value") is no option of `sub`, or of signcut itself
+/// when `sub` is null; then `next` is the command given after it, if any.
+std::string unknown_option(const CLI::App& app, const CLI::App* sub, const std::string& arg,
+                           const CLI::App* next = nullptr)
+{
+    const std::string name = arg.substr(0, arg.find('='));
+    const CLI::App& scope = sub != nullptr ? *sub : app;
+    const std::string where = sub != nullptr ? " for " + sub->get_name() : std::string();
+    const std::vector<std::string> near = close_matches(name, option_names(scope));
+    if (!near.empty()) return fmt::format("unknown option '{}'{}; did you mean {}?", name, where, quoted_choices(near));
+    // A command's options go after it.
+    if (next != nullptr) {
+        const std::vector<std::string> theirs = close_matches(name, option_names(*next));
+        if (!theirs.empty())
+            return fmt::format("option '{}' comes before the command; the options of {} go after it: signcut {} ... {}",
+                               name, next->get_name(), next->get_name(), theirs.front());
+    }
+    // Another command's option is the likelier slip: say whose it is.
+    std::vector<std::string> owners;
+    for (const CLI::App* other : commands(app)) {
+        const std::vector<std::string> names = option_names(*other);
+        if (other != sub && std::find(names.begin(), names.end(), name) != names.end())
+            owners.push_back(other->get_name());
+    }
+    const std::string help = sub != nullptr ? "signcut help " + sub->get_name() : std::string("signcut help");
+    if (owners.empty()) return fmt::format("unknown option '{}'{}; see '{}'", name, where, help);
+    if (sub == nullptr)
+        return fmt::format("unknown option '{}' before the command; it is an option of {} and goes after it", name,
+                           listed(owners, " or "));
+    return fmt::format("unknown option '{}'{} (an option of {}); see '{}'", name, where, listed(owners), help);
+}
+
+/// `arg` is one positional argument more than `sub` takes.
+std::string unexpected_argument(const CLI::App& sub, const std::string& arg)
+{
+    std::vector<std::string> positionals;
+    for (const CLI::Option* o : sub.get_options())
+        if (o->get_positional()) positionals.push_back(o->get_name());
+    const std::string takes = positionals.size() == 1   ? std::string("one argument")
+                              : positionals.size() == 2 ? std::string("two arguments")
+                                                        : fmt::format("{} arguments", positionals.size());
+    return fmt::format("unexpected argument '{}': {} takes {} ({}) besides its options; see 'signcut help {}'", arg,
+                       sub.get_name(), takes, listed(positionals), sub.get_name());
+}
+
+/// The one line for the arguments CLI11 could not place, or "" when it placed
+/// them all. A mistyped command or option explains whatever else failed (a
+/// mistyped -o leaves --output missing), so it comes first; a stray
+/// positional only when `strays` (when nothing else failed: "compress a.h5
+/// b.h5" is better told that -o is missing).
+std::string misplaced_arguments(const CLI::App& app, bool strays)
+{
+    const std::vector<CLI::App*> parsed = app.get_subcommands();
+    const CLI::App* sub = parsed.empty() ? nullptr : parsed.front();
+    const std::vector<std::string> top = app.remaining();
+    const std::vector<std::string> own = sub != nullptr ? sub->remaining() : std::vector<std::string>{};
+    if (sub == nullptr)
+        for (const std::string& arg : top)
+            if (!looks_like_option(arg)) return unknown_command(app, arg);
+    for (const std::string& arg : top)
+        if (looks_like_option(arg)) return unknown_option(app, nullptr, arg, sub);
+    for (const std::string& arg : own)
+        if (looks_like_option(arg)) return unknown_option(app, sub, arg);
+    if (!strays || sub == nullptr) return {};
+    if (!own.empty()) return unexpected_argument(*sub, own.front());
+    if (!top.empty()) return fmt::format("unexpected argument '{}' before the command {}", top.front(), sub->get_name());
+    return {};
+}
+
+/// The line of a usage error CLI11 found.
+std::string usage_error(const CLI::App& app, const CLI::ParseError& err)
+{
+    std::string line = misplaced_arguments(app, dynamic_cast<const CLI::ExtrasError*>(&err) != nullptr);
+    if (line.empty()) line = err.what();
+    // One line, whatever CLI11 says.
+    for (char& ch : line)
+        if (ch == '\n') ch = ' ';
+    return line;
+}
+
+/// `signcut help [command]`: the help of signcut or of one command, on stdout.
+int run_help(const CLI::App& app, const std::optional<std::string>& command)
+{
+    if (!command) {
+        // app.help() would describe the command given: help.
+        fmt::print("{}", app.get_formatter()->make_help(&app, app.get_name(), CLI::AppFormatMode::Normal));
+        return 0;
+    }
+    for (const CLI::App* sub : commands(app)) {
+        if (sub->get_name() == *command) {
+            fmt::print("{}", sub->help(app.get_name()));
+            return 0;
+        }
+    }
+    fmt::print(stderr, "signcut: error: {}\n", unknown_command(app, *command));
+    return 2;
+}
+
 }  // namespace
 }  // namespace signcut::cli
 
@@ -134,8 +289,11 @@ int main(int argc, char** argv)
 {
     using namespace signcut;
     using namespace signcut::cli;
+    // The name is set, not taken from argv[0]: usage lines say "signcut", not
+    // the path the binary was run by.
     CLI::App app{"signcut: N-dimensional tensors at about one bit per value, as sums of signed cuts.\n"
-                 "PSNR is 20 log10(range / rmse), range = max - min of the original."};
+                 "PSNR is 20 log10(range / rmse), range = max - min of the original.",
+                 "signcut"};
     app.require_subcommand(0, 1);
     bool show_version = false;
     app.add_flag("--version", show_version, "Print the version and the instruction set in use");
@@ -147,6 +305,10 @@ int main(int argc, char** argv)
     c->add_option("--method", compress.method, "sct (signed cuts, default) or lplr (low-rank, low-precision factors)")
         ->check(CLI::IsMember({"sct", "lplr"}));
     c->add_option("--seed", compress.seed, "Seed of the starting signs (default 0)")->check(whole_number);
+    c->add_flag("--all", compress.all,
+                "INPUT is an HDF5 file: decompose every float dataset of order 2 or more into a group of the same "
+                "path in OUT.h5 (a new file); groups, attributes and every other dataset (integers, dimension "
+                "scales, vectors, datasets too small for one term) are copied as they are");
     add_stop(c, compress.stop);
     add_lplr(c, compress.lplr);
     add_common(c, compress.common, true, true, true);
@@ -161,8 +323,15 @@ int main(int argc, char** argv)
                   "Rebuild only this region, numpy style, one entry per mode: start:stop (either may be empty, "
                   "negative counts from the end) or an index, which drops that mode; e.g. 0:10,:,5. Only the blocks "
                   "it touches are read, and the values equal those of a full decompress bit for bit");
+    d->add_flag("--all", decompress.all,
+                "INPUT is an HDF5 file: rebuild every decomposition in it as a dataset of the same path in OUTPUT "
+                "(a new HDF5 file), copying everything else: the inverse of compress --all");
     d->add_option("--dtype", decompress.dtype, "Stored type (default: the original's)")
         ->check(CLI::IsMember({"float32", "float64"}));
+    d->add_flag("--scale", decompress.scale,
+                "Image output: map the data's min..max linearly onto the image's whole sample range (0..255, or "
+                "0..65535 for a 16-bit PPM/PGM). Without it, data outside the range is refused, except a "
+                "reconstruction's small overshoot, which is clamped with a warning");
     add_common(d, decompress.common, true, true, true);
 
     InfoOptions info;
@@ -222,13 +391,24 @@ int main(int argc, char** argv)
     add_common(k, comparison.common, true, true, true);
 
     ImageOptions image;
-    auto* m = app.add_subcommand("image", "Decompose an image (H x W x 3 or H x W) and write the result as PNG");
+    auto* m = app.add_subcommand("image", "Decompose an image (H x W x 3 or H x W) and write the result as an image");
     m->add_option("input", image.input, "A .png .jpg .jpeg .ppm or .pgm image")->required();
-    m->add_option("-o,--output", image.output, "The PNG to write")->required();
+    m->add_option("-o,--output", image.output,
+                  "The image to write, in the format its extension names: .png (8-bit), .jpg/.jpeg (JPEG quality 95, "
+                  "4:4:4), .ppm (RGB) or .pgm (gray) (8-bit, 16-bit for a 16-bit source). Samples the reconstruction "
+                  "overshoots the range by are clamped, with a warning")
+        ->required();
+    m->add_flag("--scale", image.scale,
+                "Map the reconstruction's min..max linearly onto the output's whole sample range (0..255; "
+                "0..65535 for a PPM/PGM of a 16-bit source)");
     m->add_option("--seed", image.seed, "Seed of the starting signs (default 0)")->check(whole_number);
     m->add_option("--save", image.save, "Also write the decomposition file");
     add_stop(m, image.stop);
     add_common(m, image.common, true, true, true);
+
+    std::optional<std::string> help_topic;
+    auto* h = app.add_subcommand("help", "Print this help, or a command's: signcut help compress");
+    h->add_option("command", help_topic, "The command to describe");
 
     try {
         app.parse(argc, argv);
@@ -237,24 +417,25 @@ int main(int argc, char** argv)
     } catch (const CLI::CallForAllHelp& h) {
         return app.exit(h);
     } catch (const CLI::ParseError& err) {
-        fmt::print(stderr, "signcut: error: {}\n", err.what());
+        fmt::print(stderr, "signcut: error: {}\n", usage_error(app, err));
         return 2;
     }
 
     try {
         if (show_version) {
-            fmt::print("{}\n", version_line());
+            write_stdout(version_line() + "\n");
             return 0;
         }
-        if (*c) return run_compress(compress);
-        if (*d) return run_decompress(decompress);
+        if (*c) return compress.all ? run_compress_all(compress) : run_compress(compress);
+        if (*d) return decompress.all ? run_decompress_all(decompress) : run_decompress(decompress);
         if (*i) return run_info(info);
         if (*e) return run_eval(eval);
         if (*m) return run_image(image);
         if (*k) return run_compare(comparison);
         if (*r) return run_recut(recut);
-        fmt::print(stderr, "signcut: error: a subcommand is required (compress, decompress, recut, info, eval, image, "
-                           "compare); see signcut --help\n");
+        if (*h) return run_help(app, help_topic);
+        fmt::print(stderr, "signcut: error: a subcommand is required ({}); see 'signcut help'\n",
+                   listed(command_names(app), " or "));
         return 2;
     } catch (const Error& err) {
         fmt::print(stderr, "signcut: error: {}\n", err.what());

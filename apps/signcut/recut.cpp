@@ -9,6 +9,7 @@
 #include "signcut/decompose.hpp"
 #include "signcut/error.hpp"
 #include "signcut/hdf5.hpp"
+#include "output.hpp"
 #include "terminal.hpp"
 
 namespace signcut::cli {
@@ -19,8 +20,9 @@ int run_recut(const RecutOptions& o)
     const Terminal terminal = Terminal::detect(o.common.quiet, o.common.json);
     if (o.bits_per_value.has_value() == o.rel_error.has_value())
         throw Error(errc::invalid_argument, "recut needs one budget: --bits-per-value B or --rel-error E");
-    const std::string inputs[] = {o.input};
-    check_output_path(o.output, inputs, o.common.force);
+    const Hdf5Target target = parse_hdf5_target(o.output);
+    const ObjectRef inputs[] = {decomposition_object(o.input)};
+    check_hdf5_target(target, inputs, o.common.force, terminal);
 
     // What the metadata alone refuses, before the arrays are read.
     DecompositionInfo info = read_decomposition_info(o.input);
@@ -56,8 +58,8 @@ int run_recut(const RecutOptions& o)
     Provenance p = info.provenance;  // the original's: source, seed, dtype, version, created
     p.rel_fro_error = report.rel_fro_error_estimate;
     p.norm2 = info.norm2;
-    write_decomposition(o.output, r, p, o.common.force);
-    const std::uint64_t bytes = file_bytes(o.output);
+    write_decomposition(target.file, r, p, o.common.force, target.object);
+    const std::uint64_t bytes = target.into_existing() ? own_file_bytes(r, p) : file_bytes(target.file);
     const double ratio = compression_ratio(n, p.original_dtype, bytes);
     if (o.common.json) {
         JsonObject j;

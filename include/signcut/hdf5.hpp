@@ -19,6 +19,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -58,6 +60,25 @@ std::uint64_t parse_bytes(std::string_view text);
 /// `force`. Throws Error(errc::io) naming the path otherwise. Inputs that do
 /// not exist are ignored here (reading them reports that).
 void check_output_path(const std::string& output, std::span<const std::string> inputs, bool force);
+
+/// An object of an HDF5 file, as "FILE.h5:/path" names it: a dataset, or
+/// the group that holds a decomposition.
+struct ObjectRef {
+    std::string file;
+    std::string object;  ///< absolute path inside the file
+};
+
+/// The checks of an output "FILE.h5:/object", made before any work is done:
+/// those of check_output_path on the folder; then, if `file` exists, that
+/// it is an HDF5 file, that no dataset lies on the object's path, that an
+/// existing object is replaced only with `force`, and that the object is
+/// not, does not contain and does not lie inside any of `inputs` in the
+/// same file (same device and inode). Throws Error naming the path.
+/// Returns warnings a person should see: an edited file with other hard
+/// links (they keep the old contents, since the edit renames a new file over
+/// this name).
+std::vector<std::string> check_output_object(const std::string& file, const std::string& object,
+                                             std::span<const ObjectRef> inputs, bool force);
 
 // ---------------------------------------------------------------------------
 // Datasets
@@ -112,6 +133,32 @@ DatasetRef resolve_dataset(std::string_view spec);
 Tensor read_dataset(const std::string& file, const std::string& dataset, std::uint64_t max_bytes,
                     std::string* original_dtype = nullptr);
 
+/// One attribute of a source dataset, carried into a decomposition file
+/// (`/decomposition/source_attributes`, format §6) and back onto the dataset
+/// that decompress writes: units, axes, licences, fill values. Numbers keep
+/// their type (floats narrower than 32 bits widen to float32); strings, fixed-
+/// or variable-length in the source, become fixed-length null-terminated
+/// UTF-8, the one string kind the format allows.
+struct CarriedAttribute {
+    enum class Kind { signed_integer, unsigned_integer, floating, string };
+    std::string name;
+    Kind kind = Kind::floating;
+    /// Bytes per element: 1, 2, 4 or 8 for integers, 4 or 8 for floats, the
+    /// fixed length including its NUL for strings.
+    std::size_t element_size = 0;
+    std::vector<std::uint64_t> dims;  ///< empty: a scalar
+    std::vector<unsigned char> bytes;  ///< the elements, little-endian; strings NUL-padded
+
+    bool operator==(const CarriedAttribute&) const = default;
+};
+
+/// Reads the attributes of a dataset that can be carried, in name order.
+/// Attributes of other kinds (object references such as DIMENSION_LIST,
+/// compounds, enums, variable-length sequences) or larger than 16 MiB are
+/// left out, and their names appended to `skipped` if given.
+std::vector<CarriedAttribute> read_dataset_attributes(const std::string& file, const std::string& dataset,
+                                                      std::vector<std::string>* skipped = nullptr);
+
 /// Writes C-ordered float32 data as a new file holding one dataset
 /// `dataset` (intermediate groups are created) of shape `shape` stored as
 /// `dtype` (little-endian, contiguous):
@@ -121,8 +168,22 @@ Tensor read_dataset(const std::string& file, const std::string& dataset, std::ui
 ///  * integer types round half away from zero and clamp to the type's range
 ///    (±Inf clamp to the ends); NaN cannot be stored and is refused.
 /// An existing `path` is refused unless `force`. The write is atomic.
+///
+/// With `into_existing`, `path` may be an existing HDF5 file: the dataset is
+/// added to it, or replaces an object of that name (only with `force`), and
+/// every other object and attribute of the file is kept as it was (the file
+/// is edited on a copy that is renamed over it; it keeps its mode and owner).
+/// `attributes` are written onto the dataset.
 void write_dataset(const std::string& path, const std::string& dataset, const float* data,
-                   std::span<const std::size_t> shape, std::string_view dtype, bool force);
+                   std::span<const std::size_t> shape, std::string_view dtype, bool force,
+                   bool into_existing = false, std::span<const CarriedAttribute> attributes = {});
+/// The same for C-ordered float64 data (a float64 reconstruction): float64
+/// stores the values exactly; float32 rounds to nearest and refuses
+/// (errc::bad_input) finite values beyond its range rather than store ±Inf;
+/// float16 and the integer types convert as above, from double.
+void write_dataset(const std::string& path, const std::string& dataset, const double* data,
+                   std::span<const std::size_t> shape, std::string_view dtype, bool force,
+                   bool into_existing = false, std::span<const CarriedAttribute> attributes = {});
 
 // ---------------------------------------------------------------------------
 // Decomposition files (format version 2; version 1 is still read)
@@ -137,6 +198,8 @@ struct Provenance {
     double rel_fro_error = 0;                ///< ||X - Y||_F / ||X||_F of the stored terms
     std::string created;                     ///< ISO 8601 UTC; empty: the time of writing
     double norm2 = 0;                        ///< ||X||_F², the original's squared norm (@norm2)
+    /// The source dataset's attributes (`source_attributes`).
+    std::vector<CarriedAttribute> source_attributes;
 };
 
 /// The metadata of a decomposition file of either method, read without
@@ -181,8 +244,12 @@ std::string iso8601_utc_now();
 /// only. Object time tracking is off, so two writes of equal inputs
 /// (including `created`) give identical bytes. Refuses an existing `path`
 /// unless `force`, and an unknown original_dtype. The write is atomic.
+///
+/// With a `group` ("/results/t"), the decomposition goes into that group of
+/// `path` instead of the file's root, and an existing HDF5 file keeps
+/// everything else, as write_dataset does with `into_existing`.
 void write_decomposition(const std::string& path, const SignedCutDecomposition& decomposition,
-                         const Provenance& provenance, bool force);
+                         const Provenance& provenance, bool force, const std::string& group = {});
 
 /// Reads and validates the metadata of a decomposition file of either
 /// method without reading its arrays (sct's `widths` excepted). Refuses
@@ -215,6 +282,37 @@ Decomposition read_decomposition(const std::string& path, std::uint64_t max_byte
 /// the sct datasets are. Same guarantees as `write_decomposition`. Read it
 /// back with read_decomposition.
 void write_lplr(const std::string& path, const LplrDecomposition& decomposition, const Provenance& provenance,
-                bool force);
+                bool force, const std::string& group = {});
+
+// ---------------------------------------------------------------------------
+// Whole files (compress --all, decompress --all)
+// ---------------------------------------------------------------------------
+
+/// What replaces one object in a whole-file rewrite.
+struct ObjectReplacement {
+    /// A dataset becomes this decomposition, a group of the same path.
+    std::optional<Decomposition> decomposition;
+    Provenance provenance;
+    /// A decomposition group becomes this dataset, stored as `dtype` with
+    /// `attributes`.
+    std::optional<Tensor> data;
+    std::string dtype;
+    std::vector<CarriedAttribute> attributes;
+};
+
+/// Called for every dataset (`is_decomposition` false) and for every group
+/// that holds a signcut decomposition (true), in name order: returns what
+/// replaces it, or nothing to copy it as it is.
+using ObjectTransform = std::function<std::optional<ObjectReplacement>(const std::string& path, bool is_decomposition)>;
+
+/// Writes `output` as a new file (atomically; an existing file is refused
+/// unless `force`) holding `input` object by object: every group with its
+/// attributes, what `transform` replaces, and every other object copied as
+/// it is (H5Ocopy: data, chunking, filters; then its attributes). Soft and
+/// external links are recreated. Object references cannot be carried into
+/// another file this way: attributes holding them are left out and datasets
+/// holding them point nowhere; the returned notes say which, one line each.
+std::vector<std::string> rewrite_file(const std::string& input, const std::string& output, bool force,
+                                      const ObjectTransform& transform);
 
 }  // namespace signcut

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <span>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -99,6 +100,35 @@ void AtomicOutput::write(const void* data, std::size_t size)
     }
 }
 
+void AtomicOutput::copy_from(const std::string& source)
+{
+    const int in = ::open(source.c_str(), O_RDONLY | O_CLOEXEC);
+    if (in < 0) {
+        const int err = errno;
+        throw Error(errc::io, fmt::format("cannot read {}: {}", source, os_reason(err)));
+    }
+    std::vector<char> buffer(std::size_t{1} << 20);
+    for (;;) {
+        const ssize_t n = ::read(in, buffer.data(), buffer.size());
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            const int err = errno;
+            ::close(in);
+            throw Error(errc::io, fmt::format("cannot read {}: {}", source, os_reason(err)));
+        }
+        if (n == 0) break;
+        try {
+            write(buffer.data(), static_cast<std::size_t>(n));
+        } catch (...) {
+            ::close(in);
+            throw;
+        }
+    }
+    ::close(in);
+}
+
+void AtomicOutput::keep_mode_and_owner(const struct ::stat& original) { original_ = original; }
+
 void AtomicOutput::commit()
 {
     if (committed_) return;
@@ -108,7 +138,15 @@ void AtomicOutput::commit()
         throw Error(errc::io, fmt::format("cannot write {}: the temporary file {} was replaced or removed while writing",
                                           target_, temp_));
 
-    if (::fchmod(fd_, 0666 & ~current_umask()) != 0) {
+    if (original_) {
+        // Owner first: chown clears the set-user-ID and set-group-ID bits,
+        // which the chmod below then restores.
+        if ((by_fd.st_uid != original_->st_uid || by_fd.st_gid != original_->st_gid) &&
+            ::fchown(fd_, original_->st_uid, original_->st_gid) != 0)
+            owner_kept_ = false;
+    }
+    const mode_t mode = original_ ? (original_->st_mode & 07777) : (0666 & ~current_umask());
+    if (::fchmod(fd_, mode) != 0) {
         const int err = errno;
         throw Error(errc::io, fmt::format("cannot set the permissions of {}: {}", temp_, os_reason(err)));
     }

@@ -1,7 +1,10 @@
 // Internal: an output file that appears all at once or not at all.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <cstddef>
+#include <optional>
 #include <string>
 
 namespace signcut::io {
@@ -31,8 +34,19 @@ public:
     /// (for writers that produce a byte stream).
     void write(const void* data, std::size_t size);
 
+    /// Copies the bytes of `source` (an existing file) into the temporary,
+    /// which must still be empty: the start of an edit of that file.
+    void copy_from(const std::string& source);
+
+    /// At commit, give the temporary the permission bits, owner and group of
+    /// the file it replaces (`original`, as stat(2) saw it) instead of those
+    /// of a new file. The owner is kept where the OS allows it (always for
+    /// root and for one's own files); `owner_kept()` says whether it was.
+    void keep_mode_and_owner(const struct ::stat& original);
+    bool owner_kept() const noexcept { return owner_kept_; }
+
     /// Gives the temporary the permissions a new file would get (0666 minus
-    /// the umask), flushes it to disk, renames it over the target (refusing,
+    /// the umask, or the original's with keep_mode_and_owner), flushes it to disk, renames it over the target (refusing,
     /// without `force`, a target that appeared in the meantime) and flushes
     /// the folder. Before that, checks that the temporary path still names the
     /// file created at construction, so nothing else is moved into place.
@@ -44,6 +58,8 @@ private:
     int fd_ = -1;
     bool force_ = false;
     bool committed_ = false;
+    std::optional<struct ::stat> original_;
+    bool owner_kept_ = true;
 };
 
 }  // namespace signcut::io

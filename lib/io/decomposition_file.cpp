@@ -1,5 +1,7 @@
 #include "decomposition_file.hpp"
 
+#include "carried_attributes.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -131,6 +133,10 @@ h5::Group write_common(hid_t file, const std::string& shown, const std::string& 
     attrs.string("signcut_version", p.signcut_version.empty() ? std::string(version) : p.signcut_version);
     attrs.f64("rel_fro_error", p.rel_fro_error);
     attrs.string("created", p.created.empty() ? iso8601_utc_now() : p.created);
+    if (!p.source_attributes.empty()) {
+        h5::Group carried = create_group(group.get(), "source_attributes", shown);
+        write_carried_attributes(carried.get(), p.source_attributes, shown + ": source_attributes");
+    }
     return group;
 }
 
@@ -464,27 +470,65 @@ h5::Group open_decomposition_group(hid_t file, const std::string& path, int& ver
         throw Error(errc::bad_input,
                     fmt::format("{} is not a signcut decomposition (signcut_format is '{}', expected '{}')", path,
                                 printable(format), format_name));
-    require_object(file, path, group_path, H5I_GROUP);
+    const std::string decomposition = group_path(file);
+    require_object(file, path, decomposition, H5I_GROUP);
     if (version_out >= 2) {
         H5L_info_t link{};
-        if (H5Lget_info(file, group_path, &link, H5P_DEFAULT) < 0)
-            h5::fail(errc::bad_input, fmt::format("{}: cannot read the link {}", path, group_path));
+        if (H5Lget_info(file, decomposition.c_str(), &link, H5P_DEFAULT) < 0)
+            h5::fail(errc::bad_input, fmt::format("{}: cannot read the link {}", path, decomposition));
         if (link.type != H5L_TYPE_HARD)
-            throw Error(errc::bad_input, fmt::format("{}: {} is {}; version 2 holds objects only", path, group_path,
+            throw Error(errc::bad_input, fmt::format("{}: {} is {}; version 2 holds objects only", path, decomposition,
                                                      link_kind(link.type)));
     }
-    h5::Group group(H5Gopen2(file, group_path, H5P_DEFAULT));
-    if (!group) h5::fail(errc::bad_input, fmt::format("{}: cannot open {}", path, group_path));
+    h5::Group group(H5Gopen2(file, decomposition.c_str(), H5P_DEFAULT));
+    if (!group) h5::fail(errc::bad_input, fmt::format("{}: cannot open {}", path, decomposition));
     return group;
 }
 
 }  // namespace
 
+std::string object_name(hid_t object)
+{
+    // Names are built for messages, often right after a failed call whose
+    // reason is still on HDF5's error stack; every API call clears that
+    // stack, so it is set aside and put back.
+    const hid_t saved = H5Eget_current_stack();
+    std::string name = "/";
+    const ssize_t n = H5Iget_name(object, nullptr, 0);
+    if (n > 0) {
+        name.assign(static_cast<std::size_t>(n) + 1, '\0');
+        H5Iget_name(object, name.data(), name.size());
+        name.resize(static_cast<std::size_t>(n));
+    }
+    if (saved >= 0) H5Eset_current_stack(saved);
+    return name;
+}
+
+namespace {
+
+H5I_type_t object_type(hid_t loc, const char* name)
+{
+    h5::Object o(H5Oopen(loc, name, H5P_DEFAULT));
+    if (!o) {
+        H5Eclear2(H5E_DEFAULT);
+        return H5I_BADID;
+    }
+    return H5Iget_type(o.get());
+}
+
+}  // namespace
+
+std::string group_path(hid_t root)
+{
+    const std::string name = object_name(root);
+    return (name == "/" ? std::string() : name) + "/decomposition";
+}
+
 CommonAttributes read_common(hid_t file, const std::string& path)
 {
     CommonAttributes common;
     common.group = open_decomposition_group(file, path, common.version);
-    const AttributeReader attrs(common.group.get(), path, group_path, common.version);
+    const AttributeReader attrs(common.group.get(), path, object_name(common.group.get()), common.version);
     common.method = attrs.string("method");
     if (common.method != "sct" && common.method != "lplr")
         throw Error(errc::bad_input, fmt::format("{}: unknown method '{}' in {} (expected 'sct' or 'lplr')", path,
@@ -524,6 +568,23 @@ CommonAttributes read_common(hid_t file, const std::string& path)
     p.signcut_version = attrs.string("signcut_version");
     p.rel_fro_error = attrs.real("rel_fro_error");
     p.created = attrs.string("created");
+    // Anything else named source_attributes (a link, a dataset) is refused
+    // by the method's check of the group's members.
+    H5L_info_t carried_link{};
+    if (common.version >= 2 && h5::link_exists(common.group.get(), "source_attributes") &&
+        H5Lget_info(common.group.get(), "source_attributes", &carried_link, H5P_DEFAULT) >= 0 &&
+        carried_link.type == H5L_TYPE_HARD && object_type(common.group.get(), "source_attributes") == H5I_GROUP) {
+        const std::string where = fmt::format("{}/source_attributes", object_name(common.group.get()));
+        h5::Group carried(H5Gopen2(common.group.get(), "source_attributes", H5P_DEFAULT));
+        H5G_info_t members{};
+        if (!carried || H5Gget_info(carried.get(), &members) < 0)
+            h5::fail(errc::bad_input, fmt::format("{}: cannot read {}", path, where));
+        if (members.nlinks != 0)
+            throw Error(errc::bad_input, fmt::format("{}: {} holds {} members; it holds attributes only", path, where,
+                                                     members.nlinks));
+        common.provenance.source_attributes =
+            read_carried_attributes(carried.get(), fmt::format("{}: {}", path, where), nullptr, true);
+    }
     return common;
 }
 
@@ -553,6 +614,7 @@ void refuse_unknown_items(hid_t group, const std::string& path, const std::strin
                           std::initializer_list<std::string_view> attributes,
                           std::initializer_list<std::string_view> members)
 {
+    const std::string group_path = object_name(group);
     std::vector<std::string> names;
     hsize_t index = 0;
     if (H5Aiterate2(group, H5_INDEX_NAME, H5_ITER_INC, &index, collect_attribute, &names) < 0)
@@ -573,7 +635,7 @@ void refuse_unknown_items(hid_t group, const std::string& path, const std::strin
             throw Error(errc::bad_input, fmt::format("{}: {}/{} is {}; version 2 holds objects only", path,
                                                      group_path, printable(name), link_kind(type)));
         if (name == "source_attributes") {
-            require_object(group, path, std::string(group_path) + "/source_attributes", H5I_GROUP);
+            require_object(group, path, group_path + "/source_attributes", H5I_GROUP);
             continue;
         }
         if (!listed(members, name))

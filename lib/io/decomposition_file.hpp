@@ -27,7 +27,14 @@ namespace signcut::io {
 inline constexpr const char* format_name = "signcut-decomposition";
 /// The version writers write, and the newest one readers read.
 inline constexpr std::int32_t format_version = 2;
-inline constexpr const char* group_path = "/decomposition";
+/// The path of an open HDF5 object ("/" for the root, "/G" for a group).
+std::string object_name(hid_t object);
+
+/// The full path of the decomposition group below `root` (the file's root
+/// group, or the group `-o FILE.h5:/G` named): "/decomposition" or
+/// "/G/decomposition". Full paths open from any location in the file and
+/// name the item exactly in messages.
+std::string group_path(hid_t root);
 
 /// Writes the attributes of one object, in the format's file types.
 class AttributeWriter {

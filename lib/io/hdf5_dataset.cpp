@@ -7,11 +7,15 @@
 #include <limits>
 #include <new>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "atomic_output.hpp"
+#include "carried_attributes.hpp"
+#include "hdf5_output.hpp"
+#include "object_writers.hpp"
 #include "dtype.hpp"
 #include "float16.hpp"
 #include "hdf5_handle.hpp"
@@ -154,8 +158,8 @@ void read_float16(hid_t dataset, hid_t file_type, float* out, std::uint64_t coun
 // --- writing ---------------------------------------------------------------
 
 /// Conversions applied when writing: see write_dataset's documentation.
-template <class T>
-T to_integer(float value, std::uint64_t index, const std::string& name, std::string_view dtype)
+template <class T, class S>
+T to_integer(S value, std::uint64_t index, const std::string& name, std::string_view dtype)
 {
     if (std::isnan(value))
         throw Error(errc::invalid_argument,
@@ -170,18 +174,19 @@ T to_integer(float value, std::uint64_t index, const std::string& name, std::str
     return static_cast<T>(rounded);
 }
 
-std::uint16_t to_half(float value)
+template <class S>
+std::uint16_t to_half(S value)
 {
-    constexpr float max_half = 65504.0f;
+    constexpr S max_half = 65504;
     if (std::isfinite(value)) value = std::clamp(value, -max_half, max_half);
-    return io::float_to_half(value);
+    return io::float_to_half(static_cast<float>(value));
 }
 
 /// Writes `count` converted elements per block: blocks are hyperslabs that
 /// follow C order, so consecutive blocks take consecutive runs of `data`.
 /// Keeps the conversion buffer near `block_elements` whatever the shape.
-template <class T, class Convert>
-void write_converted(hid_t dataset, hid_t memory_type, std::span<const std::size_t> shape, const float* data,
+template <class T, class S, class Convert>
+void write_converted(hid_t dataset, hid_t memory_type, std::span<const std::size_t> shape, const S* data,
                      const std::string& name, Convert convert)
 {
     constexpr std::uint64_t block_elements = std::uint64_t{1} << 20;
@@ -245,6 +250,16 @@ DatasetInfo inspect_dataset(const std::string& file, const std::string& dataset)
     h5::File f = h5::open_read_only(file);
     h5::Dataset d = open_dataset_in(f.get(), file, path);
     return describe(d.get(), where(file, path));
+}
+
+std::vector<CarriedAttribute> read_dataset_attributes(const std::string& file, const std::string& dataset,
+                                                      std::vector<std::string>* skipped)
+{
+    h5::QuietErrors quiet;
+    const std::string path = absolute_dataset_path(dataset);
+    h5::File f = h5::open_read_only(file);
+    h5::Dataset d = open_dataset_in(f.get(), file, path);
+    return io::read_carried_attributes(d.get(), where(file, path), skipped, false);
 }
 
 std::vector<std::string> list_datasets(const std::string& file)
@@ -356,8 +371,75 @@ Tensor read_dataset(const std::string& file, const std::string& dataset, std::ui
     return out;
 }
 
-void write_dataset(const std::string& path, const std::string& dataset, const float* data,
-                   std::span<const std::size_t> shape, std::string_view dtype, bool force)
+/// write_dataset for float32 or float64 data (S).
+/// Creates dataset `dataset_path` (and the groups above it) in the open
+/// file `file` and writes the values and attributes: the part of
+/// write_dataset that a whole-file run shares.
+template <class S>
+void write_values_into(hid_t file, const std::string& dataset_path, const std::string& name, const S* data,
+                       std::span<const std::size_t> shape, const io::DtypeSpec& spec,
+                       std::span<const CarriedAttribute> attributes)
+{
+    create_parent_groups(file, dataset_path, name);
+    const std::vector<hsize_t> dims(shape.begin(), shape.end());
+    h5::Dataspace space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
+    if (!space) h5::fail(errc::io, fmt::format("cannot create the dataspace of {}", name));
+    h5::Datatype file_type = io::file_type_of(spec);
+    h5::PropList dcpl = h5::untimed_creation_properties(H5P_DATASET_CREATE);
+    h5::Dataset d(H5Dcreate2(file, dataset_path.c_str(), file_type.get(), space.get(), H5P_DEFAULT,
+                             dcpl.get(), H5P_DEFAULT));
+    if (!d) h5::fail(errc::io, fmt::format("cannot create {}", name));
+
+    switch (spec.kind) {
+    case io::DtypeKind::float32:
+    case io::DtypeKind::float64:
+        // float -> float64 is exact, float -> float32 is a copy; double
+        // -> float32 rounds to nearest, and values beyond float32's range
+        // (which HDF5 would store as ±Inf) are refused.
+        if constexpr (std::is_same_v<S, double>)
+            if (spec.kind == io::DtypeKind::float32)
+                for (std::uint64_t i = 0, n = element_count(shape); i < n; ++i)
+                    if (std::isfinite(data[i]) && std::isinf(static_cast<float>(data[i])))
+                        throw Error(errc::bad_input,
+                                    fmt::format("cannot store {} (entry {}) in {}, a dataset of float32: it is "
+                                                "beyond the float32 range",
+                                                data[i], i, name));
+        if (H5Dwrite(d.get(), std::is_same_v<S, double> ? H5T_NATIVE_DOUBLE : H5T_NATIVE_FLOAT, H5S_ALL,
+                     H5S_ALL, H5P_DEFAULT, data) < 0)
+            h5::fail(errc::io, fmt::format("cannot write {}", name));
+        break;
+    case io::DtypeKind::float16: {
+        h5::Datatype memory_type = io::file_type_of(spec);
+        h5::check_status(H5Tset_order(memory_type.get(), H5Tget_order(H5T_NATIVE_USHORT)), errc::io,
+                         fmt::format("cannot write {}", name));
+        write_converted<std::uint16_t>(d.get(), memory_type.get(), shape, data, name,
+                                       [](S v, std::uint64_t) { return to_half(v); });
+        break;
+    }
+#define SIGNCUT_WRITE_INT(KIND, TYPE, NATIVE)                                                                    \
+case io::DtypeKind::KIND:                                                                                   \
+    write_converted<TYPE>(d.get(), NATIVE, shape, data, name,                                              \
+                          [&](S v, std::uint64_t i) { return to_integer<TYPE>(v, i, name, spec.name); });     \
+    break;
+        SIGNCUT_WRITE_INT(int8, std::int8_t, H5T_NATIVE_INT8)
+        SIGNCUT_WRITE_INT(int16, std::int16_t, H5T_NATIVE_INT16)
+        SIGNCUT_WRITE_INT(int32, std::int32_t, H5T_NATIVE_INT32)
+        SIGNCUT_WRITE_INT(int64, std::int64_t, H5T_NATIVE_INT64)
+        SIGNCUT_WRITE_INT(uint8, std::uint8_t, H5T_NATIVE_UINT8)
+        SIGNCUT_WRITE_INT(uint16, std::uint16_t, H5T_NATIVE_UINT16)
+        SIGNCUT_WRITE_INT(uint32, std::uint32_t, H5T_NATIVE_UINT32)
+        SIGNCUT_WRITE_INT(uint64, std::uint64_t, H5T_NATIVE_UINT64)
+#undef SIGNCUT_WRITE_INT
+    }
+    io::write_carried_attributes(d.get(), attributes, name);
+    d.reset();
+    space.reset();
+}
+
+template <class S>
+void write_dataset_values(const std::string& path, const std::string& dataset, const S* data,
+                          std::span<const std::size_t> shape, std::string_view dtype, bool force, bool into_existing,
+                          std::span<const CarriedAttribute> attributes)
 {
     const io::DtypeSpec& spec = io::dtype_spec(dtype);
     const std::string dataset_path = absolute_dataset_path(dataset);
@@ -369,54 +451,34 @@ void write_dataset(const std::string& path, const std::string& dataset, const fl
     if (data == nullptr) throw Error(errc::invalid_argument, fmt::format("cannot write {}: no data", name));
 
     h5::QuietErrors quiet;
-    io::AtomicOutput output(path, force);
-    {
-        h5::File file = h5::create_file(output.temporary_path(), path);
-        create_parent_groups(file.get(), dataset_path, path);
-        const std::vector<hsize_t> dims(shape.begin(), shape.end());
-        h5::Dataspace space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
-        if (!space) h5::fail(errc::io, fmt::format("cannot create the dataspace of {}", name));
-        h5::Datatype file_type = io::file_type_of(spec);
-        h5::PropList dcpl = h5::untimed_creation_properties(H5P_DATASET_CREATE);
-        h5::Dataset d(H5Dcreate2(file.get(), dataset_path.c_str(), file_type.get(), space.get(), H5P_DEFAULT,
-                                 dcpl.get(), H5P_DEFAULT));
-        if (!d) h5::fail(errc::io, fmt::format("cannot create {}", name));
-
-        switch (spec.kind) {
-        case io::DtypeKind::float32:
-        case io::DtypeKind::float64:
-            // float -> float64 is exact, float -> float32 is a copy.
-            if (H5Dwrite(d.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
-                h5::fail(errc::io, fmt::format("cannot write {}", name));
-            break;
-        case io::DtypeKind::float16: {
-            h5::Datatype memory_type = io::file_type_of(spec);
-            h5::check_status(H5Tset_order(memory_type.get(), H5Tget_order(H5T_NATIVE_USHORT)), errc::io,
-                             fmt::format("cannot write {}", name));
-            write_converted<std::uint16_t>(d.get(), memory_type.get(), shape, data, name,
-                                           [](float v, std::uint64_t) { return to_half(v); });
-            break;
-        }
-#define SIGNCUT_WRITE_INT(KIND, TYPE, NATIVE)                                                                    \
-    case io::DtypeKind::KIND:                                                                                   \
-        write_converted<TYPE>(d.get(), NATIVE, shape, data, name,                                              \
-                              [&](float v, std::uint64_t i) { return to_integer<TYPE>(v, i, name, spec.name); }); \
-        break;
-            SIGNCUT_WRITE_INT(int8, std::int8_t, H5T_NATIVE_INT8)
-            SIGNCUT_WRITE_INT(int16, std::int16_t, H5T_NATIVE_INT16)
-            SIGNCUT_WRITE_INT(int32, std::int32_t, H5T_NATIVE_INT32)
-            SIGNCUT_WRITE_INT(int64, std::int64_t, H5T_NATIVE_INT64)
-            SIGNCUT_WRITE_INT(uint8, std::uint8_t, H5T_NATIVE_UINT8)
-            SIGNCUT_WRITE_INT(uint16, std::uint16_t, H5T_NATIVE_UINT16)
-            SIGNCUT_WRITE_INT(uint32, std::uint32_t, H5T_NATIVE_UINT32)
-            SIGNCUT_WRITE_INT(uint64, std::uint64_t, H5T_NATIVE_UINT64)
-#undef SIGNCUT_WRITE_INT
-        }
-        d.reset();
-        space.reset();
-        if (!file.close()) h5::fail(errc::io, fmt::format("cannot write {}", path));
-    }
+    io::Hdf5Output output(path, into_existing ? dataset_path : std::string(), force);
+    write_values_into(output.file(), dataset_path, name, data, shape, spec, attributes);
     output.commit();
+}
+
+namespace io {
+
+void write_dataset_into(hid_t file, const std::string& dataset_path, const std::string& shown, const float* data,
+                        std::span<const std::size_t> shape, std::string_view dtype,
+                        std::span<const CarriedAttribute> attributes)
+{
+    write_values_into(file, dataset_path, shown, data, shape, io::dtype_spec(dtype), attributes);
+}
+
+}  // namespace io
+
+void write_dataset(const std::string& path, const std::string& dataset, const float* data,
+                   std::span<const std::size_t> shape, std::string_view dtype, bool force, bool into_existing,
+                   std::span<const CarriedAttribute> attributes)
+{
+    write_dataset_values(path, dataset, data, shape, dtype, force, into_existing, attributes);
+}
+
+void write_dataset(const std::string& path, const std::string& dataset, const double* data,
+                   std::span<const std::size_t> shape, std::string_view dtype, bool force, bool into_existing,
+                   std::span<const CarriedAttribute> attributes)
+{
+    write_dataset_values(path, dataset, data, shape, dtype, force, into_existing, attributes);
 }
 
 }  // namespace signcut

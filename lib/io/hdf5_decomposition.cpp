@@ -17,6 +17,8 @@
 
 #include "atomic_output.hpp"
 #include "decomposition_file.hpp"
+#include "hdf5_output.hpp"
+#include "object_writers.hpp"
 #include "decomposition_methods.hpp"
 #include "dtype.hpp"
 #include "hdf5_handle.hpp"
@@ -30,9 +32,12 @@ namespace {
 
 using u128 = unsigned __int128;
 
-std::string item(const char* name) { return fmt::format("{}/{}", group_path, name); }
-std::string v1_signs_group() { return fmt::format("{}/signs", group_path); }
-std::string v1_signs_path(std::size_t mode) { return fmt::format("{}/signs/mode_{}", group_path, mode); }
+std::string item(hid_t root, const char* name) { return fmt::format("{}/{}", group_path(root), name); }
+std::string v1_signs_group(hid_t root) { return fmt::format("{}/signs", group_path(root)); }
+std::string v1_signs_path(hid_t root, std::size_t mode)
+{
+    return fmt::format("{}/signs/mode_{}", group_path(root), mode);
+}
 
 /// Blocks along mode a, ceil(d / b), without overflow for d near 2^64.
 std::uint64_t blocks_along(std::uint64_t d, std::uint64_t b) { return (d - 1) / b + 1; }
@@ -74,24 +79,24 @@ void read_v1_info(hid_t file, const std::string& path, DecompositionInfo& info)
 {
     // The arrays' shapes are metadata too: check them here, so that `info`
     // already refuses a file that could not be read.
-    require_object(file, path, item("scales"), H5I_DATASET);
+    require_object(file, path, item(file, "scales"), H5I_DATASET);
     {
-        const ArrayMeta meta = array_meta(file, path, item("scales"));
+        const ArrayMeta meta = array_meta(file, path, item(file, "scales"));
         if (meta.type_class != H5T_FLOAT)
-            throw Error(errc::bad_input, fmt::format("{}: {} holds {} values, expected float32", path, item("scales"),
+            throw Error(errc::bad_input, fmt::format("{}: {} holds {} values, expected float32", path, item(file, "scales"),
                                                      h5::class_name(meta.type_class)));
         if (meta.dims.size() != 1)
             throw Error(errc::bad_input, fmt::format("{}: {} has {}, expected a 1-D array of width {} entries", path,
-                                                     item("scales"), dims_text(meta.dims), info.width));
+                                                     item(file, "scales"), dims_text(meta.dims), info.width));
         if (meta.dims[0] != info.width)
             throw Error(errc::bad_input, fmt::format("{}: width is {} but {} has {} entries", path, info.width,
-                                                     item("scales"), meta.dims[0]));
+                                                     item(file, "scales"), meta.dims[0]));
         info.payload_bytes += meta.storage_bytes;
     }
 
-    require_object(file, path, v1_signs_group(), H5I_GROUP);
+    require_object(file, path, v1_signs_group(file), H5I_GROUP);
     for (std::size_t a = 0; a < info.shape.size(); ++a) {
-        const std::string name = v1_signs_path(a);
+        const std::string name = v1_signs_path(file, a);
         require_object(file, path, name, H5I_DATASET);
         const ArrayMeta meta = array_meta(file, path, name);
         if (meta.type_class != H5T_INTEGER || meta.type_size != 8 || meta.sign != H5T_SGN_NONE)
@@ -106,14 +111,14 @@ void read_v1_info(hid_t file, const std::string& path, DecompositionInfo& info)
     }
     // A sign array beyond the last mode means the shape and the arrays
     // disagree about the order.
-    h5::Group signs_group(H5Gopen2(file, v1_signs_group().c_str(), H5P_DEFAULT));
+    h5::Group signs_group(H5Gopen2(file, v1_signs_group(file).c_str(), H5P_DEFAULT));
     H5G_info_t group_info{};
     if (!signs_group || H5Gget_info(signs_group.get(), &group_info) < 0)
-        h5::fail(errc::bad_input, fmt::format("{}: cannot read {}", path, v1_signs_group()));
+        h5::fail(errc::bad_input, fmt::format("{}: cannot read {}", path, v1_signs_group(file)));
     if (group_info.nlinks != info.shape.size())
         throw Error(errc::bad_input,
                     fmt::format("{}: {} has {} members, expected mode_0 ... mode_{} for a shape of order {}", path,
-                                v1_signs_group(), group_info.nlinks, info.shape.size() - 1, info.shape.size()));
+                                v1_signs_group(file), group_info.nlinks, info.shape.size() - 1, info.shape.size()));
     info.block_shape = info.shape;
     info.widths = {info.width};
 }
@@ -135,13 +140,13 @@ SignedCutDecomposition read_v1_arrays(hid_t file, const std::string& path, const
     const std::size_t width = static_cast<std::size_t>(info.width);
     std::vector<float> scales(width);
     if (width > 0) {
-        h5::Dataset d(H5Dopen2(file, item("scales").c_str(), H5P_DEFAULT));
+        h5::Dataset d(H5Dopen2(file, item(file, "scales").c_str(), H5P_DEFAULT));
         if (!d || H5Dread(d.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, scales.data()) < 0)
-            h5::fail(errc::bad_input, fmt::format("{}: cannot read {}", path, item("scales")));
+            h5::fail(errc::bad_input, fmt::format("{}: cannot read {}", path, item(file, "scales")));
     }
     const auto non_finite = std::count_if(scales.begin(), scales.end(), [](float c) { return !std::isfinite(c); });
     if (non_finite > 0)
-        throw Error(errc::bad_input, fmt::format("{}: {} holds {} non-finite values", path, item("scales"), non_finite));
+        throw Error(errc::bad_input, fmt::format("{}: {} holds {} non-finite values", path, item(file, "scales"), non_finite));
 
     std::vector<SignMatrix> signs;
     signs.reserve(info.shape.size());
@@ -149,7 +154,7 @@ SignedCutDecomposition read_v1_arrays(hid_t file, const std::string& path, const
         const std::size_t d = info.shape[a];
         const std::size_t stride = words_for(d);
         std::vector<std::uint64_t> words(width * stride);
-        const std::string name = v1_signs_path(a);
+        const std::string name = v1_signs_path(file, a);
         if (width > 0) {
             h5::Dataset ds(H5Dopen2(file, name.c_str(), H5P_DEFAULT));
             if (!ds || H5Dread(ds.get(), H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, words.data()) < 0)
@@ -183,7 +188,7 @@ SaturatingCount sign_stream_bytes(const DecompositionInfo& info)
 void read_v2_info(hid_t file, const std::string& path, CommonAttributes& common, DecompositionInfo& info,
                   std::uint64_t widths_limit)
 {
-    const AttributeReader attrs(common.group.get(), path, group_path, 2);
+    const AttributeReader attrs(common.group.get(), path, object_name(common.group.get()), 2);
     refuse_unknown_items(common.group.get(), path, "sct", {"scales_refit", "block_shape"},
                          {"widths", "scales", "signs"});
 
@@ -203,7 +208,7 @@ void read_v2_info(hid_t file, const std::string& path, CommonAttributes& common,
     for (std::size_t a = 0; a < k; ++a) blocks *= blocks_along(info.shape[a], info.block_shape[a]);
 
     const ArrayMeta widths_meta =
-        require_vector(file, path, item("widths"), H5T_INTEGER, 4, "uint32", blocks);
+        require_vector(file, path, item(file, "widths"), H5T_INTEGER, 4, "uint32", blocks);
     // The widths are read as uint32 and kept as uint64 in the result.
     const u128 widths_bytes = u128{blocks} * (sizeof(std::uint32_t) + sizeof(std::uint64_t));
     if (widths_bytes > widths_limit)
@@ -213,25 +218,25 @@ void read_v2_info(hid_t file, const std::string& path, CommonAttributes& common,
                                              widths_limit));
     std::vector<std::uint32_t> widths(static_cast<std::size_t>(blocks));
     {
-        h5::Dataset d(H5Dopen2(file, item("widths").c_str(), H5P_DEFAULT));
+        h5::Dataset d(H5Dopen2(file, item(file, "widths").c_str(), H5P_DEFAULT));
         if (!d || H5Dread(d.get(), H5T_NATIVE_UINT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, widths.data()) < 0)
-            h5::fail(errc::bad_input, fmt::format("{}: cannot read {}", path, item("widths")));
+            h5::fail(errc::bad_input, fmt::format("{}: cannot read {}", path, item(file, "widths")));
     }
     info.widths.assign(widths.begin(), widths.end());
     u128 sum = 0;
     for (const std::uint32_t w : widths) sum += w;
     if (sum != info.width)
         throw Error(errc::bad_input, fmt::format("{}: {} is {} but {} sum to {}", path, attrs.path("width"), info.width,
-                                                 item("widths"), bytes_text(SaturatingCount(sum).clamped())));
+                                                 item(file, "widths"), bytes_text(SaturatingCount(sum).clamped())));
 
-    const ArrayMeta scales_meta = require_vector(file, path, item("scales"), H5T_FLOAT, 4, "float32", info.width);
+    const ArrayMeta scales_meta = require_vector(file, path, item(file, "scales"), H5T_FLOAT, 4, "float32", info.width);
 
     const SaturatingCount sign_bytes = sign_stream_bytes(info);
     if (sign_bytes.value() > UINT64_MAX)
         throw Error(errc::bad_input, fmt::format("{}: the widths and block shape {} need more than 2^64 sign bytes",
                                                  path, format_shape(info.block_shape)));
     const ArrayMeta signs_meta =
-        require_vector(file, path, item("signs"), H5T_INTEGER, 1, "uint8", sign_bytes.clamped());
+        require_vector(file, path, item(file, "signs"), H5T_INTEGER, 1, "uint8", sign_bytes.clamped());
 
     const std::uint64_t refit = attrs.unsigned_integer("scales_refit");
     if (refit > 1)
@@ -357,12 +362,12 @@ SignedCutDecomposition read_v2_arrays(hid_t file, const std::string& path, const
         add_run(byte_runs, r.bytes_at, r.bytes);
     }
     std::vector<float> scales(static_cast<std::size_t>(terms.value()));
-    read_runs(file, path, item("scales"), H5T_NATIVE_FLOAT, scale_runs, scales.size(), scales.data());
+    read_runs(file, path, item(file, "scales"), H5T_NATIVE_FLOAT, scale_runs, scales.size(), scales.data());
     const auto non_finite = std::count_if(scales.begin(), scales.end(), [](float c) { return !std::isfinite(c); });
     if (non_finite > 0)
-        throw Error(errc::bad_input, fmt::format("{}: {} holds {} non-finite values", path, item("scales"), non_finite));
+        throw Error(errc::bad_input, fmt::format("{}: {} holds {} non-finite values", path, item(file, "scales"), non_finite));
     std::vector<std::uint8_t> stream(static_cast<std::size_t>(stream_bytes.value()));
-    read_runs(file, path, item("signs"), H5T_NATIVE_UINT8, byte_runs, stream.size(), stream.data());
+    read_runs(file, path, item(file, "signs"), H5T_NATIVE_UINT8, byte_runs, stream.size(), stream.data());
 
     const BlockGrid grid(shape, info.block_shape);
     std::vector<SignedCutTerms> terms_of(static_cast<std::size_t>(blocks));
@@ -381,7 +386,7 @@ SignedCutDecomposition read_v2_arrays(hid_t file, const std::string& path, const
         if (!segment_tail_is_clear(segment, r.width * per_term))
             throw Error(errc::bad_input,
                         fmt::format("{}: {} has unused bits set in the last byte of block {}'s segment (byte {})",
-                                    path, item("signs"), b, r.bytes_at + r.bytes - 1));
+                                    path, item(file, "signs"), b, r.bytes_at + r.bytes - 1));
         std::vector<SignMatrix> signs = unpack_segment(segment, extents, static_cast<std::size_t>(r.width));
         std::vector<float> block_scales(scales.begin() + static_cast<std::ptrdiff_t>(scale_pos),
                                         scales.begin() + static_cast<std::ptrdiff_t>(scale_pos + r.width));
@@ -405,7 +410,7 @@ void read_sct_info(hid_t file, const std::string& path, CommonAttributes& common
                    std::uint64_t widths_limit)
 {
     if (common.version == 1) {
-        const AttributeReader attrs(common.group.get(), path, group_path, 1);
+        const AttributeReader attrs(common.group.get(), path, object_name(common.group.get()), 1);
         const std::uint64_t refit = attrs.unsigned_integer("scales_refit");
         if (refit > 1)
             throw Error(errc::bad_input,
@@ -431,7 +436,8 @@ namespace {
 
 /// The common part, then the method's own: everything read_decomposition_info
 /// promises, from an open file.
-DecompositionInfo read_info(hid_t file, const std::string& path, std::uint64_t widths_limit)
+DecompositionInfo read_info(hid_t file, const std::string& path, const std::string& file_name,
+                            std::uint64_t widths_limit)
 {
     io::CommonAttributes common = io::read_common(file, path);
     DecompositionInfo info;
@@ -446,7 +452,7 @@ DecompositionInfo read_info(hid_t file, const std::string& path, std::uint64_t w
     else
         io::read_lplr_info(file, path, common, info);
     struct stat st {};
-    if (::stat(path.c_str(), &st) == 0) info.file_bytes = static_cast<std::uint64_t>(st.st_size);
+    if (::stat(file_name.c_str(), &st) == 0) info.file_bytes = static_cast<std::uint64_t>(st.st_size);
     return info;
 }
 
@@ -487,8 +493,9 @@ std::string iso8601_utc_now()
     return text;
 }
 
-void write_decomposition(const std::string& path, const SignedCutDecomposition& decomposition,
-                         const Provenance& provenance, bool force)
+namespace io {
+
+void write_sct_into(hid_t root, const std::string& path, const SignedCutDecomposition& decomposition, const Provenance& provenance)
 {
     if (decomposition.order() == 0)
         throw Error(errc::invalid_argument, fmt::format("cannot write {}: the decomposition is empty (order 0)", path));
@@ -524,46 +531,97 @@ void write_decomposition(const std::string& path, const SignedCutDecomposition& 
         at += bytes;
     }
 
+    h5::Group group = io::write_common(root, path, "sct", decomposition.shape(), decomposition.width(),
+                                       provenance);
+    io::AttributeWriter attrs(group.get(), path);
+    attrs.u8("scales_refit", decomposition.scales_refit() ? 1 : 0);
+    const Shape& block_shape = decomposition.block_shape();
+    attrs.u64_array("block_shape", std::vector<std::uint64_t>(block_shape.begin(), block_shape.end()));
+    io::write_vector(group.get(), "widths", H5T_STD_U32LE, H5T_NATIVE_UINT32, widths.size(), 4, widths.data(),
+                     path);
+    io::write_vector(group.get(), "scales", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, scales.size(), 4, scales.data(),
+                     path);
+    io::write_vector(group.get(), "signs", H5T_STD_U8LE, H5T_NATIVE_UINT8, stream.size(), 1, stream.data(), path);
+}
+
+}  // namespace io
+
+void write_decomposition(const std::string& path, const SignedCutDecomposition& decomposition,
+                         const Provenance& provenance, bool force, const std::string& target_group)
+{
     h5::QuietErrors quiet;
-    io::AtomicOutput output(path, force);
+    io::Hdf5Output output(path, target_group, force);
     {
-        h5::File file = h5::create_file(output.temporary_path(), path);
-        h5::Group group = io::write_common(file.get(), path, "sct", decomposition.shape(), decomposition.width(),
-                                           provenance);
-        io::AttributeWriter attrs(group.get(), path);
-        attrs.u8("scales_refit", decomposition.scales_refit() ? 1 : 0);
-        const Shape& block_shape = decomposition.block_shape();
-        attrs.u64_array("block_shape", std::vector<std::uint64_t>(block_shape.begin(), block_shape.end()));
-        io::write_vector(group.get(), "widths", H5T_STD_U32LE, H5T_NATIVE_UINT32, widths.size(), 4, widths.data(),
-                         path);
-        io::write_vector(group.get(), "scales", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, scales.size(), 4, scales.data(),
-                         path);
-        io::write_vector(group.get(), "signs", H5T_STD_U8LE, H5T_NATIVE_UINT8, stream.size(), 1, stream.data(), path);
-        group.reset();
-        if (!file.close()) h5::fail(errc::io, fmt::format("cannot write {}", path));
+        h5::Group root = output.open_root_group();
+        io::write_sct_into(root.get(), output.shown(), decomposition, provenance);
     }
     output.commit();
 }
 
+namespace {
+
+/// A decomposition opened for reading: its file, and the group that holds
+/// it (the root, or G of "FILE.h5:/G").
+struct OpenDecomposition {
+    h5::File file;
+    h5::Group root;
+    std::string file_name;
+};
+
+/// Opens "FILE.h5" or "FILE.h5:/G". A path that exists is a file (so names
+/// with ":/" in them work); otherwise the text after the last ":/" is the
+/// group.
+OpenDecomposition open_decomposition(const std::string& spec)
+{
+    OpenDecomposition d;
+    std::string group = "/";
+    d.file_name = spec;
+    struct stat st {};
+    if (::stat(spec.c_str(), &st) != 0) {
+        std::string file, object;
+        io::split_object_spec(spec, file, object);
+        if (!object.empty() && ::stat(file.c_str(), &st) == 0) {
+            d.file_name = file;
+            group = object;
+        }
+    }
+    d.file = h5::open_read_only(d.file_name);
+    if (group != "/") {
+        if (!h5::link_exists(d.file.get(), group))
+            throw Error(errc::bad_input, fmt::format("{} has no object {}", d.file_name, group));
+        h5::Object o(H5Oopen(d.file.get(), group.c_str(), H5P_DEFAULT));
+        if (!o) h5::fail(errc::bad_input, fmt::format("cannot open {}", spec));
+        if (H5Iget_type(o.get()) != H5I_GROUP)
+            throw Error(errc::bad_input,
+                        fmt::format("{} is a dataset, not a decomposition (a decomposition is a group)", spec));
+    }
+    d.root = h5::Group(H5Gopen2(d.file.get(), group.c_str(), H5P_DEFAULT));
+    if (!d.root) h5::fail(errc::bad_input, fmt::format("cannot open {}", spec));
+    return d;
+}
+
+}  // namespace
+
 DecompositionInfo read_decomposition_info(const std::string& path)
 {
     h5::QuietErrors quiet;
-    h5::File file = h5::open_read_only(path);
-    return read_info(file.get(), path, default_memory_limit());
+    OpenDecomposition d = open_decomposition(path);
+    return read_info(d.root.get(), path, d.file_name, default_memory_limit());
 }
 
 Decomposition read_decomposition(const std::string& path, std::uint64_t max_bytes, DecompositionInfo* info_out,
                                  const Region* region)
 {
     h5::QuietErrors quiet;
-    h5::File file = h5::open_read_only(path);
-    DecompositionInfo info = read_info(file.get(), path, max_bytes);
+    OpenDecomposition d = open_decomposition(path);
+    const hid_t file = d.root.get();
+    DecompositionInfo info = read_info(file, path, d.file_name, max_bytes);
     Decomposition decomposition;
     try {
         if (info.method == "sct")
-            decomposition = io::read_sct_arrays(file.get(), path, info, max_bytes, region);
+            decomposition = io::read_sct_arrays(file, path, info, max_bytes, region);
         else
-            decomposition = io::read_lplr_arrays(file.get(), path, info, max_bytes, region);
+            decomposition = io::read_lplr_arrays(file, path, info, max_bytes, region);
     } catch (const std::bad_alloc&) {
         throw Error(errc::limit, fmt::format("{}: cannot allocate the memory its arrays need", path));
     }

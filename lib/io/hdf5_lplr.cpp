@@ -14,6 +14,8 @@
 
 #include "atomic_output.hpp"
 #include "decomposition_file.hpp"
+#include "hdf5_output.hpp"
+#include "object_writers.hpp"
 #include "decomposition_methods.hpp"
 #include "dtype.hpp"
 #include "hdf5_handle.hpp"
@@ -25,6 +27,7 @@ namespace {
 
 using io::AttributeReader;
 using io::group_path;
+using io::object_name;
 
 /// The two arrays of one factor.
 struct FactorArrays {
@@ -34,7 +37,7 @@ struct FactorArrays {
 constexpr FactorArrays left_arrays{"l_codes", "l_scales"};
 constexpr FactorArrays right_arrays{"r_codes", "r_scales"};
 
-std::string item(const char* name) { return fmt::format("{}/{}", group_path, name); }
+std::string item(hid_t root, const char* name) { return fmt::format("{}/{}", group_path(root), name); }
 
 void write_factor(hid_t group, const std::string& shown, const FactorArrays& names, const QuantizedMatrix& q)
 {
@@ -48,7 +51,7 @@ void write_factor(hid_t group, const std::string& shown, const FactorArrays& nam
 std::uint64_t check_v1_array(hid_t file, const std::string& path, const char* name, H5T_class_t type_class,
                              std::size_t type_size, const std::vector<hsize_t>& expected)
 {
-    const std::string full = item(name);
+    const std::string full = item(file, name);
     io::require_object(file, path, full, H5I_DATASET);
     const io::ArrayMeta meta = io::array_meta(file, path, full);
     const bool unsigned_ok = meta.type_class != H5T_INTEGER || meta.sign == H5T_SGN_NONE;
@@ -91,9 +94,9 @@ QuantizedMatrix read_factor(hid_t file, const std::string& path, const FactorArr
     std::vector<std::uint64_t> words(groups * code_words(length, bits));
     std::vector<float> scales(groups);
     const auto read = [&](const char* name, hid_t memory_type, void* data) {
-        h5::Dataset d(H5Dopen2(file, item(name).c_str(), H5P_DEFAULT));
+        h5::Dataset d(H5Dopen2(file, item(file, name).c_str(), H5P_DEFAULT));
         if (!d || H5Dread(d.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
-            h5::fail(errc::bad_input, fmt::format("{}: cannot read {}", path, item(name)));
+            h5::fail(errc::bad_input, fmt::format("{}: cannot read {}", path, item(file, name)));
     };
     read(names.codes, H5T_NATIVE_UINT64, words.data());
     read(names.scales, H5T_NATIVE_FLOAT, scales.data());
@@ -101,7 +104,7 @@ QuantizedMatrix read_factor(hid_t file, const std::string& path, const FactorArr
         return QuantizedMatrix(rows, cols, bits, axis, std::move(scales), std::move(words));
     } catch (const Error& e) {
         throw Error(errc::bad_input,
-                    fmt::format("{}: {} and {}: {}", path, item(names.codes), item(names.scales), e.what()));
+                    fmt::format("{}: {} and {}: {}", path, item(file, names.codes), item(file, names.scales), e.what()));
     }
 }
 
@@ -111,7 +114,7 @@ namespace io {
 
 void read_lplr_info(hid_t file, const std::string& path, CommonAttributes& common, DecompositionInfo& info)
 {
-    const AttributeReader attrs(common.group.get(), path, group_path, common.version);
+    const AttributeReader attrs(common.group.get(), path, object_name(common.group.get()), common.version);
     if (common.version >= 2) {
         refuse_unknown_items(common.group.get(), path, "lplr", {"matricize", "bits_l", "bits_r"},
                              {left_arrays.codes, left_arrays.scales, right_arrays.codes, right_arrays.scales});
@@ -152,12 +155,12 @@ void read_lplr_info(hid_t file, const std::string& path, CommonAttributes& commo
         return static_cast<std::uint64_t>(total);
     };
     info.payload_bytes =
-        require_vector(file, path, item(left_arrays.codes), H5T_INTEGER, 8, "uint64", words(left_words))
+        require_vector(file, path, item(file, left_arrays.codes), H5T_INTEGER, 8, "uint64", words(left_words))
             .storage_bytes +
-        require_vector(file, path, item(left_arrays.scales), H5T_FLOAT, 4, "float32", m).storage_bytes +
-        require_vector(file, path, item(right_arrays.codes), H5T_INTEGER, 8, "uint64", words(right_words))
+        require_vector(file, path, item(file, left_arrays.scales), H5T_FLOAT, 4, "float32", m).storage_bytes +
+        require_vector(file, path, item(file, right_arrays.codes), H5T_INTEGER, 8, "uint64", words(right_words))
             .storage_bytes +
-        require_vector(file, path, item(right_arrays.scales), H5T_FLOAT, 4, "float32", m).storage_bytes;
+        require_vector(file, path, item(file, right_arrays.scales), H5T_FLOAT, 4, "float32", m).storage_bytes;
 }
 
 LplrDecomposition read_lplr_arrays(hid_t file, const std::string& path, const DecompositionInfo& info,
@@ -175,8 +178,9 @@ LplrDecomposition read_lplr_arrays(hid_t file, const std::string& path, const De
 
 }  // namespace io
 
-void write_lplr(const std::string& path, const LplrDecomposition& decomposition, const Provenance& provenance,
-                bool force)
+namespace io {
+
+void write_lplr_into(hid_t root, const std::string& path, const LplrDecomposition& decomposition, const Provenance& provenance)
 {
     if (decomposition.shape().empty())
         throw Error(errc::invalid_argument, fmt::format("cannot write {}: the decomposition is empty (order 0)", path));
@@ -185,19 +189,25 @@ void write_lplr(const std::string& path, const LplrDecomposition& decomposition,
     (void)io::dtype_spec(provenance.original_dtype);
     const Shape& shape = decomposition.shape();
 
+    h5::Group group = io::write_common(root, path, "lplr", shape, decomposition.rank(), provenance);
+    io::AttributeWriter w(group.get(), path);
+    w.string("matricize", decomposition.matricization().to_string());
+    w.u8("bits_l", static_cast<std::uint8_t>(decomposition.bits_l()));
+    w.u8("bits_r", static_cast<std::uint8_t>(decomposition.bits_r()));
+    write_factor(group.get(), path, left_arrays, decomposition.left());
+    write_factor(group.get(), path, right_arrays, decomposition.right());
+}
+
+}  // namespace io
+
+void write_lplr(const std::string& path, const LplrDecomposition& decomposition, const Provenance& provenance,
+                bool force, const std::string& target_group)
+{
     h5::QuietErrors quiet;
-    io::AtomicOutput output(path, force);
+    io::Hdf5Output output(path, target_group, force);
     {
-        h5::File file = h5::create_file(output.temporary_path(), path);
-        h5::Group group = io::write_common(file.get(), path, "lplr", shape, decomposition.rank(), provenance);
-        io::AttributeWriter w(group.get(), path);
-        w.string("matricize", decomposition.matricization().to_string());
-        w.u8("bits_l", static_cast<std::uint8_t>(decomposition.bits_l()));
-        w.u8("bits_r", static_cast<std::uint8_t>(decomposition.bits_r()));
-        write_factor(group.get(), path, left_arrays, decomposition.left());
-        write_factor(group.get(), path, right_arrays, decomposition.right());
-        group.reset();
-        if (!file.close()) h5::fail(errc::io, fmt::format("cannot write {}", path));
+        h5::Group root = output.open_root_group();
+        io::write_lplr_into(root.get(), output.shown(), decomposition, provenance);
     }
     output.commit();
 }
