@@ -972,7 +972,7 @@ def main():
     case("cli-output-is-folder", C, ["decompress", valid_dec, "-o", "{outdir}", "--force"], 1, "folder",
          "the output is a folder")
     case("cli-image-output-not-png", C, ["image", valid_png, "-o", "{out}"], 2, "must be a .png",
-         "image writes PNG only")
+         "an output name that is not an image format")
     case("cli-image-input-not-image", C, ["image", valid_h5, "-o", "{out.png}"], 1, "is not an image",
          "image given an HDF5 file")
     case("cli-save-same-as-output", C, ["image", valid_png, "-o", "{out.png}", "--save", "{out.png}"], 2,
@@ -1028,6 +1028,111 @@ def main():
     p = v2("v2-refit.sct.h5", lambda a, d: a.update(scales_refit=np.array(1, "<u1")))
     case("cli-recut-refit", C, ["recut", p, "-o", "{out}", "--bits-per-value", "1"], 1, "has refit scales",
          "refit scales are no longer the greedy's prefixes")
+
+    # Mistyped commands and options: one line that says what was meant.
+    case("cli-mistyped-subcommand", C, ["compres", valid_h5, "-o", "{out}"], 2, "did you mean 'compress'?",
+         "a command one letter short")
+    case("cli-mistyped-option", C, ["compress", valid_h5, "-o", "{out}", "--thread", "1"], 2,
+         "did you mean '--threads'?", "an option one letter short")
+    case("cli-mistyped-option-with-value", C, ["compress", valid_h5, "-o", "{out}", "--thread=1"], 2,
+         "unknown option '--thread' for compress", "a mistyped option written name=value")
+    case("cli-mistyped-output", C, ["compress", valid_h5, "--ouput", "{out}"], 2, "did you mean '--output'?",
+         "the typo, not the missing --output it causes, is named")
+    case("cli-other-commands-option", C, ["decompress", valid_dec, "-o", "{out}", "--method", "lplr"], 2,
+         "(an option of compress)", "an option of another command")
+    case("cli-option-before-command", C, ["--threads", "2", "compress", valid_h5, "-o", "{out}"], 2,
+         "comes before the command", "a command's option given before it")
+    case("cli-extra-positional", C, ["compress", valid_h5, valid_h5, "-o", "{out}"], 2, "unexpected argument",
+         "two inputs to compress")
+    case("cli-help-unknown-command", C, ["help", "nosuch"], 2, "unknown command 'nosuch'",
+         "help on a command that does not exist")
+    case("cli-help-mistyped-command", C, ["help", "compres"], 2, "did you mean 'compress'?",
+         "help on a mistyped command")
+    case("cli-lplr-width-on-decompress", C, ["decompress", valid_lplr_v2, "-o", "{out}", "--width", "2"], 2,
+         "--region keeps part of it", "lplr has no prefixes; the advice names decompress's own options")
+
+    # Image outputs: the format the extension names, the image's sample range.
+    case("img-output-tif", I, ["image", valid_png, "-o", "{outdir}/out.tif"], 2, "does not write TIFF",
+         "a known image format signcut does not write")
+    case("img-decompress-to-bmp", I, ["decompress", valid_dec, "-o", "{outdir}/out.bmp"], 2, "does not write BMP",
+         "an image name must not become an HDF5 file")
+    case("img-decompress-to-webp", I, ["decompress", valid_dec, "-o", "{outdir}/out.webp"], 2, "does not write WebP",
+         "the same, WebP")
+    case("img-rgb-to-pgm", I, ["image", valid_png, "-o", "{outdir}/out.pgm"], 1, "name the output .ppm",
+         "an RGB image cannot be a PGM")
+    write_bytes("gray.pgm", b"P5\n8 6\n255\n" + bytes(range(0, 96, 2)))
+    case("img-gray-to-ppm", I, ["image", rel("gray.pgm"), "-o", "{outdir}/out.ppm"], 1, "name the output .pgm",
+         "a gray image cannot be a PPM")
+    case("img-float-centred-to-png", I, ["decompress", valid_dec, "-o", "{out.png}"], 1,
+         "--scale maps min..max onto 0..255", "float data around 0, half of it below the 0..255 of 8-bit samples")
+    for name, factor in (("topo.sct.h5", 1000.0), ("unit.sct.h5", 0.01)):
+        write_decomposition(name)
+        with h5py.File(path(name), "r+") as f:
+            f["decomposition/scales"][...] = f["decomposition/scales"][()] * factor
+    case("img-topography-to-png", I, ["decompress", rel("topo.sct.h5"), "-o", "{out.png}"], 1,
+         "--scale maps min..max onto 0..255", "metres, thousands below and above 0..255")
+    case("img-unit-float-to-jpg", I, ["decompress", rel("unit.sct.h5"), "-o", "{outdir}/out.jpg"], 1,
+         "the float data runs only from", "float data on a unit scale would round to a nearly uniform image")
+
+    case("img-compress-to-png", I, ["compress", valid_h5, "-o", "{out.png}"], 2, "not an image",
+         "compress writes HDF5; a .png name would hold no image")
+
+    # Values near the float32 limit: never a silent ±Inf.
+    p = v2("v2-scales-3e38.sct.h5", lambda a, d: d.update(scales=np.full_like(d["scales"], np.float32(3e38))))
+    case("dec-v2-scales-overflow-float32", D, ["decompress", p, "-o", "{out}"], 1, "overflows at",
+         "finite scales of 3e38 whose float32 sums overflow; --dtype float64 holds them")
+    x = np.ones((10, 12))
+    x[2, 3] = float(np.finfo(np.float32).max) + 0.4 * 2.0 ** 104  # rounds to FLT_MAX, but lies beyond it
+    p = write_dataset("f64-just-beyond.h5", x)
+    case("ds-float64-just-beyond-float32", S, ["compress", p, "-o", "{out}"], 1, "beyond the float32 range",
+         "a float64 value 0.4 ulp above the largest float32")
+
+    # --- writing into existing files, whole files, attributes ------------------
+    case("ds-output-object-exists", S, ["decompress", valid_v2, "-o", valid_h5 + ":/data"], 1,
+         "exists (a dataset); use --force to replace it",
+         "an object of an existing file is replaced only with --force")
+    case("ds-output-is-the-input", S, ["compress", valid_h5 + ":/data", "-o", valid_h5 + ":/data", "--force"], 1,
+         "it is the input", "the input dataset as the output, even with --force")
+    case("ds-output-holds-the-input", S, ["compress", valid_h5 + ":/data", "-o", valid_h5 + ":/data/x"], 1,
+         "lies inside the input /data", "an output below the input dataset")
+    case("ds-output-root-group", S, ["decompress", valid_v2, "-o", valid_h5 + ":/"], 2, "names the root group",
+         "an object output that names the root of a file")
+    case("ds-output-dot-dot", S, ["decompress", valid_v2, "-o", valid_h5 + ":/a/../b"], 2,
+         "is not an HDF5 object name", "'..' in an object path")
+    case("ds-output-not-hdf5", S, ["decompress", valid_v2, "-o", rel("noise.sct.h5") + ":/x", "--force"], 1,
+         "it exists and is not an HDF5 file", "an object added to a file of random bytes")
+    case("ds-output-empty-file", S, ["decompress", valid_v2, "-o", rel("empty.sct.h5") + ":/x", "--force"], 1,
+         "the file is empty", "an object added to a zero-byte file")
+    case("ds-output-below-a-dataset", S, ["decompress", valid_v2, "-o", valid_h5 + ":/data/x", "--force"], 1,
+         "/data in files/valid.h5 is a dataset, not a group", "an output path that runs through a dataset")
+    case("ds-input-group-missing", S, ["decompress", valid_v2 + ":/nothing", "-o", "{out}"], 1,
+         "has no object /nothing", "a decomposition group that does not exist")
+    case("ds-input-group-is-dataset", S, ["info", valid_h5 + ":/data"], 1, "a dataset, not a decomposition",
+         "a dataset named where a decomposition group belongs")
+    case("ds-all-into-object", S, ["compress", valid_h5, "--all", "-o", "{out}:/g"], 2, "whole new file",
+         "--all writes a new file, not one object")
+    case("ds-all-lplr", S, ["compress", valid_h5, "--all", "-o", "{out}", "--method", "lplr"], 2,
+         "--method sct only", "--all with lplr")
+    case("ds-decompress-all-of-one-decomposition", S, ["decompress", valid_v2, "--all", "-o", "{out}"], 2,
+         "decompress it without --all", "--all on a file that is one decomposition")
+    shutil.copyfile(path("valid-v2.sct.h5"), path("v2-source-vlen.sct.h5"))
+    with h5py.File(path("v2-source-vlen.sct.h5"), "r+") as f:
+        g = f["decomposition"].create_group("source_attributes")
+        g.attrs.create("units", "K", dtype=VLEN)
+    case("ds-source-attributes-vlen", S, ["decompress", rel("v2-source-vlen.sct.h5"), "-o", "{out}"], 1,
+         "variable-length string", "source_attributes holds a variable-length string, which version 2 excludes")
+    shutil.copyfile(path("valid-v2.sct.h5"), path("v2-source-member.sct.h5"))
+    with h5py.File(path("v2-source-member.sct.h5"), "r+") as f:
+        g = f["decomposition"].create_group("source_attributes")
+        g["x"] = np.arange(3)
+    case("ds-source-attributes-member", S, ["info", rel("v2-source-member.sct.h5")], 1,
+         "it holds attributes only", "a dataset inside source_attributes")
+    shutil.copyfile(path("valid-v2.sct.h5"), path("v2-source-reference.sct.h5"))
+    with h5py.File(path("v2-source-reference.sct.h5"), "r+") as f:
+        g = f["decomposition"].create_group("source_attributes")
+        g.attrs.create("target", f["decomposition"].ref, dtype=h5py.ref_dtype)
+    case("ds-source-attributes-reference", S, ["decompress", rel("v2-source-reference.sct.h5"), "-o", "{out}"], 1,
+         "reference values cannot be carried", "an object reference inside source_attributes")
 
     with open(os.path.join(HERE, "cases.json"), "w") as f:
         json.dump(cases, f, indent=1)
