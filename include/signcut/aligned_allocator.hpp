@@ -8,6 +8,8 @@
 // tensor costs a few milliseconds instead of thousands of faults.
 #pragma once
 
+#include "signcut/export.hpp"
+
 #include <cstddef>
 #include <limits>
 #include <new>
@@ -16,9 +18,9 @@ namespace signcut {
 
 namespace detail {
 /// `bytes` uninitialised bytes at a 64-byte boundary; throws std::bad_alloc.
-void* allocate_aligned(std::size_t bytes);
+SIGNCUT_API void* allocate_aligned(std::size_t bytes);
 /// Releases what allocate_aligned(bytes) returned (null is allowed).
-void free_aligned(void* p, std::size_t bytes) noexcept;
+SIGNCUT_API void free_aligned(void* p, std::size_t bytes) noexcept;
 }  // namespace detail
 
 /// A standard allocator over detail::allocate_aligned.

@@ -15,6 +15,8 @@
 // segment's gain elsewhere.
 #pragma once
 
+#include "signcut/export.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -23,12 +25,12 @@
 namespace signcut {
 
 /// One block's known greedy sequence.
-struct BlockCurve {
+struct SIGNCUT_API SIGNCUT_API BlockCurve {
     std::vector<double> gains;    ///< g_{b,j}, in greedy order (≥ 0)
     std::uint64_t term_bits = 0;  ///< t_b, the payload of one term (> 0)
 };
 
-struct Allocation {
+struct SIGNCUT_API SIGNCUT_API Allocation {
     std::vector<std::size_t> widths;  ///< w_b per block
     std::uint64_t term_bits = 0;      ///< Σ_b w_b·t_b
     double gain = 0;                  ///< Σ_b Σ_{j<w_b} g_{b,j}
@@ -36,11 +38,11 @@ struct Allocation {
 };
 
 /// The widths of the greatest total gain whose Σ w_b·t_b fits `budget_bits`.
-Allocation allocate_bits(std::span<const BlockCurve> curves, std::uint64_t budget_bits);
+SIGNCUT_API Allocation allocate_bits(std::span<const BlockCurve> curves, std::uint64_t budget_bits);
 
 /// The fewest bits whose total gain reaches `needed_gain`, within
 /// `budget_bits` (then target_reached may be false).
-Allocation allocate_gain(std::span<const BlockCurve> curves, double needed_gain, std::uint64_t budget_bits);
+SIGNCUT_API Allocation allocate_gain(std::span<const BlockCurve> curves, double needed_gain, std::uint64_t budget_bits);
 
 /// The gain of a term of scale `c` in a block of `n` values: c²·n in double.
 inline double term_gain(float c, std::uint64_t n)

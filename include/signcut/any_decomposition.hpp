@@ -4,6 +4,8 @@
 // hold a Decomposition and ask it for its shape, payload and reconstruction.
 #pragma once
 
+#include "signcut/export.hpp"
+
 #include <cstdint>
 #include <span>
 #include <string>
@@ -18,7 +20,7 @@
 
 namespace signcut {
 
-class Decomposition {
+class SIGNCUT_API SIGNCUT_API Decomposition {
 public:
     Decomposition() = default;
     Decomposition(SignedCutDecomposition d) : d_(std::move(d)) {}

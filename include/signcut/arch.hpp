@@ -7,6 +7,8 @@
 // cannot run is an error, never a silent fallback.
 #pragma once
 
+#include "signcut/export.hpp"
+
 #include <optional>
 #include <string_view>
 
@@ -19,24 +21,24 @@ enum class Arch {
 };
 
 /// "scalar", "avx2" or "avx512".
-std::string_view arch_name(Arch a) noexcept;
+SIGNCUT_API std::string_view arch_name(Arch a) noexcept;
 /// Parses a name as `arch_name` prints it; nullopt for anything else.
-std::optional<Arch> parse_arch(std::string_view name) noexcept;
+SIGNCUT_API std::optional<Arch> parse_arch(std::string_view name) noexcept;
 
 /// True when this CPU and OS can run `a`.
-bool arch_supported(Arch a) noexcept;
+SIGNCUT_API bool arch_supported(Arch a) noexcept;
 /// The best ISA this CPU and OS can run.
-Arch best_arch() noexcept;
+SIGNCUT_API Arch best_arch() noexcept;
 /// True when the CPU has AVX512-VPOPCNTDQ (used inside the avx512 kernels only).
-bool cpu_has_vpopcntdq() noexcept;
+SIGNCUT_API bool cpu_has_vpopcntdq() noexcept;
 
 /// The ISA in use: SIGNCUT_ARCH if set, else `best_arch()`. Throws `Error`
 /// (errc::unsupported) if SIGNCUT_ARCH names an ISA this CPU cannot run, or
 /// errc::invalid_argument if it names none.
-Arch active_arch();
+SIGNCUT_API Arch active_arch();
 /// Overrides the ISA for the rest of the process (tests, benchmarks). Throws
 /// `Error` if this CPU cannot run `a`. Not thread-safe: call it before
 /// starting work.
-void set_active_arch(Arch a);
+SIGNCUT_API void set_active_arch(Arch a);
 
 }  // namespace signcut

@@ -31,6 +31,8 @@
 //          metadata, mode: 96 to 148 bits) included, as a zfp user stores it.
 #pragma once
 
+#include "signcut/export.hpp"
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -45,7 +47,7 @@
 namespace signcut {
 
 /// What a method gives back, and what it stored.
-struct Approximation {
+struct SIGNCUT_API SIGNCUT_API Approximation {
     Tensor reconstruction;          ///< in the original shape
     std::uint64_t stored_bits = 0;  ///< by the counting rule above
     double bits_per_value = 0;
@@ -54,23 +56,23 @@ struct Approximation {
 
 // --- per-value rounding -----------------------------------------------------
 
-Approximation round_to_bfloat16(const TensorView<float>& x);
-Approximation round_to_float16(const TensorView<float>& x);
-Approximation quantize_int8(const TensorView<float>& x);
+SIGNCUT_API Approximation round_to_bfloat16(const TensorView<float>& x);
+SIGNCUT_API Approximation round_to_float16(const TensorView<float>& x);
+SIGNCUT_API Approximation quantize_int8(const TensorView<float>& x);
 
 // --- nq ---------------------------------------------------------------------
 
 /// The min–max quantizer at `bits` (1..16) bits per value.
-Approximation min_max_quantize(const TensorView<float>& x, unsigned bits);
+SIGNCUT_API Approximation min_max_quantize(const TensorView<float>& x, unsigned bits);
 /// The largest bit width (at most 16) whose B·N + 64 bits fit `budget` bits
 /// per value; 0 if even one bit does not fit.
-unsigned min_max_bits_for_budget(std::uint64_t values, double budget);
+SIGNCUT_API unsigned min_max_bits_for_budget(std::uint64_t values, double budget);
 
 // --- the SVD family -----------------------------------------------------------
 
 /// The thin SVD of a matricization, computed once and shared by svd, dsvd
 /// and lsvd. Keeps the matricized data, U·Σ and Vᵀ (float32).
-class MatrixSvd {
+class SIGNCUT_API SIGNCUT_API MatrixSvd {
 public:
     /// Default split: Matricization::closest_to_square. Throws `Error` for
     /// non-finite data or an empty shape.
@@ -111,14 +113,14 @@ private:
 
 /// zfp fixed-rate at the largest rate whose stream fits `budget` bits per
 /// value; nothing if even zfp's smallest rate does not fit.
-std::optional<Approximation> zfp_fixed_rate(const TensorView<float>& x, double budget);
+SIGNCUT_API std::optional<Approximation> zfp_fixed_rate(const TensorView<float>& x, double budget);
 
 /// What `zfp_best` chose: the approximation (its `parameters` say the mode
 /// and its parameter for people), the mode by name, "fixed-rate",
 /// "fixed-precision" or "fixed-accuracy", and the mode's parameter as zfp
 /// applied it: the rate in bits per value, the precision in bit planes
 /// (1..32), or the absolute tolerance (a power of two: zfp rounds it down).
-struct ZfpResult {
+struct SIGNCUT_API SIGNCUT_API ZfpResult {
     Approximation approximation;
     std::string mode;
     double parameter = 0;
@@ -133,6 +135,6 @@ struct ZfpResult {
 /// tolerances 2^e from about 2^-40·max|x| to 2·max|x|. Higher orders are
 /// reshaped as for `zfp_fixed_rate`. Throws `Error` (errc::bad_input) for an
 /// empty tensor or a non-finite value.
-std::optional<ZfpResult> zfp_best(const TensorView<float>& x, double budget);
+SIGNCUT_API std::optional<ZfpResult> zfp_best(const TensorView<float>& x, double budget);
 
 }  // namespace signcut

@@ -7,6 +7,8 @@
 // The whole tensor is the grid of one block (block shape = shape).
 #pragma once
 
+#include "signcut/export.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -17,7 +19,7 @@
 
 namespace signcut {
 
-class BlockGrid {
+class SIGNCUT_API SIGNCUT_API BlockGrid {
 public:
     BlockGrid() = default;
     /// Throws Error(errc::invalid_argument) naming the mode when the orders
@@ -62,11 +64,11 @@ private:
 /// The seed block b is decomposed from: seed + b·φ (φ = 0x9e3779b97f4a7c15,
 /// the golden-ratio step of splitmix64), so block 0, and a whole tensor,
 /// start from the seed itself.
-std::uint64_t block_seed(std::uint64_t seed, std::size_t block);
+SIGNCUT_API std::uint64_t block_seed(std::uint64_t seed, std::size_t block);
 
 /// Parses a block shape "64x64x3" for a tensor of `shape` (checked as the
 /// BlockGrid constructor checks it).
-Shape parse_block_shape(std::string_view text, const Shape& shape);
+SIGNCUT_API Shape parse_block_shape(std::string_view text, const Shape& shape);
 
 // ---------------------------------------------------------------------------
 // Regions
@@ -74,7 +76,7 @@ Shape parse_block_shape(std::string_view text, const Shape& shape);
 
 /// One mode of a region: the indices [start, stop), or one index that drops
 /// the mode from the result (numpy's `x[3]` against `x[3:4]`).
-struct RegionRange {
+struct SIGNCUT_API SIGNCUT_API RegionRange {
     std::size_t start = 0, stop = 0;
     bool keep = true;  ///< false: a single index, the mode is dropped
 };
@@ -83,20 +85,20 @@ struct RegionRange {
 using Region = std::vector<RegionRange>;
 
 /// The region covering all of `shape`.
-Region full_region(const Shape& shape);
+SIGNCUT_API Region full_region(const Shape& shape);
 /// Parses numpy-style "0:10,:,5,-3:" for a tensor of `shape`: one entry per
 /// mode, each `start:stop` (either may be empty; negative values count from
 /// the end) or an index (negative from the end), which drops that mode.
 /// Steps are not supported. Throws Error(errc::invalid_argument) naming the
 /// entry for anything malformed, out of range or empty.
-Region parse_region(std::string_view text, const Shape& shape);
+SIGNCUT_API Region parse_region(std::string_view text, const Shape& shape);
 /// Checks a region against `shape` (order, start < stop ≤ d_a, and
 /// stop = start + 1 for dropped modes).
-void check_region(const Region& region, const Shape& shape);
+SIGNCUT_API void check_region(const Region& region, const Shape& shape);
 /// The shape of the region's result: the kept modes' lengths (an empty
 /// shape, order 0, when every mode is an index).
-Shape region_shape(const Region& region);
+SIGNCUT_API Shape region_shape(const Region& region);
 /// "0:10,:,5" for messages.
-std::string format_region(const Region& region, const Shape& shape);
+SIGNCUT_API std::string format_region(const Region& region, const Shape& shape);
 
 }  // namespace signcut

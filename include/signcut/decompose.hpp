@@ -12,6 +12,8 @@
 // tensor is the one-block case.
 #pragma once
 
+#include "signcut/export.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -29,7 +31,7 @@
 namespace signcut {
 
 /// Passed to the progress callback after every term.
-struct Progress {
+struct SIGNCUT_API SIGNCUT_API Progress {
     std::size_t terms = 0;        ///< terms found so far
     double rel_error = 1.0;       ///< current relative Frobenius error (bookkept; 1 until known)
     double bits_per_value = 0.0;  ///< counted storage so far
@@ -39,7 +41,7 @@ struct Progress {
 };
 
 /// How a tensor is cut into blocks.
-struct BlockChoice {
+struct SIGNCUT_API SIGNCUT_API BlockChoice {
     enum class Kind {
         automatic,  ///< the measured rule of auto_block_shape()
         whole,      ///< one block: the whole tensor
@@ -71,7 +73,7 @@ enum class StartSigns {
     automatic,
 };
 
-struct DecomposeOptions {
+struct SIGNCUT_API SIGNCUT_API DecomposeOptions {
     // At most one stopping rule may be set; none means bits_per_value = 1.
     std::optional<std::size_t> width;      ///< terms in every block (no allocation)
     std::optional<double> bits_per_value;  ///< the lowest error whose payload fits (allocation)
@@ -119,7 +121,7 @@ struct DecomposeOptions {
 };
 
 /// What a run did, for users and for the cost tests.
-struct DecomposeReport {
+struct SIGNCUT_API SIGNCUT_API DecomposeReport {
     std::size_t mode_updates = 0;    ///< over all terms
     std::size_t flipped_signs = 0;   ///< signs changed by mode updates (the starts excluded)
     double dense_passes = 0;         ///< full contractions/flushes count 1, a flipped slice of mode b 1/d_b
@@ -141,14 +143,14 @@ struct DecomposeReport {
 /// working remainder; the data is never modified. Throws `Error` on an empty
 /// tensor, a zero dimension, non-finite values, a bad block shape or
 /// contradictory options.
-SignedCutDecomposition decompose(const TensorView<float>& x, const DecomposeOptions& options = {},
+SIGNCUT_API SignedCutDecomposition decompose(const TensorView<float>& x, const DecomposeOptions& options = {},
                                  DecomposeReport* report = nullptr);
 /// float64 data is rounded to float32 (the working precision) as it is copied.
-SignedCutDecomposition decompose(const TensorView<double>& x, const DecomposeOptions& options = {},
+SIGNCUT_API SignedCutDecomposition decompose(const TensorView<double>& x, const DecomposeOptions& options = {},
                                  DecomposeReport* report = nullptr);
 /// Takes ownership of the buffer; with one block it becomes the working
 /// remainder, which saves one copy of the input (the tensor is left empty).
-SignedCutDecomposition decompose(Tensor&& x, const DecomposeOptions& options = {},
+SIGNCUT_API SignedCutDecomposition decompose(Tensor&& x, const DecomposeOptions& options = {},
                                  DecomposeReport* report = nullptr);
 
 /// Any xtensor expression: float32 row-major arrays are viewed in place,
@@ -170,7 +172,7 @@ SignedCutDecomposition decompose(const xt::xexpression<E>& expr, const Decompose
 }
 
 /// What recut() did.
-struct RecutReport {
+struct SIGNCUT_API SIGNCUT_API RecutReport {
     /// sqrt((norm2 − Σ kept gains) / norm2), the gains c²·n_b of the kept
     /// terms: the error a greedy with exact arithmetic would have; an
     /// estimate up to the float32 rounding of the stored scales and of the
@@ -199,17 +201,17 @@ struct RecutReport {
 /// greedy's), a bits_per_value budget above the decomposition's own
 /// payload, or below the payload of one term (the message names the
 /// minimum).
-SignedCutDecomposition recut(const SignedCutDecomposition& d, double norm2, std::optional<double> bits_per_value,
+SIGNCUT_API SignedCutDecomposition recut(const SignedCutDecomposition& d, double norm2, std::optional<double> bits_per_value,
                              std::optional<double> rel_error, RecutReport* report = nullptr);
 
 /// Checks an explicit block shape against a tensor's shape before any data
 /// is read (auto and whole always fit). Throws Error(errc::invalid_argument)
 /// naming the mode.
-void check_block_choice(const BlockChoice& choice, const Shape& shape);
+SIGNCUT_API void check_block_choice(const BlockChoice& choice, const Shape& shape);
 
 /// The block shape `choice` gives for `x` under `options` (auto included).
-Shape resolve_block_shape(const BlockChoice& choice, const TensorView<float>& x, const DecomposeOptions& options);
-Shape resolve_block_shape(const BlockChoice& choice, const TensorView<double>& x, const DecomposeOptions& options);
+SIGNCUT_API Shape resolve_block_shape(const BlockChoice& choice, const TensorView<float>& x, const DecomposeOptions& options);
+SIGNCUT_API Shape resolve_block_shape(const BlockChoice& choice, const TensorView<double>& x, const DecomposeOptions& options);
 
 /// The auto rule: modes along which neighbours correlate (≥ 0.8, and at
 /// least 16 long) are cut into tiles; the others stay whole, and with none
@@ -217,15 +219,15 @@ Shape resolve_block_shape(const BlockChoice& choice, const TensorView<double>& x
 /// cut mode) is the one with the lowest error at the run's budget (or the
 /// fewest bits for an error target) on a central crop of at most 2^19
 /// values. BENCHMARKS.md has the measurements behind it.
-Shape auto_block_shape(const TensorView<float>& x, const DecomposeOptions& options);
-Shape auto_block_shape(const TensorView<double>& x, const DecomposeOptions& options);
+SIGNCUT_API Shape auto_block_shape(const TensorView<float>& x, const DecomposeOptions& options);
+SIGNCUT_API Shape auto_block_shape(const TensorView<double>& x, const DecomposeOptions& options);
 
 /// Counted bits of `width` terms of `shape` per value, (Σ d_a + 32)·w / N.
-double sct_bits_per_value(std::span<const std::size_t> shape, std::size_t width);
+SIGNCUT_API double sct_bits_per_value(std::span<const std::size_t> shape, std::size_t width);
 /// The largest width whose counted bits per value do not exceed `bits`.
-std::size_t sct_width_for_bits(std::span<const std::size_t> shape, double bits);
+SIGNCUT_API std::size_t sct_width_for_bits(std::span<const std::size_t> shape, double bits);
 /// The payload bits per value of one block of `shape` holding `width` terms
 /// (format version 2: widths, scales and signs, checksums included).
-double sct_payload_bits_per_value(std::span<const std::size_t> shape, std::size_t width);
+SIGNCUT_API double sct_payload_bits_per_value(std::span<const std::size_t> shape, std::size_t width);
 
 }  // namespace signcut

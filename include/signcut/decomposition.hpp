@@ -2,6 +2,8 @@
 // block by block.
 #pragma once
 
+#include "signcut/export.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -20,7 +22,7 @@ namespace signcut {
 /// mode a, a d_a × w sign matrix whose column j is the sign vector of term j
 /// in that mode. Terms are kept in the greedy's order, so every prefix is the
 /// greedy's own decomposition at that width (unless `scales_refit()`).
-class SignedCutTerms {
+class SIGNCUT_API SIGNCUT_API SignedCutTerms {
 public:
     SignedCutTerms() = default;
     /// An empty (width-0) decomposition of `shape`. Throws `Error` on an
@@ -99,7 +101,7 @@ private:
 /// Payload of a decomposition: the stored bytes of its datasets (format
 /// version 2, docs/FORMAT.md), which is what `bits_per_value` counts and what
 /// a budget bounds.
-struct Payload {
+struct SIGNCUT_API SIGNCUT_API Payload {
     std::uint64_t widths_bytes = 0;  ///< uint32 per block, stored
     std::uint64_t scales_bytes = 0;  ///< float32 per term, stored
     std::uint64_t signs_bytes = 0;   ///< the blocks' byte-aligned sign segments, stored
@@ -110,16 +112,16 @@ struct Payload {
 /// a version-2 file: split into n = ceil(bytes / 1 MiB) equal chunks (the
 /// last one padded to the chunk length), each followed by HDF5's 4-byte
 /// fletcher32 checksum; an empty dataset occupies nothing.
-std::uint64_t stored_dataset_bytes(std::uint64_t elements, std::size_t element_size);
+SIGNCUT_API std::uint64_t stored_dataset_bytes(std::uint64_t elements, std::size_t element_size);
 /// Elements per chunk of such a dataset (0 for an empty one).
-std::uint64_t dataset_chunk_elements(std::uint64_t elements, std::size_t element_size);
+SIGNCUT_API std::uint64_t dataset_chunk_elements(std::uint64_t elements, std::size_t element_size);
 
 /// A signed cut decomposition of a tensor cut into blocks (blocks.hpp), each
 /// block a sum of its own signed cuts:
 ///   X_b ≈ Σ_{j < w_b} c_{b,j} · s_{b,j}^(0) ⊗ … ⊗ s_{b,j}^(k-1).
 /// The whole tensor is the one-block case. Every block's terms are a prefix
 /// of its greedy sequence, so any smaller budget can be cut from it (recut).
-class SignedCutDecomposition {
+class SIGNCUT_API SIGNCUT_API SignedCutDecomposition {
 public:
     SignedCutDecomposition() = default;
     /// One block: the whole tensor.

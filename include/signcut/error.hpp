@@ -1,6 +1,8 @@
 // signcut: the one exception type of the library.
 #pragma once
 
+#include "signcut/export.hpp"
+
 #include <stdexcept>
 #include <string>
 
@@ -19,7 +21,7 @@ enum class errc {
 
 /// Every error signcut reports is an `Error`; `what()` is one complete line
 /// that names the offending value (no trailing newline).
-class Error : public std::runtime_error {
+class SIGNCUT_API SIGNCUT_API Error : public std::runtime_error {
 public:
     Error(errc code, const std::string& message) : std::runtime_error(message), code_(code) {}
     errc code() const noexcept { return code_; }

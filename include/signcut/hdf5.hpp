@@ -17,6 +17,8 @@
 // The decomposition file layout is described in docs/FORMAT.md.
 #pragma once
 
+#include "signcut/export.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -40,14 +42,14 @@ namespace signcut {
 
 /// 80 % of the machine's physical memory (sysconf), the default of
 /// `--max-memory`. Falls back to 4 GiB if the OS does not say.
-std::uint64_t default_memory_limit();
+SIGNCUT_API std::uint64_t default_memory_limit();
 
 /// Parses a byte count such as "1000000", "512M", "2G", "1.5G", "64KiB" or
 /// "3TB". Suffixes K, M, G, T (case-insensitive, optionally followed by "B"
 /// or "iB") are powers of 1024; a bare number, or one followed by "B", is
 /// bytes. Throws Error(errc::invalid_argument) on anything else, on zero and
 /// on values beyond 2^64 - 1.
-std::uint64_t parse_bytes(std::string_view text);
+SIGNCUT_API std::uint64_t parse_bytes(std::string_view text);
 
 // ---------------------------------------------------------------------------
 // Output paths
@@ -59,11 +61,11 @@ std::uint64_t parse_bytes(std::string_view text);
 /// (file paths, without ":/dataset" suffixes), and it does not exist unless
 /// `force`. Throws Error(errc::io) naming the path otherwise. Inputs that do
 /// not exist are ignored here (reading them reports that).
-void check_output_path(const std::string& output, std::span<const std::string> inputs, bool force);
+SIGNCUT_API void check_output_path(const std::string& output, std::span<const std::string> inputs, bool force);
 
 /// An object of an HDF5 file, as "FILE.h5:/path" names it: a dataset, or
 /// the group that holds a decomposition.
-struct ObjectRef {
+struct SIGNCUT_API SIGNCUT_API ObjectRef {
     std::string file;
     std::string object;  ///< absolute path inside the file
 };
@@ -77,7 +79,7 @@ struct ObjectRef {
 /// Returns warnings a person should see: an edited file with other hard
 /// links (they keep the old contents, since the edit renames a new file over
 /// this name).
-std::vector<std::string> check_output_object(const std::string& file, const std::string& object,
+SIGNCUT_API std::vector<std::string> check_output_object(const std::string& file, const std::string& object,
                                              std::span<const ObjectRef> inputs, bool force);
 
 // ---------------------------------------------------------------------------
@@ -88,10 +90,10 @@ std::vector<std::string> check_output_object(const std::string& file, const std:
 /// float16 float32 float64 int8 int16 int32 int64 uint8 uint16 uint32 uint64.
 /// Returns the size in bytes of one element of `dtype`; throws
 /// Error(errc::invalid_argument) for any other name.
-std::size_t dtype_size(std::string_view dtype);
+SIGNCUT_API std::size_t dtype_size(std::string_view dtype);
 
 /// A dataset's shape (C order, HDF5 dimension a = mode a) and element type.
-struct DatasetInfo {
+struct SIGNCUT_API SIGNCUT_API DatasetInfo {
     Shape shape;
     std::string dtype;  ///< one of the dtype names above
 };
@@ -100,13 +102,13 @@ struct DatasetInfo {
 /// anything `read_dataset` would refuse on metadata alone: a class other than
 /// integer or float (the message names the class: string, compound, enum,
 /// ...), a float that is not IEEE binary16/32/64, rank 0, or zero size.
-DatasetInfo inspect_dataset(const std::string& file, const std::string& dataset);
+SIGNCUT_API DatasetInfo inspect_dataset(const std::string& file, const std::string& dataset);
 
 /// Absolute paths ("/group/name") of every dataset in `file`, in name order.
-std::vector<std::string> list_datasets(const std::string& file);
+SIGNCUT_API std::vector<std::string> list_datasets(const std::string& file);
 
 /// A dataset named on the command line.
-struct DatasetRef {
+struct SIGNCUT_API SIGNCUT_API DatasetRef {
     std::string file;
     std::string dataset;  ///< absolute path inside the file, e.g. "/temperature"
 };
@@ -116,7 +118,7 @@ struct DatasetRef {
 /// part is the longest prefix ending before a ':' that names an existing
 /// file, so file names containing ':' work. The dataset must exist; a bare
 /// file with zero or several datasets is refused with a message listing them.
-DatasetRef resolve_dataset(std::string_view spec);
+SIGNCUT_API DatasetRef resolve_dataset(std::string_view spec);
 
 /// Reads an integer or float dataset of rank >= 1 as float32, contiguous or
 /// chunked with any filter HDF5 can decode (gzip, shuffle, ...).
@@ -130,7 +132,7 @@ DatasetRef resolve_dataset(std::string_view spec);
 /// Integers convert with round-to-nearest (int32/int64 above 2^24 lose low
 /// bits); float16 converts exactly. `original_dtype`, if given, receives the
 /// dataset's dtype name.
-Tensor read_dataset(const std::string& file, const std::string& dataset, std::uint64_t max_bytes,
+SIGNCUT_API Tensor read_dataset(const std::string& file, const std::string& dataset, std::uint64_t max_bytes,
                     std::string* original_dtype = nullptr);
 
 /// One attribute of a source dataset, carried into a decomposition file
@@ -139,7 +141,7 @@ Tensor read_dataset(const std::string& file, const std::string& dataset, std::ui
 /// their type (floats narrower than 32 bits widen to float32); strings, fixed-
 /// or variable-length in the source, become fixed-length null-terminated
 /// UTF-8, the one string kind the format allows.
-struct CarriedAttribute {
+struct SIGNCUT_API SIGNCUT_API CarriedAttribute {
     enum class Kind { signed_integer, unsigned_integer, floating, string };
     std::string name;
     Kind kind = Kind::floating;
@@ -156,7 +158,7 @@ struct CarriedAttribute {
 /// Attributes of other kinds (object references such as DIMENSION_LIST,
 /// compounds, enums, variable-length sequences) or larger than 16 MiB are
 /// left out, and their names appended to `skipped` if given.
-std::vector<CarriedAttribute> read_dataset_attributes(const std::string& file, const std::string& dataset,
+SIGNCUT_API std::vector<CarriedAttribute> read_dataset_attributes(const std::string& file, const std::string& dataset,
                                                       std::vector<std::string>* skipped = nullptr);
 
 /// Writes C-ordered float32 data as a new file holding one dataset
@@ -174,14 +176,14 @@ std::vector<CarriedAttribute> read_dataset_attributes(const std::string& file, c
 /// every other object and attribute of the file is kept as it was (the file
 /// is edited on a copy that is renamed over it; it keeps its mode and owner).
 /// `attributes` are written onto the dataset.
-void write_dataset(const std::string& path, const std::string& dataset, const float* data,
+SIGNCUT_API void write_dataset(const std::string& path, const std::string& dataset, const float* data,
                    std::span<const std::size_t> shape, std::string_view dtype, bool force,
                    bool into_existing = false, std::span<const CarriedAttribute> attributes = {});
 /// The same for C-ordered float64 data (a float64 reconstruction): float64
 /// stores the values exactly; float32 rounds to nearest and refuses
 /// (errc::bad_input) finite values beyond its range rather than store ±Inf;
 /// float16 and the integer types convert as above, from double.
-void write_dataset(const std::string& path, const std::string& dataset, const double* data,
+SIGNCUT_API void write_dataset(const std::string& path, const std::string& dataset, const double* data,
                    std::span<const std::size_t> shape, std::string_view dtype, bool force,
                    bool into_existing = false, std::span<const CarriedAttribute> attributes = {});
 
@@ -190,7 +192,7 @@ void write_dataset(const std::string& path, const std::string& dataset, const do
 // ---------------------------------------------------------------------------
 
 /// What a decomposition does not know about itself, stored with it.
-struct Provenance {
+struct SIGNCUT_API SIGNCUT_API Provenance {
     std::string original_dtype = "float32";  ///< dtype name of the data that was decomposed
     std::string source;                      ///< e.g. "field.h5:/temperature"
     std::uint64_t seed = 0;                  ///< the decomposer's seed
@@ -204,7 +206,7 @@ struct Provenance {
 
 /// The metadata of a decomposition file of either method, read without
 /// reading the arrays (sct's `widths` excepted).
-struct DecompositionInfo {
+struct SIGNCUT_API SIGNCUT_API DecompositionInfo {
     std::string method;  ///< "sct" or "lplr"
     int format_version = 2;
     Shape shape;
@@ -233,7 +235,7 @@ struct DecompositionInfo {
 };
 
 /// "2024-05-01T12:34:56Z", the current UTC time.
-std::string iso8601_utc_now();
+SIGNCUT_API std::string iso8601_utc_now();
 
 /// Writes `decomposition` (method "sct", format version 2, docs/FORMAT.md):
 /// root attributes signcut_format and format_version, group /decomposition
@@ -248,7 +250,7 @@ std::string iso8601_utc_now();
 /// With a `group` ("/results/t"), the decomposition goes into that group of
 /// `path` instead of the file's root, and an existing HDF5 file keeps
 /// everything else, as write_dataset does with `into_existing`.
-void write_decomposition(const std::string& path, const SignedCutDecomposition& decomposition,
+SIGNCUT_API void write_decomposition(const std::string& path, const SignedCutDecomposition& decomposition,
                          const Provenance& provenance, bool force, const std::string& group = {});
 
 /// Reads and validates the metadata of a decomposition file of either
@@ -260,7 +262,7 @@ void write_decomposition(const std::string& path, const SignedCutDecomposition& 
 /// or with a zero dimension, a block shape outside 1..d_a, a width that is
 /// not Σ widths, a negative or non-finite norm2, and arrays whose lengths
 /// disagree with the widths, block shape and shape.
-DecompositionInfo read_decomposition_info(const std::string& path);
+SIGNCUT_API DecompositionInfo read_decomposition_info(const std::string& path);
 
 /// Reads a decomposition file of either method. After the checks of
 /// read_decomposition_info, and before reading any array, refuses
@@ -269,7 +271,7 @@ DecompositionInfo read_decomposition_info(const std::string& path);
 /// scales and set padding bits. With `region` (sct only; lplr reads
 /// everything), only the blocks the region touches are read: the other
 /// blocks come back with no terms, so the result serves that region only.
-Decomposition read_decomposition(const std::string& path, std::uint64_t max_bytes, DecompositionInfo* info = nullptr,
+SIGNCUT_API Decomposition read_decomposition(const std::string& path, std::uint64_t max_bytes, DecompositionInfo* info = nullptr,
                                  const Region* region = nullptr);
 
 // ---------------------------------------------------------------------------
@@ -281,7 +283,7 @@ Decomposition read_decomposition(const std::string& path, std::uint64_t max_byte
 /// datasets l_codes, l_scales, r_codes, r_scales, chunked with fletcher32 as
 /// the sct datasets are. Same guarantees as `write_decomposition`. Read it
 /// back with read_decomposition.
-void write_lplr(const std::string& path, const LplrDecomposition& decomposition, const Provenance& provenance,
+SIGNCUT_API void write_lplr(const std::string& path, const LplrDecomposition& decomposition, const Provenance& provenance,
                 bool force, const std::string& group = {});
 
 // ---------------------------------------------------------------------------
@@ -289,7 +291,7 @@ void write_lplr(const std::string& path, const LplrDecomposition& decomposition,
 // ---------------------------------------------------------------------------
 
 /// What replaces one object in a whole-file rewrite.
-struct ObjectReplacement {
+struct SIGNCUT_API SIGNCUT_API ObjectReplacement {
     /// A dataset becomes this decomposition, a group of the same path.
     std::optional<Decomposition> decomposition;
     Provenance provenance;
@@ -312,7 +314,7 @@ using ObjectTransform = std::function<std::optional<ObjectReplacement>(const std
 /// external links are recreated. Object references cannot be carried into
 /// another file this way: attributes holding them are left out and datasets
 /// holding them point nowhere; the returned notes say which, one line each.
-std::vector<std::string> rewrite_file(const std::string& input, const std::string& output, bool force,
+SIGNCUT_API std::vector<std::string> rewrite_file(const std::string& input, const std::string& output, bool force,
                                       const ObjectTransform& transform);
 
 }  // namespace signcut

@@ -15,6 +15,8 @@
 // through the `warnings` parameter; the library never prints.
 #pragma once
 
+#include "signcut/export.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -31,7 +33,7 @@ namespace signcut {
 inline constexpr std::uint64_t default_max_image_pixels = std::uint64_t{1} << 28;
 
 /// What an image file holds, read from its header alone.
-struct ImageInfo {
+struct SIGNCUT_API SIGNCUT_API ImageInfo {
     std::string format;         ///< "png", "jpeg", "ppm" or "pgm"
     std::size_t height = 0;
     std::size_t width = 0;
@@ -42,13 +44,13 @@ struct ImageInfo {
 /// True if `path` ends in .png, .jpg, .jpeg, .ppm or .pgm (any case): how
 /// the CLI tells images from HDF5 files. These are also the formats
 /// write_image writes.
-bool is_image_path(std::string_view path);
+SIGNCUT_API bool is_image_path(std::string_view path);
 
 /// Reads an image's header without decoding it. The format is recognised
 /// from the file's first bytes, not its name. Throws Error (errc::io for a
 /// missing or unreadable file, errc::bad_input for anything that is not a
 /// readable PNG, JPEG, PPM or PGM, naming the file and the decoder's reason).
-ImageInfo inspect_image(const std::string& path);
+SIGNCUT_API ImageInfo inspect_image(const std::string& path);
 
 /// Decodes an image into a tensor: H × W for gray (and gray+alpha) images,
 /// H × W × 3 for RGB (and RGBA). Samples are floats on the image's scale;
@@ -58,7 +60,7 @@ ImageInfo inspect_image(const std::string& path);
 /// Before decoding, refuses (errc::limit, naming both numbers) an image with
 /// more than `max_pixels` pixels, or one whose decoding needs more than
 /// `max_bytes` (the tensor plus the decoder's buffers).
-Tensor read_image(const std::string& path, std::uint64_t max_bytes, std::vector<std::string>* warnings = nullptr,
+SIGNCUT_API Tensor read_image(const std::string& path, std::uint64_t max_bytes, std::vector<std::string>* warnings = nullptr,
                   ImageInfo* info = nullptr, std::uint64_t max_pixels = default_max_image_pixels);
 
 // --- writing ------------------------------------------------------------------
@@ -116,13 +118,13 @@ Tensor read_image(const std::string& path, std::uint64_t max_bytes, std::vector<
 enum class ImageFormat { png, jpeg, ppm, pgm };
 
 /// "PNG", "JPEG", "PPM", "PGM".
-const char* image_format_name(ImageFormat format);
+SIGNCUT_API const char* image_format_name(ImageFormat format);
 
 /// The format the extension of `path` names. Refuses any other extension
 /// (errc::invalid_argument): "the output X must be a .png, .jpg, .jpeg, .ppm
 /// or .pgm file", adding "(signcut does not write TIFF)" and the like for the
 /// image formats of is_foreign_image_path.
-ImageFormat image_output_format(std::string_view path);
+SIGNCUT_API ImageFormat image_output_format(std::string_view path);
 
 /// What write_image checks before it looks at the samples, for a caller that
 /// wants to refuse early (before a decomposition): the extension (as
@@ -130,13 +132,13 @@ ImageFormat image_output_format(std::string_view path);
 /// format's size limits (errc::invalid_argument), and a PPM of gray or a PGM
 /// of RGB data (errc::bad_input: "cannot write x.ppm: a PPM holds RGB (HxWx3)
 /// and the data is gray (4x5); name the output .pgm"). Returns the format.
-ImageFormat check_image_output(std::string_view path, std::span<const std::size_t> shape);
+SIGNCUT_API ImageFormat check_image_output(std::string_view path, std::span<const std::size_t> shape);
 
 /// True if `path` ends in the extension of an image format that signcut
 /// neither reads nor writes (.tif .tiff .bmp .gif .webp .avif .heic .jxl .jp2
 /// .exr .tga .pbm .pnm .pam, any case): an output so named is an image the
 /// user wanted, to be refused rather than written as HDF5.
-bool is_foreign_image_path(std::string_view path);
+SIGNCUT_API bool is_foreign_image_path(std::string_view path);
 
 /// JPEG quality of write_image (libjpeg's 1..100 scale).
 inline constexpr int jpeg_quality = 95;
@@ -148,7 +150,7 @@ enum class ImageSource {
     floating,  ///< float data
 };
 
-struct ImageWriteOptions {
+struct SIGNCUT_API SIGNCUT_API ImageWriteOptions {
     int source_bits = 8;                        ///< 8: samples 0..255; 16: 0..65535
     ImageSource source = ImageSource::samples;  ///< what the data is a reconstruction of
     bool scale = false;                         ///< map min..max onto the full sample range
@@ -160,21 +162,21 @@ struct ImageWriteOptions {
 /// Refuses an existing `path` unless `options.force` (errc::io). Warnings
 /// (clamped samples, --scale's mapping, 16 bits written as 8) are appended to
 /// `warnings`; the library never prints.
-void write_image(const std::string& path, const float* data, std::span<const std::size_t> shape,
+SIGNCUT_API void write_image(const std::string& path, const float* data, std::span<const std::size_t> shape,
                  const ImageWriteOptions& options, std::vector<std::string>* warnings = nullptr);
 
 /// The same, for a tensor.
-void write_image(const std::string& path, const Tensor& image, const ImageWriteOptions& options,
+SIGNCUT_API void write_image(const std::string& path, const Tensor& image, const ImageWriteOptions& options,
                  std::vector<std::string>* warnings = nullptr);
 
 /// write_image to PNG whatever `path`'s extension, for image data
 /// (ImageSource::samples) of `source_bits` bits: kept for callers of the
 /// first versions.
-void write_png(const std::string& path, const float* data, std::span<const std::size_t> shape, bool force,
+SIGNCUT_API void write_png(const std::string& path, const float* data, std::span<const std::size_t> shape, bool force,
                int source_bits = 8, std::vector<std::string>* warnings = nullptr);
 
 /// The same, for a tensor.
-void write_png(const std::string& path, const Tensor& image, bool force, int source_bits = 8,
+SIGNCUT_API void write_png(const std::string& path, const Tensor& image, bool force, int source_bits = 8,
                std::vector<std::string>* warnings = nullptr);
 
 }  // namespace signcut

@@ -17,6 +17,8 @@
 //  * For a fixed ISA the result is a deterministic function of the inputs.
 #pragma once
 
+#include "signcut/export.hpp"
+
 #include <cstddef>
 #include <cstdint>
 
@@ -24,7 +26,7 @@
 
 namespace signcut::kernels {
 
-struct Table {
+struct SIGNCUT_API SIGNCUT_API Table {
     Arch arch;
 
     /// out[r] += sum_c s[c] * A[r*lda + c]   for r < rows, c < cols
@@ -65,11 +67,22 @@ struct Table {
     void (*sign_gemm)(const std::uint64_t* S, std::size_t m, std::size_t lds, const std::uint64_t* T,
                       std::size_t n, std::size_t ldt, const float* c, std::size_t w, float* C,
                       std::size_t ldc);
+
+    /// Σ |x[i]| for i < n, in double, in one fixed order on every ISA (the
+    /// same value everywhere): four partial sums p_k over x[4q + k] for
+    /// q < n/4 in index order, then (p_0 + p_2) + (p_1 + p_3), then the last
+    /// n % 4 entries one by one.
+    double (*abs_sum)(const float* x, std::size_t n);
+
+    /// The signs of n floats, packed as in signs.hpp: bit i is set (-1) iff
+    /// x[i] < 0, so +0, -0 and NaN give +1. Writes words_for(n) words, the
+    /// padding bits zero.
+    void (*pack_signs)(const float* x, std::size_t n, std::uint64_t* out);
 };
 
 /// The table of the ISA in use (`active_arch()`).
-const Table& active();
+SIGNCUT_API const Table& active();
 /// The table of a given ISA; throws `Error` if this CPU cannot run it.
-const Table& for_arch(Arch a);
+SIGNCUT_API const Table& for_arch(Arch a);
 
 }  // namespace signcut::kernels

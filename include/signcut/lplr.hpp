@@ -33,6 +33,8 @@
 // explicit --rank/--bits-l/--bits-r run would.
 #pragma once
 
+#include "signcut/export.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -49,7 +51,7 @@ namespace signcut {
 /// matricization: L (n × m, one scale per column) times R (m × d, one scale
 /// per row). LPLR, DSVD and LSVD all produce this; it is what a file of
 /// method "lplr" stores.
-class LplrDecomposition {
+class SIGNCUT_API SIGNCUT_API LplrDecomposition {
 public:
     LplrDecomposition() = default;
     /// Validates that the factors fit `shape` under `split`: L has n rows and
@@ -85,15 +87,15 @@ private:
 };
 
 /// Bits per value of a rank-m factorization of an n × d matrix.
-double lplr_bits_per_value(std::size_t n, std::size_t d, std::size_t rank, unsigned bits_l, unsigned bits_r);
+SIGNCUT_API double lplr_bits_per_value(std::size_t n, std::size_t d, std::size_t rank, unsigned bits_l, unsigned bits_r);
 /// The payload bits per value of a rank-m factorization as a version-2 file
 /// stores it (whole code words per group, chunk padding and checksums).
-double lplr_payload_bits_per_value(std::size_t n, std::size_t d, std::size_t rank, unsigned bits_l, unsigned bits_r);
+SIGNCUT_API double lplr_payload_bits_per_value(std::size_t n, std::size_t d, std::size_t rank, unsigned bits_l, unsigned bits_r);
 /// The largest rank (at most min(n, d)) whose payload bits per value do not
 /// exceed `budget`; 0 if not even rank 1 fits.
-std::size_t lplr_rank_for_bits(std::size_t n, std::size_t d, unsigned bits_l, unsigned bits_r, double budget);
+SIGNCUT_API std::size_t lplr_rank_for_bits(std::size_t n, std::size_t d, unsigned bits_l, unsigned bits_r, double budget);
 
-struct LplrOptions {
+struct SIGNCUT_API SIGNCUT_API LplrOptions {
     /// Either a budget (then rank and bit widths are chosen) ...
     std::optional<double> bits_per_value;
     /// ... or all three of rank, bits_l and bits_r.
@@ -116,14 +118,14 @@ struct LplrOptions {
 };
 
 /// One (rank, bits_l, bits_r) and how it did.
-struct LplrCandidate {
+struct SIGNCUT_API SIGNCUT_API LplrCandidate {
     std::size_t rank = 0;
     unsigned bits_l = 0, bits_r = 0;
     double bits_per_value = 0;
     double rel_error = 0;  ///< relative Frobenius error of the factorization
 };
 
-struct LplrReport {
+struct SIGNCUT_API SIGNCUT_API LplrReport {
     /// Every candidate of the budget search (empty for an explicit rank).
     std::vector<LplrCandidate> candidates;
     /// What was used; its error is that of the returned factorization.
@@ -134,6 +136,6 @@ struct LplrReport {
 /// for contradictory or out-of-range options (a rank above min(n, d), bits
 /// outside 2..16), errc::bad_input for non-finite data or a budget below
 /// rank 1 at the smallest bit widths (naming the minimum).
-LplrDecomposition lplr(const TensorView<float>& x, const LplrOptions& options = {}, LplrReport* report = nullptr);
+SIGNCUT_API LplrDecomposition lplr(const TensorView<float>& x, const LplrOptions& options = {}, LplrReport* report = nullptr);
 
 }  // namespace signcut

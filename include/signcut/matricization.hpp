@@ -8,6 +8,8 @@
 // stands for a single row or column ("0|" makes a vector a column).
 #pragma once
 
+#include "signcut/export.hpp"
+
 #include <cstddef>
 #include <span>
 #include <string>
@@ -18,7 +20,7 @@
 
 namespace signcut {
 
-struct Matricization {
+struct SIGNCUT_API SIGNCUT_API Matricization {
     std::vector<std::size_t> row_modes;
     std::vector<std::size_t> col_modes;
 
@@ -47,8 +49,8 @@ struct Matricization {
 };
 
 /// The rows × cols row-major matrix of C-ordered `data` of `shape`.
-std::vector<float> matricize(const float* data, std::span<const std::size_t> shape, const Matricization& split);
+SIGNCUT_API std::vector<float> matricize(const float* data, std::span<const std::size_t> shape, const Matricization& split);
 /// The inverse: writes the tensor (C order) whose matricization is `matrix`.
-void unmatricize(const float* matrix, std::span<const std::size_t> shape, const Matricization& split, float* out);
+SIGNCUT_API void unmatricize(const float* matrix, std::span<const std::size_t> shape, const Matricization& split, float* out);
 
 }  // namespace signcut

@@ -1,6 +1,8 @@
 // signcut: how far a reconstruction is from its original.
 #pragma once
 
+#include "signcut/export.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -18,7 +20,7 @@ namespace signcut {
 ///    rmse = 0, -inf when range = 0 < rmse.
 /// A NaN in the approximation makes every figure but the range NaN (never
 /// a max abs error of 0); an infinite one makes the errors infinite.
-struct ErrorMetrics {
+struct SIGNCUT_API SIGNCUT_API ErrorMetrics {
     double rel_fro_error = 0;
     double rmse = 0;
     double max_abs_error = 0;
@@ -40,11 +42,11 @@ struct ErrorMetrics {
 
 /// Compares `approx` to `original`; throws `Error` if the lengths differ or
 /// are zero. Non-finite inputs give the IEEE results of the formulas above.
-ErrorMetrics compare(std::span<const float> original, std::span<const float> approx);
+SIGNCUT_API ErrorMetrics compare(std::span<const float> original, std::span<const float> approx);
 
 /// Incremental form, for data that arrives in pieces (streamed files): add
 /// matching chunks, then `result()`.
-class ErrorAccumulator {
+class SIGNCUT_API SIGNCUT_API ErrorAccumulator {
 public:
     void add(std::span<const float> original, std::span<const float> approx);
     /// The same against an approximation in double (a float64 reconstruction).
@@ -66,6 +68,6 @@ private:
 };
 
 /// PSNR from its parts with the conventions above.
-double psnr_db(double range, double rmse);
+SIGNCUT_API double psnr_db(double range, double rmse);
 
 }  // namespace signcut

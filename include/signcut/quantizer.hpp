@@ -18,6 +18,8 @@
 // group starts at a fresh word; bits past the group's last code are zero.
 #pragma once
 
+#include "signcut/export.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -45,7 +47,7 @@ constexpr std::size_t code_words(std::size_t length, unsigned bits) noexcept
 }
 
 /// A rows × cols matrix of B-bit codes with one float32 scale per group.
-class QuantizedMatrix {
+class SIGNCUT_API SIGNCUT_API QuantizedMatrix {
 public:
     QuantizedMatrix() = default;
     /// Adopts stored parts (a reader's constructor). Throws `Error`
@@ -102,7 +104,7 @@ private:
 /// entry, one scale per group along `axis`. Throws `Error`
 /// (errc::invalid_argument) for other bit widths and (errc::bad_input) for
 /// non-finite values.
-QuantizedMatrix quantize(const float* data, std::size_t rows, std::size_t cols, unsigned bits, ScaleAxis axis);
-QuantizedMatrix quantize(const double* data, std::size_t rows, std::size_t cols, unsigned bits, ScaleAxis axis);
+SIGNCUT_API QuantizedMatrix quantize(const float* data, std::size_t rows, std::size_t cols, unsigned bits, ScaleAxis axis);
+SIGNCUT_API QuantizedMatrix quantize(const double* data, std::size_t rows, std::size_t cols, unsigned bits, ScaleAxis axis);
 
 }  // namespace signcut

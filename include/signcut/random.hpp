@@ -6,6 +6,8 @@
 // reproduce them, whatever the thread count.
 #pragma once
 
+#include "signcut/export.hpp"
+
 #include <cstddef>
 #include <cstdint>
 
@@ -14,7 +16,7 @@
 namespace signcut {
 
 /// splitmix64 (Steele, Lea, Flood 2014): a 64-bit counter-based mixer.
-class SplitMix64 {
+class SIGNCUT_API SIGNCUT_API SplitMix64 {
 public:
     explicit SplitMix64(std::uint64_t seed) noexcept : state_(seed) {}
     std::uint64_t next() noexcept
@@ -37,10 +39,10 @@ private:
 /// Uniformly random starting signs for term `term`, mode `mode`, of length `d`:
 /// one splitmix64 word per 64 signs from a stream keyed by (seed, term, mode),
 /// padding bits cleared.
-SignVector starting_signs(std::uint64_t seed, std::size_t term, std::size_t mode, std::size_t d);
+SIGNCUT_API SignVector starting_signs(std::uint64_t seed, std::size_t term, std::size_t mode, std::size_t d);
 
 /// The seed of restart r ≥ 1 of a decomposition seeded with `seed`: another
 /// splitmix64 stream, so restarts never repeat the first start's signs.
-std::uint64_t restart_seed(std::uint64_t seed, std::size_t restart);
+SIGNCUT_API std::uint64_t restart_seed(std::uint64_t seed, std::size_t restart);
 
 }  // namespace signcut

@@ -5,6 +5,8 @@
 // length are always zero, so whole-word XOR and popcount are exact.
 #pragma once
 
+#include "signcut/export.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -22,7 +24,7 @@ constexpr std::uint64_t tail_mask(std::size_t d) noexcept
 }
 
 /// A vector of signs, one bit each.
-class SignVector {
+class SIGNCUT_API SIGNCUT_API SignVector {
 public:
     SignVector() = default;
     /// `size` signs, all +1.
@@ -70,7 +72,7 @@ private:
 /// vector of `rows` signs starting at word j * column_stride(), with
 /// column_stride() = words_for(rows). In a decomposition the rows index one
 /// mode and the columns are the terms.
-class SignMatrix {
+class SIGNCUT_API SIGNCUT_API SignMatrix {
 public:
     SignMatrix() = default;
     SignMatrix(std::size_t rows, std::size_t cols) : rows_(rows), cols_(cols), words_(words_for(rows) * cols, 0) {}
@@ -110,12 +112,12 @@ private:
 
 /// Kronecker product a ⊗ b: entry i * b.size() + j is a[i] * b[j]
 /// (C order, so the last factor varies fastest). Computed on bits (XOR).
-SignVector kron(const SignVector& a, const SignVector& b);
+SIGNCUT_API SignVector kron(const SignVector& a, const SignVector& b);
 
 /// <a, b> = n - 2 * popcount(a XOR b). Throws `Error` on a length mismatch.
-std::int64_t dot(const SignVector& a, const SignVector& b);
+SIGNCUT_API std::int64_t dot(const SignVector& a, const SignVector& b);
 
 /// Number of positions where a and b differ.
-std::size_t hamming(const SignVector& a, const SignVector& b);
+SIGNCUT_API std::size_t hamming(const SignVector& a, const SignVector& b);
 
 }  // namespace signcut

@@ -4,6 +4,8 @@
 // HDF5 dataset or of an xtensor array, and the last mode varies fastest.
 #pragma once
 
+#include "signcut/export.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -24,10 +26,10 @@ using Tensor = xt::xarray<float, xt::layout_type::row_major, AlignedAllocator<fl
 
 /// Number of entries of `shape`. Throws `Error` (errc::limit) if the product
 /// overflows 64 bits; an empty shape (order 0) has one entry.
-std::uint64_t element_count(std::span<const std::size_t> shape);
+SIGNCUT_API std::uint64_t element_count(std::span<const std::size_t> shape);
 
 /// "512x512x3".
-std::string format_shape(std::span<const std::size_t> shape);
+SIGNCUT_API std::string format_shape(std::span<const std::size_t> shape);
 
 /// A read-only view of C-ordered data owned by someone else: no copy is made
 /// until the decomposer builds its working remainder.

@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "io/float16.hpp"
+#include "float16.hpp"
 #include "signcut/baselines.hpp"
 #include "signcut/error.hpp"
 

@@ -52,12 +52,6 @@ struct ThinSvd {
 };
 ThinSvd thin_svd(std::vector<float> a, std::size_t rows, std::size_t cols);
 
-/// Solves A·x = b for a symmetric positive definite n × n matrix `a`
-/// (either triangle may be given; the lower one of the column-major storage
-/// is read), overwriting `b` with x. Returns false, leaving `b` unspecified,
-/// when the Cholesky factorization finds A not positive definite.
-bool cholesky_solve(std::vector<double> a, std::size_t n, double* b);
-
 /// Caps the threads the BLAS library starts (OpenBLAS); a no-op elsewhere.
 void set_blas_threads(unsigned threads);
 

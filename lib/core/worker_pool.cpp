@@ -1,6 +1,6 @@
 #include "worker_pool.hpp"
 
-#include <immintrin.h>
+#include "spin_pause.hpp"
 
 namespace signcut::detail {
 namespace {
@@ -20,7 +20,7 @@ void spin_then_wait(std::atomic<T>& a, Pred done)
         if (i % 1024 == 1023)
             std::this_thread::yield();
         else
-            _mm_pause();
+            kernels::spin_pause();
     }
     for (T v = a.load(std::memory_order_acquire); !done(v); v = a.load(std::memory_order_acquire)) a.wait(v);
 }
@@ -78,7 +78,7 @@ void WorkerPool::run(const std::function<void(unsigned)>& task, unsigned pieces)
     claim_pieces(step);
     // Every piece is claimed; wait for those still running elsewhere.
     for (int i = 0; done_.load(std::memory_order_acquire) < pieces; ++i)
-        if (i % 64 == 63) std::this_thread::yield(); else _mm_pause();
+        if (i % 64 == 63) std::this_thread::yield(); else kernels::spin_pause();
 }
 
 WorkerPool* WorkerPool::current() noexcept { return installed; }

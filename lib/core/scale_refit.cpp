@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-#include "dense_linalg.hpp"
+#include "cholesky.hpp"
 #include "parallel.hpp"
 
 namespace signcut::detail {
@@ -29,7 +29,7 @@ std::vector<double> term_gram(const kernels::Table& k, const SignedCutTerms& d, 
 }
 
 std::optional<std::vector<double>> least_squares_scales(const std::vector<double>& gram, std::span<const double> cuts,
-                                                        std::span<const float> greedy_scales)
+                                                        std::span<const float> greedy_scales, unsigned threads)
 {
     const std::size_t w = cuts.size();
     if (w == 0) return std::vector<double>{};
@@ -46,7 +46,7 @@ std::optional<std::vector<double>> least_squares_scales(const std::vector<double
     std::vector<double> a(gram.size());
     for (std::size_t i = 0; i < gram.size(); ++i) a[i] = gram[i] / n;
     for (double& v : b) v /= n;
-    if (!cholesky_solve(std::move(a), w, b.data())) return std::nullopt;
+    if (!cholesky_solve(std::move(a), w, b.data(), threads)) return std::nullopt;
     for (double v : b)
         if (!std::isfinite(v)) return std::nullopt;
     return b;

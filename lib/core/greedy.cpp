@@ -523,7 +523,7 @@ double GreedyDecomposer::alternate(DecomposeReport& report)
 void GreedyDecomposer::refit(SignedCutTerms& result, DecomposeReport& report)
 {
     const std::vector<double> gram = detail::term_gram(k_, result, opt_.threads);
-    const auto solved = detail::least_squares_scales(gram, cuts_, result.scales());
+    const auto solved = detail::least_squares_scales(gram, cuts_, result.scales(), opt_.threads);
     if (!solved) return;
     const std::size_t w = result.width();
     std::vector<float> scales(w), change(w);

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "aligned_buffer.hpp"
+#include "signcut/export.hpp"
 #include "signcut/decompose.hpp"
 #include "signcut/decomposition.hpp"
 
@@ -39,6 +40,7 @@ SignedCutTerms greedy_terms(AlignedFloats working, float* external, const Shape&
 
 /// The e ≥ 0 such that max_abs·2^−e ≤ 2^(100 − ⌈log2 n⌉): 0 for any block
 /// whose float32 sums cannot come near overflow.
-int headroom_exponent(float max_abs, std::uint64_t n);
+// Exported for LPLR in libsigncut, which scales its factors the same way.
+SIGNCUT_API int headroom_exponent(float max_abs, std::uint64_t n);
 
 }  // namespace signcut::detail

@@ -115,17 +115,6 @@ void multiply_upper(const HouseholderQr& qr, std::size_t m, double* b, std::size
                            idx(n), 1.0, qr.factors.data(), idx(qr.rows), b, idx(n));
 }
 
-bool cholesky_solve(std::vector<double> a, std::size_t n, double* b)
-{
-    if (n == 0) return true;
-    const index_t ni = idx(n);
-    const index_t info = cxxlapack::potrf<index_t>('L', ni, a.data(), ni);
-    if (info > 0) return false;
-    lapack_check(info, "dpotrf");
-    lapack_check(cxxlapack::potrs<index_t>('L', ni, 1, a.data(), ni, b, ni), "dpotrs");
-    return true;
-}
-
 ThinSvd thin_svd(std::vector<float> a, std::size_t rows, std::size_t cols)
 {
     // LAPACK reads the row-major rows × cols buffer as the column-major

@@ -25,6 +25,6 @@ std::vector<double> term_gram(const kernels::Table& k, const SignedCutTerms& d, 
 /// scales; nullopt if G is numerically singular (repeated terms), in which
 /// case the greedy's scales stand.
 std::optional<std::vector<double>> least_squares_scales(const std::vector<double>& gram, std::span<const double> cuts,
-                                                        std::span<const float> greedy_scales);
+                                                        std::span<const float> greedy_scales, unsigned threads);
 
 }  // namespace signcut::detail
