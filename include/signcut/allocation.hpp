@@ -25,12 +25,12 @@
 namespace signcut {
 
 /// One block's known greedy sequence.
-struct SIGNCUT_API SIGNCUT_API BlockCurve {
+struct SIGNCUT_API BlockCurve {
     std::vector<double> gains;    ///< g_{b,j}, in greedy order (≥ 0)
     std::uint64_t term_bits = 0;  ///< t_b, the payload of one term (> 0)
 };
 
-struct SIGNCUT_API SIGNCUT_API Allocation {
+struct SIGNCUT_API Allocation {
     std::vector<std::size_t> widths;  ///< w_b per block
     std::uint64_t term_bits = 0;      ///< Σ_b w_b·t_b
     double gain = 0;                  ///< Σ_b Σ_{j<w_b} g_{b,j}

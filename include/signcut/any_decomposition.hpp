@@ -20,7 +20,7 @@
 
 namespace signcut {
 
-class SIGNCUT_API SIGNCUT_API Decomposition {
+class SIGNCUT_API Decomposition {
 public:
     Decomposition() = default;
     Decomposition(SignedCutDecomposition d) : d_(std::move(d)) {}

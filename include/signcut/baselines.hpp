@@ -47,7 +47,7 @@
 namespace signcut {
 
 /// What a method gives back, and what it stored.
-struct SIGNCUT_API SIGNCUT_API Approximation {
+struct SIGNCUT_API Approximation {
     Tensor reconstruction;          ///< in the original shape
     std::uint64_t stored_bits = 0;  ///< by the counting rule above
     double bits_per_value = 0;
@@ -72,7 +72,7 @@ SIGNCUT_API unsigned min_max_bits_for_budget(std::uint64_t values, double budget
 
 /// The thin SVD of a matricization, computed once and shared by svd, dsvd
 /// and lsvd. Keeps the matricized data, U·Σ and Vᵀ (float32).
-class SIGNCUT_API SIGNCUT_API MatrixSvd {
+class SIGNCUT_API MatrixSvd {
 public:
     /// Default split: Matricization::closest_to_square. Throws `Error` for
     /// non-finite data or an empty shape.
@@ -120,7 +120,7 @@ SIGNCUT_API std::optional<Approximation> zfp_fixed_rate(const TensorView<float>&
 /// "fixed-precision" or "fixed-accuracy", and the mode's parameter as zfp
 /// applied it: the rate in bits per value, the precision in bit planes
 /// (1..32), or the absolute tolerance (a power of two: zfp rounds it down).
-struct SIGNCUT_API SIGNCUT_API ZfpResult {
+struct SIGNCUT_API ZfpResult {
     Approximation approximation;
     std::string mode;
     double parameter = 0;

@@ -19,7 +19,7 @@
 
 namespace signcut {
 
-class SIGNCUT_API SIGNCUT_API BlockGrid {
+class SIGNCUT_API BlockGrid {
 public:
     BlockGrid() = default;
     /// Throws Error(errc::invalid_argument) naming the mode when the orders
@@ -76,7 +76,7 @@ SIGNCUT_API Shape parse_block_shape(std::string_view text, const Shape& shape);
 
 /// One mode of a region: the indices [start, stop), or one index that drops
 /// the mode from the result (numpy's `x[3]` against `x[3:4]`).
-struct SIGNCUT_API SIGNCUT_API RegionRange {
+struct SIGNCUT_API RegionRange {
     std::size_t start = 0, stop = 0;
     bool keep = true;  ///< false: a single index, the mode is dropped
 };

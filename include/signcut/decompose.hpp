@@ -31,7 +31,7 @@
 namespace signcut {
 
 /// Passed to the progress callback after every term.
-struct SIGNCUT_API SIGNCUT_API Progress {
+struct SIGNCUT_API Progress {
     std::size_t terms = 0;        ///< terms found so far
     double rel_error = 1.0;       ///< current relative Frobenius error (bookkept; 1 until known)
     double bits_per_value = 0.0;  ///< counted storage so far
@@ -41,7 +41,7 @@ struct SIGNCUT_API SIGNCUT_API Progress {
 };
 
 /// How a tensor is cut into blocks.
-struct SIGNCUT_API SIGNCUT_API BlockChoice {
+struct SIGNCUT_API BlockChoice {
     enum class Kind {
         automatic,  ///< the measured rule of auto_block_shape()
         whole,      ///< one block: the whole tensor
@@ -73,7 +73,7 @@ enum class StartSigns {
     automatic,
 };
 
-struct SIGNCUT_API SIGNCUT_API DecomposeOptions {
+struct SIGNCUT_API DecomposeOptions {
     // At most one stopping rule may be set; none means bits_per_value = 1.
     std::optional<std::size_t> width;      ///< terms in every block (no allocation)
     std::optional<double> bits_per_value;  ///< the lowest error whose payload fits (allocation)
@@ -121,7 +121,7 @@ struct SIGNCUT_API SIGNCUT_API DecomposeOptions {
 };
 
 /// What a run did, for users and for the cost tests.
-struct SIGNCUT_API SIGNCUT_API DecomposeReport {
+struct SIGNCUT_API DecomposeReport {
     std::size_t mode_updates = 0;    ///< over all terms
     std::size_t flipped_signs = 0;   ///< signs changed by mode updates (the starts excluded)
     double dense_passes = 0;         ///< full contractions/flushes count 1, a flipped slice of mode b 1/d_b
@@ -172,7 +172,7 @@ SignedCutDecomposition decompose(const xt::xexpression<E>& expr, const Decompose
 }
 
 /// What recut() did.
-struct SIGNCUT_API SIGNCUT_API RecutReport {
+struct SIGNCUT_API RecutReport {
     /// sqrt((norm2 − Σ kept gains) / norm2), the gains c²·n_b of the kept
     /// terms: the error a greedy with exact arithmetic would have; an
     /// estimate up to the float32 rounding of the stored scales and of the

@@ -22,7 +22,7 @@ namespace signcut {
 /// mode a, a d_a × w sign matrix whose column j is the sign vector of term j
 /// in that mode. Terms are kept in the greedy's order, so every prefix is the
 /// greedy's own decomposition at that width (unless `scales_refit()`).
-class SIGNCUT_API SIGNCUT_API SignedCutTerms {
+class SIGNCUT_API SignedCutTerms {
 public:
     SignedCutTerms() = default;
     /// An empty (width-0) decomposition of `shape`. Throws `Error` on an
@@ -77,8 +77,12 @@ public:
     /// float32 limit), those rows are measured on the float64
     /// reconstruction instead and counted in `float32_overflows`.
     ErrorMetrics error_against(std::span<const float> original, unsigned threads = 1) const;
-    /// One entry.
+    /// One entry: `element({i, j})` or a span of indices.
     float element(std::span<const std::size_t> index) const;
+    float element(std::initializer_list<std::size_t> index) const
+    {
+        return element(std::span<const std::size_t>(index.begin(), index.size()));
+    }
     /// The sub-tensor with some indices fixed: `fixed[a]` is an index into
     /// mode a, or -1 to keep mode a. The result has the kept modes in order
     /// (order 0 when every mode is fixed). Costs O(w · result size).
@@ -101,7 +105,7 @@ private:
 /// Payload of a decomposition: the stored bytes of its datasets (format
 /// version 2, docs/FORMAT.md), which is what `bits_per_value` counts and what
 /// a budget bounds.
-struct SIGNCUT_API SIGNCUT_API Payload {
+struct SIGNCUT_API Payload {
     std::uint64_t widths_bytes = 0;  ///< uint32 per block, stored
     std::uint64_t scales_bytes = 0;  ///< float32 per term, stored
     std::uint64_t signs_bytes = 0;   ///< the blocks' byte-aligned sign segments, stored
@@ -121,7 +125,7 @@ SIGNCUT_API std::uint64_t dataset_chunk_elements(std::uint64_t elements, std::si
 ///   X_b ≈ Σ_{j < w_b} c_{b,j} · s_{b,j}^(0) ⊗ … ⊗ s_{b,j}^(k-1).
 /// The whole tensor is the one-block case. Every block's terms are a prefix
 /// of its greedy sequence, so any smaller budget can be cut from it (recut).
-class SIGNCUT_API SIGNCUT_API SignedCutDecomposition {
+class SIGNCUT_API SignedCutDecomposition {
 public:
     SignedCutDecomposition() = default;
     /// One block: the whole tensor.

@@ -21,7 +21,7 @@ enum class errc {
 
 /// Every error signcut reports is an `Error`; `what()` is one complete line
 /// that names the offending value (no trailing newline).
-class SIGNCUT_API SIGNCUT_API Error : public std::runtime_error {
+class SIGNCUT_API Error : public std::runtime_error {
 public:
     Error(errc code, const std::string& message) : std::runtime_error(message), code_(code) {}
     errc code() const noexcept { return code_; }

@@ -65,7 +65,7 @@ SIGNCUT_API void check_output_path(const std::string& output, std::span<const st
 
 /// An object of an HDF5 file, as "FILE.h5:/path" names it: a dataset, or
 /// the group that holds a decomposition.
-struct SIGNCUT_API SIGNCUT_API ObjectRef {
+struct SIGNCUT_API ObjectRef {
     std::string file;
     std::string object;  ///< absolute path inside the file
 };
@@ -93,7 +93,7 @@ SIGNCUT_API std::vector<std::string> check_output_object(const std::string& file
 SIGNCUT_API std::size_t dtype_size(std::string_view dtype);
 
 /// A dataset's shape (C order, HDF5 dimension a = mode a) and element type.
-struct SIGNCUT_API SIGNCUT_API DatasetInfo {
+struct SIGNCUT_API DatasetInfo {
     Shape shape;
     std::string dtype;  ///< one of the dtype names above
 };
@@ -108,7 +108,7 @@ SIGNCUT_API DatasetInfo inspect_dataset(const std::string& file, const std::stri
 SIGNCUT_API std::vector<std::string> list_datasets(const std::string& file);
 
 /// A dataset named on the command line.
-struct SIGNCUT_API SIGNCUT_API DatasetRef {
+struct SIGNCUT_API DatasetRef {
     std::string file;
     std::string dataset;  ///< absolute path inside the file, e.g. "/temperature"
 };
@@ -141,7 +141,7 @@ SIGNCUT_API Tensor read_dataset(const std::string& file, const std::string& data
 /// their type (floats narrower than 32 bits widen to float32); strings, fixed-
 /// or variable-length in the source, become fixed-length null-terminated
 /// UTF-8, the one string kind the format allows.
-struct SIGNCUT_API SIGNCUT_API CarriedAttribute {
+struct SIGNCUT_API CarriedAttribute {
     enum class Kind { signed_integer, unsigned_integer, floating, string };
     std::string name;
     Kind kind = Kind::floating;
@@ -192,7 +192,7 @@ SIGNCUT_API void write_dataset(const std::string& path, const std::string& datas
 // ---------------------------------------------------------------------------
 
 /// What a decomposition does not know about itself, stored with it.
-struct SIGNCUT_API SIGNCUT_API Provenance {
+struct SIGNCUT_API Provenance {
     std::string original_dtype = "float32";  ///< dtype name of the data that was decomposed
     std::string source;                      ///< e.g. "field.h5:/temperature"
     std::uint64_t seed = 0;                  ///< the decomposer's seed
@@ -206,7 +206,7 @@ struct SIGNCUT_API SIGNCUT_API Provenance {
 
 /// The metadata of a decomposition file of either method, read without
 /// reading the arrays (sct's `widths` excepted).
-struct SIGNCUT_API SIGNCUT_API DecompositionInfo {
+struct SIGNCUT_API DecompositionInfo {
     std::string method;  ///< "sct" or "lplr"
     int format_version = 2;
     Shape shape;
@@ -291,7 +291,7 @@ SIGNCUT_API void write_lplr(const std::string& path, const LplrDecomposition& de
 // ---------------------------------------------------------------------------
 
 /// What replaces one object in a whole-file rewrite.
-struct SIGNCUT_API SIGNCUT_API ObjectReplacement {
+struct SIGNCUT_API ObjectReplacement {
     /// A dataset becomes this decomposition, a group of the same path.
     std::optional<Decomposition> decomposition;
     Provenance provenance;

@@ -3,10 +3,20 @@
 // An RGB image is an order-3 tensor H × W × 3 and a gray image an order-2
 // tensor H × W, with float samples on the image's own scale: 0..255 for
 // 8-bit images, 0..65535 for 16-bit ones. Alpha channels are dropped (with a
-// warning). PNG and JPEG are decoded with stb_image; binary and plain PPM and
-// PGM (P6, P5, P3, P2) are parsed by signcut itself, because stb_image 2.27
-// reads 16-bit PNM samples in the wrong byte order and accepts truncated
-// pixel data silently.
+// warning). PNG is decoded with libpng, JPEG with libjpeg-turbo; binary and
+// plain PPM and PGM (P6, P5, P3, P2) are parsed by signcut itself.
+//
+// Both libraries are held to strict reading. libpng checks the CRC of every
+// chunk (ancillary ones too), takes at most 2^24 pixels a side, caches at
+// most 128 ancillary chunks and allocates at most 8 MiB for one chunk, and
+// its "benign" errors (pixel data beyond the image's rows, for one) refuse
+// the file; signcut checks each chunk's length against the file's size
+// before libpng reads its data. libjpeg's warnings refuse the file (a
+// truncated or damaged JPEG is never filled in with grey), except for
+// extraneous bytes between segments, an unknown JFIF version and an unknown
+// Adobe transform; a progressive JPEG may hold at most 1000 scans, and
+// libjpeg's whole-image buffers are held to the memory limit (see
+// read_image).
 //
 // Writing (PNG, JPEG, PPM, PGM, chosen by the output's extension) and its
 // sample-range rules are described above write_image below.
@@ -33,7 +43,7 @@ namespace signcut {
 inline constexpr std::uint64_t default_max_image_pixels = std::uint64_t{1} << 28;
 
 /// What an image file holds, read from its header alone.
-struct SIGNCUT_API SIGNCUT_API ImageInfo {
+struct SIGNCUT_API ImageInfo {
     std::string format;         ///< "png", "jpeg", "ppm" or "pgm"
     std::size_t height = 0;
     std::size_t width = 0;
@@ -48,8 +58,9 @@ SIGNCUT_API bool is_image_path(std::string_view path);
 
 /// Reads an image's header without decoding it. The format is recognised
 /// from the file's first bytes, not its name. Throws Error (errc::io for a
-/// missing or unreadable file, errc::bad_input for anything that is not a
-/// readable PNG, JPEG, PPM or PGM, naming the file and the decoder's reason).
+/// missing or unreadable file, errc::limit for a PNG beyond libpng's size
+/// limits, errc::bad_input for anything that is not a readable PNG, JPEG,
+/// PPM or PGM, naming the file and the decoder's reason).
 SIGNCUT_API ImageInfo inspect_image(const std::string& path);
 
 /// Decodes an image into a tensor: H × W for gray (and gray+alpha) images,
@@ -59,7 +70,9 @@ SIGNCUT_API ImageInfo inspect_image(const std::string& path);
 ///
 /// Before decoding, refuses (errc::limit, naming both numbers) an image with
 /// more than `max_pixels` pixels, or one whose decoding needs more than
-/// `max_bytes` (the tensor plus the decoder's buffers).
+/// `max_bytes` (the tensor plus the decoder's buffers). While decoding a
+/// JPEG, libjpeg's whole-image buffers (a progressive file's coefficients)
+/// are held to what `max_bytes` leaves beside the tensor.
 SIGNCUT_API Tensor read_image(const std::string& path, std::uint64_t max_bytes, std::vector<std::string>* warnings = nullptr,
                   ImageInfo* info = nullptr, std::uint64_t max_pixels = default_max_image_pixels);
 
@@ -67,8 +80,8 @@ SIGNCUT_API Tensor read_image(const std::string& path, std::uint64_t max_bytes, 
 //
 // Formats, by the output's extension (any case):
 //   .png          8-bit PNG, gray (H × W or H × W × 1) or RGB (H × W × 3), via
-//                 stb_image_write. A 16-bit source is scaled to 8 bits by
-//                 255/65535, with a warning.
+//                 libpng. A 16-bit source is scaled to 8 bits by 255/65535,
+//                 with a warning.
 //   .jpg, .jpeg   baseline JPEG via libjpeg-turbo, quality 95 with no chroma
 //                 subsampling (4:4:4) and optimised Huffman tables: what a
 //                 person who keeps a JPEG of a reconstruction wants to see is
@@ -150,7 +163,7 @@ enum class ImageSource {
     floating,  ///< float data
 };
 
-struct SIGNCUT_API SIGNCUT_API ImageWriteOptions {
+struct SIGNCUT_API ImageWriteOptions {
     int source_bits = 8;                        ///< 8: samples 0..255; 16: 0..65535
     ImageSource source = ImageSource::samples;  ///< what the data is a reconstruction of
     bool scale = false;                         ///< map min..max onto the full sample range

@@ -26,7 +26,7 @@
 
 namespace signcut::kernels {
 
-struct SIGNCUT_API SIGNCUT_API Table {
+struct SIGNCUT_API Table {
     Arch arch;
 
     /// out[r] += sum_c s[c] * A[r*lda + c]   for r < rows, c < cols

@@ -51,7 +51,7 @@ namespace signcut {
 /// matricization: L (n × m, one scale per column) times R (m × d, one scale
 /// per row). LPLR, DSVD and LSVD all produce this; it is what a file of
 /// method "lplr" stores.
-class SIGNCUT_API SIGNCUT_API LplrDecomposition {
+class SIGNCUT_API LplrDecomposition {
 public:
     LplrDecomposition() = default;
     /// Validates that the factors fit `shape` under `split`: L has n rows and
@@ -95,7 +95,7 @@ SIGNCUT_API double lplr_payload_bits_per_value(std::size_t n, std::size_t d, std
 /// exceed `budget`; 0 if not even rank 1 fits.
 SIGNCUT_API std::size_t lplr_rank_for_bits(std::size_t n, std::size_t d, unsigned bits_l, unsigned bits_r, double budget);
 
-struct SIGNCUT_API SIGNCUT_API LplrOptions {
+struct SIGNCUT_API LplrOptions {
     /// Either a budget (then rank and bit widths are chosen) ...
     std::optional<double> bits_per_value;
     /// ... or all three of rank, bits_l and bits_r.
@@ -118,14 +118,14 @@ struct SIGNCUT_API SIGNCUT_API LplrOptions {
 };
 
 /// One (rank, bits_l, bits_r) and how it did.
-struct SIGNCUT_API SIGNCUT_API LplrCandidate {
+struct SIGNCUT_API LplrCandidate {
     std::size_t rank = 0;
     unsigned bits_l = 0, bits_r = 0;
     double bits_per_value = 0;
     double rel_error = 0;  ///< relative Frobenius error of the factorization
 };
 
-struct SIGNCUT_API SIGNCUT_API LplrReport {
+struct SIGNCUT_API LplrReport {
     /// Every candidate of the budget search (empty for an explicit rank).
     std::vector<LplrCandidate> candidates;
     /// What was used; its error is that of the returned factorization.

@@ -20,7 +20,7 @@
 
 namespace signcut {
 
-struct SIGNCUT_API SIGNCUT_API Matricization {
+struct SIGNCUT_API Matricization {
     std::vector<std::size_t> row_modes;
     std::vector<std::size_t> col_modes;
 

@@ -20,7 +20,7 @@ namespace signcut {
 ///    rmse = 0, -inf when range = 0 < rmse.
 /// A NaN in the approximation makes every figure but the range NaN (never
 /// a max abs error of 0); an infinite one makes the errors infinite.
-struct SIGNCUT_API SIGNCUT_API ErrorMetrics {
+struct SIGNCUT_API ErrorMetrics {
     double rel_fro_error = 0;
     double rmse = 0;
     double max_abs_error = 0;
@@ -46,7 +46,7 @@ SIGNCUT_API ErrorMetrics compare(std::span<const float> original, std::span<cons
 
 /// Incremental form, for data that arrives in pieces (streamed files): add
 /// matching chunks, then `result()`.
-class SIGNCUT_API SIGNCUT_API ErrorAccumulator {
+class SIGNCUT_API ErrorAccumulator {
 public:
     void add(std::span<const float> original, std::span<const float> approx);
     /// The same against an approximation in double (a float64 reconstruction).

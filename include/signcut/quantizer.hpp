@@ -47,7 +47,7 @@ constexpr std::size_t code_words(std::size_t length, unsigned bits) noexcept
 }
 
 /// A rows × cols matrix of B-bit codes with one float32 scale per group.
-class SIGNCUT_API SIGNCUT_API QuantizedMatrix {
+class SIGNCUT_API QuantizedMatrix {
 public:
     QuantizedMatrix() = default;
     /// Adopts stored parts (a reader's constructor). Throws `Error`

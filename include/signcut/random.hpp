@@ -16,7 +16,7 @@
 namespace signcut {
 
 /// splitmix64 (Steele, Lea, Flood 2014): a 64-bit counter-based mixer.
-class SIGNCUT_API SIGNCUT_API SplitMix64 {
+class SIGNCUT_API SplitMix64 {
 public:
     explicit SplitMix64(std::uint64_t seed) noexcept : state_(seed) {}
     std::uint64_t next() noexcept

@@ -24,7 +24,7 @@ constexpr std::uint64_t tail_mask(std::size_t d) noexcept
 }
 
 /// A vector of signs, one bit each.
-class SIGNCUT_API SIGNCUT_API SignVector {
+class SIGNCUT_API SignVector {
 public:
     SignVector() = default;
     /// `size` signs, all +1.
@@ -72,7 +72,7 @@ private:
 /// vector of `rows` signs starting at word j * column_stride(), with
 /// column_stride() = words_for(rows). In a decomposition the rows index one
 /// mode and the columns are the terms.
-class SIGNCUT_API SIGNCUT_API SignMatrix {
+class SIGNCUT_API SignMatrix {
 public:
     SignMatrix() = default;
     SignMatrix(std::size_t rows, std::size_t cols) : rows_(rows), cols_(cols), words_(words_for(rows) * cols, 0) {}

@@ -16,8 +16,6 @@
 //    block's low-rank part, exactly, from popcounts.
 #include "greedy.hpp"
 
-#include <immintrin.h>
-
 #include <algorithm>
 #include <cmath>
 #include <memory>
@@ -67,25 +65,6 @@ double sum_squares(const float* x, std::size_t n, unsigned threads)
         }
     });
     return std::accumulate(partial.begin(), partial.end(), 0.0);
-}
-
-/// Σ |x| in double, with two SSE2 accumulators (a fixed order, so the same
-/// on every machine).
-double abs_sum(const float* x, std::size_t n)
-{
-    const __m128 mask = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
-    __m128d a0 = _mm_setzero_pd(), a1 = _mm_setzero_pd();
-    std::size_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        const __m128 v = _mm_and_ps(_mm_loadu_ps(x + i), mask);
-        a0 = _mm_add_pd(a0, _mm_cvtps_pd(v));
-        a1 = _mm_add_pd(a1, _mm_cvtps_pd(_mm_movehl_ps(v, v)));
-    }
-    double lanes[2];
-    _mm_storeu_pd(lanes, _mm_add_pd(a0, a1));
-    double s = lanes[0] + lanes[1];
-    for (; i < n; ++i) s += std::abs(static_cast<double>(x[i]));
-    return s;
 }
 
 /// Writes the axis-reversed copy of a C-ordered tensor: dst has dims
@@ -460,7 +439,9 @@ double GreedyDecomposer::mode_update(std::size_t a, DecomposeReport& report)
     report.flipped_signs += hamming(next, signs_[a]);
     signs_[a] = next;
     ++report.mode_updates;
-    return abs_sum(update_buf_.data(), update_buf_.size());
+    // Σ|x| in double, in an order fixed by the kernel table (the same value on
+    // every ISA).
+    return k_.abs_sum(update_buf_.data(), update_buf_.size());
 }
 
 void GreedyDecomposer::flush(DecomposeReport& report)

@@ -1,8 +1,6 @@
 // Packed sign vectors and matrices.
 #include "signcut/signs.hpp"
 
-#include <immintrin.h>
-
 #include <bit>
 
 #include <fmt/format.h>
@@ -42,22 +40,9 @@ SignVector::SignVector(std::size_t size, std::vector<std::uint64_t> words) : siz
 
 SignVector SignVector::from_values(std::span<const float> values)
 {
-    // Four compares per SSE2 instruction (every x86-64 has SSE2); x < 0 is
-    // false for both zeros and for NaN, as the sign convention wants.
+    // x < 0 is false for both zeros and for NaN, as the sign convention wants.
     SignVector v(values.size());
-    std::uint64_t* w = v.data();
-    const float* x = values.data();
-    const std::size_t n = values.size(), whole = n / 64;
-    const __m128 zero = _mm_setzero_ps();
-    for (std::size_t q = 0; q < whole; ++q) {
-        std::uint64_t bits = 0;
-        for (int i = 0; i < 16; ++i)
-            bits |= static_cast<std::uint64_t>(_mm_movemask_ps(_mm_cmplt_ps(_mm_loadu_ps(x + 64 * q + 4 * i), zero)))
-                    << (4 * i);
-        w[q] = bits;
-    }
-    for (std::size_t i = whole * 64; i < n; ++i)
-        if (x[i] < 0.0f) w[i / 64] |= std::uint64_t{1} << (i % 64);
+    kernels::active().pack_signs(values.data(), values.size(), v.data());
     return v;
 }
 SignVector SignVector::from_values(std::span<const double> values) { return signs_of(values); }

@@ -1,16 +1,22 @@
-// Images <-> tensors: PNG and JPEG read through stb_image, PNM parsed here;
-// PNG written through stb_image_write, JPEG through libjpeg-turbo, PNM here.
+// Images <-> tensors: PNG read and written through libpng, JPEG read and
+// written through libjpeg-turbo, PPM and PGM parsed and written here.
+//
+// libpng and libjpeg report errors by long-jumping out of the call that
+// failed. Each function below that calls setjmp holds only plain C state
+// (the libraries' structs, pointers, numbers and message buffers, owned by
+// its caller) and returns false when the jump lands; its C++ caller turns
+// that into signcut::Error. No long jump crosses a frame with a destructor.
 #include "signcut/image.hpp"
 
 #include <sys/stat.h>
 
-#include <stb/stb_image.h>
-#include <stb/stb_image_write.h>
-
 #include <csetjmp>
+#include <cstdio>
 #include <cstdlib>
 // jpeglib.h needs FILE and size_t declared before it.
 #include <jpeglib.h>
+#include <jerror.h>
+#include <png.h>
 
 #include <algorithm>
 #include <array>
@@ -18,11 +24,11 @@
 #include <cerrno>
 #include <climits>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <memory>
 #include <new>
+#include <optional>
 #include <vector>
 
 #include <fmt/format.h>
@@ -51,12 +57,6 @@ FilePtr open_image(const std::string& path)
     return f;
 }
 
-std::string stb_reason()
-{
-    const char* reason = stbi_failure_reason();
-    return reason != nullptr ? reason : "unknown reason";
-}
-
 enum class Kind { png, jpeg, pnm, unknown };
 
 Kind sniff(std::FILE* f)
@@ -70,6 +70,26 @@ Kind sniff(std::FILE* f)
     if (n >= 2 && magic[0] == 'P' && (magic[1] == '2' || magic[1] == '3' || magic[1] == '5' || magic[1] == '6'))
         return Kind::pnm;
     return Kind::unknown;
+}
+
+/// The size of the regular file `f`, or UINT64_MAX when it has none (a pipe).
+std::uint64_t file_size(std::FILE* f)
+{
+    struct stat st {};
+    if (::fstat(::fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) return UINT64_MAX;
+    return static_cast<std::uint64_t>(st.st_size);
+}
+
+/// Copies one decoded row of 8-bit or big-endian 16-bit samples (`channels`
+/// interleaved, as stored) to floats, keeping gray or RGB and dropping alpha.
+void put_row(const unsigned char* row, std::size_t width, int channels, std::size_t bytes, float* out)
+{
+    const int keep = channels >= 3 ? 3 : 1;
+    for (std::size_t x = 0; x < width; ++x)
+        for (int c = 0; c < keep; ++c) {
+            const unsigned char* s = row + (x * static_cast<unsigned>(channels) + static_cast<unsigned>(c)) * bytes;
+            *out++ = static_cast<float>(bytes == 2 ? (unsigned{s[0]} << 8) | s[1] : s[0]);
+        }
 }
 
 // --- PNM -------------------------------------------------------------------
@@ -182,418 +202,478 @@ void read_pnm_samples(std::FILE* f, const PnmHeader& h, float* out, const std::s
     }
 }
 
-// --- PNG structure -----------------------------------------------------------
+// --- PNG (libpng) ----------------------------------------------------------------
 
-// stb_image trusts a PNG's own numbers: it sizes its IDAT buffer from the
-// chunk lengths as claimed (a 41-byte file can make it allocate 2 GiB), and
-// it grows its inflate buffer for as long as the deflate stream produces
-// output (16 KiB of IDAT can inflate to 16 MiB for a single pixel). The
-// checks below bound both by the size of the file and the size of the image
-// before stb decodes anything.
+// libpng's own limits, besides signcut's pixel and memory caps (read_image).
+constexpr png_uint_32 png_max_side = png_uint_32{1} << 24;  // pixels a side (stb_image's limit, kept)
+constexpr png_uint_32 png_chunk_cache = 128;                // ancillary chunks stored (signcut stores none)
+constexpr png_alloc_size_t png_chunk_bytes = 8u << 20;      // bytes of one chunk libpng may allocate
+constexpr std::size_t png_message_size = 320;
 
-constexpr std::uint32_t png_max_chunk_length = 0x7fffffffu;  // the PNG specification's limit
-
-// Header bytes handed to stbi_info: up to the frame header (JPEG) or the
-// first IDAT (PNG). Real files keep them well below this.
-constexpr std::uint64_t max_header_bytes = std::uint64_t{16} << 20;
-
-std::uint32_t be32(const unsigned char* p)
-{
-    return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
-}
-
-std::string chunk_name(const unsigned char* type)
-{
-    std::string name;
-    for (int i = 0; i < 4; ++i)
-        name += std::isalpha(type[i]) ? std::string(1, static_cast<char>(type[i])) : fmt::format("\\x{:02x}", type[i]);
-    return name;
-}
-
-/// What signcut reads of a PNG itself: IHDR's fields and where the chunks
-/// are. The walk refuses a chunk that runs past the end of the file and a
-/// file that ends before IEND (stb fails on both, but only after allocating
-/// what the lengths claim).
-struct PngLayout {
-    bool header_ok = false;  ///< IHDR is well formed (the fields below are set)
-    std::uint32_t width = 0, height = 0;
-    int depth = 0, colour = 0, interlace = 0;
-    int samples = 0;  ///< per pixel, as stored: 1 gray or palette index, 2 gray+alpha, 3 RGB, 4 RGBA
-
-    struct Span {
-        std::uint64_t offset, length;
-    };
-    std::vector<Span> idat;
-    std::uint64_t idat_bytes = 0;
-    bool raw_deflate = false;      ///< Apple's CgBI variant: deflate without the zlib header
-    std::uint64_t header_end = 0;  ///< the bytes stbi_info reads: through the first IDAT's chunk header
+/// What libpng said, for the error pointer of a read or a write.
+struct PngMessages {
+    char error[png_message_size];
+    char warning[png_message_size];  ///< the last warning (libpng explains "Invalid IHDR data" in one)
+    bool limit;                      ///< a size limit or memory, not a damaged file
 };
 
-/// Parses IHDR's 13 bytes; false if stb would refuse them.
-bool parse_ihdr(const unsigned char* b, PngLayout& p)
+[[noreturn]] void png_fail(png_structp png, png_const_charp message)
 {
-    p.width = be32(&b[0]);
-    p.height = be32(&b[4]);
-    p.depth = b[8];
-    p.colour = b[9];
-    p.interlace = b[12];
-    if (b[10] != 0 || b[11] != 0) return false;  // deflate and adaptive filtering are the only methods
-    switch (p.colour) {
-    case 0: p.samples = 1; break;
-    case 2: p.samples = 3; break;
-    case 3: p.samples = 1; break;
-    case 4: p.samples = 2; break;
-    case 6: p.samples = 4; break;
-    default: return false;
+    auto* m = static_cast<PngMessages*>(png_get_error_ptr(png));
+    if (m->warning[0] != '\0' && std::strcmp(message, "Invalid IHDR data") == 0) {
+        std::snprintf(m->error, sizeof m->error, "%.60s: %.200s", message, m->warning);
+        if (std::strstr(m->warning, "user limit") != nullptr) m->limit = true;
+    } else {
+        std::snprintf(m->error, sizeof m->error, "%s", message);
+        if (std::strstr(message, "memory") != nullptr) m->limit = true;
     }
-    // The combinations stb accepts (it is laxer than the PNG specification,
-    // which allows fewer depths for RGB and alpha).
-    const bool depth_ok = (p.depth == 1 || p.depth == 2 || p.depth == 4 || p.depth == 8 || p.depth == 16) &&
-                          !(p.colour == 3 && p.depth == 16);
-    return depth_ok && p.width > 0 && p.height > 0 && p.width <= png_max_chunk_length &&
-           p.height <= png_max_chunk_length && p.interlace <= 1;
+    png_longjmp(png, 1);
 }
 
-PngLayout walk_png(std::FILE* f, const std::string& path)
+void png_keep_warning(png_structp png, png_const_charp message)
 {
-    PngLayout p;
-    struct stat st {};
-    if (::fstat(::fileno(f), &st) != 0) throw Error(errc::io, fmt::format("cannot read {}", path));
-    if (!S_ISREG(st.st_mode)) throw Error(errc::io, fmt::format("cannot read {}: not a regular file", path));
-    const auto size = static_cast<std::uint64_t>(st.st_size);
-    const auto refuse = [&](const std::string& why) {
-        throw Error(errc::bad_input, fmt::format("{}: cannot decode the PNG image ({})", path, why));
-    };
-    bool first = true;
-    for (std::uint64_t pos = 8;;) {
-        if (size - pos < 12) refuse(fmt::format("the file ends at byte {}, before its IEND chunk", size));
-        std::array<unsigned char, 21> head{};  // length, type and, for IHDR, its fields
-        const std::size_t got = std::fseek(f, static_cast<long>(pos), SEEK_SET) == 0
-                                    ? std::fread(head.data(), 1, head.size(), f)
-                                    : 0;
-        if (got < 8) throw Error(errc::io, fmt::format("cannot read {}", path));
-        const std::uint32_t length = be32(head.data());
-        if (length > png_max_chunk_length || length > size - pos - 12)
-            refuse(fmt::format("chunk {} at byte {} claims {} bytes, which runs past the end of the file at byte {}",
-                               chunk_name(&head[4]), pos, length, size));
-        const auto is = [&](const char* type) { return std::memcmp(&head[4], type, 4) == 0; };
-        if (is("CgBI")) {
-            p.raw_deflate = true;  // stb allows it before IHDR
-        } else if (first) {
-            if (!is("IHDR") || length != 13 || got < 21 || !parse_ihdr(&head[8], p))
-                throw Error(errc::bad_input, fmt::format("{}: cannot read the PNG header (malformed IHDR chunk)", path));
-            p.header_ok = true;
-            first = false;
-        } else if (is("IDAT")) {
-            if (p.idat.empty()) p.header_end = pos + 8;
-            p.idat.push_back({pos + 8, length});
-            p.idat_bytes += length;
-        } else if (is("IEND")) {
-            if (p.idat.empty()) p.header_end = pos + 12;
-            break;
+    auto* m = static_cast<PngMessages*>(png_get_error_ptr(png));
+    std::snprintf(m->warning, sizeof m->warning, "%s", message);
+}
+
+/// A PNG being read: libpng's structs and what signcut learns of the file.
+struct PngRead {
+    PngMessages messages;
+    png_structp png;
+    png_infop info;
+    std::FILE* file;
+    std::uint64_t size;    ///< of the file (UINT64_MAX if unknown)
+    std::uint64_t offset;  ///< bytes read so far
+    bool seen_ihdr, seen_idat;
+    bool no_idat;  ///< IEND came first: the header is whole, the pixel data missing
+    png_uint_32 width, height;
+    int depth, colour, interlace;
+    bool transparency;  ///< a tRNS chunk: a palette image reads as RGBA
+};
+
+/// libpng's reads. Each chunk's length is checked against the file's size
+/// as its header goes by, so that a length field that lies is refused with
+/// the numbers rather than read (or allocated) first; and a file whose
+/// first IDAT never comes is refused as such.
+void png_read_bytes(png_structp png, png_bytep data, std::size_t length)
+{
+    auto* r = static_cast<PngRead*>(png_get_io_ptr(png));
+    char why[png_message_size];
+    const std::size_t got = std::fread(data, 1, length, r->file);
+    r->offset += got;
+    if (got != length) {
+        if (std::ferror(r->file) != 0)
+            std::snprintf(why, sizeof why, "read error at byte %llu", static_cast<unsigned long long>(r->offset));
+        else
+            std::snprintf(why, sizeof why, "the file ends at byte %llu, before its IEND chunk",
+                          static_cast<unsigned long long>(r->offset));
+        png_error(png, why);
+    }
+    if ((png_get_io_state(png) & PNG_IO_MASK_LOC) != PNG_IO_CHUNK_HDR || length != 8) return;
+    const std::uint64_t claimed = (std::uint64_t{data[0]} << 24) | (std::uint64_t{data[1]} << 16) |
+                                  (std::uint64_t{data[2]} << 8) | data[3];
+    char name[17] = {};
+    for (int i = 0, n = 0; i < 4; ++i) {
+        const unsigned char c = data[4 + i];
+        n += std::isalpha(c) ? std::snprintf(name + n, sizeof name - n, "%c", c)
+                             : std::snprintf(name + n, sizeof name - n, "\\x%02x", c);
+    }
+    if (std::memcmp(data + 4, "IHDR", 4) == 0) r->seen_ihdr = true;
+    if (std::memcmp(data + 4, "IDAT", 4) == 0) r->seen_idat = true;
+    // The chunk's data and its 4-byte CRC must fit in what is left.
+    if (r->size != UINT64_MAX && (r->size < r->offset || claimed + 4 > r->size - r->offset)) {
+        std::snprintf(why, sizeof why,
+                      "chunk %s at byte %llu claims %llu bytes, which runs past the end of the file at byte %llu", name,
+                      static_cast<unsigned long long>(r->offset - 8), static_cast<unsigned long long>(claimed),
+                      static_cast<unsigned long long>(r->size));
+        png_error(png, why);
+    }
+    if (std::memcmp(data + 4, "IEND", 4) == 0 && r->seen_ihdr && !r->seen_idat) {
+        r->no_idat = true;  // libpng has read IHDR without complaint: the header is whole
+        png_error(png, "no IDAT chunk before IEND: the file holds no pixel data");
+    }
+}
+
+/// Reads IHDR's fields from libpng (after png_read_info, or after IEND came
+/// before any IDAT: IHDR was whole then).
+void png_keep_header(PngRead* r)
+{
+    r->width = png_get_image_width(r->png, r->info);
+    r->height = png_get_image_height(r->png, r->info);
+    r->depth = png_get_bit_depth(r->png, r->info);
+    r->colour = png_get_color_type(r->png, r->info);
+    r->interlace = png_get_interlace_type(r->png, r->info);
+    r->transparency = png_get_valid(r->png, r->info, PNG_INFO_tRNS) != 0;
+}
+
+/// Creates libpng's structs for `r` and reads the header: every chunk
+/// before the first IDAT.
+bool png_read_header(PngRead* r)
+{
+    r->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &r->messages, png_fail, png_keep_warning);
+    if (r->png == nullptr) {
+        std::snprintf(r->messages.error, sizeof r->messages.error, "out of memory");
+        r->messages.limit = true;
+        return false;
+    }
+    if (setjmp(png_jmpbuf(r->png)) != 0) {
+        if (r->no_idat) png_keep_header(r);
+        return false;
+    }
+    r->info = png_create_info_struct(r->png);
+    if (r->info == nullptr) png_error(r->png, "out of memory");
+    png_set_read_fn(r->png, r, png_read_bytes);
+    png_set_user_limits(r->png, png_max_side, png_max_side);
+    png_set_chunk_cache_max(r->png, png_chunk_cache);
+    png_set_chunk_malloc_max(r->png, png_chunk_bytes);
+    // A CRC error refuses the file, in ancillary chunks too (libpng's
+    // default only warns about those); so does what libpng would merely
+    // warn about (pixel data beyond the image's rows, a damaged tRNS).
+    png_set_crc_action(r->png, PNG_CRC_DEFAULT, PNG_CRC_ERROR_QUIT);
+    png_set_benign_errors(r->png, 0);
+    // signcut reads pixels only: every ancillary chunk but tRNS is skipped
+    // unparsed (its CRC still checked).
+    png_set_keep_unknown_chunks(r->png, PNG_HANDLE_CHUNK_NEVER, nullptr, -1);
+    png_read_info(r->png, r->info);
+    png_keep_header(r);
+    return true;
+}
+
+/// Decodes the pixels after png_read_header into `out` (gray or RGB floats),
+/// through `rows`: one row of `row_bytes`, or every row of an interlaced
+/// image (whose seven passes each fill part of every row). Reads on to IEND,
+/// so that every chunk's CRC is checked.
+bool png_read_pixels(PngRead* r, unsigned char* rows, std::size_t row_bytes, int channels, float* out)
+{
+    if (setjmp(png_jmpbuf(r->png)) != 0) return false;
+    if (r->colour == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(r->png);
+    if (r->colour == PNG_COLOR_TYPE_GRAY && r->depth < 8) png_set_expand_gray_1_2_4_to_8(r->png);
+    const int passes = png_set_interlace_handling(r->png);
+    png_read_update_info(r->png, r->info);
+    if (png_get_rowbytes(r->png, r->info) != row_bytes || png_get_channels(r->png, r->info) != channels)
+        png_error(r->png, "the decoded rows do not have the header's layout");
+    const std::size_t bytes = r->depth == 16 ? 2 : 1;
+    const std::size_t width = r->width, keep = channels >= 3 ? 3 : 1;
+    for (int pass = 0; pass < passes; ++pass)
+        for (png_uint_32 y = 0; y < r->height; ++y) {
+            unsigned char* row = passes > 1 ? rows + std::size_t{y} * row_bytes : rows;
+            png_read_row(r->png, row, nullptr);
+            if (passes == 1) put_row(row, width, channels, bytes, out + std::size_t{y} * width * keep);
         }
-        pos += 12 + std::uint64_t{length};
+    if (passes > 1)
+        for (png_uint_32 y = 0; y < r->height; ++y)
+            put_row(rows + std::size_t{y} * row_bytes, width, channels, bytes, out + std::size_t{y} * width * keep);
+    png_read_end(r->png, r->info);
+    return true;
+}
+
+/// Frees libpng's read structs, whatever happened.
+struct PngReadFree {
+    PngRead* r;
+    ~PngReadFree()
+    {
+        if (r->png != nullptr) png_destroy_read_struct(&r->png, &r->info, nullptr);
     }
-    std::rewind(f);
-    return p;
-}
+};
 
-/// Bytes of filtered rows the IDAT stream of `p` inflates to: each row is
-/// one filter byte plus its packed samples, per Adam7 pass when interlaced.
-std::uint64_t png_row_bytes(const PngLayout& p)
-{
-    const std::uint64_t bits = static_cast<std::uint64_t>(p.depth) * static_cast<unsigned>(p.samples);
-    const auto rows = [&](std::uint64_t cols, std::uint64_t count) { return count * ((cols * bits + 7) / 8 + 1); };
-    if (p.interlace == 0) return rows(p.width, p.height);
-    static constexpr int x0[7] = {0, 4, 0, 2, 0, 1, 0}, y0[7] = {0, 0, 4, 0, 2, 0, 1};
-    static constexpr int dx[7] = {8, 8, 4, 4, 2, 2, 1}, dy[7] = {8, 8, 8, 4, 4, 2, 2};
-    std::uint64_t total = 0;
-    for (int i = 0; i < 7; ++i) {
-        const std::uint64_t cols = p.width > std::uint32_t(x0[i]) ? (p.width - x0[i] + dx[i] - 1) / dx[i] : 0;
-        const std::uint64_t count = p.height > std::uint32_t(y0[i]) ? (p.height - y0[i] + dy[i] - 1) / dy[i] : 0;
-        if (cols > 0 && count > 0) total += rows(cols, count);
+class PngDecoder {
+public:
+    PngDecoder(std::FILE* f, const std::string& path) : path_(path)
+    {
+        r_.file = f;
+        r_.size = file_size(f);
+        // A header without pixel data is refused when decoding, after the
+        // caller's limits have seen its size (as with any other PNG).
+        if (!png_read_header(&r_) && !r_.no_idat)
+            fail(r_.seen_idat ? "cannot decode the PNG image" : "cannot read the PNG header");
     }
-    return total;
-}
+    PngDecoder(const PngDecoder&) = delete;
+    PngDecoder& operator=(const PngDecoder&) = delete;
 
-/// stb_image's own size limits on a PNG header (STBI_MAX_DIMENSIONS and
-/// 2^30 bytes of 8-bit samples, palette images counted as RGBA).
-bool beyond_stb_limits(const PngLayout& p)
-{
-    constexpr std::uint32_t max_dimension = std::uint32_t{1} << 24;
-    const std::uint64_t samples = p.colour == 3 ? 4 : static_cast<unsigned>(p.samples);
-    return p.width > max_dimension || p.height > max_dimension ||
-           (std::uint64_t{1} << 30) / p.width / samples < p.height;
-}
-
-/// Refuses, before decoding, IDAT data beyond what the image can need and an
-/// IDAT stream that inflates to more than the image's rows. Memory: the IDAT
-/// bytes and one buffer of the inflated size, both bounded by the image.
-void check_png_pixel_data(std::FILE* f, const std::string& path, const PngLayout& p)
-{
-    if (p.idat_bytes == 0) return;  // stb reports the missing IDAT itself
-    const auto refuse = [&](errc code, const std::string& why) {
-        throw Error(code, fmt::format("{}: cannot decode the PNG image ({})", path, why));
-    };
-    // Stored (uncompressed) deflate blocks cost 5 bytes per 65535, plus the
-    // zlib header and checksum: a quarter more plus 1 KiB is generous.
-    const std::uint64_t rows = png_row_bytes(p);
-    if (p.idat_bytes > rows + rows / 4 + 1024)
-        refuse(errc::bad_input, fmt::format("its IDAT chunks hold {} bytes, more than a {}x{} image can need: {} bytes "
-                                            "of rows",
-                                            p.idat_bytes, p.width, p.height, rows));
-    // stb passes these sizes as int.
-    if (rows >= INT_MAX || p.idat_bytes >= INT_MAX)
-        refuse(errc::limit, fmt::format("{}x{}, {} bytes of rows, is beyond the decoder's size limit", p.width,
-                                        p.height, rows));
-
-    std::vector<char> stream(p.idat_bytes);
-    std::size_t filled = 0;
-    for (const PngLayout::Span& s : p.idat) {
-        if (std::fseek(f, static_cast<long>(s.offset), SEEK_SET) != 0 ||
-            std::fread(stream.data() + filled, 1, s.length, f) != s.length)
-            throw Error(errc::io, fmt::format("cannot read {}", path));
-        filled += s.length;
+    ImageInfo info() const
+    {
+        ImageInfo i;
+        i.format = "png";
+        i.width = r_.width;
+        i.height = r_.height;
+        i.channels = channels();
+        i.bits_per_channel = r_.depth == 16 ? 16 : 8;
+        return i;
     }
-    std::rewind(f);
-    // One byte more than the rows: stb's own inflate (the same code the
-    // decoder runs) fails with "output buffer limit" once it would exceed it.
-    std::vector<char> inflated(rows + 1);
-    const int n = p.raw_deflate ? stbi_zlib_decode_noheader_buffer(inflated.data(), static_cast<int>(inflated.size()),
-                                                                    stream.data(), static_cast<int>(stream.size()))
-                                : stbi_zlib_decode_buffer(inflated.data(), static_cast<int>(inflated.size()),
-                                                          stream.data(), static_cast<int>(stream.size()));
-    if ((n < 0 && stb_reason() == "output buffer limit") || (n >= 0 && static_cast<std::uint64_t>(n) > rows))
-        refuse(errc::bad_input, fmt::format("its pixel data inflates to more than the {} bytes of rows of a {}x{} "
-                                            "image",
-                                            rows, p.width, p.height));
-    // Any other failure of the stream is left to the decoder, which reports it.
-}
 
-// --- JPEG structure ----------------------------------------------------------
-
-/// Walks the marker segments of a JPEG and refuses, before stb reads it, a
-/// Huffman table (DHT) that declares more than 256 codes: stb_image copies
-/// the declared count of code sizes and symbols into 257- and 256-entry
-/// arrays without checking it, writing past them into the decoder's state.
-/// It also refuses a scan that uses a Huffman table no DHT defined, which
-/// stb decodes with uninitialised memory.
-/// Entropy-coded data after each scan header is skipped to the next marker,
-/// so the tables of every scan (progressive JPEGs have several) are seen.
-/// Whatever else is wrong is left to stb, which reports it. Returns the
-/// offset just past the first frame header (SOF0, SOF1 or SOF2, the ones
-/// stb decodes), or 0 if there is none.
-std::uint64_t walk_jpeg(std::FILE* f, const std::string& path)
-{
-    // Read through stdio's buffer: the walk needs no memory of its own, whatever the file's size.
-    std::rewind(f);
-    std::uint64_t offset = 0, frame_end = 0;
-    const auto next = [&]() {
-        const int c = std::getc(f);
-        offset += c != EOF;
-        return c;
-    };
-    next();
-    next();  // SOI, which sniff() has seen
-    int c = next();
-    int pending = EOF;  // a marker the entropy-coded data ended with
-    bool huffman_defined[2][4] = {};  // [DC, AC][table id], as DHT segments define them
-    bool progressive = false;
-    for (;;) {
-        int marker = pending;
-        pending = EOF;
-        if (marker == EOF) {
-            // stb skips bytes that are not markers, one at a time; so does the walk.
-            while (c != EOF && c != 0xff) c = next();
-            if (c == EOF) break;
-            marker = next();
-            while (marker == 0xff) marker = next();  // fill bytes
+    void decode(float* out)
+    {
+        if (r_.no_idat) fail("cannot decode the PNG image");
+        const std::size_t row_bytes = std::size_t{r_.width} * static_cast<unsigned>(channels()) * (r_.depth == 16 ? 2 : 1);
+        std::vector<unsigned char> rows;
+        try {
+            rows.resize(r_.interlace != PNG_INTERLACE_NONE ? row_bytes * r_.height : row_bytes);
+        } catch (const std::bad_alloc&) {
+            throw Error(errc::limit, fmt::format("{} ({}x{}): cannot allocate memory for its rows", path_, r_.width,
+                                                 r_.height));
         }
-        if (marker == EOF || marker == 0xd9) break;  // EOI
-        if (marker == 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {  // no length
-            c = next();
-            continue;
+        if (!png_read_pixels(&r_, rows.data(), row_bytes, channels(), out)) fail("cannot decode the PNG image");
+    }
+
+private:
+    /// Channels as decoded: a palette becomes RGB, or RGBA with a tRNS chunk;
+    /// a tRNS chunk of gray or RGB is not turned into alpha.
+    int channels() const
+    {
+        switch (r_.colour) {
+        case PNG_COLOR_TYPE_GRAY_ALPHA: return 2;
+        case PNG_COLOR_TYPE_RGB: return 3;
+        case PNG_COLOR_TYPE_RGB_ALPHA: return 4;
+        case PNG_COLOR_TYPE_PALETTE: return r_.transparency ? 4 : 3;
+        default: return 1;
         }
-        const int high = next(), low = high == EOF ? EOF : next();
-        if (low == EOF || ((high << 8) | low) < 2) break;
-        const std::uint64_t remaining = static_cast<std::uint64_t>((high << 8) | low) - 2;
-        const std::uint64_t segment_end = offset + remaining;
-        if (marker == 0xc4) {
-            // The way stb reads it: tables follow each other while the
-            // segment's count is positive, even when a table's 17 header
-            // bytes run past it; a count that does not end at 0 fails.
-            std::int64_t left = static_cast<std::int64_t>(remaining);
-            while (left > 0) {
-                const std::uint64_t table = offset;
-                const int kind = next();  // table class (0 DC, 1 AC) and id
-                if (kind >= 0 && (kind >> 4) <= 1 && (kind & 15) <= 3) huffman_defined[kind >> 4][kind & 15] = true;
-                std::uint64_t codes = 0;
-                for (int i = 0; i < 16; ++i) codes += static_cast<unsigned>(std::max(next(), 0));
-                if (codes > 256)
-                    throw Error(errc::bad_input, fmt::format("{}: cannot decode the JPEG image (the Huffman table at "
-                                                             "byte {} declares {} codes, more than 256)",
-                                                             path, table, codes));
-                for (std::uint64_t i = 0; i < codes; ++i) next();
-                left -= 17 + static_cast<std::int64_t>(codes);
+    }
+
+    [[noreturn]] void fail(const char* what) const
+    {
+        throw Error(r_.messages.limit ? errc::limit : errc::bad_input,
+                    fmt::format("{}: {} ({})", path_, what, r_.messages.error));
+    }
+
+    PngRead r_{};
+    PngReadFree free_{&r_};
+    std::string path_;
+};
+
+// --- JPEG (libjpeg-turbo) ----------------------------------------------------------
+
+/// Scans a progressive JPEG may hold (each rereads the whole image; real
+/// files have about ten).
+constexpr int jpeg_max_scans = 1000;
+
+/// libjpeg's error manager, turned into a return value: `error_exit`
+/// long-jumps back into the function that called setjmp on `jump`.
+struct JpegError {
+    jpeg_error_mgr manager;  // first, so libjpeg's pointer to it is a pointer to this
+    std::jmp_buf jump;
+    char message[JMSG_LENGTH_MAX];
+    bool limit;  ///< memory or a size limit, not a damaged file
+};
+
+[[noreturn]] void jpeg_fail(j_common_ptr cinfo)
+{
+    auto* e = reinterpret_cast<JpegError*>(cinfo->err);
+    (*cinfo->err->format_message)(cinfo, e->message);
+    const int code = cinfo->err->msg_code;
+    e->limit = code == JERR_OUT_OF_MEMORY || code == JERR_NO_BACKING_STORE || code == JERR_IMAGE_TOO_BIG ||
+               code == JERR_WIDTH_OVERFLOW;
+    if (code == JERR_NO_BACKING_STORE)  // what libjpeg says when its whole-image buffers exceed max_memory_to_use
+        std::snprintf(e->message, sizeof e->message, "its coefficient buffers need more than the memory limit leaves");
+    std::longjmp(e->jump, 1);
+}
+
+/// Writing: a warning (level -1) is an error; trace messages are dropped.
+void jpeg_message(j_common_ptr cinfo, int level)
+{
+    if (level < 0) jpeg_fail(cinfo);
+}
+
+/// Reading: a warning that the data is damaged or cut short (libjpeg would
+/// fill the rest with grey) is an error; one about metadata, or about bytes
+/// between segments that the decoder skips, is not.
+void jpeg_read_message(j_common_ptr cinfo, int level)
+{
+    if (level >= 0) return;
+    const int code = cinfo->err->msg_code;
+    if (code == JWRN_EXTRANEOUS_DATA || code == JWRN_JFIF_MAJOR || code == JWRN_ADOBE_XFORM) return;
+    jpeg_fail(cinfo);
+}
+
+/// A JPEG being read: libjpeg's state, plain data.
+struct JpegRead {
+    jpeg_decompress_struct cinfo;
+    JpegError error;
+    jpeg_progress_mgr progress;
+    std::FILE* file;
+};
+
+/// Refuses a progressive JPEG with too many scans (libjpeg calls this as it
+/// reads them).
+void jpeg_count_scans(j_common_ptr cinfo)
+{
+    if (cinfo->is_decompressor == 0 || reinterpret_cast<j_decompress_ptr>(cinfo)->input_scan_number <= jpeg_max_scans)
+        return;
+    auto* e = reinterpret_cast<JpegError*>(cinfo->err);
+    std::snprintf(e->message, sizeof e->message, "more than %d scans", jpeg_max_scans);
+    std::longjmp(e->jump, 1);
+}
+
+/// Sets up libjpeg for `r` and reads the header (through the frame header).
+bool jpeg_read_header_of(JpegRead* r)
+{
+    r->cinfo.err = jpeg_std_error(&r->error.manager);
+    r->error.manager.error_exit = jpeg_fail;
+    r->error.manager.emit_message = jpeg_read_message;
+    if (setjmp(r->error.jump) != 0) return false;
+    jpeg_create_decompress(&r->cinfo);
+    r->progress.progress_monitor = jpeg_count_scans;
+    r->cinfo.progress = &r->progress;
+    jpeg_stdio_src(&r->cinfo, r->file);
+    jpeg_read_header(&r->cinfo, TRUE);
+    return true;
+}
+
+/// stb_image's CMYK to RGB: x · k / 255, rounded (libjpeg hands CMYK and
+/// YCCK JPEGs over as Adobe's inverted CMYK).
+unsigned char blinn(unsigned x, unsigned k)
+{
+    const unsigned t = x * k + 128;
+    return static_cast<unsigned char>((t + (t >> 8)) >> 8);
+}
+
+/// Decodes the pixels after jpeg_read_header_of into `out` (gray or RGB
+/// floats) through `row` (one row of output_components samples), with at
+/// most `max_memory` bytes for libjpeg's whole-image buffers; reads on to
+/// the end marker.
+bool jpeg_read_pixels(JpegRead* r, unsigned char* row, float* out, long max_memory)
+{
+    if (setjmp(r->error.jump) != 0) return false;
+    j_decompress_ptr c = &r->cinfo;
+    c->out_color_space = c->num_components == 1                                             ? JCS_GRAYSCALE
+                         : c->jpeg_color_space == JCS_CMYK || c->jpeg_color_space == JCS_YCCK ? JCS_CMYK
+                                                                                              : JCS_RGB;
+    c->mem->max_memory_to_use = max_memory;
+    jpeg_start_decompress(c);
+    if (c->output_width != c->image_width || c->output_height != c->image_height ||
+        c->output_components != c->num_components) {
+        std::snprintf(r->error.message, sizeof r->error.message, "the decoder's output is not the header's layout");
+        std::longjmp(r->error.jump, 1);
+    }
+    const std::size_t width = c->output_width;
+    const int components = c->output_components;
+    const std::size_t keep = components >= 3 ? 3 : 1;
+    while (c->output_scanline < c->output_height) {
+        float* o = out + std::size_t{c->output_scanline} * width * keep;
+        JSAMPROW p = row;
+        jpeg_read_scanlines(c, &p, 1);
+        if (components == 4) {
+            for (std::size_t x = 0; x < width; ++x, o += 3) {
+                const unsigned char* s = row + 4 * x;
+                for (int k = 0; k < 3; ++k) o[k] = blinn(s[k], s[3]);
             }
-            if (left != 0) break;  // stb refuses the segment
-        }
-        if (marker == 0xda && remaining >= 1) {
-            // A scan may name a Huffman table that no DHT segment defined;
-            // stb then decodes with the uninitialised table (an assertion
-            // in stbi__jpeg_huff_decode, or garbage). Which tables a scan
-            // uses is stb's rule: a baseline scan both of each component's;
-            // a progressive DC scan only the DC table, and only on its
-            // first pass (Ah = 0); a progressive AC scan only the AC table.
-            const int count = next();
-            if (count > 0 && remaining >= 1 + 2 * static_cast<std::uint64_t>(count) + 3) {
-                int selectors[4] = {0, 0, 0, 0};
-                for (int i = 0; i < count; ++i) {
-                    next();  // component id
-                    const int t = next();
-                    if (i < 4) selectors[i] = t;
-                }
-                const int ss = next();
-                next();  // Se
-                const int approx = next();
-                const bool dc = !progressive || (ss == 0 && (approx >> 4) == 0);
-                const bool ac = !progressive || ss > 0;
-                for (int i = 0; i < std::min(count, 4); ++i) {
-                    const int td = selectors[i] >> 4, ta = selectors[i] & 15;
-                    if (td > 3 || ta > 3) continue;  // stb refuses the scan itself
-                    const char* missing = dc && !huffman_defined[0][td] ? "DC" : ac && !huffman_defined[1][ta] ? "AC" : nullptr;
-                    if (missing)
-                        throw Error(errc::bad_input,
-                                    fmt::format("{}: cannot decode the JPEG image (the scan at byte {} uses {} Huffman "
-                                                "table {}, which no earlier segment defines)",
-                                                path, segment_end - remaining - 4, missing,
-                                                missing[0] == 'D' ? td : ta));
-                }
-            }
-        }
-        if (marker == 0xc2) progressive = true;
-        if ((marker == 0xc0 || marker == 0xc1 || marker == 0xc2) && frame_end == 0) frame_end = segment_end;
-        if (std::fseek(f, static_cast<long>(segment_end), SEEK_SET) != 0) break;
-        offset = segment_end;
-        c = next();
-        if (marker == 0xda) {
-            // Entropy-coded data, read the way stb's bit reader reads it:
-            // 0xff, any number of 0xff fill bytes, then 0x00 (a stuffed 0xff)
-            // or a restart marker inside the data; anything else ends it.
-            for (;;) {
-                while (c != EOF && c != 0xff) c = next();
-                if (c == EOF) break;
-                int after = next();
-                while (after == 0xff) after = next();
-                if (after == EOF) {
-                    c = EOF;
-                    break;
-                }
-                if (after != 0x00 && !(after >= 0xd0 && after <= 0xd7)) {
-                    pending = after;
-                    break;
-                }
-                c = next();
-            }
+        } else {
+            put_row(row, width, components, 1, o);
         }
     }
-    std::rewind(f);
-    return frame_end;
+    jpeg_finish_decompress(c);
+    return true;
 }
 
-// --- headers of every format -------------------------------------------------
+/// Frees libjpeg's state, whatever happened (jpeg_destroy accepts a
+/// struct that jpeg_create never filled, zeroed).
+struct JpegReadFree {
+    JpegRead* r;
+    ~JpegReadFree() { jpeg_destroy_decompress(&r->cinfo); }
+};
 
-struct Header {
+class JpegDecoder {
+public:
+    JpegDecoder(std::FILE* f, const std::string& path) : path_(path)
+    {
+        r_.file = f;
+        if (!jpeg_read_header_of(&r_)) fail("cannot read the JPEG header");
+        const int n = r_.cinfo.num_components;
+        if (n != 1 && n != 3 && n != 4)
+            throw Error(errc::bad_input, fmt::format("{}: cannot read the JPEG header ({} colour components; signcut "
+                                                     "reads gray, RGB and CMYK JPEGs)",
+                                                     path, n));
+    }
+    JpegDecoder(const JpegDecoder&) = delete;
+    JpegDecoder& operator=(const JpegDecoder&) = delete;
+
+    ImageInfo info() const
+    {
+        ImageInfo i;
+        i.format = "jpeg";
+        i.width = r_.cinfo.image_width;
+        i.height = r_.cinfo.image_height;
+        i.channels = r_.cinfo.num_components >= 3 ? 3 : 1;
+        i.bits_per_channel = 8;
+        return i;
+    }
+
+    /// `max_memory`: what libjpeg may use beyond the tensor.
+    void decode(float* out, std::uint64_t max_memory)
+    {
+        std::vector<unsigned char> row;
+        try {
+            row.resize(std::size_t{r_.cinfo.image_width} * static_cast<unsigned>(r_.cinfo.num_components));
+        } catch (const std::bad_alloc&) {
+            throw Error(errc::limit, fmt::format("{}: cannot allocate memory for a row", path_));
+        }
+        const long budget = static_cast<long>(std::min<std::uint64_t>(max_memory, LONG_MAX));
+        if (!jpeg_read_pixels(&r_, row.data(), out, std::max(budget, 1L))) fail("cannot decode the JPEG image");
+    }
+
+private:
+    [[noreturn]] void fail(const char* what) const
+    {
+        throw Error(r_.error.limit ? errc::limit : errc::bad_input,
+                    fmt::format("{}: {} ({})", path_, what, r_.error.message));
+    }
+
+    JpegRead r_{};
+    JpegReadFree free_{&r_};
+    std::string path_;
+};
+
+// --- every format ----------------------------------------------------------------
+
+/// An image file opened for reading, its header read.
+struct Source {
     Kind kind = Kind::unknown;
     ImageInfo info;
     PnmHeader pnm;
-    PngLayout png;
-    std::string undecodable;  ///< why stb cannot decode an image whose header is valid (too large)
-};
+    std::optional<PngDecoder> png;
+    std::optional<JpegDecoder> jpeg;
 
-/// stbi_info on the first `bytes` bytes of the file, from memory. Not
-/// stbi_info_from_file: that one tries every format in turn and, once a
-/// format has read past stb's 128-byte buffer, "rewinds" to the wrong place,
-/// so the next format parses the middle of the file (a JPEG whose header
-/// fails can then be read as a PPM).
-bool stb_header_info(std::FILE* f, std::uint64_t bytes, int& x, int& y, int& comp, const std::string& path,
-                     const char* format)
-{
-    std::vector<unsigned char> head(bytes);
-    const bool complete = std::fread(head.data(), 1, head.size(), f) == head.size();
-    std::rewind(f);
-    if (!complete)
-        throw Error(errc::bad_input, fmt::format("{}: cannot read the {} header (the file ends inside it)", path, format));
-    return stbi_info_from_memory(head.data(), static_cast<int>(head.size()), &x, &y, &comp) != 0;
-}
-
-Header read_header(std::FILE* f, const std::string& path)
-{
-    Header h;
-    h.kind = sniff(f);
-    if (h.kind == Kind::unknown)
-        throw Error(errc::bad_input, fmt::format("{} is not a PNG, JPEG, PPM or PGM image", path));
-    if (h.kind == Kind::pnm) {
-        h.pnm = parse_pnm_header(f, path);
-        h.info = h.pnm.info;
-        return h;
-    }
-    const char* format = h.kind == Kind::png ? "PNG" : "JPEG";
-    std::uint64_t header_bytes = 0;
-    if (h.kind == Kind::jpeg) {
-        header_bytes = walk_jpeg(f, path);
-        if (header_bytes == 0)
-            throw Error(errc::bad_input, fmt::format("{}: cannot read the JPEG header (no baseline or progressive "
-                                                     "frame header)",
-                                                     path));
-    } else {
-        h.png = walk_png(f, path);
-        header_bytes = h.png.header_end;
-    }
-    if (header_bytes > max_header_bytes)
-        throw Error(errc::bad_input, fmt::format("{}: cannot read the {} header (it ends at byte {}, past the first {} "
-                                                 "bytes)",
-                                                 path, format, header_bytes, max_header_bytes));
-    int x = 0, y = 0, comp = 0;
-    if (!stb_header_info(f, header_bytes, x, y, comp, path, format)) {
-        // A well-formed IHDR that stb refuses is one beyond its size
-        // limits: keep the dimensions, so that the caller's own limits can
-        // name them, and refuse decoding later.
-        if (h.kind == Kind::png && beyond_stb_limits(h.png)) {
-            h.info.format = "png";
-            h.info.width = h.png.width;
-            h.info.height = h.png.height;
-            h.info.channels = h.png.colour == 3 ? 3 : h.png.samples;
-            h.info.bits_per_channel = h.png.depth == 16 ? 16 : 8;
-            h.undecodable = fmt::format("{}: cannot decode the PNG image ({}x{} is beyond the decoder's size limit)",
-                                        path, h.png.width, h.png.height);
-            return h;
+    Source(std::FILE* f, const std::string& path)
+    {
+        kind = sniff(f);
+        switch (kind) {
+        case Kind::pnm:
+            pnm = parse_pnm_header(f, path);
+            info = pnm.info;
+            break;
+        case Kind::png:
+            png.emplace(f, path);
+            info = png->info();
+            break;
+        case Kind::jpeg:
+            jpeg.emplace(f, path);
+            info = jpeg->info();
+            break;
+        case Kind::unknown:
+            throw Error(errc::bad_input, fmt::format("{} is not a PNG, JPEG, PPM or PGM image", path));
         }
-        const std::string reason = stb_reason();
-        throw Error(reason == "too large" ? errc::limit : errc::bad_input,
-                    fmt::format("{}: cannot read the {} header ({})", path, format, reason));
     }
-    h.info.format = h.kind == Kind::png ? "png" : "jpeg";
-    h.info.width = static_cast<std::size_t>(x);
-    h.info.height = static_cast<std::size_t>(y);
-    h.info.channels = comp;
-    h.info.bits_per_channel = h.kind == Kind::png && h.png.depth == 16 ? 16 : 8;
-    return h;
-}
+};
 
 int output_channels(int stored) { return stored >= 3 ? 3 : 1; }
 
-/// Bytes a decode needs at its peak: the float tensor plus, for stb, about
-/// two copies of the raw samples (PNG inflates into one buffer and unfilters
-/// into another), or one row for the PNM reader.
-std::uint64_t decode_bytes(const Header& h)
+std::uint64_t tensor_bytes(const ImageInfo& info)
 {
-    const unsigned __int128 pixels = static_cast<unsigned __int128>(h.info.width) * h.info.height;
-    const unsigned __int128 tensor = pixels * static_cast<unsigned>(output_channels(h.info.channels)) * sizeof(float);
+    const unsigned __int128 t = static_cast<unsigned __int128>(info.width) * info.height *
+                                static_cast<unsigned>(output_channels(info.channels)) * sizeof(float);
+    return t > UINT64_MAX ? UINT64_MAX : static_cast<std::uint64_t>(t);
+}
+
+/// Bytes a decode needs at its peak: the float tensor plus, for PNG and
+/// JPEG, two copies of the raw samples (what an interlaced PNG's rows or a
+/// progressive JPEG's coefficients take, with room to spare), or one row for
+/// the PNM reader.
+std::uint64_t decode_bytes(Kind kind, const ImageInfo& info)
+{
+    const unsigned __int128 pixels = static_cast<unsigned __int128>(info.width) * info.height;
     const unsigned __int128 raw =
-        pixels * static_cast<unsigned>(h.info.channels) * static_cast<unsigned>(h.info.bits_per_channel / 8);
-    const unsigned __int128 decoder = h.kind == Kind::pnm ? raw / h.info.height : 2 * raw;
-    const unsigned __int128 total = tensor + decoder;
+        pixels * static_cast<unsigned>(info.channels) * static_cast<unsigned>(info.bits_per_channel / 8);
+    const unsigned __int128 decoder = kind == Kind::pnm ? raw / info.height : 2 * raw;
+    const unsigned __int128 total = tensor_bytes(info) + decoder;
     return total > UINT64_MAX ? UINT64_MAX : static_cast<std::uint64_t>(total);
 }
 
@@ -603,36 +683,56 @@ Shape tensor_shape(const ImageInfo& info)
     return {info.height, info.width};
 }
 
-/// Copies stb's interleaved samples, keeping gray or RGB and dropping alpha.
-template <class Sample>
-void copy_samples(const Sample* in, int in_channels, Tensor& out)
-{
-    const int keep = output_channels(in_channels);
-    const std::size_t pixels = out.size() / static_cast<std::size_t>(keep);
-    float* o = out.data();
-    for (std::size_t p = 0; p < pixels; ++p)
-        for (int c = 0; c < keep; ++c) *o++ = static_cast<float>(in[p * static_cast<std::size_t>(in_channels) + c]);
-}
-
-struct StbFree {
-    void operator()(void* p) const noexcept { stbi_image_free(p); }
-};
-
+/// Where PNG bytes go: the atomic output, and what it threw (an exception
+/// must not cross libpng's C frames).
 struct PngSink {
     io::AtomicOutput* output;
     std::exception_ptr error;
 };
 
-void png_sink(void* context, void* data, int size)
+void png_write_bytes(png_structp png, png_bytep data, std::size_t length)
 {
-    auto* sink = static_cast<PngSink*>(context);
-    if (sink->error) return;
-    // stb calls back from C: an exception must not cross it.
+    auto* sink = static_cast<PngSink*>(png_get_io_ptr(png));
+    bool failed = false;
     try {
-        sink->output->write(data, static_cast<std::size_t>(size));
+        sink->output->write(data, length);
     } catch (...) {
         sink->error = std::current_exception();
+        failed = true;
     }
+    if (failed) png_error(png, "the output refused the bytes");
+}
+
+void png_flush_nothing(png_structp) {}
+
+/// A PNG being written: libpng's structs, plain data.
+struct PngWrite {
+    PngMessages messages;
+    png_structp png;
+    png_infop info;
+};
+
+/// Encodes 8-bit interleaved samples (1 or 3 channels) as a PNG into `sink`.
+bool encode_png(PngWrite* w, PngSink* sink, const unsigned char* samples, png_uint_32 width, png_uint_32 height,
+                int channels)
+{
+    w->png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &w->messages, png_fail, png_keep_warning);
+    if (w->png == nullptr) {
+        std::snprintf(w->messages.error, sizeof w->messages.error, "out of memory");
+        return false;
+    }
+    if (setjmp(png_jmpbuf(w->png)) != 0) return false;
+    w->info = png_create_info_struct(w->png);
+    if (w->info == nullptr) png_error(w->png, "out of memory");
+    png_set_write_fn(w->png, sink, png_write_bytes, png_flush_nothing);
+    png_set_user_limits(w->png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
+    png_set_IHDR(w->png, w->info, width, height, 8, channels == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_GRAY,
+                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(w->png, w->info);
+    const std::size_t stride = std::size_t{width} * static_cast<unsigned>(channels);
+    for (png_uint_32 y = 0; y < height; ++y) png_write_row(w->png, samples + std::size_t{y} * stride);
+    png_write_end(w->png, w->info);
+    return true;
 }
 
 // --- writing -------------------------------------------------------------------
@@ -661,28 +761,6 @@ const char* foreign_format_name(const std::string& ext)
     for (const auto& [e, name] : names)
         if (ext == e) return name;
     return nullptr;
-}
-
-/// libjpeg's error manager, turned into a return value: `error_exit`
-/// long-jumps back into encode_jpeg (never across a C++ frame: nothing with
-/// a destructor lives between its setjmp and libjpeg's calls), and warnings
-/// are errors too.
-struct JpegError {
-    jpeg_error_mgr manager;  // first, so libjpeg's pointer to it is a pointer to this
-    std::jmp_buf jump;
-    char message[JMSG_LENGTH_MAX];
-};
-
-void jpeg_fail(j_common_ptr cinfo)
-{
-    auto* e = reinterpret_cast<JpegError*>(cinfo->err);
-    (*cinfo->err->format_message)(cinfo, e->message);
-    std::longjmp(e->jump, 1);
-}
-
-void jpeg_message(j_common_ptr cinfo, int level)
-{
-    if (level < 0) jpeg_fail(cinfo);  // a warning (level -1) is an error; trace messages are dropped
 }
 
 /// Encodes 8-bit interleaved samples (1 or 3 channels) as a JPEG in memory
@@ -805,29 +883,26 @@ ImageFormat image_output_format(std::string_view path)
 ImageInfo inspect_image(const std::string& path)
 {
     FilePtr f = open_image(path);
-    return read_header(f.get(), path).info;
+    return Source(f.get(), path).info;
 }
 
 Tensor read_image(const std::string& path, std::uint64_t max_bytes, std::vector<std::string>* warnings,
                   ImageInfo* info, std::uint64_t max_pixels)
 {
     FilePtr f = open_image(path);
-    const Header h = read_header(f.get(), path);
+    Source h(f.get(), path);
 
     const std::uint64_t pixels = std::uint64_t{h.info.width} * h.info.height;
     if (pixels > max_pixels)
         throw Error(errc::limit, fmt::format("{} is {}x{} pixels ({}), more than the limit of {} pixels", path,
                                              h.info.width, h.info.height, pixels, max_pixels));
-    const std::uint64_t needed = decode_bytes(h);
+    const std::uint64_t needed = decode_bytes(h.kind, h.info);
     if (needed > max_bytes)
         throw Error(errc::limit,
                     fmt::format("{} ({}x{}, {} channels of {} bits): decoding needs about {} bytes, more than the memory "
                                 "limit of {} bytes",
                                 path, h.info.width, h.info.height, h.info.channels, h.info.bits_per_channel, needed,
                                 max_bytes));
-
-    if (!h.undecodable.empty()) throw Error(errc::limit, h.undecodable);
-    if (h.kind == Kind::png) check_png_pixel_data(f.get(), path, h.png);
 
     Tensor out;
     try {
@@ -836,7 +911,8 @@ Tensor read_image(const std::string& path, std::uint64_t max_bytes, std::vector<
         throw Error(errc::limit, fmt::format("{} ({}x{}): cannot allocate memory for its samples", path, h.info.width,
                                              h.info.height));
     }
-    if (h.kind == Kind::pnm) {
+    switch (h.kind) {
+    case Kind::pnm: {
         read_pnm_samples(f.get(), h.pnm, out.data(), path);
         const unsigned full = h.info.bits_per_channel == 16 ? 65535u : 255u;
         if (h.pnm.maxval != full) {
@@ -847,28 +923,15 @@ Tensor read_image(const std::string& path, std::uint64_t max_bytes, std::vector<
             if (warnings != nullptr)
                 warnings->push_back(fmt::format("{}: maxval {}; samples were rescaled to 0..{}", path, h.pnm.maxval, full));
         }
-    } else {
-        int x = 0, y = 0, comp = 0;
-        std::unique_ptr<void, StbFree> pixels_buffer;
-        if (h.info.bits_per_channel == 16)
-            pixels_buffer.reset(stbi_load_from_file_16(f.get(), &x, &y, &comp, 0));
-        else
-            pixels_buffer.reset(stbi_load_from_file(f.get(), &x, &y, &comp, 0));
-        if (!pixels_buffer)
-            throw Error(stb_reason() == "outofmem" ? errc::limit : errc::bad_input,
-                        fmt::format("{}: cannot decode the {} image ({})", path, h.info.format == "png" ? "PNG" : "JPEG",
-                                    stb_reason()));
-        if (static_cast<std::size_t>(x) != h.info.width || static_cast<std::size_t>(y) != h.info.height ||
-            output_channels(comp) != output_channels(h.info.channels))
-            throw Error(errc::bad_input, fmt::format("{} changed while it was being read", path));
-        if (h.info.bits_per_channel == 16)
-            copy_samples(static_cast<const std::uint16_t*>(pixels_buffer.get()), comp, out);
-        else
-            copy_samples(static_cast<const unsigned char*>(pixels_buffer.get()), comp, out);
-        if ((comp == 2 || comp == 4) && warnings != nullptr)
-            warnings->push_back(fmt::format("{}: the alpha channel was dropped (signcut reads {} images)", path,
-                                            comp == 2 ? "gray" : "RGB"));
+        break;
     }
+    case Kind::png: h.png->decode(out.data()); break;
+    case Kind::jpeg: h.jpeg->decode(out.data(), max_bytes - tensor_bytes(h.info)); break;
+    case Kind::unknown: break;
+    }
+    if ((h.info.channels == 2 || h.info.channels == 4) && warnings != nullptr)
+        warnings->push_back(fmt::format("{}: the alpha channel was dropped (signcut reads {} images)", path,
+                                        h.info.channels == 2 ? "gray" : "RGB"));
     if (info != nullptr) *info = h.info;
     return out;
 }
@@ -893,7 +956,8 @@ void check_shape_for(std::string_view path, ImageFormat format, std::span<const 
                                                  "name the output .ppm",
                                                  path, format_shape(shape)));
     const std::size_t channels = rgb ? 3 : 1;
-    // stb_image_write takes int sizes; JPEG's own limit is 65500 pixels a side.
+    // PNG rows are counted in int here (libpng takes 2^31 - 1 pixels a side);
+    // JPEG's own limit is 65500 pixels a side.
     const std::size_t max_side = format == ImageFormat::jpeg  ? std::size_t{JPEG_MAX_DIMENSION}
                                  : format == ImageFormat::png ? static_cast<std::size_t>(INT_MAX) / channels
                                                               : static_cast<std::size_t>(UINT32_MAX);
@@ -989,11 +1053,13 @@ void write_as(const std::string& path, ImageFormat format, const float* data, st
         for (std::size_t i = 0; i < count; ++i) bytes[i] = static_cast<unsigned char>(sample(i));
         if (format == ImageFormat::png) {
             PngSink sink{&output, nullptr};
-            const int w = static_cast<int>(width);
-            const int ok = stbi_write_png_to_func(png_sink, &sink, w, static_cast<int>(height), channels, bytes.data(),
-                                                  w * channels);
+            PngWrite png{};
+            const bool ok = encode_png(&png, &sink, bytes.data(), static_cast<png_uint_32>(width),
+                                       static_cast<png_uint_32>(height), channels);
+            if (png.png != nullptr) png_destroy_write_struct(&png.png, &png.info);
             if (sink.error) std::rethrow_exception(sink.error);
-            if (ok == 0) throw Error(errc::io, fmt::format("cannot write {}: the PNG encoder failed", path));
+            if (!ok)
+                throw Error(errc::io, fmt::format("cannot write {}: the PNG encoder failed ({})", path, png.messages.error));
         } else {
             unsigned char* jpeg = nullptr;
             unsigned long jpeg_size = 0;

@@ -87,7 +87,9 @@ const Table& avx2_table() noexcept
                          &k::sign_dots,
                          &k::simd::kron<k::V>,
                          &k::simd::rows_add<k::V>,
-                         &k::simd::sign_gemm<k::V>};
+                         &k::simd::sign_gemm<k::V>,
+                         &k::simd::abs_sum,
+                         &k::simd::pack_signs<k::V>};
     return t;
 }
 

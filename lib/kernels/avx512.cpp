@@ -107,7 +107,9 @@ Table make_table(bool vpopcntdq)
                  vpopcntdq ? &sign_dots<differing_bits_vpopcntdq> : &sign_dots<differing_bits_lut>,
                  &simd::kron<V>,
                  &simd::rows_add<V>,
-                 &simd::sign_gemm<V>};
+                 &simd::sign_gemm<V>,
+                 &simd::abs_sum,
+                 &simd::pack_signs<V>};
 }
 
 }  // namespace

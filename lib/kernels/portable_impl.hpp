@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 
@@ -142,6 +143,30 @@ inline void sign_gemm(const std::uint64_t* S, std::size_t m, std::size_t lds, co
             float* row = C + i * ldc;
             for (std::size_t j = 0; j < n; ++j) row[j] += signed_value(bit(tk, j), v);
         }
+    }
+}
+
+inline double abs_sum(const float* x, std::size_t n)
+{
+    // The table's fixed order: four partial sums over x[4q + k], then
+    // (p0 + p2) + (p1 + p3), then the tail one by one.
+    double p[4] = {0.0, 0.0, 0.0, 0.0};
+    std::size_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        for (std::size_t k = 0; k < 4; ++k) p[k] += static_cast<double>(std::abs(x[i + k]));
+    double s = (p[0] + p[2]) + (p[1] + p[3]);
+    for (; i < n; ++i) s += static_cast<double>(std::abs(x[i]));
+    return s;
+}
+
+inline void pack_signs(const float* x, std::size_t n, std::uint64_t* out)
+{
+    const std::size_t nw = words_for(n);
+    for (std::size_t w = 0; w < nw; ++w) {
+        const std::size_t i0 = 64 * w, m = std::min<std::size_t>(64, n - i0);
+        std::uint64_t bits = 0;
+        for (std::size_t t = 0; t < m; ++t) bits |= static_cast<std::uint64_t>(x[i0 + t] < 0.0f) << t;
+        out[w] = bits;
     }
 }
 

@@ -2,7 +2,15 @@
 //
 // Included only by avx512.cpp; the struct lives in that TU's namespace, so
 // none of these inline functions can be shared with a translation unit built
-// for a smaller ISA.
+// for a smaller ISA (the xsimd functions it calls are templates on the xsimd
+// architecture, which no other TU instantiates).
+//
+// The float operations are xsimd 8.1 batches on avx512bw. Raw intrinsics
+// remain only where xsimd 8.1 has no operation for it: masked loads and
+// stores of tails, the masked XOR that applies signs, the fused multiply-add
+// (xsimd 8.1 has no AVX-512 fma: xsimd::fma would be a multiply and a
+// separately rounded add), and the horizontal sum (xsimd's hadd adds in
+// another order, so results would change).
 #pragma once
 
 // GCC 12's AVX-512 intrinsics (extract, shifts by a vector count, alignr, ...)
@@ -10,34 +18,39 @@
 // reports as uninitialised wherever they are inlined (GCC bug 105593, fixed
 // in later releases). The warning is located in the header, so silencing it
 // for the header's own lines hides nothing of ours. This header must be the
-// first to include <immintrin.h>.
+// first to include <immintrin.h> (xsimd includes it too).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 #pragma GCC diagnostic pop
 
+#include <xsimd/xsimd.hpp>
+
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 
 namespace signcut::kernels::avx512 {
 
 struct Avx512 {
+    using arch = xsimd::avx512bw;
     /// floats per vector; also the number of sign bits consumed per vector.
     static constexpr std::size_t lanes = 16;
     /// 64-bit words per integer vector.
     static constexpr std::size_t word_lanes = 8;
 
-    using vf = __m512;
+    using vf = xsimd::batch<float, arch>;
     using vw = __m512i;
     /// Which lanes to negate. A 16-bit slice of a packed sign column already
     /// has this form, so no expansion is needed.
     using signs = __mmask16;
+    static_assert(vf::size == lanes);
 
-    static vf zero() noexcept { return _mm512_setzero_ps(); }
-    static vf set1(float x) noexcept { return _mm512_set1_ps(x); }
-    static vf load(const float* p) noexcept { return _mm512_loadu_ps(p); }
-    static void store(float* p, vf v) noexcept { _mm512_storeu_ps(p, v); }
+    static vf zero() noexcept { return vf(0.0f); }
+    static vf set1(float x) noexcept { return vf(x); }
+    static vf load(const float* p) noexcept { return vf::load_unaligned(p); }
+    static void store(float* p, vf v) noexcept { v.store_unaligned(p); }
 
     static __mmask16 first(std::size_t n) noexcept { return static_cast<__mmask16>(_bzhi_u32(0xffffu, unsigned(n))); }
     /// The first n < lanes floats; the other lanes are zero and their memory
@@ -45,8 +58,8 @@ struct Avx512 {
     static vf load_n(const float* p, std::size_t n) noexcept { return _mm512_maskz_loadu_ps(first(n), p); }
     static void store_n(float* p, vf v, std::size_t n) noexcept { _mm512_mask_storeu_ps(p, first(n), v); }
 
-    static vf add(vf a, vf b) noexcept { return _mm512_add_ps(a, b); }
-    static vf mul(vf a, vf b) noexcept { return _mm512_mul_ps(a, b); }
+    static vf add(vf a, vf b) noexcept { return a + b; }
+    static vf mul(vf a, vf b) noexcept { return a * b; }
     /// a * b + c with one rounding.
     static vf fmadd(vf a, vf b, vf c) noexcept { return _mm512_fmadd_ps(a, b, c); }
 
@@ -60,24 +73,33 @@ struct Avx512 {
         out[2] = static_cast<__mmask16>(w >> 32);
         out[3] = static_cast<__mmask16>(w >> 48);
     }
-    /// v with the lanes named by `s` negated (XOR of the sign bit: exact, one op).
+    /// v with the lanes named by `s` negated (XOR of the sign bit: exact, one
+    /// masked op; xsimd has no masked operations).
     static vf flip(vf v, signs s) noexcept
     {
         return _mm512_mask_xor_ps(v, s, v, _mm512_castsi512_ps(_mm512_set1_epi32(INT32_MIN)));
     }
     /// nv where `s` names the lane, v elsewhere (with nv = -v: flip(v, s)).
-    static vf select(vf v, vf nv, signs s) noexcept { return _mm512_mask_blend_ps(s, v, nv); }
+    static vf select(vf v, vf nv, signs s) noexcept { return xsimd::select(xsimd::batch_bool<float, arch>(s), nv, v); }
     /// v negated in every lane when `negative`.
     static vf flip_all(vf v, bool negative) noexcept
     {
-        return _mm512_xor_ps(v, _mm512_castsi512_ps(_mm512_set1_epi32(negative ? INT32_MIN : 0)));
+        // The sign bit from the flag by a shift, not a branch between two constants.
+        return v ^ vf(std::bit_cast<float>(static_cast<std::uint32_t>(negative) << 31));
+    }
+
+    /// Bit k set iff lane k is < 0 (false for -0 and NaN).
+    static std::uint64_t negative_bits(vf v) noexcept
+    {
+        return static_cast<__mmask16>(v < zero());
     }
 
     /// Horizontal sum in a fixed order (halves folded onto each other).
     static float hsum(vf v) noexcept
     {
-        const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v),
-                                       _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+        const __m512 r = v;
+        const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(r),
+                                       _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(r), 1)));
         __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
         q = _mm_add_ps(q, _mm_movehl_ps(q, q));
         q = _mm_add_ss(q, _mm_movehdup_ps(q));

@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -598,6 +599,52 @@ void sign_gemm(const std::uint64_t* S, std::size_t m, std::size_t lds, const std
             }
         }
     }
+}
+
+// ---------------------------------------------------------------------------
+// pack_signs: bit i of out = x[i] < 0, one vector compare per `lanes` bits.
+
+template <class V>
+void pack_signs(const float* x, std::size_t n, std::uint64_t* out)
+{
+    constexpr std::size_t L = V::lanes, P = 64 / L;
+    const std::size_t full = n / 64;
+    for (std::size_t w = 0; w < full; ++w) {
+        std::uint64_t bits = 0;
+        for (std::size_t q = 0; q < P; ++q) bits |= V::negative_bits(V::load(x + 64 * w + q * L)) << (q * L);
+        out[w] = bits;
+    }
+    if (const std::size_t rest = n - 64 * full; rest != 0) {
+        // Lanes past the end load as +0: their bits stay clear.
+        std::uint64_t bits = 0;
+        for (std::size_t q = 0; q * L < rest; ++q) {
+            const std::size_t m = std::min(L, rest - q * L);
+            const float* p = x + 64 * full + q * L;
+            bits |= V::negative_bits(m == L ? V::load(p) : V::load_n(p, m)) << (q * L);
+        }
+        out[full] = bits;
+    }
+}
+
+// ---------------------------------------------------------------------------
+// abs_sum: Σ|x| in double in the table's fixed order. Its four partial sums
+// are the four double lanes of one 256-bit vector (lane k adds x[4q + k]),
+// which both SIMD ISAs use: the order allows no more independent chains, so
+// a 512-bit vector would not go faster. xsimd 8.1 has no float -> double
+// conversion between batches of different widths, hence the intrinsics.
+// (Both SIMD translation units are compiled with at least AVX2.)
+
+inline double abs_sum(const float* x, std::size_t n)
+{
+    const __m256d magnitude = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffff));
+    __m256d acc = _mm256_setzero_pd();
+    std::size_t i = 0;
+    for (; i + 4 <= n; i += 4) acc = _mm256_add_pd(acc, _mm256_and_pd(_mm256_cvtps_pd(_mm_loadu_ps(x + i)), magnitude));
+    // (p0 + p2, p1 + p3), then their sum.
+    const __m128d h = _mm_add_pd(_mm256_castpd256_pd128(acc), _mm256_extractf128_pd(acc, 1));
+    double s = _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
+    for (; i < n; ++i) s += std::abs(static_cast<double>(x[i]));
+    return s;
 }
 
 }  // namespace signcut::kernels::SIGNCUT_KERNEL_NS::simd

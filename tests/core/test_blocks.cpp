@@ -9,13 +9,12 @@
 #include <functional>
 #include <numeric>
 
-#include <stb/stb_image.h>
-
 #include "dense_reference.hpp"
 #include "signcut/allocation.hpp"
 #include "signcut/blocks.hpp"
 #include "signcut/decompose.hpp"
 #include "signcut/error.hpp"
+#include "signcut/image.hpp"
 #include "signcut/metrics.hpp"
 #include "signcut/random.hpp"
 #include "test_support.hpp"
@@ -420,12 +419,11 @@ BOOST_AUTO_TEST_CASE(ceilings_on_a_photograph_give_the_unbounded_allocation)
     // before it, which is where a ceiling too close to the allocated width
     // would change the answer (it did on this image before the phantom-term
     // rule of decompose.cpp).
-    int w = 0, h = 0, c = 0;
-    unsigned char* px = stbi_load("data/skimage_camera.png", &w, &h, &c, 1);
-    BOOST_REQUIRE_MESSAGE(px != nullptr, "data/skimage_camera.png must be readable from the source root");
-    std::vector<float> x(px, px + std::size_t(w) * std::size_t(h));
-    stbi_image_free(px);
-    const Shape shape{std::size_t(h), std::size_t(w)};
+    // An 8-bit gray PNG, read from the source root (the test's workdir).
+    const Tensor camera = read_image("data/skimage_camera.png", UINT64_MAX);
+    BOOST_REQUIRE_EQUAL(camera.dimension(), 2u);
+    const std::vector<float> x(camera.begin(), camera.end());
+    const Shape shape{camera.shape()[0], camera.shape()[1]};
     for (const double bits : {0.25, 0.5, 1.0}) {
         DecomposeOptions o;
         o.bits_per_value = bits;

@@ -1,8 +1,6 @@
 // The decomposer against the dense reference loop, and its known values.
 #include <boost/test/unit_test.hpp>
 
-#include <stb/stb_image.h>
-
 #include <cmath>
 #include <numeric>
 
@@ -14,6 +12,7 @@
 #include "dense_reference.hpp"
 #include "signcut/decompose.hpp"
 #include "signcut/error.hpp"
+#include "signcut/image.hpp"
 #include "signcut/metrics.hpp"
 #include "signcut/random.hpp"
 #include "test_support.hpp"
@@ -224,13 +223,11 @@ BOOST_AUTO_TEST_CASE(gaussian_512_error_and_cost)
 
 BOOST_AUTO_TEST_CASE(cat_photograph_at_one_bit_per_value)
 {
-    int w = 0, h = 0, c = 0;
-    unsigned char* px = stbi_load("data/skimage_chelsea.png", &w, &h, &c, 3);
-    BOOST_REQUIRE_MESSAGE(px != nullptr, "data/skimage_chelsea.png must be readable from the source root");
-    std::vector<float> x(std::size_t(w) * h * 3);
-    for (std::size_t i = 0; i < x.size(); ++i) x[i] = px[i];
-    stbi_image_free(px);
-    const Shape shape{std::size_t(h), std::size_t(w), 3};
+    // An 8-bit RGB PNG, read from the source root (the test's workdir).
+    const Tensor cat = read_image("data/skimage_chelsea.png", UINT64_MAX);
+    BOOST_REQUIRE_EQUAL(cat.dimension(), 3u);
+    const std::vector<float> x(cat.begin(), cat.end());
+    const Shape shape{cat.shape()[0], cat.shape()[1], 3};
     DecomposeOptions o;
     o.bits_per_value = 1.0;
     DecomposeReport rep;

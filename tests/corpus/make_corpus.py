@@ -3,10 +3,13 @@
 lines that must refuse them in cases.json.
 
 Every file is built here from first principles (h5py for HDF5, hand-made PNG
-chunks, stb's own JPEG writer through ctypes, PNM text), never by signcut, so
-the corpus does not depend on the writer it tests. The output is committed:
-the corpus is fixed, and this script documents how each file was made. Run it
-again only to change the corpus:
+chunks, libjpeg-turbo's encoder through a small C program compiled here with
+the system's C compiler, PNM text), never by signcut, so the corpus does not
+depend on the writer it tests. The output is committed: the corpus is fixed,
+and this script documents how each file was made. (The committed files cut
+from a valid JPEG were made when this script used stb_image_write's encoder;
+libjpeg's gives other bytes with the same defects.) Run it again only to
+change the corpus:
 
     /usr/bin/python3 tests/corpus/make_corpus.py
 
@@ -16,12 +19,13 @@ image, cli), the arguments given to signcut (paths relative to this folder;
 the exit status it must give (1 bad input, 2 bad usage), a fragment its one
 error line must contain, and why the input is bad.
 """
-import ctypes
-import ctypes.util
+import atexit
 import json
 import os
 import shutil
 import struct
+import subprocess
+import tempfile
 import zlib
 
 import h5py
@@ -354,20 +358,74 @@ def png(width, height, colour=2, depth=8, rows=None, idat=None, extra=b"", inter
         chunk(b"IEND", b"")
 
 
-def stb_jpeg(name, width, height, channels=3, quality=90, noise=False):
-    """A baseline JPEG written by stb_image_write (Debian's libstb); `noise`
-    makes pixels whose scan data holds stuffed 0xff bytes."""
-    lib = ctypes.CDLL(ctypes.util.find_library("stb") or "libstb.so.0")
+# --- JPEG helpers --------------------------------------------------------------
+
+# A baseline JPEG written by libjpeg (libjpeg62-turbo-dev): jpeg_set_defaults
+# and jpeg_set_quality, standard Huffman tables. Interleaved 8-bit samples on
+# stdin, the file on stdout.
+CJPEG_SOURCE = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <jpeglib.h>
+
+int main(int argc, char** argv)
+{
+    if (argc != 5) return 2;
+    const int width = atoi(argv[1]), height = atoi(argv[2]), channels = atoi(argv[3]), quality = atoi(argv[4]);
+    const size_t stride = (size_t)width * channels;
+    unsigned char* pixels = malloc(stride * height);
+    if (pixels == NULL || fread(pixels, 1, stride * height, stdin) != stride * height) return 3;
+    struct jpeg_compress_struct c;
+    struct jpeg_error_mgr e;
+    c.err = jpeg_std_error(&e); /* errors print and exit */
+    jpeg_create_compress(&c);
+    jpeg_stdio_dest(&c, stdout);
+    c.image_width = width;
+    c.image_height = height;
+    c.input_components = channels;
+    c.in_color_space = channels == 3 ? JCS_RGB : JCS_GRAYSCALE;
+    jpeg_set_defaults(&c);
+    jpeg_set_quality(&c, quality, TRUE);
+    jpeg_start_compress(&c, TRUE);
+    while (c.next_scanline < c.image_height) {
+        JSAMPROW row = pixels + c.next_scanline * stride;
+        jpeg_write_scanlines(&c, &row, 1);
+    }
+    jpeg_finish_compress(&c);
+    jpeg_destroy_compress(&c);
+    return fflush(stdout) != 0;
+}
+"""
+
+_cjpeg = []
+
+
+def libjpeg_encode(width, height, channels, quality, pixels):
+    """`pixels` (interleaved 8-bit samples) as a JPEG, by libjpeg's encoder."""
+    if not _cjpeg:
+        folder = tempfile.mkdtemp(prefix="signcut-cjpeg-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        source, program = os.path.join(folder, "cjpeg.c"), os.path.join(folder, "cjpeg")
+        with open(source, "w") as f:
+            f.write(CJPEG_SOURCE)
+        subprocess.run([os.environ.get("CC", "cc"), "-O1", "-o", program, source, "-ljpeg"], check=True)
+        _cjpeg.append(program)
+    run = subprocess.run([_cjpeg[0], str(width), str(height), str(channels), str(quality)], input=pixels,
+                         stdout=subprocess.PIPE, check=True)
+    assert run.stdout[:3] == b"\xff\xd8\xff", "libjpeg wrote no JPEG"
+    return run.stdout
+
+
+def libjpeg_jpeg(width, height, channels=3, quality=90, noise=False):
+    """A baseline JPEG written by libjpeg; `noise` makes pixels whose scan
+    data holds stuffed 0xff bytes."""
     if noise:
         pixels = bytes(((x * 7919 + y * 104729 + c * 31) * 2654435761 >> 13) % 256
                        for y in range(height) for x in range(width) for c in range(channels))
-        quality = 95
+        quality = 100
     else:
         pixels = bytes((x * 5 + y * 3 + c * 40) % 256 for y in range(height) for x in range(width) for c in range(channels))
-    ok = lib.stbi_write_jpg(path(name).encode(), width, height, channels, pixels, quality)
-    assert ok, "stbi_write_jpg failed"
-    with open(path(name), "rb") as f:
-        return f.read()
+    return libjpeg_encode(width, height, channels, quality, pixels)
 
 
 def jpeg_markers(data):
@@ -778,8 +836,8 @@ def main():
     write_bytes("wide16.png", PNG_SIGNATURE + ihdr(12000, 12000, depth=16, colour=6) + chunk(b"IEND", b""))
     case("img-png-over-memory-limit", I, ["compress", rel("wide16.png"), "-o", "{out}", "--max-memory", "64M"], 1,
          "more than the memory limit", "12000x12000 16-bit RGBA under a 64 MiB memory limit")
-    # A chunk that claims 2 GiB in a file of a few hundred bytes: stb_image
-    # sizes its IDAT buffer from the claimed length before reading anything.
+    # A chunk that claims 2 GiB in a file of a few hundred bytes: signcut
+    # checks each chunk's length against the file as libpng reads its header.
     rows = [bytes(24) for _ in range(8)]
     small_idat = zlib.compress(b"".join(b"\x00" + r for r in rows))
     lie = PNG_SIGNATURE + ihdr(8, 8) + chunk(b"IDAT", small_idat, length=0x7ffffff0) + chunk(b"IEND", b"")
@@ -792,24 +850,25 @@ def main():
     case("img-png-ancillary-chunk-length", I, ["compress", rel("text-length.png"), "-o", "{out}"], 1,
          "runs past the end of the file", "a tEXt chunk whose length field is near 2^32")
     # One gray pixel whose IDAT is 16 KiB of compressed zeros: deflate
-    # inflates it a thousandfold, so the decoder would allocate 16 MiB for a
-    # pixel. The IDAT alone is already far more than one pixel can need.
+    # inflates it a thousandfold. libpng inflates the image's rows and
+    # refuses a stream that holds more ("benign" in libpng, an error here).
     bomb = zlib.compress(b"\x00" * (16 << 20), 9)
     write_bytes("bomb.png", png(1, 1, colour=0, idat=bomb))
     case("img-png-idat-beyond-pixel-count", I, ["image", rel("bomb.png"), "-o", "{out.png}"], 1,
-         "more than a 1x1 image can need", f"one pixel with a {len(bomb)}-byte IDAT that inflates to 16 MiB")
+         "Too much image data", f"one pixel with a {len(bomb)}-byte IDAT that inflates to 16 MiB")
     # 256x256 gray (64 KiB of rows) whose IDAT is no larger than the rows,
     # but inflates to 16 MiB: only inflating tells.
     write_bytes("bomb-rows.png", png(256, 256, colour=0, idat=bomb))
     case("img-png-inflates-beyond-its-rows", I, ["image", rel("bomb-rows.png"), "-o", "{out.png}"], 1,
-         "inflates to more than", "a 256x256 gray image whose IDAT inflates to 16 MiB, 250 times its rows")
-    # Apple's CgBI chunk may come before IHDR; the IDAT length lie behind it
-    # must still be caught (found by the image fuzz target).
+         "Too much image data", "a 256x256 gray image whose IDAT inflates to 16 MiB, 250 times its rows")
+    # Apple's CgBI chunk before IHDR (found by the image fuzz target with
+    # the earlier reader, behind it an IDAT length lie): libpng refuses the
+    # unknown critical chunk first.
     cgbi = PNG_SIGNATURE + chunk(b"CgBI", b"\x50\x00\x20\x06") + ihdr(1, 5, depth=1, colour=0) + \
         chunk(b"IDAT", b"\x78\xda", length=0x7dca7f96)
     write_bytes("cgbi-idat-length.png", cgbi)
     case("img-png-cgbi-then-chunk-longer-than-file", I, ["image", rel("cgbi-idat-length.png"), "-o", "{out.png}"], 1,
-         "runs past the end of the file", "a CgBI chunk, a header, and an IDAT claiming 2 GiB")
+         "CgBI: unhandled critical chunk", "a CgBI chunk, a header, and an IDAT claiming 2 GiB")
     write_bytes("no-idat.png", PNG_SIGNATURE + ihdr(8, 8) + chunk(b"IEND", b""))
     case("img-png-no-pixel-data", I, ["image", rel("no-idat.png"), "-o", "{out.png}"], 1, "no IDAT",
          "a header and no IDAT chunk")
@@ -829,8 +888,7 @@ def main():
     case("img-png-palette-missing", I, ["image", rel("palette.png"), "-o", "{out.png}"], 1, "PNG",
          "a palette image without a PLTE chunk")
 
-    jpeg = stb_jpeg("valid.jpg", 32, 24)
-    os.remove(path("valid.jpg"))
+    jpeg = libjpeg_jpeg(32, 24)
     write_bytes("trunc.jpg", jpeg[:40])
     case("img-jpeg-truncated-header", I, ["image", rel("trunc.jpg"), "-o", "{out.png}"], 1, "JPEG",
          "a JPEG cut inside its tables")
@@ -844,53 +902,33 @@ def main():
     zero[sof + 5:sof + 7] = struct.pack(">H", 0)
     write_bytes("zero-height.jpg", bytes(zero))
     case("img-jpeg-zero-height", I, ["image", rel("zero-height.jpg"), "-o", "{out.png}"], 1, "JPEG",
-         "a frame header with height 0 (the DNL form stb does not read)")
-    # A Huffman table that declares 510 codes where a table holds 256:
-    # stb_image writes the excess past its arrays (found by the image fuzz
-    # target, minimised to 9 bytes).
+         "a frame header with height 0 (the DNL form, which libjpeg does not read)")
+    # A Huffman table that declares 510 codes where a table holds 256, in a
+    # file that ends inside it (found by the image fuzz target against the
+    # earlier decoder, which wrote the excess past its arrays; minimised to
+    # 9 bytes): libjpeg runs out of data before it judges the table.
     write_bytes("huffman-codes.jpg", b"\xff\xd8\xff\xc4\xa2\x00\x00\xff\xff")
     case("img-jpeg-huffman-table-overflow", I, ["image", rel("huffman-codes.jpg"), "-o", "{out.png}"], 1,
-         "declares 510 codes", "a Huffman table of 510 codes, in a 9-byte file")
-    # The same kind of table after the first scan, where only a walk through
-    # the entropy-coded data finds it.
+         "Premature end of JPEG file", "a Huffman table of 510 codes, in a 9-byte file")
+    # The same kind of table, whole, after the first scan: libjpeg reads it
+    # once the scan's data is decoded.
     table = b"\x10" + bytes([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 255]) + bytes(510)
     late = jpeg[:-2] + b"\xff\xc4" + struct.pack(">H", 2 + len(table)) + table + b"\xff\xd9"
     write_bytes("huffman-after-scan.jpg", late)
     case("img-jpeg-huffman-table-after-scan", I, ["compress", rel("huffman-after-scan.jpg"), "-o", "{out}"], 1,
-         "declares 510 codes", "a valid JPEG followed by a 510-code Huffman table before its end marker")
+         "Bogus Huffman table definition", "a valid JPEG followed by a 510-code Huffman table before its end marker")
     # The same table after a scan whose data holds a stuffed 0xff written
-    # with a fill byte (ff ff 00): stb's bit reader skips the fill byte and
-    # reads on, so a walk through the scan must do the same to reach the
-    # table (an earlier walk took ff 00 for a marker and jumped past it).
-    noisy = stb_jpeg("noisy.jpg", 32, 32, noise=True)
-    os.remove(path("noisy.jpg"))
+    # with a fill byte (ff ff 00): a decoder skips the fill byte and reads
+    # on to the table (signcut's earlier JPEG walk took ff 00 for a marker
+    # and jumped past it).
+    noisy = libjpeg_jpeg(32, 32, noise=True)
     sos = next(off for off, m in jpeg_markers(noisy) if m == 0xda)
     stuffed = noisy.index(b"\xff\x00", sos + 2 + struct.unpack(">H", noisy[sos + 2:sos + 4])[0])
     filled = noisy[:stuffed] + b"\xff\xff\x00" + noisy[stuffed + 2:-2]
     write_bytes("huffman-after-fill-byte.jpg", filled + b"\xff\xc4" + struct.pack(">H", 2 + len(table)) + table +
                 b"\xff\xd9")
     case("img-jpeg-huffman-table-after-fill-byte", I, ["image", rel("huffman-after-fill-byte.jpg"), "-o", "{out.png}"],
-         1, "declares 510 codes", "a 510-code Huffman table after a scan that holds ff ff 00")
-    # A scan that uses a Huffman table no DHT segment defines: stb would decode
-    # with its uninitialised table (an assertion in stbi__jpeg_huff_decode,
-    # found by fuzz_image). The AC table 0 is renamed AC table 3.
-    plain = bytearray(stb_jpeg("plain.jpg", 16, 16))
-    os.remove(path("plain.jpg"))
-    renamed = False
-    for off, m in jpeg_markers(bytes(plain)):
-        if m != 0xc4:
-            continue
-        end = off + 2 + struct.unpack(">H", plain[off + 2:off + 4])[0]
-        t = off + 4
-        while t < end:
-            if plain[t] == 0x10:
-                plain[t] = 0x13
-                renamed = True
-            t += 17 + sum(plain[t + 1:t + 17])
-    assert renamed, "no AC table 0 in stb's JPEG"
-    write_bytes("undefined-huffman-table.jpg", bytes(plain))
-    case("img-jpeg-undefined-huffman-table", I, ["image", rel("undefined-huffman-table.jpg"), "-o", "{out.png}"], 1,
-         "which no earlier segment defines", "a scan that uses AC Huffman table 0, which the file never defines")
+         1, "Bogus Huffman table definition", "a 510-code Huffman table after a scan that holds ff ff 00")
     write_bytes("soi-only.jpg", b"\xff\xd8\xff\xd9")
     case("img-jpeg-no-frame", I, ["image", rel("soi-only.jpg"), "-o", "{out.png}"], 1, "JPEG",
          "start and end markers with nothing between")

@@ -1,10 +1,12 @@
-// Fuzz target: the image loader (PNG and JPEG through stb_image, PPM and PGM
-// through signcut's own parser, and signcut's checks in front of both).
+// Fuzz target: the image loader (PNG through libpng, JPEG through
+// libjpeg-turbo, PPM and PGM through signcut's own parser), with signcut's
+// glue around the decoders: its chunk-length checks, limits, error and
+// warning handlers and long jumps.
 //
 // The input is the image file itself. It is read with inspect_image and then
-// with read_image under a 1 Mi-pixel and 16 MiB limit. stb_image is compiled
-// into this target (stb_image_impl.cpp) so that the sanitizers and the
-// coverage reach into the decoders, not only into signcut's code.
+// with read_image under a 1 Mi-pixel and 16 MiB limit. libpng and libjpeg
+// are the system's shared libraries: coverage and the sanitizers reach
+// signcut's side of them.
 //
 // What must hold, or the target aborts:
 //  * only signcut::Error leaves the loader (anything else, a crash, a

@@ -1,9 +1,14 @@
 // Images: PNG (8 and 16 bit), JPEG, PPM and PGM in; PNG, JPEG, PPM and PGM out, with their sample-range rules.
 #include <boost/test/unit_test.hpp>
 
-#include <stb/stb_image_write.h>
+#include <csetjmp>
+#include <cstdio>
+// jpeglib.h needs FILE and size_t declared before it.
+#include <jpeglib.h>
+#include <png.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "io_test_support.hpp"
@@ -113,6 +118,121 @@ void write_vector(const std::string& path, const std::vector<unsigned char>& byt
 }
 
 std::vector<float> values_of(const Tensor& t) { return {t.begin(), t.end()}; }
+
+// --- inputs written by libpng and libjpeg themselves -------------------------------
+
+/// A PNG's layout for libpng_write: rows are packed as PNG stores them
+/// (bits of 1-, 2- and 4-bit samples from the high end; 16-bit samples
+/// big-endian).
+struct PngLayout {
+    png_uint_32 width = 0, height = 0;
+    int depth = 8;
+    int colour = PNG_COLOR_TYPE_GRAY;
+    int interlace = PNG_INTERLACE_NONE;
+    const png_color* palette = nullptr;
+    int palette_size = 0;
+    const png_byte* trans = nullptr;  ///< palette alpha
+    int trans_size = 0;
+    const png_color_16* trans_colour = nullptr;  ///< the transparent gray or RGB value
+};
+
+/// Writes `rows` as a PNG with libpng's own writer. Only plain data lives in
+/// this frame (the error handler long-jumps back into it).
+bool libpng_write(const char* path, const PngLayout* l, const png_byte* const* rows)
+{
+    std::FILE* f = std::fopen(path, "wb");
+    if (f == nullptr) return false;
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
+    png_infop info = png != nullptr ? png_create_info_struct(png) : nullptr;
+    if (info == nullptr || setjmp(png_jmpbuf(png)) != 0) {
+        png_destroy_write_struct(&png, &info);
+        std::fclose(f);
+        return false;
+    }
+    png_init_io(png, f);
+    png_set_IHDR(png, info, l->width, l->height, l->depth, l->colour, l->interlace, PNG_COMPRESSION_TYPE_DEFAULT,
+                 PNG_FILTER_TYPE_DEFAULT);
+    if (l->palette != nullptr) png_set_PLTE(png, info, l->palette, l->palette_size);
+    if (l->trans != nullptr || l->trans_colour != nullptr)
+        png_set_tRNS(png, info, l->trans, l->trans_size, l->trans_colour);
+    png_write_info(png, info);
+    png_write_image(png, const_cast<png_bytepp>(rows));  // interlaces by itself (Adam7) when asked to
+    png_write_end(png, nullptr);
+    png_destroy_write_struct(&png, &info);
+    return std::fclose(f) == 0;
+}
+
+/// A PNG of `bytes` (H rows of `bytes.size() / H` packed bytes).
+void write_png_rows(const std::string& path, const PngLayout& l, const std::vector<unsigned char>& bytes)
+{
+    const std::size_t stride = bytes.size() / l.height;
+    std::vector<const png_byte*> rows;
+    for (png_uint_32 y = 0; y < l.height; ++y) rows.push_back(bytes.data() + y * stride);
+    BOOST_TEST_REQUIRE(libpng_write(path.c_str(), &l, rows.data()), "libpng could not write " << path);
+}
+
+/// 16-bit samples as PNG stores them, big-endian.
+std::vector<unsigned char> big_endian(const std::vector<std::uint16_t>& samples)
+{
+    std::vector<unsigned char> out;
+    for (const std::uint16_t v : samples) {
+        out.push_back(static_cast<unsigned char>(v >> 8));
+        out.push_back(static_cast<unsigned char>(v & 0xff));
+    }
+    return out;
+}
+
+struct JpegWriteError {
+    jpeg_error_mgr manager;  // first: libjpeg's pointer to it is a pointer to this
+    std::jmp_buf jump;
+};
+
+void jpeg_write_failed(j_common_ptr cinfo) { std::longjmp(reinterpret_cast<JpegWriteError*>(cinfo->err)->jump, 1); }
+
+/// Writes 8-bit RGB, gray or CMYK (4 channels, Adobe's inverted form)
+/// samples as a JPEG with libjpeg's defaults (4:2:0 chroma subsampling for
+/// RGB) at `quality`, into memory from malloc.
+bool libjpeg_write(const unsigned char* samples, int width, int height, int channels, int quality,
+                   unsigned char** out, unsigned long* size)
+{
+    jpeg_compress_struct cinfo;
+    JpegWriteError err;
+    cinfo.err = jpeg_std_error(&err.manager);
+    err.manager.error_exit = jpeg_write_failed;
+    if (setjmp(err.jump) != 0) {
+        jpeg_destroy_compress(&cinfo);
+        return false;
+    }
+    jpeg_create_compress(&cinfo);
+    jpeg_mem_dest(&cinfo, out, size);
+    cinfo.image_width = static_cast<JDIMENSION>(width);
+    cinfo.image_height = static_cast<JDIMENSION>(height);
+    cinfo.input_components = channels;
+    cinfo.in_color_space = channels == 4 ? JCS_CMYK : channels == 3 ? JCS_RGB : JCS_GRAYSCALE;
+    jpeg_set_defaults(&cinfo);
+    jpeg_set_quality(&cinfo, quality, TRUE);
+    jpeg_start_compress(&cinfo, TRUE);
+    while (cinfo.next_scanline < cinfo.image_height) {
+        JSAMPROW row = const_cast<JSAMPROW>(samples + std::size_t{cinfo.next_scanline} * std::size_t(width * channels));
+        jpeg_write_scanlines(&cinfo, &row, 1);
+    }
+    jpeg_finish_compress(&cinfo);
+    jpeg_destroy_compress(&cinfo);
+    return true;
+}
+
+/// The bytes of a JPEG of `samples` written by libjpeg.
+std::vector<unsigned char> jpeg_bytes(const std::vector<unsigned char>& samples, int width, int height, int channels,
+                                      int quality)
+{
+    unsigned char* data = nullptr;
+    unsigned long size = 0;
+    const bool ok = libjpeg_write(samples.data(), width, height, channels, quality, &data, &size);
+    std::vector<unsigned char> out(data, data + (ok ? size : 0));
+    std::free(data);
+    BOOST_TEST_REQUIRE(ok, "libjpeg could not write the test's JPEG");
+    return out;
+}
 Shape shape_of(const Tensor& t) { return {t.shape().begin(), t.shape().end()}; }
 
 }  // namespace
@@ -126,8 +246,15 @@ BOOST_AUTO_TEST_CASE(png_rgb_and_gray)
     for (std::size_t i = 0; i < rgb.size(); ++i) rgb[i] = static_cast<unsigned char>((i * 37 + 11) % 256);
     for (std::size_t i = 0; i < gray.size(); ++i) gray[i] = static_cast<unsigned char>(255 - i * 10);
     const std::string prgb = dir.file("rgb.png"), pgray = dir.file("gray.png");
-    BOOST_TEST_REQUIRE(stbi_write_png(prgb.c_str(), 7, 5, 3, rgb.data(), 7 * 3) != 0);
-    BOOST_TEST_REQUIRE(stbi_write_png(pgray.c_str(), 6, 4, 1, gray.data(), 6) != 0);
+    PngLayout l;
+    l.width = 7;
+    l.height = 5;
+    l.colour = PNG_COLOR_TYPE_RGB;
+    write_png_rows(prgb, l, rgb);
+    l.width = 6;
+    l.height = 4;
+    l.colour = PNG_COLOR_TYPE_GRAY;
+    write_png_rows(pgray, l, gray);
 
     std::vector<std::string> warnings;
     ImageInfo info;
@@ -154,8 +281,13 @@ BOOST_AUTO_TEST_CASE(alpha_is_dropped_with_a_warning)
     for (std::size_t i = 0; i < rgba.size(); ++i) rgba[i] = static_cast<unsigned char>(i * 5);
     for (std::size_t i = 0; i < ga.size(); ++i) ga[i] = static_cast<unsigned char>(200 - i * 3);
     const std::string prgba = dir.file("rgba.png"), pga = dir.file("ga.png");
-    BOOST_TEST_REQUIRE(stbi_write_png(prgba.c_str(), 4, 3, 4, rgba.data(), 4 * 4) != 0);
-    BOOST_TEST_REQUIRE(stbi_write_png(pga.c_str(), 4, 3, 2, ga.data(), 4 * 2) != 0);
+    PngLayout l;
+    l.width = 4;
+    l.height = 3;
+    l.colour = PNG_COLOR_TYPE_RGB_ALPHA;
+    write_png_rows(prgba, l, rgba);
+    l.colour = PNG_COLOR_TYPE_GRAY_ALPHA;
+    write_png_rows(pga, l, ga);
 
     std::vector<std::string> warnings;
     ImageInfo info;
@@ -203,6 +335,267 @@ BOOST_AUTO_TEST_CASE(png_16_bit_reads_full_range)
     BOOST_TEST(inspect_image(pga).bits_per_channel == 16);
 }
 
+namespace {
+
+/// The offset of the first chunk of `type` in `png` (its length field).
+std::size_t chunk_at(const std::vector<unsigned char>& png, const char* type)
+{
+    for (std::size_t pos = 8; pos + 12 <= png.size();) {
+        const std::size_t length = (std::size_t{png[pos]} << 24) | (std::size_t{png[pos + 1]} << 16) |
+                                   (std::size_t{png[pos + 2]} << 8) | png[pos + 3];
+        if (std::memcmp(&png[pos + 4], type, 4) == 0) return pos;
+        pos += 12 + length;
+    }
+    BOOST_FAIL("no " << type << " chunk");
+    return 0;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(png_16_bit_written_by_libpng)
+{
+    ScratchDir dir;
+    // RGB, 16 bits: 256 would read as 1 with the bytes swapped, 1 as 256.
+    const std::vector<std::uint16_t> rgb{0, 65535, 256, 1, 4660, 65280, 32768, 255, 12345, 40000, 7, 65534};
+    PngLayout l;
+    l.width = 2;
+    l.height = 2;
+    l.depth = 16;
+    l.colour = PNG_COLOR_TYPE_RGB;
+    const std::string path = dir.file("rgb16.png");
+    write_png_rows(path, l, big_endian(rgb));
+    std::vector<std::string> warnings;
+    ImageInfo info;
+    const Tensor t = read_image(path, UINT64_MAX, &warnings, &info);
+    BOOST_TEST((info.format == "png" && info.channels == 3 && info.bits_per_channel == 16));
+    BOOST_TEST(shape_of(t) == Shape({2, 2, 3}), boost::test_tools::per_element());
+    BOOST_TEST(values_of(t) == std::vector<float>(rgb.begin(), rgb.end()), boost::test_tools::per_element());
+    BOOST_TEST(warnings.empty());
+
+    // Gray, 16 bits, with a transparent value (tRNS): still gray, no alpha.
+    const std::vector<std::uint16_t> gray{0, 1, 258, 65535, 30000, 513};
+    png_color_16 transparent{};
+    transparent.gray = 258;
+    l.width = 3;
+    l.colour = PNG_COLOR_TYPE_GRAY;
+    l.trans_colour = &transparent;
+    const std::string gpath = dir.file("gray16.png");
+    write_png_rows(gpath, l, big_endian(gray));
+    const Tensor g = read_image(gpath, UINT64_MAX, &warnings, &info);
+    BOOST_TEST((info.channels == 1 && info.bits_per_channel == 16));
+    BOOST_TEST(values_of(g) == std::vector<float>(gray.begin(), gray.end()), boost::test_tools::per_element());
+    BOOST_TEST(warnings.empty());
+}
+
+BOOST_AUTO_TEST_CASE(png_palette_images_read_as_rgb)
+{
+    ScratchDir dir;
+    const png_color palette[4] = {{10, 20, 30}, {255, 0, 128}, {0, 255, 1}, {77, 88, 99}};
+    const auto expected = [&](const std::vector<int>& indices) {
+        std::vector<float> v;
+        for (const int i : indices) v.insert(v.end(), {float(palette[i].red), float(palette[i].green), float(palette[i].blue)});
+        return v;
+    };
+    // 8-bit indices, 3 x 2.
+    PngLayout l;
+    l.width = 3;
+    l.height = 2;
+    l.colour = PNG_COLOR_TYPE_PALETTE;
+    l.palette = palette;
+    l.palette_size = 4;
+    const std::string p8 = dir.file("palette8.png");
+    write_png_rows(p8, l, {3, 0, 1, 2, 2, 0});
+    std::vector<std::string> warnings;
+    ImageInfo info;
+    const Tensor t = read_image(p8, UINT64_MAX, &warnings, &info);
+    BOOST_TEST((info.format == "png" && info.channels == 3 && info.bits_per_channel == 8));
+    BOOST_TEST(shape_of(t) == Shape({2, 3, 3}), boost::test_tools::per_element());
+    BOOST_TEST(values_of(t) == expected({3, 0, 1, 2, 2, 0}), boost::test_tools::per_element());
+    BOOST_TEST(warnings.empty());
+
+    // 2-bit indices, 5 wide: four to a byte, high bits first, the last byte padded.
+    l.width = 5;
+    l.height = 1;
+    l.depth = 2;
+    const std::string p2 = dir.file("palette2.png");
+    write_png_rows(p2, l, {0b11'00'01'10, 0b01'000000});  // 3 0 1 2 | 1
+    BOOST_TEST(values_of(read_image(p2, UINT64_MAX, &warnings)) == expected({3, 0, 1, 2, 1}),
+               boost::test_tools::per_element());
+    BOOST_TEST(warnings.empty());
+
+    // With palette alpha (tRNS): RGBA as stored, read as RGB with the alpha warning.
+    const png_byte alpha[2] = {0, 128};
+    l.width = 3;
+    l.height = 2;
+    l.depth = 8;
+    l.trans = alpha;
+    l.trans_size = 2;
+    const std::string pa = dir.file("palette-alpha.png");
+    write_png_rows(pa, l, {3, 0, 1, 2, 2, 0});
+    const Tensor a = read_image(pa, UINT64_MAX, &warnings, &info);
+    BOOST_TEST(info.channels == 4);
+    BOOST_TEST(values_of(a) == expected({3, 0, 1, 2, 2, 0}), boost::test_tools::per_element());
+    BOOST_TEST_REQUIRE(warnings.size() == 1u);
+    BOOST_TEST(warnings[0].find("alpha") != std::string::npos);
+    BOOST_TEST(inspect_image(pa).channels == 4);
+}
+
+BOOST_AUTO_TEST_CASE(png_interlaced_and_low_bit_depths)
+{
+    ScratchDir dir;
+    // Adam7, 8-bit RGB, a size that leaves every pass a partial last block.
+    const std::size_t w = 13, h = 11;
+    std::vector<unsigned char> rgb(w * h * 3);
+    for (std::size_t i = 0; i < rgb.size(); ++i) rgb[i] = static_cast<unsigned char>((i * 53 + 7) % 256);
+    PngLayout l;
+    l.width = w;
+    l.height = h;
+    l.colour = PNG_COLOR_TYPE_RGB;
+    l.interlace = PNG_INTERLACE_ADAM7;
+    const std::string prgb = dir.file("interlaced.png");
+    write_png_rows(prgb, l, rgb);
+    BOOST_TEST_REQUIRE(read_bytes(prgb)[28] == 1);  // IHDR's interlace method: Adam7
+    ImageInfo info;
+    const Tensor t = read_image(prgb, UINT64_MAX, nullptr, &info);
+    BOOST_TEST(shape_of(t) == Shape({h, w, 3}), boost::test_tools::per_element());
+    BOOST_TEST(values_of(t) == std::vector<float>(rgb.begin(), rgb.end()), boost::test_tools::per_element());
+
+    // Adam7, 16-bit gray.
+    std::vector<std::uint16_t> gray(9 * 7);
+    for (std::size_t i = 0; i < gray.size(); ++i) gray[i] = static_cast<std::uint16_t>(i * 1031 + 1);
+    l.width = 9;
+    l.height = 7;
+    l.depth = 16;
+    l.colour = PNG_COLOR_TYPE_GRAY;
+    const std::string p16 = dir.file("interlaced16.png");
+    write_png_rows(p16, l, big_endian(gray));
+    const Tensor g = read_image(p16, UINT64_MAX, nullptr, &info);
+    BOOST_TEST(info.bits_per_channel == 16);
+    BOOST_TEST(values_of(g) == std::vector<float>(gray.begin(), gray.end()), boost::test_tools::per_element());
+
+    // 1-bit and 4-bit gray (interlaced and not) read on 0..255.
+    l.width = 10;
+    l.height = 2;
+    l.depth = 1;
+    const std::string p1 = dir.file("bits1.png");
+    write_png_rows(p1, l, {0b10110000, 0b01000000, 0b00000000, 0b11000000});
+    BOOST_TEST(values_of(read_image(p1, UINT64_MAX, nullptr, &info)) ==
+                   std::vector<float>({255, 0, 255, 255, 0, 0, 0, 0, 0, 255, 0, 0, 0, 0, 0, 0, 0, 0, 255, 255}),
+               boost::test_tools::per_element());
+    BOOST_TEST((info.channels == 1 && info.bits_per_channel == 8));
+    l.width = 3;
+    l.height = 1;
+    l.depth = 4;
+    l.interlace = PNG_INTERLACE_NONE;
+    const std::string p4 = dir.file("bits4.png");
+    write_png_rows(p4, l, {0x0f, 0x70});
+    BOOST_TEST(values_of(read_image(p4, UINT64_MAX)) == std::vector<float>({0, 255, 119}), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(png_with_a_bad_crc_is_refused)
+{
+    ScratchDir dir;
+    Tensor rgb = Tensor::from_shape({6, 5, 3});
+    for (std::size_t i = 0; i < rgb.size(); ++i) rgb.data()[i] = static_cast<float>((i * 29) % 256);
+    const std::string good = dir.file("good.png");
+    write_png(good, rgb, false);
+    const std::vector<unsigned char> png = read_bytes(good);
+    BOOST_TEST_REQUIRE(values_of(read_image(good, UINT64_MAX)) == values_of(rgb), boost::test_tools::per_element());
+
+    // One bit of the stored CRC of IDAT, then of IEND (read after the pixels).
+    const std::size_t idat = chunk_at(png, "IDAT");
+    const std::size_t idat_length = (std::size_t{png[idat + 2]} << 8) | png[idat + 3];
+    for (const auto& [at, chunk] : {std::pair{idat + 8 + idat_length, "IDAT"}, std::pair{png.size() - 1, "IEND"}}) {
+        std::vector<unsigned char> bad = png;
+        bad[at] ^= 0x04;
+        const std::string path = dir.file(std::string("bad-crc-") + chunk + ".png");
+        write_vector(path, bad);
+        check_error([&] { read_image(path, UINT64_MAX); }, errc::bad_input, {path, chunk, "CRC error"});
+    }
+
+    // IHDR's CRC: refused from the header, by inspect_image too.
+    std::vector<unsigned char> bad_header = png;
+    bad_header[8 + 8 + 13] ^= 0x80;
+    const std::string header = dir.file("bad-ihdr.png");
+    write_vector(header, bad_header);
+    check_error([&] { inspect_image(header); }, errc::bad_input, {header, "IHDR", "CRC error"});
+
+    // An ancillary chunk's CRC (libpng's default would only warn).
+    std::vector<unsigned char> text;
+    put_chunk(text, "tEXt", {'a', 0, 'b'});
+    text.back() ^= 0x01;
+    std::vector<unsigned char> with_text = png;
+    with_text.insert(with_text.begin() + static_cast<std::ptrdiff_t>(idat), text.begin(), text.end());
+    const std::string ancillary = dir.file("bad-text.png");
+    write_vector(ancillary, with_text);
+    check_error([&] { read_image(ancillary, UINT64_MAX); }, errc::bad_input, {ancillary, "tEXt", "CRC error"});
+    // The same chunk with its CRC intact is skipped.
+    text.back() ^= 0x01;
+    with_text = png;
+    with_text.insert(with_text.begin() + static_cast<std::ptrdiff_t>(idat), text.begin(), text.end());
+    write_vector(ancillary, with_text);
+    BOOST_TEST(values_of(read_image(ancillary, UINT64_MAX)) == values_of(rgb), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(truncated_jpeg_is_refused)
+{
+    ScratchDir dir;
+    const int w = 64, h = 48;
+    std::vector<unsigned char> rgb(static_cast<std::size_t>(w * h * 3));
+    for (std::size_t i = 0; i < rgb.size(); ++i) rgb[i] = static_cast<unsigned char>((i * 7919) % 251);
+    const std::vector<unsigned char> jpeg = jpeg_bytes(rgb, w, h, 3, 90);
+    const std::string whole = dir.file("whole.jpg");
+    write_vector(whole, jpeg);
+    BOOST_TEST(shape_of(read_image(whole, UINT64_MAX)) == Shape({48, 64, 3}), boost::test_tools::per_element());
+
+    // Cut inside the entropy-coded data: libjpeg would fill the rest with
+    // grey after its "Premature end of JPEG file" warning.
+    const std::string cut = dir.file("cut.jpg");
+    write_vector(cut, std::vector<unsigned char>(jpeg.begin(), jpeg.begin() + static_cast<std::ptrdiff_t>(jpeg.size() * 3 / 4)));
+    BOOST_TEST(inspect_image(cut).width == 64u);  // the header is whole
+    check_error([&] { read_image(cut, UINT64_MAX); }, errc::bad_input,
+                {cut, "cannot decode the JPEG image", "Premature end of JPEG file"});
+    // Without its end marker only.
+    const std::string no_eoi = dir.file("no-eoi.jpg");
+    write_vector(no_eoi, std::vector<unsigned char>(jpeg.begin(), jpeg.end() - 2));
+    check_error([&] { read_image(no_eoi, UINT64_MAX); }, errc::bad_input, {no_eoi, "Premature end of JPEG file"});
+    // Cut inside the header.
+    const std::string head = dir.file("head.jpg");
+    write_vector(head, std::vector<unsigned char>(jpeg.begin(), jpeg.begin() + 100));
+    check_error([&] { inspect_image(head); }, errc::bad_input, {head, "cannot read the JPEG header"});
+}
+
+BOOST_AUTO_TEST_CASE(jpeg_without_huffman_tables_uses_the_standard_ones)
+{
+    // Motion-JPEG frames leave out their Huffman tables: libjpeg-turbo then
+    // decodes with the standard ones (JPEG Annex K), which libjpeg's writer
+    // uses by default; the image reads as it does with them.
+    ScratchDir dir;
+    std::vector<unsigned char> gray(24 * 16);
+    for (std::size_t i = 0; i < gray.size(); ++i) gray[i] = static_cast<unsigned char>((i * 13) % 256);
+    const std::vector<unsigned char> jpeg = jpeg_bytes(gray, 24, 16, 1, 85);
+    std::vector<unsigned char> stripped(jpeg.begin(), jpeg.begin() + 2);
+    std::size_t pos = 2, tables = 0;
+    for (;;) {  // the segments up to the scan; DHT (ff c4) left out
+        BOOST_TEST_REQUIRE(pos + 4 <= jpeg.size());
+        const std::size_t length = (std::size_t{jpeg[pos + 2]} << 8) | jpeg[pos + 3];
+        const bool scan = jpeg[pos + 1] == 0xda;
+        if (jpeg[pos + 1] == 0xc4)
+            ++tables;
+        else
+            stripped.insert(stripped.end(), jpeg.begin() + static_cast<std::ptrdiff_t>(pos),
+                            scan ? jpeg.end() : jpeg.begin() + static_cast<std::ptrdiff_t>(pos + 2 + length));
+        if (scan) break;
+        pos += 2 + length;
+    }
+    BOOST_TEST_REQUIRE(tables > 0u);
+    write_vector(dir.file("with.jpg"), jpeg);
+    write_vector(dir.file("without.jpg"), stripped);
+    BOOST_TEST(values_of(read_image(dir.file("without.jpg"), UINT64_MAX)) ==
+                   values_of(read_image(dir.file("with.jpg"), UINT64_MAX)),
+               boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(jpeg_rgb)
 {
     ScratchDir dir;
@@ -217,7 +610,7 @@ BOOST_AUTO_TEST_CASE(jpeg_rgb)
             p[2] = 90;
         }
     const std::string path = dir.file("photo.jpg");
-    BOOST_TEST_REQUIRE(stbi_write_jpg(path.c_str(), w, h, 3, rgb.data(), 100) != 0);
+    write_vector(path, jpeg_bytes(rgb, w, h, 3, 100));  // libjpeg's defaults: 4:2:0, upsampled when read
     ImageInfo info;
     const Tensor t = read_image(path, UINT64_MAX, nullptr, &info);
     BOOST_TEST(info.format == "jpeg");
@@ -230,6 +623,30 @@ BOOST_AUTO_TEST_CASE(jpeg_rgb)
     }
     BOOST_TEST(sum_abs / static_cast<double>(rgb.size()) < 2.0);
     BOOST_TEST(max_abs <= 12.0);
+}
+
+BOOST_AUTO_TEST_CASE(jpeg_cmyk_reads_as_rgb)
+{
+    // Inverted CMYK (Adobe's form, what libjpeg writes and reads): RGB is
+    // each of C, M, Y times K / 255, as stb_image read it.
+    ScratchDir dir;
+    const int w = 16, h = 8;
+    std::vector<unsigned char> cmyk(static_cast<std::size_t>(w * h * 4));
+    for (std::size_t p = 0; p < cmyk.size() / 4; ++p) {
+        const bool left = p % w < 8;
+        const unsigned char px[4] = {200, 100, 40, static_cast<unsigned char>(left ? 255 : 128)};
+        std::copy(px, px + 4, cmyk.begin() + static_cast<std::ptrdiff_t>(4 * p));
+    }
+    const std::string path = dir.file("cmyk.jpg");
+    write_vector(path, jpeg_bytes(cmyk, w, h, 4, 100));
+    ImageInfo info;
+    const Tensor t = read_image(path, UINT64_MAX, nullptr, &info);
+    BOOST_TEST((info.format == "jpeg" && info.channels == 3));
+    BOOST_TEST_REQUIRE(shape_of(t) == Shape({8, 16, 3}), boost::test_tools::per_element());
+    const float left[3] = {200, 100, 40}, right[3] = {100, 50, 20};
+    for (std::size_t p = 0; p < std::size_t(w * h); ++p)
+        for (std::size_t c = 0; c < 3; ++c)
+            BOOST_TEST(std::abs(t.data()[3 * p + c] - (p % w < 8 ? left : right)[c]) <= 3.0f, "pixel " << p << " " << c);
 }
 
 BOOST_AUTO_TEST_CASE(ppm_and_pgm_binary_and_plain)
@@ -346,7 +763,8 @@ BOOST_AUTO_TEST_CASE(foreign_damaged_and_missing_files)
     png.resize(png.size() / 2);
     const std::string cut = dir.file("cut.png");
     write_vector(cut, png);
-    check_error([&] { read_image(cut, UINT64_MAX); }, errc::bad_input, {cut, "cannot decode the PNG image"});
+    check_error([&] { read_image(cut, UINT64_MAX); }, errc::bad_input,
+                {cut, "cannot decode the PNG image", "chunk IDAT at byte 33 claims", "runs past the end of the file"});
 
     const std::string missing = dir.file("missing.png");
     check_error([&] { read_image(missing, UINT64_MAX); }, errc::io, {missing, "No such file"});
