@@ -32,6 +32,7 @@
 #include "signcut/blocks.hpp"
 #include "signcut/decompose.hpp"
 #include "signcut/error.hpp"
+#include "signcut/files.hpp"
 #include "signcut/hdf5.hpp"
 #include "signcut/lplr.hpp"
 #include "svg_plot.hpp"
@@ -367,45 +368,6 @@ std::string csv(const std::vector<Row>& rows)
                            quoted(r.parameters));
     }
     return out;
-}
-
-/// Writes `text` to `path` through a temporary file in the same folder and
-/// a rename, so that the output appears whole or not at all.
-void write_file_atomically(const std::string& path, const std::string& text, bool force)
-{
-    namespace fs = std::filesystem;
-    const fs::path target(path);
-    const fs::path folder = target.has_parent_path() ? target.parent_path() : fs::path(".");
-    std::string name = (folder / fmt::format(".{}.signcut-tmp-XXXXXX", target.filename().string())).string();
-    const int fd = ::mkstemp(name.data());
-    if (fd < 0) throw Error(errc::io, fmt::format("cannot create a temporary file next to {}: {}", path, std::strerror(errno)));
-    struct Cleanup {
-        const std::string& name;
-        bool armed = true;
-        ~Cleanup()
-        {
-            if (armed) ::unlink(name.c_str());
-        }
-    } cleanup{name};
-    std::size_t done = 0;
-    while (done < text.size()) {
-        const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            const int err = errno;
-            ::close(fd);
-            throw Error(errc::io, fmt::format("cannot write {}: {}", path, std::strerror(err)));
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    const mode_t mask = ::umask(0);
-    ::umask(mask);
-    if (::fchmod(fd, 0666 & ~mask) != 0 || ::fsync(fd) != 0 || ::close(fd) != 0)
-        throw Error(errc::io, fmt::format("cannot write {}: {}", path, std::strerror(errno)));
-    if (!force && fs::exists(target)) throw Error(errc::io, fmt::format("{} already exists (use --force to replace it)", path));
-    if (::rename(name.c_str(), path.c_str()) != 0)
-        throw Error(errc::io, fmt::format("cannot write {}: {}", path, std::strerror(errno)));
-    cleanup.armed = false;
 }
 
 }  // namespace

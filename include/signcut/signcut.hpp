@@ -21,6 +21,7 @@
 // libsigncut: low-rank methods and baselines, files and images.
 #include "signcut/any_decomposition.hpp"
 #include "signcut/baselines.hpp"
+#include "signcut/files.hpp"
 #include "signcut/hdf5.hpp"
 #include "signcut/image.hpp"
 #include "signcut/lplr.hpp"

@@ -1,5 +1,6 @@
 // Atomic outputs and output path checks.
 #include "atomic_output.hpp"
+#include "signcut/files.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -230,6 +231,17 @@ void check_output_path(const std::string& output, std::span<const std::string> i
             throw Error(errc::io, fmt::format("refusing to write {}: it is the input file {}", output, input));
     }
     if (!force) io::refuse_existing(output);
+}
+
+}  // namespace signcut
+
+namespace signcut {
+
+void write_file_atomically(const std::string& path, std::string_view bytes, bool force)
+{
+    io::AtomicOutput out(path, force);
+    out.write(bytes.data(), bytes.size());
+    out.commit();
 }
 
 }  // namespace signcut

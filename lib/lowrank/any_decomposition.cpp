@@ -63,7 +63,7 @@ Tensor cut_region(const Tensor& full, const Region& region)
 /// the matricization undone.
 std::vector<double> lplr_float64(const LplrDecomposition& d, unsigned threads)
 {
-    if (threads > 0) detail::set_blas_threads(threads);
+    const detail::BlasThreads blas_threads(threads);
     const QuantizedMatrix& L = d.left();
     const QuantizedMatrix& R = d.right();
     const std::size_t n = d.rows(), m = d.rank(), c = d.cols();

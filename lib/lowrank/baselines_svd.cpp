@@ -74,7 +74,7 @@ LplrDecomposition MatrixSvd::least_squares_quantized(const LplrOptions& options,
 LplrDecomposition MatrixSvd::quantized(const LplrOptions& options, bool direct, LplrReport* report) const
 {
     const std::vector<detail::Trial> trials = detail::requested_trials(rows_, cols_, options);
-    if (options.threads > 0) detail::set_blas_threads(options.threads);
+    const detail::BlasThreads blas_threads(options.threads);
     const detail::FitTarget target = detail::fit_target(matrix_.data(), rows_, cols_);
     // U·Σ is the basis of L; DSVD quantizes Vᵀ for R instead of fitting it.
     const detail::FitBasis basis{us_.data(), max_rank(), direct ? vt_.data() : nullptr};

@@ -13,6 +13,7 @@
 
 // OpenBLAS's own control; weak, so that another BLAS links too.
 extern "C" void openblas_set_num_threads(int) __attribute__((weak));
+extern "C" int openblas_get_num_threads() __attribute__((weak));
 
 namespace signcut::detail {
 namespace {
@@ -142,9 +143,16 @@ ThinSvd thin_svd(std::vector<float> a, std::size_t rows, std::size_t cols)
     return svd;
 }
 
-void set_blas_threads(unsigned threads)
+BlasThreads::BlasThreads(unsigned threads)
 {
-    if (openblas_set_num_threads != nullptr) openblas_set_num_threads(static_cast<int>(std::max(1u, threads)));
+    if (threads == 0 || openblas_set_num_threads == nullptr || openblas_get_num_threads == nullptr) return;
+    previous_ = openblas_get_num_threads();
+    openblas_set_num_threads(static_cast<int>(threads));
+}
+
+BlasThreads::~BlasThreads()
+{
+    if (previous_ > 0) openblas_set_num_threads(previous_);
 }
 
 }  // namespace signcut::detail

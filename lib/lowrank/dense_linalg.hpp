@@ -52,7 +52,18 @@ struct ThinSvd {
 };
 ThinSvd thin_svd(std::vector<float> a, std::size_t rows, std::size_t cols);
 
-/// Caps the threads the BLAS library starts (OpenBLAS); a no-op elsewhere.
-void set_blas_threads(unsigned threads);
+/// Caps the threads the BLAS library starts (OpenBLAS; a no-op elsewhere)
+/// for its lifetime, then gives the library back the count it had: the
+/// host program's own BLAS setting outlives a call into signcut.
+class BlasThreads {
+public:
+    explicit BlasThreads(unsigned threads);
+    ~BlasThreads();
+    BlasThreads(const BlasThreads&) = delete;
+    BlasThreads& operator=(const BlasThreads&) = delete;
+
+private:
+    int previous_ = 0;  ///< 0: nothing to restore
+};
 
 }  // namespace signcut::detail

@@ -103,7 +103,7 @@ void LplrDecomposition::reconstruct_into(std::span<float> out, unsigned threads)
 {
     if (out.size() != size_)
         throw Error(errc::invalid_argument, fmt::format("reconstruction buffer holds {} values, expected {}", out.size(), size_));
-    if (threads > 0) detail::set_blas_threads(threads);
+    const detail::BlasThreads blas_threads(threads);
     const std::size_t n = rows(), d = cols(), m = rank();
     const std::vector<float> l = left_.dequantize();
     const std::vector<float> r = right_.dequantize();
@@ -160,7 +160,7 @@ LplrDecomposition lplr(const TensorView<float>& x, const LplrOptions& options, L
     const std::size_t n = split.rows(x.shape), d = split.cols(x.shape);
     const std::vector<detail::Trial> trials = detail::requested_trials(n, d, options);
     check_finite(x.data, element_count(x.shape));
-    if (options.threads > 0) detail::set_blas_threads(options.threads);
+    const detail::BlasThreads blas_threads(options.threads);
 
     std::vector<float> copy;
     const float* a = x.data;

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "lplr_test_support.hpp"
+#include "signcut/any_decomposition.hpp"
 #include "signcut/baselines.hpp"
 #include "signcut/lplr.hpp"
 #include "signcut/metrics.hpp"
@@ -87,6 +88,24 @@ BOOST_AUTO_TEST_CASE(exact_low_rank_tensor_is_recovered_through_its_matricizatio
     BOOST_TEST(f.rows() == 30u);
     BOOST_TEST(f.cols() == 240u);
     BOOST_TEST(relative_error(t, f.reconstruct()) < 0.01);
+}
+
+extern "C" void openblas_set_num_threads(int);
+extern "C" int openblas_get_num_threads();
+
+// The host program's BLAS thread count survives calls that set their own.
+BOOST_AUTO_TEST_CASE(openblas_thread_count_is_restored)
+{
+    openblas_set_num_threads(2);
+    const int before = openblas_get_num_threads();
+    const Tensor x = low_rank_matrix(40, 30, 4, 5);
+    LplrOptions o = explicit_options(4, 8, 8);
+    o.threads = 1;
+    const LplrDecomposition f = lplr(view_of(x), o);
+    BOOST_TEST(openblas_get_num_threads() == before);
+    std::vector<float> out(f.size());
+    f.reconstruct_into(out, 1);
+    BOOST_TEST(openblas_get_num_threads() == before);
 }
 
 BOOST_AUTO_TEST_CASE(dependent_columns_are_handled)
