@@ -1,5 +1,7 @@
 #include "common.hpp"
 
+#include "byte_count.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>

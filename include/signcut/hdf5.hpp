@@ -44,12 +44,6 @@ namespace signcut {
 /// `--max-memory`. Falls back to 4 GiB if the OS does not say.
 SIGNCUT_API std::uint64_t default_memory_limit();
 
-/// Parses a byte count such as "1000000", "512M", "2G", "1.5G", "64KiB" or
-/// "3TB". Suffixes K, M, G, T (case-insensitive, optionally followed by "B"
-/// or "iB") are powers of 1024; a bare number, or one followed by "B", is
-/// bytes. Throws Error(errc::invalid_argument) on anything else, on zero and
-/// on values beyond 2^64 - 1.
-SIGNCUT_API std::uint64_t parse_bytes(std::string_view text);
 
 // ---------------------------------------------------------------------------
 // Output paths

@@ -3,11 +3,13 @@
 
 #include <unistd.h>
 
+#include "byte_count.hpp"
 #include "io_test_support.hpp"
 #include "signcut/hdf5.hpp"
 
 using namespace signcut;
 using namespace signcut::testing;
+using signcut::cli::parse_bytes;  // the CLI's, tested here with the other limits
 
 BOOST_AUTO_TEST_SUITE(limits)
 
