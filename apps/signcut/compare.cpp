@@ -140,17 +140,6 @@ std::vector<Row> Bench::per_budget(const std::string& method, const std::vector<
     return rows;
 }
 
-/// The smallest payload of one term over `grid` (in bits): the widths
-/// dataset, one term in the block with the shortest terms, its sign segment
-/// and scale, each dataset as a version-2 file stores it (§6).
-std::uint64_t one_term_payload_bits(const BlockGrid& grid)
-{
-    std::uint64_t shortest = grid.signs_per_term(0);
-    for (std::size_t b = 1; b < grid.count(); ++b) shortest = std::min(shortest, grid.signs_per_term(b));
-    return 8 * (stored_dataset_bytes(grid.count(), 4) + stored_dataset_bytes(1, 4) +
-                stored_dataset_bytes((shortest + 7) / 8, 1));
-}
-
 std::vector<Row> Bench::signed_cuts(const std::string& method, const BlockChoice& blocks,
                                     const std::vector<double>& budgets)
 {

@@ -120,6 +120,14 @@ SIGNCUT_API std::uint64_t stored_dataset_bytes(std::uint64_t elements, std::size
 /// Elements per chunk of such a dataset (0 for an empty one).
 SIGNCUT_API std::uint64_t dataset_chunk_elements(std::uint64_t elements, std::size_t element_size);
 
+/// The storage rule of a version-2 file, in one place: the payload of
+/// `blocks` widths, `terms` scales and `sign_bytes` bytes of byte-aligned
+/// sign segments, each dataset as stored_dataset_bytes() counts it.
+SIGNCUT_API Payload sct_payload(std::uint64_t blocks, std::uint64_t terms, std::uint64_t sign_bytes);
+/// The smallest payload (in bits) that holds one term over `grid`: one
+/// term in the block with the shortest terms, every other block empty.
+SIGNCUT_API std::uint64_t one_term_payload_bits(const BlockGrid& grid);
+
 /// A signed cut decomposition of a tensor cut into blocks (blocks.hpp), each
 /// block a sum of its own signed cuts:
 ///   X_b ≈ Σ_{j < w_b} c_{b,j} · s_{b,j}^(0) ⊗ … ⊗ s_{b,j}^(k-1).

@@ -29,6 +29,11 @@ using Tensor = xt::xarray<float, xt::layout_type::row_major, AlignedAllocator<fl
 /// overflows 64 bits; an empty shape (order 0) has one entry.
 SIGNCUT_API std::uint64_t element_count(std::span<const std::size_t> shape);
 
+/// The one check of a tensor's shape: order 1 or more, no empty mode, and
+/// an entry count within 64 bits. Throws `Error` (errc::bad_input; errc::limit
+/// for the count). Every reader, the decomposer and the decompositions use it.
+SIGNCUT_API void check_shape(std::span<const std::size_t> shape);
+
 /// "512x512x3".
 SIGNCUT_API std::string format_shape(std::span<const std::size_t> shape);
 

@@ -13,18 +13,14 @@ namespace signcut {
 
 BlockGrid::BlockGrid(Shape shape, Shape block_shape) : shape_(std::move(shape)), block_shape_(std::move(block_shape))
 {
-    if (shape_.empty()) throw Error(errc::invalid_argument, "a block grid needs a tensor of order 1 or more");
+    check_shape(shape_);
     if (block_shape_.size() != shape_.size())
         throw Error(errc::invalid_argument,
                     fmt::format("block shape {} has {} modes, the tensor {} has {}", format_shape(block_shape_),
                                 block_shape_.size(), format_shape(shape_), shape_.size()));
-    (void)element_count(shape_);
     count_ = 1;
     grid_.resize(shape_.size());
     for (std::size_t a = 0; a < shape_.size(); ++a) {
-        if (shape_[a] == 0)
-            throw Error(errc::invalid_argument,
-                        fmt::format("shape {} has a zero dimension (mode {})", format_shape(shape_), a));
         if (block_shape_[a] == 0 || block_shape_[a] > shape_[a])
             throw Error(errc::invalid_argument,
                         fmt::format("block shape {}: the extent {} of mode {} must be 1..{} (the tensor is {})",

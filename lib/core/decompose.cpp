@@ -59,15 +59,6 @@ void validate_options(const DecomposeOptions& o)
                     fmt::format("the first pass share must be finite and >= 0, got {}", o.first_pass_share));
 }
 
-void validate_shape(const Shape& shape)
-{
-    if (shape.empty()) throw Error(errc::bad_input, "cannot decompose an order-0 tensor (a scalar)");
-    for (std::size_t a = 0; a < shape.size(); ++a)
-        if (shape[a] == 0)
-            throw Error(errc::bad_input, fmt::format("cannot decompose shape {}: mode {} is empty", format_shape(shape), a));
-    (void)element_count(shape);
-}
-
 template <class T>
 void check_finite(const T* x, std::size_t n)
 {
@@ -97,8 +88,7 @@ void check_finite(const T* x, std::size_t n)
 /// terms, with its widths entry (format version 2).
 std::uint64_t one_block_payload_bits(std::uint64_t signs_per_term, std::uint64_t w)
 {
-    return 8 * (stored_dataset_bytes(1, 4) + stored_dataset_bytes(w, 4) +
-                stored_dataset_bytes((w * signs_per_term + 7) / 8, 1));
+    return sct_payload(1, w, (w * signs_per_term + 7) / 8).bits();
 }
 
 /// True if the steepest segment of the block's curve from width `w` could
@@ -253,12 +243,12 @@ SignedCutDecomposition BlockedRun::run(const T* data, float* adopt, DecomposeRep
     } else {
         const double bpv = opt_.rel_error ? opt_.max_bits_per_value : opt_.bits_per_value.value_or(1.0);
         total = detail::budget_bits(bpv, N);
-        if (!opt_.rel_error && total < detail::one_term_payload_bits(grid_))
+        if (!opt_.rel_error && total < one_term_payload_bits(grid_))
             throw Error(errc::bad_input,
                         fmt::format("{} bits per value is below one term of shape {} with blocks of {}: the minimum "
                                     "is {:.6g}",
                                     bpv, format_shape(grid_.shape()), format_shape(grid_.block_shape()),
-                                    double(detail::one_term_payload_bits(grid_)) / double(N)));
+                                    double(one_term_payload_bits(grid_)) / double(N)));
         if (one) {
             // Exactly: the most terms whose payload fits.
             const std::uint64_t s = grid_.signs_per_term(0);
@@ -436,7 +426,7 @@ template <class T>
 SignedCutDecomposition decompose_view(const TensorView<T>& x, const DecomposeOptions& options, DecomposeReport* report)
 {
     validate_options(options);
-    validate_shape(x.shape);
+    check_shape(x.shape);
     if (x.data == nullptr) throw Error(errc::invalid_argument, "tensor view has no data");
     check_finite(x.data, x.size());
     std::optional<SignedCutDecomposition> done;
@@ -539,7 +529,7 @@ SignedCutDecomposition decompose(Tensor&& x, const DecomposeOptions& options, De
 {
     validate_options(options);
     Shape shape(x.shape().begin(), x.shape().end());
-    validate_shape(shape);
+    check_shape(shape);
     check_finite(x.data(), x.size());
     std::optional<SignedCutDecomposition> done;
     const BlockGrid grid = grid_of(TensorView<float>{x.data(), shape}, options, done, report);

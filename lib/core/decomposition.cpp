@@ -19,16 +19,6 @@
 namespace signcut {
 namespace {
 
-void check_shape(const Shape& shape)
-{
-    if (shape.empty()) throw Error(errc::invalid_argument, "a decomposition needs a tensor of order 1 or more");
-    for (std::size_t a = 0; a < shape.size(); ++a)
-        if (shape[a] == 0)
-            throw Error(errc::invalid_argument,
-                        fmt::format("shape {} has a zero dimension (mode {})", format_shape(shape), a));
-    (void)element_count(shape);
-}
-
 /// ±1.0 for each of the 8 sign bits of a byte (a set bit means −1), to
 /// expand packed signs into doubles.
 const std::array<std::array<double, 8>, 256>& sign_bytes()
@@ -409,16 +399,28 @@ bool SignedCutDecomposition::scales_refit() const noexcept
     return std::any_of(blocks_.begin(), blocks_.end(), [](const SignedCutTerms& b) { return b.scales_refit(); });
 }
 
-Payload SignedCutDecomposition::payload() const
+Payload sct_payload(std::uint64_t blocks, std::uint64_t terms, std::uint64_t sign_bytes)
 {
     Payload p;
+    p.widths_bytes = stored_dataset_bytes(blocks, 4);
+    p.scales_bytes = stored_dataset_bytes(terms, 4);
+    p.signs_bytes = stored_dataset_bytes(sign_bytes, 1);
+    return p;
+}
+
+std::uint64_t one_term_payload_bits(const BlockGrid& grid)
+{
+    std::uint64_t shortest = grid.signs_per_term(0);
+    for (std::size_t b = 1; b < grid.count(); ++b) shortest = std::min(shortest, grid.signs_per_term(b));
+    return sct_payload(grid.count(), 1, (shortest + 7) / 8).bits();
+}
+
+Payload SignedCutDecomposition::payload() const
+{
     std::uint64_t sign_bytes = 0;
     for (std::size_t b = 0; b < blocks_.size(); ++b)
         sign_bytes += (blocks_[b].width() * grid_.signs_per_term(b) + 7) / 8;
-    p.widths_bytes = stored_dataset_bytes(blocks_.size(), 4);
-    p.scales_bytes = stored_dataset_bytes(width(), 4);
-    p.signs_bytes = stored_dataset_bytes(sign_bytes, 1);
-    return p;
+    return sct_payload(blocks_.size(), width(), sign_bytes);
 }
 
 double SignedCutDecomposition::bits_per_value() const

@@ -22,8 +22,7 @@ std::uint64_t payload_bits(const BlockGrid& grid, std::span<const std::size_t> w
         terms += widths[b];
         sign_bytes += (widths[b] * grid.signs_per_term(b) + 7) / 8;
     }
-    return 8 * (stored_dataset_bytes(grid.count(), 4) + stored_dataset_bytes(terms, 4) +
-                stored_dataset_bytes(sign_bytes, 1));
+    return sct_payload(grid.count(), terms, sign_bytes).bits();
 }
 
 std::uint64_t term_bits_ceiling(const BlockGrid& grid, std::uint64_t total)
@@ -78,16 +77,6 @@ Allocation allocate_gain_payload(const BlockGrid& grid, std::span<const BlockCur
     a = allocate_payload(grid, curves, total);
     a.target_reached = a.gain >= needed_gain;
     return a;
-}
-
-std::uint64_t one_term_payload_bits(const BlockGrid& grid)
-{
-    std::size_t cheapest = 0;
-    for (std::size_t b = 1; b < grid.count(); ++b)
-        if (grid.signs_per_term(b) < grid.signs_per_term(cheapest)) cheapest = b;
-    std::vector<std::size_t> w(grid.count(), 0);
-    w[cheapest] = 1;
-    return payload_bits(grid, w);
 }
 
 }  // namespace signcut::detail

@@ -34,8 +34,5 @@ Allocation allocate_payload(const BlockGrid& grid, std::span<const BlockCurve> c
 Allocation allocate_gain_payload(const BlockGrid& grid, std::span<const BlockCurve> curves, double needed_gain,
                                  std::uint64_t total);
 
-/// The smallest payload holding one term: one term in the block with the
-/// shortest terms, every other block empty.
-std::uint64_t one_term_payload_bits(const BlockGrid& grid);
 
 }  // namespace signcut::detail

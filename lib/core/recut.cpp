@@ -57,7 +57,7 @@ SignedCutDecomposition recut(const SignedCutDecomposition& d, double norm2, std:
                         fmt::format("{} bits per value is above the decomposition's own {:.6g}: recut only lowers a "
                                     "budget",
                                     *bits_per_value, d.bits_per_value()));
-        const std::uint64_t minimum = detail::one_term_payload_bits(grid);
+        const std::uint64_t minimum = one_term_payload_bits(grid);
         if (total < minimum)
             throw Error(errc::bad_input,
                         fmt::format("{} bits per value is below one term of shape {} with blocks of {}: the minimum "

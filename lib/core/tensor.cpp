@@ -24,4 +24,15 @@ std::string format_shape(std::span<const std::size_t> shape)
     return fmt::format("{}", fmt::join(shape, "x"));
 }
 
+void check_shape(std::span<const std::size_t> shape)
+{
+    if (shape.empty())
+        throw Error(errc::bad_input, "an order-0 tensor (a scalar) has nothing to decompose: signcut needs order 1 or more");
+    for (std::size_t a = 0; a < shape.size(); ++a)
+        if (shape[a] == 0)
+            throw Error(errc::bad_input,
+                        fmt::format("shape {} has a zero dimension: mode {} is empty", format_shape(shape), a));
+    (void)element_count(shape);
+}
+
 }  // namespace signcut

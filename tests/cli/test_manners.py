@@ -260,6 +260,11 @@ class CliManners(CliCase):
         return claims
 
     def test_rel_error_time_left_is_not_too_hopeful(self):
+        if "ASAN_OPTIONS" in os.environ:
+            # Under AddressSanitizer the cost per term changes through the
+            # run (shadow memory, the allocator), so wall time says nothing
+            # about the estimate; the release build checks it.
+            self.skipTest("timing is not meaningful under sanitizers")
         # A smooth field: the first terms take most of the error and the
         # later ones ever less, so extrapolating from the first term said
         # "~0s" here with 4 s to go. The run must last a few seconds for

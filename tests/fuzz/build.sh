@@ -18,10 +18,10 @@ if [ ! -f "$dir/signcut/build.ninja" ]; then
 fi
 # Only the shared library, which the targets link: not the CLI or the benchmarks.
 library=$(ninja -C "$dir/signcut" -t targets all | sed -n 's/^\(lib\/libsigncut\.so\.[0-9.]*[0-9]\): .*/\1/p')
-ninja -C "$dir/signcut" "$library" >/dev/null
+ninja -C "$dir/signcut" "$library" >"$dir/signcut-build.log" || { grep -E "error|FAILED" "$dir/signcut-build.log" | head -n 20; exit 1; }
 
 if [ ! -f "$dir/targets/build.ninja" ]; then
   PKG_CONFIG_PATH="$dir/signcut/meson-uninstalled" meson setup "$dir/targets" "$root/tests/fuzz" \
     "${sanitize[@]}" -Dc_args="$flags" -Dcpp_args="$flags" >/dev/null
 fi
-ninja -C "$dir/targets" >/dev/null
+ninja -C "$dir/targets" >"$dir/targets-build.log" || { grep -E "error|FAILED" "$dir/targets-build.log" | head -n 20; exit 1; }
