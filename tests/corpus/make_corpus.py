@@ -19,19 +19,19 @@ image, cli), the arguments given to signcut (paths relative to this folder;
 the exit status it must give (1 bad input, 2 bad usage), a fragment its one
 error line must contain, and why the input is bad.
 """
-import atexit
 import json
 import os
 import shutil
 import struct
-import subprocess
-import tempfile
+import sys
 import zlib
 
 import h5py
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+import libjpeg_encoder  # noqa: E402  (tests/libjpeg_encoder.py)
 FILES = os.path.join(HERE, "files")
 
 cases = []
@@ -360,62 +360,6 @@ def png(width, height, colour=2, depth=8, rows=None, idat=None, extra=b"", inter
 
 # --- JPEG helpers --------------------------------------------------------------
 
-# A baseline JPEG written by libjpeg (libjpeg62-turbo-dev): jpeg_set_defaults
-# and jpeg_set_quality, standard Huffman tables. Interleaved 8-bit samples on
-# stdin, the file on stdout.
-CJPEG_SOURCE = r"""
-#include <stdio.h>
-#include <stdlib.h>
-#include <jpeglib.h>
-
-int main(int argc, char** argv)
-{
-    if (argc != 5) return 2;
-    const int width = atoi(argv[1]), height = atoi(argv[2]), channels = atoi(argv[3]), quality = atoi(argv[4]);
-    const size_t stride = (size_t)width * channels;
-    unsigned char* pixels = malloc(stride * height);
-    if (pixels == NULL || fread(pixels, 1, stride * height, stdin) != stride * height) return 3;
-    struct jpeg_compress_struct c;
-    struct jpeg_error_mgr e;
-    c.err = jpeg_std_error(&e); /* errors print and exit */
-    jpeg_create_compress(&c);
-    jpeg_stdio_dest(&c, stdout);
-    c.image_width = width;
-    c.image_height = height;
-    c.input_components = channels;
-    c.in_color_space = channels == 3 ? JCS_RGB : JCS_GRAYSCALE;
-    jpeg_set_defaults(&c);
-    jpeg_set_quality(&c, quality, TRUE);
-    jpeg_start_compress(&c, TRUE);
-    while (c.next_scanline < c.image_height) {
-        JSAMPROW row = pixels + c.next_scanline * stride;
-        jpeg_write_scanlines(&c, &row, 1);
-    }
-    jpeg_finish_compress(&c);
-    jpeg_destroy_compress(&c);
-    return fflush(stdout) != 0;
-}
-"""
-
-_cjpeg = []
-
-
-def libjpeg_encode(width, height, channels, quality, pixels):
-    """`pixels` (interleaved 8-bit samples) as a JPEG, by libjpeg's encoder."""
-    if not _cjpeg:
-        folder = tempfile.mkdtemp(prefix="signcut-cjpeg-")
-        atexit.register(shutil.rmtree, folder, ignore_errors=True)
-        source, program = os.path.join(folder, "cjpeg.c"), os.path.join(folder, "cjpeg")
-        with open(source, "w") as f:
-            f.write(CJPEG_SOURCE)
-        subprocess.run([os.environ.get("CC", "cc"), "-O1", "-o", program, source, "-ljpeg"], check=True)
-        _cjpeg.append(program)
-    run = subprocess.run([_cjpeg[0], str(width), str(height), str(channels), str(quality)], input=pixels,
-                         stdout=subprocess.PIPE, check=True)
-    assert run.stdout[:3] == b"\xff\xd8\xff", "libjpeg wrote no JPEG"
-    return run.stdout
-
-
 def libjpeg_jpeg(width, height, channels=3, quality=90, noise=False):
     """A baseline JPEG written by libjpeg; `noise` makes pixels whose scan
     data holds stuffed 0xff bytes."""
@@ -425,7 +369,7 @@ def libjpeg_jpeg(width, height, channels=3, quality=90, noise=False):
         quality = 100
     else:
         pixels = bytes((x * 5 + y * 3 + c * 40) % 256 for y in range(height) for x in range(width) for c in range(channels))
-    return libjpeg_encode(width, height, channels, quality, pixels)
+    return libjpeg_encoder.encode(width, height, channels, quality, pixels)
 
 
 def jpeg_markers(data):

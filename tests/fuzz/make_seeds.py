@@ -19,15 +19,14 @@ and PPM/PGM (binary and plain, 8 and 16 bit) files. The committed JPEG seeds
 were written when this script used stb_image_write's encoder; libjpeg's
 gives other bytes for the same pixels.
 """
-import atexit
 import os
-import shutil
 import struct
-import subprocess
-import tempfile
+import sys
 import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+import libjpeg_encoder  # noqa: E402  (tests/libjpeg_encoder.py)
 
 # --- decomposition scripts -------------------------------------------------------
 
@@ -269,59 +268,9 @@ def png(width, height, colour, depth, interlace=0, extra=b"", level=9):
         chunk(b"IEND", b"")
 
 
-# A baseline JPEG written by libjpeg (libjpeg62-turbo-dev): jpeg_set_defaults
-# and jpeg_set_quality. Interleaved 8-bit samples on stdin, the file on stdout.
-CJPEG_SOURCE = r"""
-#include <stdio.h>
-#include <stdlib.h>
-#include <jpeglib.h>
-
-int main(int argc, char** argv)
-{
-    if (argc != 5) return 2;
-    const int width = atoi(argv[1]), height = atoi(argv[2]), channels = atoi(argv[3]), quality = atoi(argv[4]);
-    const size_t stride = (size_t)width * channels;
-    unsigned char* pixels = malloc(stride * height);
-    if (pixels == NULL || fread(pixels, 1, stride * height, stdin) != stride * height) return 3;
-    struct jpeg_compress_struct c;
-    struct jpeg_error_mgr e;
-    c.err = jpeg_std_error(&e); /* errors print and exit */
-    jpeg_create_compress(&c);
-    jpeg_stdio_dest(&c, stdout);
-    c.image_width = width;
-    c.image_height = height;
-    c.input_components = channels;
-    c.in_color_space = channels == 3 ? JCS_RGB : JCS_GRAYSCALE;
-    jpeg_set_defaults(&c);
-    jpeg_set_quality(&c, quality, TRUE);
-    jpeg_start_compress(&c, TRUE);
-    while (c.next_scanline < c.image_height) {
-        JSAMPROW row = pixels + c.next_scanline * stride;
-        jpeg_write_scanlines(&c, &row, 1);
-    }
-    jpeg_finish_compress(&c);
-    jpeg_destroy_compress(&c);
-    return fflush(stdout) != 0;
-}
-"""
-
-_cjpeg = []
-
-
 def jpeg(width, height, channels, quality):
-    if not _cjpeg:
-        folder = tempfile.mkdtemp(prefix="signcut-cjpeg-")
-        atexit.register(shutil.rmtree, folder, ignore_errors=True)
-        source, program = os.path.join(folder, "cjpeg.c"), os.path.join(folder, "cjpeg")
-        with open(source, "w") as f:
-            f.write(CJPEG_SOURCE)
-        subprocess.run([os.environ.get("CC", "cc"), "-O1", "-o", program, source, "-ljpeg"], check=True)
-        _cjpeg.append(program)
     pixels = bytes((x * 9 + y * 5 + c * 60) % 256 for y in range(height) for x in range(width) for c in range(channels))
-    run = subprocess.run([_cjpeg[0], str(width), str(height), str(channels), str(quality)], input=pixels,
-                         stdout=subprocess.PIPE, check=True)
-    assert run.stdout[:3] == b"\xff\xd8\xff", "libjpeg wrote no JPEG"
-    return run.stdout
+    return libjpeg_encoder.encode(width, height, channels, quality, pixels)
 
 
 def image_seeds():
