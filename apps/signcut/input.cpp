@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "dataset_spec.hpp"
 #include "signcut/error.hpp"
 #include "signcut/hdf5.hpp"
 #include "signcut/image.hpp"

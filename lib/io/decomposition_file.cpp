@@ -132,7 +132,7 @@ h5::Group write_common(hid_t file, const std::string& shown, const std::string& 
     attrs.u64("seed", p.seed);
     attrs.string("signcut_version", p.signcut_version.empty() ? std::string(version) : p.signcut_version);
     attrs.f64("rel_fro_error", p.rel_fro_error);
-    attrs.string("created", p.created.empty() ? iso8601_utc_now() : p.created);
+    attrs.string("created", p.created.empty() ? io::iso8601_utc_now() : p.created);
     if (!p.source_attributes.empty()) {
         h5::Group carried = create_group(group.get(), "source_attributes", shown);
         write_carried_attributes(carried.get(), p.source_attributes, shown + ": source_attributes");

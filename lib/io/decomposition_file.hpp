@@ -24,6 +24,10 @@
 
 namespace signcut::io {
 
+/// "2024-05-01T12:34:56Z", the current UTC time (the @created of a file
+/// whose provenance leaves it empty).
+std::string iso8601_utc_now();
+
 inline constexpr const char* format_name = "signcut-decomposition";
 /// The version writers write, and the newest one readers read.
 inline constexpr std::int32_t format_version = 2;

@@ -1,5 +1,4 @@
 // Reading and writing plain HDF5 datasets.
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <cmath>
@@ -267,52 +266,6 @@ std::vector<std::string> list_datasets(const std::string& file)
     h5::QuietErrors quiet;
     h5::File f = h5::open_read_only(file);
     return datasets_of(f.get(), file);
-}
-
-DatasetRef resolve_dataset(std::string_view spec)
-{
-    if (spec.empty()) throw Error(errc::invalid_argument, "an empty input name");
-    const auto is_file = [](const std::string& p) {
-        struct stat st {};
-        return ::stat(p.c_str(), &st) == 0 && !S_ISDIR(st.st_mode);
-    };
-
-    DatasetRef ref;
-    bool split = false;
-    if (is_file(std::string(spec))) {
-        ref.file = std::string(spec);
-        split = true;
-    }
-    for (std::size_t p = spec.find(':'); !split && p != std::string_view::npos; p = spec.find(':', p + 1)) {
-        if (is_file(std::string(spec.substr(0, p)))) {
-            ref.file = std::string(spec.substr(0, p));
-            std::string_view rest = spec.substr(p + 1);
-            if (!rest.empty() && rest[0] == ':') rest.remove_prefix(1);  // "FILE::/path"
-            ref.dataset = std::string(rest);
-            split = true;
-        }
-    }
-    if (!split) {
-        // No existing file: report the part before the first ':' as missing.
-        const std::size_t p = spec.find(':');
-        ref.file = std::string(spec.substr(0, p));
-        if (p != std::string_view::npos) ref.dataset = std::string(spec.substr(p + 1));
-    }
-
-    h5::QuietErrors quiet;
-    h5::File f = h5::open_read_only(ref.file);
-    if (!ref.dataset.empty()) {
-        ref.dataset = absolute_dataset_path(ref.dataset);
-        open_dataset_in(f.get(), ref.file, ref.dataset);
-        return ref;
-    }
-    const std::vector<std::string> names = datasets_of(f.get(), ref.file);
-    if (names.empty()) throw Error(errc::bad_input, fmt::format("{} holds no datasets", ref.file));
-    if (names.size() > 1)
-        throw Error(errc::bad_input, fmt::format("{} holds {} datasets; name one, as in {}:{} {}", ref.file, names.size(),
-                                                 ref.file, names.front(), dataset_list(names)));
-    ref.dataset = names.front();
-    return ref;
 }
 
 Tensor read_dataset(const std::string& file, const std::string& dataset, std::uint64_t max_bytes,

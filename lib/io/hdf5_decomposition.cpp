@@ -483,6 +483,8 @@ double DecompositionInfo::counted_bits_per_value() const
     return bits / n;
 }
 
+namespace io {
+
 std::string iso8601_utc_now()
 {
     const std::time_t now = std::time(nullptr);
@@ -492,8 +494,6 @@ std::string iso8601_utc_now()
     std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
     return text;
 }
-
-namespace io {
 
 void write_sct_into(hid_t root, const std::string& path, const SignedCutDecomposition& decomposition, const Provenance& provenance)
 {

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "dataset_spec.hpp"
 #include "io_test_support.hpp"
 #include "signcut/hdf5.hpp"
 
@@ -391,34 +392,34 @@ BOOST_AUTO_TEST_CASE(lists_and_resolves_datasets)
 
     BOOST_TEST(list_datasets(many) == std::vector<std::string>({"/a/b", "/a/c/d", "/z"}), boost::test_tools::per_element());
 
-    DatasetRef r = resolve_dataset(one);
+    cli::DatasetRef r = cli::resolve_dataset(one);
     BOOST_TEST(r.file == one);
     BOOST_TEST(r.dataset == "/only/here");
-    r = resolve_dataset(many + ":/a/c/d");
+    r = cli::resolve_dataset(many + ":/a/c/d");
     BOOST_TEST(r.file == many);
     BOOST_TEST(r.dataset == "/a/c/d");
-    r = resolve_dataset(many + "::/a/b");
+    r = cli::resolve_dataset(many + "::/a/b");
     BOOST_TEST(r.dataset == "/a/b");
-    r = resolve_dataset(many + ":z");
+    r = cli::resolve_dataset(many + ":z");
     BOOST_TEST(r.dataset == "/z");
 
-    check_error([&] { resolve_dataset(many); }, errc::bad_input, {many, "holds 3 datasets", "/a/b", "/a/c/d", "/z"});
-    check_error([&] { resolve_dataset(many + ":/q"); }, errc::bad_input, {"no dataset /q"});
-    check_error([&] { resolve_dataset(dir.file("absent.h5") + ":/x"); }, errc::io, {dir.file("absent.h5"), "No such file"});
+    check_error([&] { cli::resolve_dataset(many); }, errc::bad_input, {many, "holds 3 datasets", "/a/b", "/a/c/d", "/z"});
+    check_error([&] { cli::resolve_dataset(many + ":/q"); }, errc::bad_input, {"no dataset /q"});
+    check_error([&] { cli::resolve_dataset(dir.file("absent.h5") + ":/x"); }, errc::io, {dir.file("absent.h5"), "No such file"});
 
     // A file name with a colon in it.
     const std::string colon = dir.file("run:7.h5");
     raw_write(colon, "/x", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, {6}, v.data());
-    r = resolve_dataset(colon + ":/x");
+    r = cli::resolve_dataset(colon + ":/x");
     BOOST_TEST(r.file == colon);
     BOOST_TEST(r.dataset == "/x");
-    BOOST_TEST(resolve_dataset(colon).dataset == "/x");
+    BOOST_TEST(cli::resolve_dataset(colon).dataset == "/x");
 
     const std::string none = dir.file("none.h5");
     hid_t f = H5Fcreate(none.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     H5Gclose(H5Gcreate2(f, "/empty_group", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
     H5Fclose(f);
-    check_error([&] { resolve_dataset(none); }, errc::bad_input, {none, "holds no datasets"});
+    check_error([&] { cli::resolve_dataset(none); }, errc::bad_input, {none, "holds no datasets"});
 }
 
 BOOST_AUTO_TEST_CASE(write_float32_and_float64_exactly)

@@ -535,8 +535,15 @@ BOOST_AUTO_TEST_CASE(provenance_defaults_are_filled_in)
     const DecompositionInfo info = read_decomposition_info(path);
     BOOST_TEST(info.provenance.signcut_version == std::string(signcut::version));
     BOOST_TEST(info.provenance.original_dtype == "float32");
-    BOOST_TEST(info.provenance.created.size() == 20u);
-    BOOST_TEST(info.provenance.created.back() == 'Z');
+    // ISO 8601 UTC, "2026-05-01T12:34:56Z".
+    const std::string& created = info.provenance.created;
+    BOOST_TEST_REQUIRE(created.size() == 20u);
+    for (const std::size_t i : {4u, 7u}) BOOST_TEST(created[i] == '-');
+    BOOST_TEST(created[10] == 'T');
+    BOOST_TEST(created[13] == ':');
+    BOOST_TEST(created[16] == ':');
+    BOOST_TEST(created[19] == 'Z');
+    BOOST_TEST(created.substr(0, 2) == "20");
     BOOST_TEST(info.norm2 == 0.0);
 }
 

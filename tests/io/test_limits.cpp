@@ -66,16 +66,4 @@ BOOST_AUTO_TEST_CASE(dtype_sizes)
     check_error([] { dtype_size("bfloat16"); }, errc::invalid_argument, {"bfloat16"});
 }
 
-BOOST_AUTO_TEST_CASE(iso8601_timestamps)
-{
-    const std::string now = iso8601_utc_now();
-    BOOST_TEST_REQUIRE(now.size() == 20u);
-    for (const std::size_t i : {4u, 7u}) BOOST_TEST(now[i] == '-');
-    BOOST_TEST(now[10] == 'T');
-    BOOST_TEST(now[13] == ':');
-    BOOST_TEST(now[16] == ':');
-    BOOST_TEST(now[19] == 'Z');
-    BOOST_TEST(now.substr(0, 2) == "20");
-}
-
 BOOST_AUTO_TEST_SUITE_END()

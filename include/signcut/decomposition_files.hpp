@@ -1,0 +1,115 @@
+// signcut: decomposition files (format version 2, version 1 still read;
+// docs/FORMAT.md), of either method. The rules of signcut/datasets.hpp hold:
+// one-line errors, atomic writes, one thread in HDF5 at a time.
+#pragma once
+
+#include "signcut/export.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "signcut/any_decomposition.hpp"
+#include "signcut/blocks.hpp"
+#include "signcut/datasets.hpp"
+#include "signcut/decomposition.hpp"
+#include "signcut/lplr.hpp"
+#include "signcut/tensor.hpp"
+
+namespace signcut {
+
+/// What a decomposition does not know about itself, stored with it.
+struct SIGNCUT_API Provenance {
+    std::string original_dtype = "float32";  ///< dtype name of the data that was decomposed
+    std::string source;                      ///< e.g. "field.h5:/temperature"
+    std::uint64_t seed = 0;                  ///< the decomposer's seed
+    std::string signcut_version;             ///< empty: this library's version
+    double rel_fro_error = 0;                ///< ||X - Y||_F / ||X||_F of the stored terms
+    std::string created;                     ///< ISO 8601 UTC; empty: the time of writing
+    double norm2 = 0;                        ///< ||X||_F², the original's squared norm (@norm2)
+    /// The source dataset's attributes (`source_attributes`).
+    std::vector<CarriedAttribute> source_attributes;
+};
+
+/// The metadata of a decomposition file of either method, read without
+/// reading the arrays (sct's `widths` excepted).
+struct SIGNCUT_API DecompositionInfo {
+    std::string method;  ///< "sct" or "lplr"
+    int format_version = 2;
+    Shape shape;
+    std::uint64_t width = 0;  ///< sct: Σ_b w_b; lplr: the rank
+    bool scales_refit = false;
+    /// sct: the block shape and each block's width (a version-1 file is
+    /// one block: block_shape = shape, widths = {width}).
+    Shape block_shape;
+    std::vector<std::uint64_t> widths;
+    /// ||X||² (version 2); NaN for a version-1 file, which does not store it.
+    double norm2 = 0;
+    /// lplr: the split and the code widths.
+    Matricization matricization;
+    unsigned bits_l = 0, bits_r = 0;
+    /// The stored bytes of the method's datasets (HDF5's storage sizes):
+    /// what bits_per_value counts.
+    std::uint64_t payload_bytes = 0;
+    std::uint64_t file_bytes = 0;
+    Provenance provenance;
+
+    /// payload_bytes·8 / N.
+    double bits_per_value() const;
+    /// The logical count: sct Σ_b w_b·(Σ_a e_{b,a} + 32) / N; lplr
+    /// rank·(n·bits_l + d·bits_r + 64) / N.
+    double counted_bits_per_value() const;
+};
+
+
+
+/// Writes `decomposition` (method "sct", format version 2, docs/FORMAT.md):
+/// root attributes signcut_format and format_version, group /decomposition
+/// with its attributes (@block_shape, @norm2 from the provenance, ...) and
+/// the datasets widths, scales and signs, each chunked with HDF5's
+/// fletcher32 checksum and with the chunking stored_dataset_bytes() assumes,
+/// so that the payload is decomposition.payload(). Fixed-length strings
+/// only. Object time tracking is off, so two writes of equal inputs
+/// (including `created`) give identical bytes. Refuses an existing `path`
+/// unless `force`, and an unknown original_dtype. The write is atomic.
+///
+/// With a `group` ("/results/t"), the decomposition goes into that group of
+/// `path` instead of the file's root, and an existing HDF5 file keeps
+/// everything else, as write_dataset does with `into_existing`.
+SIGNCUT_API void write_decomposition(const std::string& path, const SignedCutDecomposition& decomposition,
+                         const Provenance& provenance, bool force, const std::string& group = {});
+
+/// Reads and validates the metadata of a decomposition file of either
+/// method without reading its arrays (sct's `widths` excepted). Refuses
+/// (errc::bad_input, naming the file and the item): a file that is not HDF5
+/// or not a signcut decomposition, a format_version other than 1 or 2, a
+/// missing, ill-typed or unknown attribute or dataset, a variable-length
+/// string in a version-2 file, an unknown method or dtype, a shape of rank 0
+/// or with a zero dimension, a block shape outside 1..d_a, a width that is
+/// not Σ widths, a negative or non-finite norm2, and arrays whose lengths
+/// disagree with the widths, block shape and shape.
+SIGNCUT_API DecompositionInfo read_decomposition_info(const std::string& path);
+
+/// Reads a decomposition file of either method. After the checks of
+/// read_decomposition_info, and before reading any array, refuses
+/// (errc::limit) a file whose reconstruction (N·4 bytes, or the region's)
+/// plus the arrays it reads exceed `max_bytes`. Then refuses non-finite
+/// scales and set padding bits. With `region` (sct only; lplr reads
+/// everything), only the blocks the region touches are read: the other
+/// blocks come back with no terms, so the result serves that region only.
+SIGNCUT_API Decomposition read_decomposition(const std::string& path, std::uint64_t max_bytes, DecompositionInfo* info = nullptr,
+                                 const Region* region = nullptr);
+
+// ---------------------------------------------------------------------------
+// Decomposition files of method "lplr" (docs/FORMAT.md)
+// ---------------------------------------------------------------------------
+
+/// Writes `decomposition` as method "lplr" (format version 2): the attributes
+/// of every decomposition file plus matricize, bits_l and bits_r, and the
+/// datasets l_codes, l_scales, r_codes, r_scales, chunked with fletcher32 as
+/// the sct datasets are. Same guarantees as `write_decomposition`. Read it
+/// back with read_decomposition.
+SIGNCUT_API void write_lplr(const std::string& path, const LplrDecomposition& decomposition, const Provenance& provenance,
+                bool force, const std::string& group = {});
+
+}  // namespace signcut
