@@ -78,6 +78,12 @@ struct SIGNCUT_API Table {
     /// x[i] < 0, so +0, -0 and NaN give +1. Writes words_for(n) words, the
     /// padding bits zero.
     void (*pack_signs)(const float* x, std::size_t n, std::uint64_t* out);
+
+    /// y[j] -= (u[0]·r[0][j] + u[1]·r[1][j]) + (u[2]·r[2][j] + u[3]·r[3][j])
+    /// for j < n, in double: four rank-1 updates of one row in one sweep (the
+    /// trailing update of a Cholesky factorization). Elementwise, unfused and
+    /// in this order, so the same value on every ISA. `y` must not alias r.
+    void (*subtract_rank4)(double* y, const double* const r[4], const double u[4], std::size_t n);
 };
 
 /// The table of the ISA in use (`active_arch()`).

@@ -1,9 +1,11 @@
 #include "cholesky.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "parallel.hpp"
+#include "signcut/kernels.hpp"
 
 namespace signcut::detail {
 
@@ -21,11 +23,18 @@ inline void subtract_scaled_row(double* row_i, const double* row_k, double u, st
     for (std::size_t j = from; j < n; ++j) row_i[j] -= u * row_k[j];
 }
 
+/// The four row pointers advanced to column `from`.
+inline std::array<const double*, 4> shifted(const double* const r[4], std::size_t from)
+{
+    return {r[0] + from, r[1] + from, r[2] + from, r[3] + from};
+}
+
 }  // namespace
 
 bool cholesky_solve(std::vector<double> a, std::size_t n, double* b, unsigned threads)
 {
     if (n == 0) return true;
+    const kernels::Table& kt = kernels::active();
     // A = Uᵀ·U with U upper triangular, built in place in a's upper triangle:
     // row k of U is contiguous, which keeps every inner loop unit-stride.
     for (std::size_t kb = 0; kb < n; kb += panel_rows) {
@@ -40,11 +49,19 @@ bool cholesky_solve(std::vector<double> a, std::size_t n, double* b, unsigned th
             for (std::size_t i = k + 1; i < ke; ++i) subtract_scaled_row(a.data() + i * n, row_k, row_k[i], i, n);
         }
         if (ke == n) break;
-        // Rows past the panel get the panel's ke - kb updates in k order.
+        // Rows past the panel get the panel's ke - kb updates, four rows of U
+        // per sweep of row i (subtract_rank4), in k order.
         parallel_ranges(threads, n - ke, (n - ke) * (ke - kb) / 2 + 1, [&](std::size_t r0, std::size_t r1) {
             for (std::size_t i = ke + r0; i < ke + r1; ++i) {
                 double* row_i = a.data() + i * n;
-                for (std::size_t k = kb; k < ke; ++k) {
+                std::size_t k = kb;
+                for (; k + 4 <= ke; k += 4) {
+                    const double* r[4] = {a.data() + k * n, a.data() + (k + 1) * n, a.data() + (k + 2) * n,
+                                          a.data() + (k + 3) * n};
+                    const double u[4] = {r[0][i], r[1][i], r[2][i], r[3][i]};
+                    kt.subtract_rank4(row_i + i, shifted(r, i).data(), u, n - i);
+                }
+                for (; k < ke; ++k) {
                     const double* row_k = a.data() + k * n;
                     subtract_scaled_row(row_i, row_k, row_k[i], i, n);
                 }

@@ -89,7 +89,8 @@ const Table& avx2_table() noexcept
                          &k::simd::rows_add<k::V>,
                          &k::simd::sign_gemm<k::V>,
                          &k::simd::abs_sum,
-                         &k::simd::pack_signs<k::V>};
+                         &k::simd::pack_signs<k::V>,
+                         &k::simd::subtract_rank4<k::V>};
     return t;
 }
 

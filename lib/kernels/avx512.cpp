@@ -109,7 +109,8 @@ Table make_table(bool vpopcntdq)
                  &simd::rows_add<V>,
                  &simd::sign_gemm<V>,
                  &simd::abs_sum,
-                 &simd::pack_signs<V>};
+                 &simd::pack_signs<V>,
+                 &simd::subtract_rank4<V>};
 }
 
 }  // namespace

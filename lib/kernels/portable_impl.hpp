@@ -159,6 +159,11 @@ inline double abs_sum(const float* x, std::size_t n)
     return s;
 }
 
+inline void subtract_rank4(double* y, const double* const r[4], const double u[4], std::size_t n)
+{
+    for (std::size_t j = 0; j < n; ++j) y[j] -= (u[0] * r[0][j] + u[1] * r[1][j]) + (u[2] * r[2][j] + u[3] * r[3][j]);
+}
+
 inline void pack_signs(const float* x, std::size_t n, std::uint64_t* out)
 {
     const std::size_t nw = words_for(n);

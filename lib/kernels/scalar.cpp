@@ -12,7 +12,7 @@ const Table& scalar_table() noexcept
     namespace p = scalar::portable;
     static const Table t{Arch::scalar,  &p::dense_matvec, &p::dense_tmatvec, &p::sign_matvec, &p::sign_tmatvec,
                          &p::sign_dots, &p::kron,         &p::rows_add,      &p::sign_gemm,
-                         &p::abs_sum,    &p::pack_signs};
+                         &p::abs_sum,    &p::pack_signs,    &p::subtract_rank4};
     return t;
 }
 

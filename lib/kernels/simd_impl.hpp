@@ -647,4 +647,24 @@ inline double abs_sum(const float* x, std::size_t n)
     return s;
 }
 
+// ---------------------------------------------------------------------------
+// subtract_rank4: four rank-1 row updates in double, on xsimd batches of the
+// TU's width. Multiplies and adds stay separate (no fma), so every lane
+// rounds as the scalar loop does.
+
+template <class V>
+void subtract_rank4(double* y, const double* const r[4], const double u[4], std::size_t n)
+{
+    using vd = xsimd::batch<double, typename V::arch>;
+    constexpr std::size_t L = vd::size;
+    const vd u0(u[0]), u1(u[1]), u2(u[2]), u3(u[3]);
+    std::size_t j = 0;
+    for (; j + L <= n; j += L) {
+        const vd a = u0 * vd::load_unaligned(r[0] + j) + u1 * vd::load_unaligned(r[1] + j);
+        const vd b = u2 * vd::load_unaligned(r[2] + j) + u3 * vd::load_unaligned(r[3] + j);
+        (vd::load_unaligned(y + j) - (a + b)).store_unaligned(y + j);
+    }
+    for (; j < n; ++j) y[j] -= (u[0] * r[0][j] + u[1] * r[1][j]) + (u[2] * r[2][j] + u[3] * r[3][j]);
+}
+
 }  // namespace signcut::kernels::SIGNCUT_KERNEL_NS::simd
