@@ -24,6 +24,7 @@ struct StopOptions {
     std::optional<double> rel_error;
     bool refit = false;          ///< --refit: least-squares scales after the greedy
     std::optional<std::size_t> restarts;  ///< --restarts: extra random starts per term
+    std::optional<std::size_t> screen_cycles;  ///< --screen-cycles: cycles every start runs before one goes on
     std::optional<std::size_t> max_updates;  ///< --max-updates: cap on mode updates per term
     std::optional<std::string> block;        ///< --block auto|whole|B0xB1x… as given (sct; default auto)
 };

@@ -73,6 +73,7 @@ DecomposeOptions decompose_options(const StopOptions& stop, std::uint64_t seed, 
     o.rel_error = stop.rel_error;
     o.refit_scales = stop.refit;
     o.restarts = stop.restarts;
+    if (stop.screen_cycles) o.screen_cycles = *stop.screen_cycles;
     if (stop.max_updates) o.max_mode_updates = *stop.max_updates;
     o.seed = seed;
     o.threads = threads;
@@ -280,6 +281,7 @@ void refuse_sct_options(const StopOptions& stop)
     if (stop.rel_error) no_prefixes("--rel-error", advice);
     if (stop.refit) throw Error(errc::invalid_argument, "--refit applies to --method sct only");
     if (stop.restarts) throw Error(errc::invalid_argument, "--restarts applies to --method sct only");
+    if (stop.screen_cycles) throw Error(errc::invalid_argument, "--screen-cycles applies to --method sct only");
     if (stop.max_updates) throw Error(errc::invalid_argument, "--max-updates applies to --method sct only");
     if (stop.block)
         throw Error(errc::invalid_argument,

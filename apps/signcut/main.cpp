@@ -104,6 +104,11 @@ void add_stop(CLI::App* cmd, StopOptions& s)
                     "Extra random starts per term, keeping the largest cut (default: 2 for tensors of order 3 and "
                     "more, 0 for matrices; each costs about one more run)")
         ->check(CLI::Range(std::size_t{0}, std::size_t{1000}));
+    cmd->add_option("--screen-cycles", s.screen_cycles,
+                    "With restarts, every start first runs only this many cycles of mode updates and the best one "
+                    "runs on alone: faster, for a slightly higher error (BENCHMARKS.md). Default 0: every start runs "
+                    "to the end")
+        ->check(CLI::Range(std::size_t{0}, std::size_t{1000}));
     cmd->add_option("--block", s.block,
                     "sct: how the tensor is cut into blocks, each decomposed on its own with the budget shared by "
                     "the rate-distortion allocation: auto (default; whole with --refit), whole (one block: the "

@@ -155,7 +155,14 @@ private:
     SignVector kron_copy(const RemainderCopy& c, std::span<const SignVector> sig, std::size_t u, std::size_t v) const;
 
     // ---- terms ----
-    double alternate(DecomposeReport& report);
+    /// Where an alternating loop stands, so that it can be stopped and resumed.
+    struct Alternation {
+        double best = -std::numeric_limits<double>::infinity();
+        double cut = 0;  ///< the last update's cut: <R, ⊗ signs_> for the current signs
+        std::size_t without_rise = 0, updates = 0, mode = 0;
+        bool converged = false;
+    };
+    void alternate(Alternation& state, std::size_t max_updates, DecomposeReport& report);
     void flush(DecomposeReport& report);
     void refit(SignedCutTerms& result, DecomposeReport& report);
 
@@ -479,22 +486,21 @@ void GreedyDecomposer::flush(DecomposeReport& report)
 }
 
 // Alternating mode updates from the current signs until the cut stops
-// rising (k updates in a row without a strict rise) or the cap; returns the
-// last update's cut, which is <R, ⊗ signs_> for the final signs.
-double GreedyDecomposer::alternate(DecomposeReport& report)
+// rising (k updates in a row without a strict rise), the cap, or
+// `max_updates` in all (then `state` can resume where it stopped).
+void GreedyDecomposer::alternate(Alternation& state, std::size_t max_updates, DecomposeReport& report)
 {
-    double best = -std::numeric_limits<double>::infinity(), cut = 0;
-    std::size_t without_rise = 0;
-    for (std::size_t updates = 0, a = 0;; a = (a + 1) % order_) {
-        cut = mode_update(a, report);
-        ++updates;
-        if (cut > best) {
-            best = cut;
-            without_rise = 0;
+    while (!state.converged && state.updates < max_updates) {
+        state.cut = mode_update(state.mode, report);
+        state.mode = (state.mode + 1) % order_;
+        ++state.updates;
+        if (state.cut > state.best) {
+            state.best = state.cut;
+            state.without_rise = 0;
         } else {
-            ++without_rise;
+            ++state.without_rise;
         }
-        if (without_rise >= order_ || updates >= opt_.max_mode_updates) return cut;
+        state.converged = state.without_rise >= order_ || state.updates >= opt_.max_mode_updates;
     }
 }
 
@@ -582,8 +588,19 @@ SignedCutTerms GreedyDecomposer::run(detail::AlignedFloats working, float* exter
         // Start 0 is the usual one; each restart draws random signs from its
         // own stream and runs the same loop. The largest final cut wins (the
         // earliest on a tie), so restarts = 0 is exactly the plain loop.
-        double cut = -std::numeric_limits<double>::infinity();
+        // With screening, every start runs only its first cycles and the one
+        // ahead then runs on alone.
+        const std::size_t screen = restarts > 0 && opt_.screen_cycles > 0 ? opt_.screen_cycles * order_
+                                                                           : std::numeric_limits<std::size_t>::max();
+        Alternation best;
+        best.cut = -std::numeric_limits<double>::infinity();
         std::vector<SignVector> best_signs;
+        // The leader's images too (a few floats per mode), so that it resumes
+        // without recomputing them from the data.
+        std::vector<std::vector<float>> best_image;
+        std::vector<std::vector<SignVector>> best_image_signs;
+        std::vector<bool> best_image_valid;
+        std::size_t leader = 0;
         for (std::size_t start = 0; start <= restarts; ++start) {
             if (start > 0) {
                 for (std::size_t a = 0; a < order_; ++a)
@@ -591,13 +608,31 @@ SignedCutTerms GreedyDecomposer::run(detail::AlignedFloats working, float* exter
             } else if (term == 0 || !warm) {
                 for (std::size_t a = 0; a < order_; ++a) signs_[a] = starting_signs(opt_.seed, term, a, dims_[a]);
             }
-            const double found = alternate(report);
-            if (found > cut) {
-                cut = found;
-                if (restarts > 0) best_signs = signs_;
+            Alternation run;
+            alternate(run, screen, report);
+            if (run.cut > best.cut) {
+                best = run;
+                leader = start;
+                if (restarts > 0 && start < restarts) {
+                    best_signs = signs_;
+                    if (!run.converged) {
+                        best_image = image_;
+                        best_image_signs = image_signs_;
+                        best_image_valid = image_valid_;
+                    }
+                }
             }
         }
-        if (restarts > 0) signs_ = std::move(best_signs);
+        if (leader < restarts) {
+            signs_ = std::move(best_signs);
+            if (!best.converged) {
+                image_ = std::move(best_image);
+                image_signs_ = std::move(best_image_signs);
+                image_valid_ = std::move(best_image_valid);
+            }
+        }
+        alternate(best, std::numeric_limits<std::size_t>::max(), report);
+        const double cut = best.cut;
         const float c = static_cast<float>(cut / static_cast<double>(N_));
         // ||R - c·S||² = ||R||² - 2c<R,S> + c²N, with the float32 c that is stored.
         norm2_r_ += -2.0 * double(c) * cut + double(c) * double(c) * double(N_);

@@ -341,6 +341,48 @@ BOOST_AUTO_TEST_CASE(restarts_keep_the_largest_cut_of_their_starts)
     BOOST_CHECK_THROW(decompose_whole(TensorView<float>{x.data(), Shape{2, 2}}, bad), Error);
 }
 
+BOOST_AUTO_TEST_CASE(screened_restarts_follow_the_leader_after_their_first_cycles)
+{
+    SplitMix64 g(91);
+    for (const Shape& shape : {Shape{9, 10, 11}, Shape{24, 20, 3}, Shape{6, 5, 7, 4}}) {
+        BOOST_TEST_CONTEXT("shape " << format_shape(shape))
+        {
+            const std::vector<float> x = random_normal(g, count(shape));
+            const TensorView<float> view{x.data(), shape};
+            DecomposeOptions o;
+            o.width = 1;
+            o.seed = 5;
+            o.restarts = 3;
+            // One term: the screened run is the leader's plain loop resumed,
+            // so its cut is at least the leader's screened one and at most
+            // the best start's final one.
+            DecomposeReport exact_report, screened_report;
+            const double exact = std::abs(double(decompose_whole(view, o, &exact_report).scales()[0]));
+            o.screen_cycles = 1;
+            const double screened = std::abs(double(decompose_whole(view, o, &screened_report).scales()[0]));
+            BOOST_TEST(screened <= exact * (1 + 1e-6));
+            BOOST_TEST(screened_report.mode_updates <= exact_report.mode_updates);
+            // Screening longer than any start can run is the exact loop, bit for bit.
+            o.width = 6;
+            o.screen_cycles = 0;
+            const auto reference = decompose_whole(view, o);
+            o.screen_cycles = 1000;
+            BOOST_TEST(decompose_whole(view, o).scales() == reference.scales());
+            // Deterministic for any thread count, and near the exact loop.
+            o.screen_cycles = 1;
+            DecomposeReport r1;
+            const auto one_thread = decompose_whole(view, o, &r1);
+            o.threads = 2;
+            BOOST_TEST(decompose_whole(view, o).scales() == one_thread.scales());
+            DecomposeOptions plain = o;
+            plain.restarts = 0;
+            DecomposeReport rp;
+            decompose_whole(view, plain, &rp);
+            BOOST_TEST(r1.rel_error <= rp.rel_error * 1.05);
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(refit_scales_are_the_dense_least_squares_solution)
 {
     // The refit must equal the least-squares scales for the greedy's signs,
