@@ -5,9 +5,12 @@
 
 #include <cmath>
 #include <cstdint>
+#include <initializer_list>
+#include <string>
 #include <vector>
 
 #include "signcut/arch.hpp"
+#include "signcut/error.hpp"
 #include "signcut/kernels.hpp"
 #include "signcut/random.hpp"
 #include "signcut/signs.hpp"
@@ -66,6 +69,24 @@ inline double sum_tolerance(std::size_t n, double abs_sum)
 {
     if (n <= 1) return 0.0;
     return 4.0 * std::ceil(std::log2(static_cast<double>(n))) * 1.1920928955078125e-07 * abs_sum;
+}
+
+/// Checks that an expected signcut::Error is thrown, with the given code and
+/// a message containing every fragment.
+template <class F>
+void check_error(F&& f, errc code, std::initializer_list<std::string> fragments)
+{
+    try {
+        f();
+    } catch (const Error& e) {
+        const std::string message = e.what();
+        BOOST_TEST(static_cast<int>(e.code()) == static_cast<int>(code), "code of: " << message);
+        for (const std::string& fragment : fragments)
+            BOOST_TEST(message.find(fragment) != std::string::npos, "'" << fragment << "' missing from: " << message);
+        BOOST_TEST(message.find('\n') == std::string::npos, "multi-line message: " << message);
+        return;
+    }
+    BOOST_ERROR("no signcut::Error thrown");
 }
 
 }  // namespace signcut::testing

@@ -15,7 +15,6 @@
 #include "input.hpp"
 #include "output.hpp"
 #include "signcut/arch.hpp"
-#include <malloc.h>
 #include "signcut/decompose.hpp"
 #include "signcut/error.hpp"
 #include "signcut/hdf5.hpp"
@@ -89,19 +88,30 @@ Outcome decompose_input(const InputRef& ref, const StopOptions& stop, std::uint6
     const std::uint64_t max_bytes = memory_limit(common);
     const unsigned threads = thread_count(common);
     Outcome out;
-    // An HDF5 input's block shape is checked from its metadata, before the
-    // data is read; an image's (small) once it is decoded.
-    if (!ref.image) (void)block_choice(stop, inspect_dataset(ref.file, ref.dataset).shape);
-    LoadedInput input = load_input(ref, max_bytes, terminal);
-    // The reader's freed buffers go back to the system before the working
-    // copies are made, so they do not add to the peak.
-    malloc_trim(0);
-    out.shape.assign(input.data.shape().begin(), input.data.shape().end());
-    out.original_dtype = input.original_dtype;
-    out.image_bit_depth = input.image_bit_depth;
+    // An HDF5 input is read a slab of block rows at a time, so its size is
+    // bounded by the disk, not by memory; its block shape is checked from its
+    // metadata before any data is read. An image (small) is decoded whole.
+    std::unique_ptr<RowSource> rows;
+    LoadedInput input;
+    if (ref.image) {
+        input = load_input(ref, max_bytes, terminal);
+        out.shape.assign(input.data.shape().begin(), input.data.shape().end());
+        out.original_dtype = input.original_dtype;
+        out.image_bit_depth = input.image_bit_depth;
+    } else {
+        out.shape = inspect_dataset(ref.file, ref.dataset).shape;
+        (void)block_choice(stop, out.shape);
+        rows = open_dataset_rows(ref.file, ref.dataset, &out.original_dtype);
+    }
 
     DecomposeOptions options = decompose_options(stop, seed, threads, out.original_dtype);
     options.blocks = block_choice(stop, out.shape);
+    // What the decomposition may hold besides an image already in memory.
+    const std::uint64_t held = ref.image ? std::uint64_t(input.data.size()) * sizeof(float) : 0;
+    if (held >= max_bytes)
+        throw Error(errc::limit, fmt::format("{} needs {} bytes in memory, more than the memory limit of {} bytes",
+                                             ref.spec, held, max_bytes));
+    options.max_memory = max_bytes - held;
     std::optional<std::size_t> total = stop.width;
     if (!stop.width && !stop.rel_error) total = sct_width_for_bits(out.shape, stop.bits_per_value.value_or(1.0));
     ProgressBar bar(terminal, total, stop.rel_error);
@@ -112,9 +122,9 @@ Outcome decompose_input(const InputRef& ref, const StopOptions& stop, std::uint6
         return true;
     };
     const Stopwatch clock;
-    // The decomposer takes the loaded buffer as its working remainder, so
-    // only one more copy of the data is ever made.
-    out.decomposition = decompose(std::move(input.data), options, &out.report);
+    // The decomposer takes an image's buffer as its working remainder, so
+    // only one more copy of it is ever made.
+    out.decomposition = rows ? decompose(*rows, options, &out.report) : decompose(std::move(input.data), options, &out.report);
     out.decompose_seconds = clock.seconds();
     bar.finish();
     if (stop.rel_error && !out.report.target_reached)
@@ -122,19 +132,18 @@ Outcome decompose_input(const InputRef& ref, const StopOptions& stop, std::uint6
                                   "value, the size of the original {} data)",
                                   *stop.rel_error, out.report.rel_error, out.decomposition.width(),
                                   out.decomposition.bits_per_value(), out.original_dtype));
-
-    // Measure against the original, read again: the buffer became the remainder.
+    if (!ref.image) {
+        // decompose() measured the result against the data as it streamed.
+        out.metrics = *out.report.metrics;
+        return out;
+    }
+    // Measure against the image, read again: the buffer became the remainder.
     LoadedInput original = load_input(ref, max_bytes, Terminal{true, true, false});
     const std::span<const float> x(original.data.data(), original.data.size());
-    if (ref.image) {
-        // The image command writes the reconstruction, so it is built whole.
-        out.reconstruction = out.decomposition.reconstruct(threads);
-        out.metrics = compare(x, std::span<const float>(out.reconstruction.data(), out.reconstruction.size()));
-        out.original = std::move(original.data);
-    } else {
-        // Block by block, so the peak stays at one copy of the data here.
-        out.metrics = out.decomposition.error_against(x, threads);
-    }
+    // The image command writes the reconstruction, so it is built whole.
+    out.reconstruction = out.decomposition.reconstruct(threads);
+    out.metrics = compare(x, std::span<const float>(out.reconstruction.data(), out.reconstruction.size()));
+    out.original = std::move(original.data);
     return out;
 }
 

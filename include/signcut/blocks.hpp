@@ -52,6 +52,11 @@ public:
     /// the block's extents, block_size(b) values).
     template <class T>
     void gather(std::size_t b, const T* tensor, float* out) const;
+    /// The same from `rows`, which holds only rows first_row, first_row + 1,
+    /// … of mode 0 (every other mode whole, C order), as a slab read from a
+    /// file does; block b must lie within the rows held.
+    template <class T>
+    void gather_from_rows(std::size_t b, std::size_t first_row, const T* rows, float* out) const;
     /// Adds nothing, copies: writes block b's values (C order of its extents)
     /// into their place in a C-ordered tensor of shape().
     void scatter(std::size_t b, const float* block, float* tensor) const;

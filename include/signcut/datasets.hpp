@@ -17,11 +17,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "signcut/row_source.hpp"
 #include "signcut/tensor.hpp"
 
 namespace signcut {
@@ -62,6 +64,15 @@ SIGNCUT_API std::vector<std::string> list_datasets(const std::string& file);
 /// dataset's dtype name.
 SIGNCUT_API Tensor read_dataset(const std::string& file, const std::string& dataset, std::uint64_t max_bytes,
                     std::string* original_dtype = nullptr);
+
+/// The dataset of read_dataset opened for reading a slab of rows at a time
+/// (along mode 0, every other mode whole): what decompose(RowSource&) streams
+/// from, so the data never has to fit in memory. The metadata checks of
+/// read_dataset are made here; each read makes its value checks (NaN, Inf,
+/// float64 beyond float32) on the rows it reads. The file stays open while
+/// the source lives; use it from one thread at a time.
+SIGNCUT_API std::unique_ptr<RowSource> open_dataset_rows(const std::string& file, const std::string& dataset,
+                                                         std::string* original_dtype = nullptr);
 
 /// One attribute of a source dataset, carried into a decomposition file
 /// (`/decomposition/source_attributes`, format §6) and back onto the dataset

@@ -26,6 +26,8 @@
 #include <xtensor/xmath.hpp>
 
 #include "signcut/decomposition.hpp"
+#include "signcut/metrics.hpp"
+#include "signcut/row_source.hpp"
 #include "signcut/tensor.hpp"
 
 namespace signcut {
@@ -122,6 +124,13 @@ struct SIGNCUT_API DecomposeOptions {
     /// that the re-decomposition always happens).
     double first_pass_share = 1.5;
 
+    /// Bytes decompose() may hold at once beyond the caller's own input: the
+    /// slabs of a RowSource, the blocks being decomposed and the terms found
+    /// (the first pass's and those a re-decomposition grows to). 0: no bound.
+    /// A run that would need more is refused (errc::limit, naming both
+    /// figures) before it allocates, or before the round that would exceed it.
+    std::uint64_t max_memory = 0;
+
     /// Called after every term of a one-block run and after every block of
     /// a blocked one; return false to cancel (the terms found so far are
     /// returned, and the report says cancelled).
@@ -145,6 +154,11 @@ struct SIGNCUT_API DecomposeReport {
     std::size_t rounds = 0;            ///< decomposition rounds (1 + re-decompositions for the allocation)
     double norm2 = 0;                  ///< ||X||², in double
     Shape block_shape;                 ///< the block shape used (auto resolved)
+    /// The result measured against the data, where decompose() measured it:
+    /// runs of several blocks (the same figures as error_against(), block by
+    /// block in block order) and every run from a RowSource, whose data the
+    /// caller may not be able to hold.
+    std::optional<ErrorMetrics> metrics;
 };
 
 /// Decomposes C-ordered float32 data. Each block is copied once into its
@@ -159,6 +173,13 @@ SIGNCUT_API SignedCutDecomposition decompose(const TensorView<double>& x, const 
 /// Takes ownership of the buffer; with one block it becomes the working
 /// remainder, which saves one copy of the input (the tensor is left empty).
 SIGNCUT_API SignedCutDecomposition decompose(Tensor&& x, const DecomposeOptions& options = {},
+                                 DecomposeReport* report = nullptr);
+
+/// Reads the tensor from `source` a slab at a time (row_source.hpp): the
+/// same result, bit for bit, as decompose() of the same data in memory with
+/// the same options. With one block (whole, or auto choosing it) the whole
+/// tensor is read into memory.
+SIGNCUT_API SignedCutDecomposition decompose(RowSource& source, const DecomposeOptions& options = {},
                                  DecomposeReport* report = nullptr);
 
 /// Any xtensor expression: float32 row-major arrays are viewed in place,

@@ -14,6 +14,7 @@
 #include "signcut/kernels.hpp"
 #include "signcut/metrics.hpp"
 #include "signcut/random.hpp"
+#include "signcut/row_source.hpp"
 #include "signcut/signs.hpp"
 #include "signcut/tensor.hpp"
 #include "signcut/version.hpp"

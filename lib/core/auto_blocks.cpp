@@ -47,12 +47,42 @@ double neighbour_correlation(const T* x, const Shape& shape, std::size_t a)
     return den > 0 ? num / den : 0.0;
 }
 
-template <class T>
-detail::AutoChoice choose(const TensorView<T>& x, const DecomposeOptions& options)
+/// Copies the box at `origin` of extents `crop` out of a C-ordered tensor of
+/// `shape` whose rows along mode 0 come from `row(i)` (a pointer to row i's
+/// Π_{a>0} d_a values), in C order.
+template <class Row>
+std::vector<float> crop_of(const Shape& shape, const Shape& origin, const Shape& crop, Row&& row)
+{
+    const std::size_t k = shape.size();
+    std::vector<float> data(element_count(crop));
+    Shape idx(k, 0);
+    std::uint64_t out = 0;
+    const std::size_t run = crop[k - 1];
+    std::size_t loaded = std::size_t(-1);
+    const float* r = nullptr;
+    for (;;) {
+        if (idx[0] != loaded) r = row(origin[0] + idx[0]), loaded = idx[0];
+        std::uint64_t src = 0;
+        for (std::size_t a = 1; a < k; ++a) src = src * shape[a] + origin[a] + idx[a];
+        if (k == 1) src = origin[0];
+        for (std::size_t i = 0; i < run; ++i) data[out++] = r[src + i];
+        std::size_t a = k - 1;
+        while (a-- > 0) {
+            if (++idx[a] < crop[a]) break;
+            idx[a] = 0;
+        }
+        if (a == std::size_t(-1)) break;
+    }
+    return data;
+}
+
+/// The rule over a tensor of `shape` whose central crops `read_crop(origin,
+/// crop)` returns as float32 in C order.
+template <class ReadCrop>
+detail::AutoChoice choose(const Shape& shape, const DecomposeOptions& options, ReadCrop&& read_crop)
 {
     detail::AutoChoice choice;
-    choice.shape = x.shape;
-    const Shape& shape = x.shape;
+    choice.shape = shape;
     const std::size_t k = shape.size();
     // The central crop: spatial modes shrink (together) until it is small
     // enough; the other modes stay whole.
@@ -66,25 +96,9 @@ detail::AutoChoice choose(const TensorView<T>& x, const DecomposeOptions& option
         if (longest == k) break;
         crop[longest] = std::max<std::size_t>(64, crop[longest] * 3 / 4);
     }
-    std::vector<float> data(element_count(crop));
-    {
-        Shape origin(k);
-        for (std::size_t a = 0; a < k; ++a) origin[a] = (shape[a] - crop[a]) / 2;
-        Shape idx(k, 0);
-        std::uint64_t out = 0;
-        const std::size_t run = crop[k - 1];
-        for (;;) {
-            std::uint64_t src = 0;
-            for (std::size_t a = 0; a < k; ++a) src = src * shape[a] + origin[a] + idx[a];
-            for (std::size_t i = 0; i < run; ++i) data[out++] = static_cast<float>(x.data[src + i]);
-            std::size_t a = k - 1;
-            while (a-- > 0) {
-                if (++idx[a] < crop[a]) break;
-                idx[a] = 0;
-            }
-            if (a == std::size_t(-1)) break;
-        }
-    }
+    Shape origin(k);
+    for (std::size_t a = 0; a < k; ++a) origin[a] = (shape[a] - crop[a]) / 2;
+    std::vector<float> data = read_crop(origin, crop);
     std::size_t cut = 0;
     for (std::size_t a = 0; a < k; ++a) {
         spatial[a] = spatial[a] && neighbour_correlation(data.data(), crop, a) >= spatial_correlation;
@@ -148,18 +162,62 @@ detail::AutoChoice choose(const TensorView<T>& x, const DecomposeOptions& option
     return choice;
 }
 
+
+template <class T>
+detail::AutoChoice choose_in_memory(const TensorView<T>& x, const DecomposeOptions& options)
+{
+    std::uint64_t row_values = 1;
+    for (std::size_t a = 1; a < x.shape.size(); ++a) row_values *= x.shape[a];
+    return choose(x.shape, options, [&](const Shape& origin, const Shape& crop) {
+        std::vector<float> row(x.shape.size() == 1 ? x.shape[0] : row_values);
+        return crop_of(x.shape, origin, crop, [&](std::size_t i) {
+            // One row converted to float32 at a time (the data may be float64).
+            const T* src = x.data + (x.shape.size() == 1 ? 0 : i * row_values);
+            for (std::size_t j = 0; j < row.size(); ++j) row[j] = static_cast<float>(src[j]);
+            return row.data();
+        });
+    });
+}
+
 }  // namespace
 
-Shape auto_block_shape(const TensorView<float>& x, const DecomposeOptions& options) { return choose(x, options).shape; }
-Shape auto_block_shape(const TensorView<double>& x, const DecomposeOptions& options) { return choose(x, options).shape; }
+Shape auto_block_shape(const TensorView<float>& x, const DecomposeOptions& options)
+{
+    return choose_in_memory(x, options).shape;
+}
+Shape auto_block_shape(const TensorView<double>& x, const DecomposeOptions& options)
+{
+    return choose_in_memory(x, options).shape;
+}
 
 detail::AutoChoice detail::auto_blocks(const TensorView<float>& x, const DecomposeOptions& options)
 {
-    return choose(x, options);
+    return choose_in_memory(x, options);
 }
 detail::AutoChoice detail::auto_blocks(const TensorView<double>& x, const DecomposeOptions& options)
 {
-    return choose(x, options);
+    return choose_in_memory(x, options);
+}
+
+detail::AutoChoice detail::auto_blocks(RowSource& source, const DecomposeOptions& options)
+{
+    const Shape shape = source.shape();
+    std::uint64_t row_values = 1;
+    for (std::size_t a = 1; a < shape.size(); ++a) row_values *= shape[a];
+    return choose(shape, options, [&](const Shape& origin, const Shape& crop) {
+        if (shape.size() == 1) {
+            std::vector<float> all(shape[0]);
+            source.read_rows(0, shape[0], all.data());
+            return crop_of(shape, origin, crop, [&](std::size_t) { return all.data(); });
+        }
+        // One row of the source at a time: the crop, not its rows, is what
+        // stays in memory.
+        std::vector<float> row(row_values);
+        return crop_of(shape, origin, crop, [&](std::size_t i) {
+            source.read_rows(i, 1, row.data());
+            return row.data();
+        });
+    });
 }
 
 }  // namespace signcut

@@ -101,6 +101,18 @@ void BlockGrid::gather(std::size_t b, const T* tensor, float* out) const
 template void BlockGrid::gather<float>(std::size_t, const float*, float*) const;
 template void BlockGrid::gather<double>(std::size_t, const double*, float*) const;
 
+template <class T>
+void BlockGrid::gather_from_rows(std::size_t b, std::size_t first_row, const T* rows, float* out) const
+{
+    std::uint64_t row_values = 1;
+    for (std::size_t a = 1; a < shape_.size(); ++a) row_values *= shape_[a];
+    const std::uint64_t skipped = std::uint64_t(first_row) * row_values;
+    for_each_run(*this, b, [&](std::uint64_t src, std::uint64_t dst, std::size_t n) {
+        for (std::size_t i = 0; i < n; ++i) out[dst + i] = static_cast<float>(rows[src - skipped + i]);
+    });
+}
+template void BlockGrid::gather_from_rows<float>(std::size_t, std::size_t, const float*, float*) const;
+
 void BlockGrid::scatter(std::size_t b, const float* block, float* tensor) const
 {
     for_each_run(*this, b, [&](std::uint64_t dst, std::uint64_t src, std::size_t n) {

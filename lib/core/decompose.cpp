@@ -123,17 +123,98 @@ struct BlockState {
     DecomposeReport report;
 };
 
+/// Where a run's blocks come from. In memory the whole tensor is at hand.
+/// From a RowSource, one block row (the rows of one block along mode 0, every
+/// block that shares them) is loaded into one of two slots at a time: the
+/// next while the blocks of the current one are decomposed.
+class BlockData {
+public:
+    virtual ~BlockData() = default;
+    /// True when blocks must be loaded a block row at a time.
+    virtual bool streamed() const noexcept { return false; }
+    /// Loads block row r into slot 0 or 1; from the run's own thread only.
+    virtual void load(std::size_t /*r*/, int /*slot*/) {}
+    /// Copies block b (of the block row loaded into `slot`, if streamed).
+    virtual void gather(std::size_t b, int slot, float* out) const = 0;
+    /// The tensor's own buffer, which a one-block run may work in.
+    virtual float* adoptable() const noexcept { return nullptr; }
+    /// What the slots hold, in bytes.
+    virtual std::uint64_t held_bytes() const noexcept { return 0; }
+};
+
+template <class T>
+class MemoryData final : public BlockData {
+public:
+    MemoryData(const BlockGrid& grid, const T* data, float* adopt) : grid_(grid), data_(data), adopt_(adopt) {}
+    void gather(std::size_t b, int, float* out) const override { grid_.gather(b, data_, out); }
+    float* adoptable() const noexcept override { return adopt_; }
+
+private:
+    const BlockGrid& grid_;
+    const T* data_;
+    float* adopt_;
+};
+
+class StreamedData final : public BlockData {
+public:
+    StreamedData(const BlockGrid& grid, RowSource& source) : grid_(grid), source_(source)
+    {
+        row_values_ = 1;
+        for (std::size_t a = 1; a < grid.order(); ++a) row_values_ *= grid.shape()[a];
+    }
+    bool streamed() const noexcept override { return true; }
+    std::uint64_t held_bytes() const noexcept override
+    {
+        return 2 * std::uint64_t(grid_.block_shape()[0]) * row_values_ * sizeof(float);
+    }
+    void load(std::size_t r, int slot) override
+    {
+        const std::size_t b0 = grid_.block_shape()[0], first = r * b0;
+        const std::size_t count = std::min(b0, grid_.shape()[0] - first);
+        if (!slots_[slot]) slots_[slot] = detail::allocate_aligned_floats(b0 * row_values_);
+        float* rows = slots_[slot].get();
+        source_.read_rows(first, count, rows);
+        check_finite(rows, count * row_values_);
+        first_row_[slot] = first;
+    }
+    void gather(std::size_t b, int slot, float* out) const override
+    {
+        grid_.gather_from_rows(b, first_row_[slot], slots_[slot].get(), out);
+    }
+
+private:
+    const BlockGrid& grid_;
+    RowSource& source_;
+    std::uint64_t row_values_ = 1;
+    detail::AlignedFloats slots_[2];
+    std::size_t first_row_[2] = {0, 0};
+};
+
+/// Bytes one block's terms take in memory at width w: each mode's signs in
+/// whole words, the float scale and the double cut the greedy keeps.
+std::uint64_t term_bytes(const BlockGrid& grid, std::size_t b)
+{
+    std::uint64_t bytes = sizeof(float) + sizeof(double);
+    for (std::size_t e : grid.extents(b)) bytes += words_for(e) * sizeof(std::uint64_t);
+    return bytes;
+}
+
 class BlockedRun {
 public:
     BlockedRun(const BlockGrid& grid, const DecomposeOptions& options) : grid_(grid), opt_(options) {}
 
-    template <class T>
-    SignedCutDecomposition run(const T* data, float* adopt, DecomposeReport& report);
+    SignedCutDecomposition run(BlockData& data, DecomposeReport& report);
 
 private:
-    template <class T>
-    void decompose_blocks(const T* data, float* adopt, const std::vector<std::size_t>& which,
+    void decompose_blocks(BlockData& data, const std::vector<std::size_t>& which,
                           const detail::TermLimits* one_block_limits);
+    /// Runs `job(b, slot)` for every block of `which` on the run's threads,
+    /// block row by block row when the data is streamed (loading the next
+    /// row while the current one's blocks run). Rethrows the first failure.
+    template <class Job>
+    void for_blocks(BlockData& data, const std::vector<std::size_t>& which, unsigned threads, bool cancellable,
+                    Job&& job);
+    void check_memory(const BlockData& data, std::size_t in_flight) const;
     std::vector<BlockCurve> curves() const;
 
     const BlockGrid& grid_;
@@ -156,68 +237,61 @@ std::vector<BlockCurve> BlockedRun::curves() const
     return c;
 }
 
-template <class T>
-void BlockedRun::decompose_blocks(const T* data, float* adopt, const std::vector<std::size_t>& which,
-                                  const detail::TermLimits* one_block_limits)
+template <class Job>
+void BlockedRun::for_blocks(BlockData& data, const std::vector<std::size_t>& which, unsigned threads, bool cancellable,
+                            Job&& job)
 {
-    const bool one = grid_.count() == 1;
-    std::atomic<std::size_t> next{0};
+    // Groups of blocks that are loaded together: everything in memory, or
+    // one block row (blocks per row = G / g_0; `which` is in block order).
+    std::vector<std::pair<std::size_t, std::size_t>> groups;  // [begin, end) in which
+    const std::size_t per_row = grid_.count() / grid_.grid_shape()[0];
+    for (std::size_t i = 0; i < which.size();) {
+        std::size_t j = i + 1;
+        if (data.streamed())
+            while (j < which.size() && which[j] / per_row == which[i] / per_row) ++j;
+        else
+            j = which.size();
+        groups.emplace_back(i, j);
+        i = j;
+    }
     std::exception_ptr failure;
     std::mutex failure_mutex;
-    const auto work = [&] {
-        try {
-            for (;;) {
-                if (cancelled_.load()) return;
-                const std::size_t i = next.fetch_add(1);
-                if (i >= which.size()) return;
-                const std::size_t b = which[i];
-                BlockState& s = blocks_[b];
-                DecomposeOptions o = opt_;
-                o.seed = block_seed(opt_.seed, b);
-                o.threads = one ? opt_.threads : 1;
-                if (!one) o.progress = nullptr;
-                detail::TermLimits limits{s.ceiling, {}};
-                if (one_block_limits != nullptr) limits = *one_block_limits;
-                const Shape e = grid_.extents(b);
-                detail::AlignedFloats working;
-                if (adopt == nullptr) {
-                    working = detail::allocate_aligned_floats(grid_.block_size(b));
-                    grid_.gather(b, data, working.get());
-                }
-                s.terms = detail::greedy_terms(std::move(working), adopt, e, o, limits, s.report);
-                s.norm2 = s.report.norm2;
-                s.complete = s.terms.width() < limits.max_terms || limits.max_terms >= s.max_terms ||
-                             one_block_limits != nullptr;
-                if (s.report.cancelled) cancelled_ = true;
-                if (!one && opt_.progress) {
-                    const std::lock_guard lock(progress_mutex_);
-                    ++blocks_done_;
-                    terms_found_ += s.terms.width();
-                    Progress p;
-                    p.blocks = grid_.count();
-                    p.terms = terms_found_;
-                    p.fraction = double(blocks_done_) / double(std::max(work_items_, blocks_done_));
-                    if (!cancelled_.load() && !opt_.progress(p)) cancelled_ = true;
-                }
-            }
-        } catch (...) {
-            const std::lock_guard lock(failure_mutex);
-            if (!failure) failure = std::current_exception();
-            cancelled_ = true;
-        }
+    std::atomic<bool> stop{false};
+    const auto stopped = [&] { return stop.load() || (cancellable && cancelled_.load()); };
+    const auto fail = [&] {
+        const std::lock_guard lock(failure_mutex);
+        if (!failure) failure = std::current_exception();
+        stop = true;
+        cancelled_ = true;
     };
-    const unsigned threads = one ? 1u : static_cast<unsigned>(std::min<std::size_t>(opt_.threads, which.size()));
-    if (threads <= 1) {
-        work();
-    } else {
+    if (data.streamed() && !groups.empty()) data.load(which[groups[0].first] / per_row, 0);
+    for (std::size_t g = 0; g < groups.size() && !stopped(); ++g) {
+        const int slot = int(g % 2);
+        std::atomic<std::size_t> next{groups[g].first};
+        const std::size_t end = groups[g].second;
+        const auto work = [&] {
+            try {
+                for (std::size_t i; !stopped() && (i = next.fetch_add(1)) < end;) job(which[i], slot);
+            } catch (...) {
+                fail();
+            }
+        };
+        const unsigned n = static_cast<unsigned>(std::min<std::size_t>(threads, end - groups[g].first));
         std::vector<std::thread> pool;
-        pool.reserve(threads - 1);
         try {
-            for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
+            for (unsigned t = 1; t < n; ++t) pool.emplace_back(work);
         } catch (const std::system_error& e) {
-            cancelled_ = true;
+            stop = true;
             for (auto& th : pool) th.join();
-            throw Error(errc::limit, fmt::format("cannot start {} threads: {}", threads, e.what()));
+            throw Error(errc::limit, fmt::format("cannot start {} threads: {}", n, e.what()));
+        }
+        // The next block row is read while this one's blocks are decomposed.
+        if (data.streamed() && g + 1 < groups.size()) {
+            try {
+                data.load(which[groups[g + 1].first] / per_row, 1 - slot);
+            } catch (...) {
+                fail();
+            }
         }
         work();
         for (auto& th : pool) th.join();
@@ -225,8 +299,75 @@ void BlockedRun::decompose_blocks(const T* data, float* adopt, const std::vector
     if (failure) std::rethrow_exception(failure);
 }
 
-template <class T>
-SignedCutDecomposition BlockedRun::run(const T* data, float* adopt, DecomposeReport& report)
+void BlockedRun::check_memory(const BlockData& data, std::size_t in_flight) const
+{
+    if (opt_.max_memory == 0) return;
+    // Each block being decomposed holds its remainder and at most one
+    // reordered copy of it.
+    // reordered copy of it; block 0 is never cut short, so it is the largest.
+    const std::uint64_t blocks = std::uint64_t(in_flight) * 2 * grid_.block_size(0) * sizeof(float);
+    long double terms = 0;
+    for (std::size_t b = 0; b < blocks_.size(); ++b)
+        terms += static_cast<long double>(blocks_[b].ceiling) * static_cast<long double>(term_bytes(grid_, b));
+    const long double need = static_cast<long double>(data.held_bytes()) + blocks + terms;
+    if (need > static_cast<long double>(opt_.max_memory)) {
+        const auto human = [](long double bytes) {
+            const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+            std::size_t u = 0;
+            while (bytes >= 1024 && u + 1 < std::size(units)) bytes /= 1024, ++u;
+            return u == 0 ? fmt::format("{:.0f} bytes", double(bytes)) : fmt::format("{:.3g} {}", double(bytes), units[u]);
+        };
+        throw Error(errc::limit,
+                    fmt::format("decomposing {} {} needs about {} ({} for the terms, {} for the blocks in flight, {} "
+                                "for the slabs read), more than the memory limit of {}",
+                                format_shape(grid_.shape()),
+                                grid_.is_whole() ? std::string("as one block")
+                                                 : fmt::format("in blocks of {}", format_shape(grid_.block_shape())),
+                                human(need), human(terms), human(blocks), human(data.held_bytes()),
+                                human(opt_.max_memory)));
+    }
+}
+
+void BlockedRun::decompose_blocks(BlockData& data, const std::vector<std::size_t>& which,
+                                  const detail::TermLimits* one_block_limits)
+{
+    const bool one = grid_.count() == 1;
+    const unsigned threads = one ? 1u : opt_.threads;
+    check_memory(data, std::min<std::size_t>(threads, which.size()));
+    float* adopt = one ? data.adoptable() : nullptr;
+    for_blocks(data, which, threads, true, [&](std::size_t b, int slot) {
+        BlockState& s = blocks_[b];
+        DecomposeOptions o = opt_;
+        o.seed = block_seed(opt_.seed, b);
+        o.threads = one ? opt_.threads : 1;
+        if (!one) o.progress = nullptr;
+        detail::TermLimits limits{s.ceiling, {}};
+        if (one_block_limits != nullptr) limits = *one_block_limits;
+        const Shape e = grid_.extents(b);
+        detail::AlignedFloats working;
+        if (adopt == nullptr) {
+            working = detail::allocate_aligned_floats(grid_.block_size(b));
+            data.gather(b, slot, working.get());
+        }
+        s.terms = detail::greedy_terms(std::move(working), adopt, e, o, limits, s.report);
+        s.norm2 = s.report.norm2;
+        s.complete = s.terms.width() < limits.max_terms || limits.max_terms >= s.max_terms ||
+                     one_block_limits != nullptr;
+        if (s.report.cancelled) cancelled_ = true;
+        if (!one && opt_.progress) {
+            const std::lock_guard lock(progress_mutex_);
+            ++blocks_done_;
+            terms_found_ += s.terms.width();
+            Progress p;
+            p.blocks = grid_.count();
+            p.terms = terms_found_;
+            p.fraction = double(blocks_done_) / double(std::max(work_items_, blocks_done_));
+            if (!cancelled_.load() && !opt_.progress(p)) cancelled_ = true;
+        }
+    });
+}
+
+SignedCutDecomposition BlockedRun::run(BlockData& data, DecomposeReport& report)
 {
     report = DecomposeReport{};
     const std::size_t G = grid_.count();
@@ -290,9 +431,9 @@ SignedCutDecomposition BlockedRun::run(const T* data, float* adopt, DecomposeRep
             // ‖X‖² first thing).
             detail::TermLimits limits{blocks_[0].ceiling, {}};
             if (opt_.rel_error) limits.stop_gain_fraction = 1.0 - *opt_.rel_error * *opt_.rel_error;
-            decompose_blocks(data, adopt, which, &limits);
+            decompose_blocks(data, which, &limits);
         } else {
-            decompose_blocks(data, adopt, which, nullptr);
+            decompose_blocks(data, which, nullptr);
         }
         for (std::size_t b : which) report.decomposed_terms += blocks_[b].terms.width();
         norm2 = 0;
@@ -332,6 +473,7 @@ SignedCutDecomposition BlockedRun::run(const T* data, float* adopt, DecomposeRep
     for (std::size_t b = 0; b < G; ++b) {
         const std::size_t w = cancelled_.load() ? blocks_[b].terms.width() : allocation.widths[b];
         parts.push_back(blocks_[b].terms.prefix(w));
+        blocks_[b].terms = SignedCutTerms();  // so the kept terms and the found ones are not all held twice
     }
     SignedCutDecomposition result(grid_, std::move(parts));
 
@@ -353,45 +495,35 @@ SignedCutDecomposition BlockedRun::run(const T* data, float* adopt, DecomposeRep
         report.rel_error_trajectory = r.rel_error_trajectory;
         if (opt_.rel_error) report.target_reached = r.target_reached;
     } else {
-        // The exact error of what is kept, block by block in block order.
-        std::vector<double> sse(G, 0.0);
-        std::atomic<std::size_t> next{0};
-        const auto work = [&] {
-            std::vector<float> orig, rec;
-            for (std::size_t b; (b = next.fetch_add(1)) < G;) {
-                const SignedCutTerms& t = result.block(b);
-                orig.resize(t.size());
-                rec.assign(t.size(), 0.0f);
-                grid_.gather(b, data, orig.data());
-                t.reconstruct_into(rec, 1);
-                double acc = 0;
-                bool finite = true;
-                for (std::size_t i = 0; i < orig.size(); ++i) {
-                    const double e = double(orig[i]) - double(rec[i]);
-                    acc += e * e;
-                    finite = finite && std::isfinite(rec[i]);
-                }
-                if (!finite) {
-                    // The float32 sums overflowed (data near the float32
-                    // limit): the block's error is that of its float64
-                    // reconstruction, which a float64 output holds.
-                    std::vector<double> wide(t.size());
-                    t.reconstruct_float64_into(wide, 1);
-                    acc = 0;
-                    for (std::size_t i = 0; i < orig.size(); ++i) {
-                        const double e = double(orig[i]) - wide[i];
-                        acc += e * e;
-                    }
-                }
-                sse[b] = acc;
+        // The exact error of what is kept, block by block in block order
+        // (streamed data is read once more for it).
+        std::vector<ErrorAccumulator> measured(G);
+        std::vector<std::size_t> all(G);
+        std::iota(all.begin(), all.end(), 0);
+        for_blocks(data, all, opt_.threads, false, [&](std::size_t b, int slot) {
+            const SignedCutTerms& t = result.block(b);
+            std::vector<float> orig(t.size()), rec(t.size(), 0.0f);
+            data.gather(b, slot, orig.data());
+            t.reconstruct_into(rec, 1);
+            std::uint64_t overflows = 0;
+            for (float v : rec) overflows += std::isfinite(v) ? 0 : 1;
+            if (overflows > 0) {
+                // The float32 sums overflowed (data near the float32
+                // limit): the block is measured on its float64
+                // reconstruction, which a float64 output holds.
+                std::vector<double> wide(t.size());
+                t.reconstruct_float64_into(wide, 1);
+                measured[b].add(orig, wide);
+                measured[b].add_float32_overflows(overflows);
+            } else {
+                measured[b].add(orig, rec);
             }
-        };
-        const unsigned threads = static_cast<unsigned>(std::min<std::size_t>(opt_.threads, G));
-        std::vector<std::thread> pool;
-        for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
-        work();
-        for (auto& th : pool) th.join();
-        const double total = std::accumulate(sse.begin(), sse.end(), 0.0);
+        });
+        ErrorAccumulator all_blocks;
+        for (const ErrorAccumulator& m : measured) all_blocks.merge(m);
+        report.metrics = all_blocks.result();
+        const double total = report.metrics->error_norm * report.metrics->error_norm;
+
         report.rel_error = norm2 > 0 ? std::sqrt(total / norm2) : 0.0;
         report.greedy_rel_error = report.rel_error;
         if (opt_.rel_error) report.target_reached = report.rel_error <= *opt_.rel_error || allocation.target_reached;
@@ -434,7 +566,8 @@ SignedCutDecomposition decompose_view(const TensorView<T>& x, const DecomposeOpt
     if (done) return std::move(*done);
     DecomposeReport local;
     BlockedRun run(grid, options);
-    return run.run(x.data, nullptr, report ? *report : local);
+    MemoryData<T> data(grid, x.data, nullptr);
+    return run.run(data, report ? *report : local);
 }
 
 }  // namespace
@@ -537,10 +670,62 @@ SignedCutDecomposition decompose(Tensor&& x, const DecomposeOptions& options, De
     DecomposeReport local;
     BlockedRun run(grid, options);
     Tensor owned = std::move(x);
-    if (!grid.is_whole() || !detail::is_aligned_64(owned.data()))
-        return run.run(owned.data(), nullptr, report ? *report : local);
     // One block: the tensor's own buffer becomes the working remainder.
-    return run.run(owned.data(), owned.data(), report ? *report : local);
+    const bool adopt = grid.is_whole() && detail::is_aligned_64(owned.data());
+    MemoryData<float> data(grid, owned.data(), adopt ? owned.data() : nullptr);
+    return run.run(data, report ? *report : local);
+}
+
+SignedCutDecomposition decompose(RowSource& source, const DecomposeOptions& options, DecomposeReport* report)
+{
+    validate_options(options);
+    const Shape shape = source.shape();
+    check_shape(shape);
+    Shape block_shape;
+    switch (options.blocks.kind) {
+    case BlockChoice::Kind::whole: block_shape = shape; break;
+    case BlockChoice::Kind::shape: block_shape = options.blocks.shape; break;
+    case BlockChoice::Kind::automatic: {
+        detail::AutoChoice c = detail::auto_blocks(source, options);
+        if (c.result) {
+            if (report != nullptr) *report = c.report;
+            return std::move(*c.result);
+        }
+        block_shape = c.shape;
+        break;
+    }
+    }
+    const BlockGrid grid(shape, block_shape);
+    if (options.refit_scales && !grid.is_whole())
+        throw Error(errc::invalid_argument, "the least-squares refit of the scales needs one block (--block whole)");
+    if (grid.is_whole()) {
+        // One block is all of the data: it is read into the buffer the
+        // greedy then works in.
+        const std::uint64_t bytes = element_count(shape) * sizeof(float);
+        if (options.max_memory != 0 && bytes > options.max_memory)
+            throw Error(errc::limit,
+                        fmt::format("one block of shape {} needs {} bytes in memory, more than the memory limit of {} "
+                                    "bytes; cut it into blocks",
+                                    format_shape(shape), bytes, options.max_memory));
+        Tensor x = Tensor::from_shape(shape);
+        source.read_rows(0, shape[0], x.data());
+        DecomposeOptions rest = options;
+        rest.blocks = BlockChoice::whole();
+        rest.max_memory = options.max_memory == 0 ? 0 : options.max_memory - bytes + 1;
+        DecomposeReport local;
+        DecomposeReport& r = report ? *report : local;
+        SignedCutDecomposition d = decompose(std::move(x), rest, &r);
+        // The buffer became the remainder: the data is read again to be
+        // measured against (one copy in memory again, not two).
+        Tensor again = Tensor::from_shape(shape);
+        source.read_rows(0, shape[0], again.data());
+        r.metrics = d.error_against(std::span<const float>(again.data(), again.size()), options.threads);
+        return d;
+    }
+    DecomposeReport local;
+    BlockedRun run(grid, options);
+    StreamedData data(grid, source);
+    return run.run(data, report ? *report : local);
 }
 
 }  // namespace signcut

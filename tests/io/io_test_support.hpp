@@ -304,24 +304,6 @@ inline void write_v1_sct(const std::string& path, const SignedCutTerms& terms, c
     BOOST_TEST_REQUIRE(H5Fclose(file) >= 0);
 }
 
-/// Checks that an expected signcut::Error is thrown, with the given code and
-/// a message containing every fragment.
-template <class F>
-void check_error(F&& f, errc code, std::initializer_list<std::string> fragments)
-{
-    try {
-        f();
-    } catch (const Error& e) {
-        const std::string message = e.what();
-        BOOST_TEST(static_cast<int>(e.code()) == static_cast<int>(code), "code of: " << message);
-        for (const std::string& fragment : fragments)
-            BOOST_TEST(message.find(fragment) != std::string::npos, "'" << fragment << "' missing from: " << message);
-        BOOST_TEST(message.find('\n') == std::string::npos, "multi-line message: " << message);
-        return;
-    }
-    BOOST_ERROR("no signcut::Error thrown");
-}
-
 // --- raw HDF5, for building inputs the way other programs would ---------------
 
 /// Writes one dataset with the plain C API. `chunk` empty: contiguous.
