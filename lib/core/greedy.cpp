@@ -275,13 +275,26 @@ void GreedyDecomposer::slice_update(std::size_t a, std::size_t b, const std::vec
         // pass over the flipped data), then contract that sum once.
         auto& off = scratch_.offsets;
         auto& w = scratch_.weights;
-        off.clear();
-        w.clear();
-        for (std::size_t p = 0; p < P; ++p)
-            for (std::uint32_t j : flips) {
-                off.push_back(static_cast<std::ptrdiff_t>((p * Db + j) * block_len));
-                w.push_back((pre.negative(p) != snew.negative(j)) ? -1.0f : 1.0f);
+        // P·|F| entries, written in place: with many prefixes (a flip in the
+        // middle mode of a block) building this list costs as much as the sum.
+        const std::size_t F = flips.size();
+        off.resize(P * F);
+        w.resize(P * F);
+        for (std::size_t i = 0; i < F; ++i) {
+            off[i] = static_cast<std::ptrdiff_t>(flips[i] * block_len);
+            w[i] = snew.negative(flips[i]) ? -1.0f : 1.0f;
+        }
+        const auto stride = static_cast<std::ptrdiff_t>(Db * block_len);
+        for (std::size_t p = 1; p < P; ++p) {
+            const std::ptrdiff_t shift = static_cast<std::ptrdiff_t>(p) * stride;
+            const float flip = pre.negative(p) ? -1.0f : 1.0f;
+            for (std::size_t i = 0; i < F; ++i) {
+                off[p * F + i] = off[i] + shift;
+                w[p * F + i] = flip * w[i];
             }
+        }
+        if (pre.negative(0))
+            for (std::size_t i = 0; i < F; ++i) w[i] = -w[i];
         const bool direct = M == 1 && Z == 1 && !mid.negative(0) && !post.negative(0);
         // The block sum is a temporary of block_len floats; where that would
         // be a sizable fraction of the tensor (a flip in a tiny mode), the
@@ -572,13 +585,18 @@ SignedCutTerms GreedyDecomposer::run(detail::AlignedFloats working, float* exter
     }
     // Known widths get their bits at once: growing by doubling would hold
     // the old and the new bits together at each step.
-    if (!limits.stop_gain_fraction) result.reserve(limits.max_terms);
+    // (A budget far beyond what the data can use is not reserved: the
+    // sequence usually ends long before, at the rounding floor.)
+    if (!limits.stop_gain_fraction) result.reserve(std::min<std::size_t>(limits.max_terms, 1 << 14));
 
     const auto rel = [&] { return norm2_x_ > 0 ? std::sqrt(std::max(0.0, norm2_r_) / norm2_x_) : 0.0; };
     // Σ c_j²·N, the gains the allocation ranks terms by (allocation.hpp).
     double gained = 0;
     const auto done = [&] {
-        if (norm2_x_ == 0 || norm2_r_ <= 0) return true;
+        // Below float32's resolution of the data (a relative error of 2^-24)
+        // further terms only fit rounding noise, and each one costs the most
+        // mode updates: the sequence ends there.
+        if (norm2_x_ == 0 || norm2_r_ <= norm2_x_ * 0x1p-48) return true;
         return limits.stop_gain_fraction && gained >= *limits.stop_gain_fraction * norm2_x_;
     };
 
@@ -634,6 +652,7 @@ SignedCutTerms GreedyDecomposer::run(detail::AlignedFloats working, float* exter
         alternate(best, std::numeric_limits<std::size_t>::max(), report);
         const double cut = best.cut;
         const float c = static_cast<float>(cut / static_cast<double>(N_));
+        if (c == 0.0f) break;  // the term would change nothing, and so would every later one
         // ||R - c·S||² = ||R||² - 2c<R,S> + c²N, with the float32 c that is stored.
         norm2_r_ += -2.0 * double(c) * cut + double(c) * double(c) * double(N_);
         gained += double(c) * double(c) * double(N_);
