@@ -186,6 +186,10 @@ private:
     double norm2_x_ = 0, norm2_r_ = 0;
     ContractionScratch scratch_;
     std::vector<float> update_buf_, delta_, block_sum_;
+    SignVector next_signs_;
+    mutable std::vector<double> apply_weight_;
+    mutable std::vector<std::int64_t> apply_dots_;
+    mutable std::vector<float> apply_wf_;
     std::vector<std::vector<std::uint32_t>> flips_;
     std::unique_ptr<detail::WorkerPool> pool_;
 };
@@ -430,16 +434,19 @@ void GreedyDecomposer::apply_block(std::size_t a, std::span<const SignVector> si
 {
     const std::size_t nb = block_scales_.size();
     if (nb == 0) return;
-    std::vector<double> weight(nb);
-    for (std::size_t j = 0; j < nb; ++j) weight[j] = block_scales_[j];
-    std::vector<std::int64_t> dots(nb);
+    // Scratch kept across calls: this runs at every mode update.
+    auto& weight = apply_weight_;
+    auto& dots = apply_dots_;
+    auto& wf = apply_wf_;
+    weight.assign(block_scales_.begin(), block_scales_.end());
+    dots.resize(nb);
     for (std::size_t b = 0; b < order_; ++b) {
         if (b == a) continue;
         const SignMatrix& S = block_signs_[b];
         k_.sign_dots(signs[b].data(), S.data(), S.rows(), nb, S.column_stride(), dots.data());
         for (std::size_t j = 0; j < nb; ++j) weight[j] *= static_cast<double>(dots[j]);
     }
-    std::vector<float> wf(nb);
+    wf.resize(nb);
     for (std::size_t j = 0; j < nb; ++j) wf[j] = static_cast<float>(sign * weight[j]);
     const SignMatrix& Sa = block_signs_[a];
     // Threads take whole 64-row groups: each starts on a word of every column.
@@ -454,10 +461,13 @@ double GreedyDecomposer::mode_update(std::size_t a, DecomposeReport& report)
     refresh_image(a, report);
     update_buf_ = image_[a];
     apply_block(a, signs_, update_buf_.data(), -1.0f);
-    // New signs: -1 exactly where the image is negative (zero gives +1).
-    const SignVector next = SignVector::from_values(std::span<const float>(update_buf_));
+    // New signs: -1 exactly where the image is negative (zero gives +1),
+    // packed into the spare vector, which then trades places with the old.
+    SignVector& next = next_signs_;
+    if (next.size() != update_buf_.size()) next = SignVector(update_buf_.size());
+    k_.pack_signs(update_buf_.data(), update_buf_.size(), next.data());
     report.flipped_signs += hamming(next, signs_[a]);
-    signs_[a] = next;
+    std::swap(signs_[a], next);
     ++report.mode_updates;
     // Σ|x| in double, in an order fixed by the kernel table (the same value on
     // every ISA).
