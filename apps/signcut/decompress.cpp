@@ -3,6 +3,7 @@
 #include <cmath>
 #include <filesystem>
 #include <span>
+#include <type_traits>
 #include <fmt/format.h>
 
 #include "common.hpp"
@@ -15,6 +16,32 @@
 #include "terminal.hpp"
 
 namespace signcut::cli {
+namespace {
+
+/// refuse_non_finite for one slab of a streamed reconstruction, whose first
+/// value is entry `first` of the output: the entries named are the output's.
+/// The run stops at the first slab that overflows, so the values counted
+/// are that slab's.
+template <class T>
+void refuse_non_finite_slab(std::span<const T> x, std::uint64_t first, const std::string& source)
+{
+    std::uint64_t bad = 0, at = 0;
+    for (std::uint64_t i = x.size(); i-- > 0;)
+        if (!std::isfinite(x[i])) ++bad, at = i;
+    if (bad == 0) return;
+    if constexpr (std::is_same_v<T, float>)
+        throw Error(errc::bad_input,
+                    fmt::format("the float32 reconstruction of {} overflows at {} values of entries {}..{} (the first "
+                                "at entry {}, where it gives {}); write it with --dtype float64, which sums in double",
+                                source, bad, first, first + x.size() - 1, first + at, x[at]));
+    else
+        throw Error(errc::bad_input,
+                    fmt::format("the float64 reconstruction of {} has {} non-finite values among entries {}..{} (the "
+                                "first at entry {}: {})",
+                                source, bad, first, first + x.size() - 1, first + at, x[at]));
+}
+
+}  // namespace
 
 int run_decompress(const DecompressOptions& o)
 {
@@ -50,35 +77,66 @@ int run_decompress(const DecompressOptions& o)
                                     *o.region, region->back().start, region->back().start + 1));
     }
 
-    Decomposition d = read_decomposition(o.input, memory_limit(o.common), &info, region ? &*region : nullptr);
-    apply_width(d, o.width, info, o.input);
     const unsigned threads = thread_count(o.common);
     const std::string dtype = o.dtype.value_or(info.provenance.original_dtype);
     Shape shape;
     std::uint64_t bytes = 0;
-    if (!out.image && dtype == "float64") {
-        // Summed in double: values beyond float32's range or precision come
-        // out as exactly as double allows.
-        const std::vector<double> x = region ? d.reconstruct_float64(*region, threads) : d.reconstruct_float64(threads);
-        shape = region ? region_shape(*region) : info.shape;
-        refuse_non_finite(x, o.input);
-        write_dataset(out.file, out.dataset, x.data(), shape, dtype, o.common.force, out.into_existing,
-                      info.provenance.source_attributes);
+    std::uint64_t width = 0;  // the terms used
+    if (info.method == "sct" && !out.image) {
+        // Streamed: one row of blocks along mode 0 at a time, so that the
+        // memory limit bounds a slab and not the tensor. --width is checked
+        // against the file's widths (apply_width's messages) before any
+        // array is read; each slab's blocks are cut to it as they are read.
+        Decomposition unread;
+        apply_width(unread, o.width, info, o.input);
+        SlabDecompression options;
+        options.max_bytes = memory_limit(o.common);
+        options.region = region ? &*region : nullptr;
+        options.width = o.width.value_or(0);
+        options.dtype = dtype;
+        options.force = o.common.force;
+        options.into_existing = out.into_existing;
+        options.threads = threads;
+        options.check_float32 = [&](std::span<const float> x, std::uint64_t first) {
+            refuse_non_finite_slab(x, first, o.input);
+        };
+        options.check_float64 = [&](std::span<const double> x, std::uint64_t first) {
+            refuse_non_finite_slab(x, first, o.input);
+        };
+        shape = decompress_in_slabs(o.input, out.file, out.dataset, options);
         bytes = file_bytes(out.file);
+        // Every block's terms (a region's unread blocks count too, as they
+        // always have).
+        for (const std::uint64_t w : info.widths) width += o.width ? std::min<std::uint64_t>(*o.width, w) : w;
     } else {
-        const Tensor x = region ? d.reconstruct(*region, threads) : d.reconstruct(threads);
-        shape.assign(x.shape().begin(), x.shape().end());
-        refuse_non_finite(std::span<const float>(x.data(), x.size()), o.input, out.image);
-        bytes = write_reconstruction(out, x, dtype, info.provenance.original_dtype, o.common.force, terminal, o.scale,
-                                     info.provenance.source_attributes);
-    }
-    // The terms used: every block's (a region's unread blocks hold none).
-    std::uint64_t width = 0;
-    if (d.sct() != nullptr && region) {
-        for (std::size_t b = 0; b < info.widths.size(); ++b)
-            width += o.width ? std::min<std::uint64_t>(*o.width, info.widths[b]) : info.widths[b];
-    } else {
-        width = d.width();
+        // Images and lplr decompositions are rebuilt whole, in memory.
+        Decomposition d =
+            read_decomposition(o.input, memory_limit(o.common), &info, region ? &*region : nullptr);
+        apply_width(d, o.width, info, o.input);
+        if (!out.image && dtype == "float64") {
+            // Summed in double: values beyond float32's range or precision
+            // come out as exactly as double allows.
+            const std::vector<double> x =
+                region ? d.reconstruct_float64(*region, threads) : d.reconstruct_float64(threads);
+            shape = region ? region_shape(*region) : info.shape;
+            refuse_non_finite(x, o.input);
+            write_dataset(out.file, out.dataset, x.data(), shape, dtype, o.common.force, out.into_existing,
+                          info.provenance.source_attributes);
+            bytes = file_bytes(out.file);
+        } else {
+            const Tensor x = region ? d.reconstruct(*region, threads) : d.reconstruct(threads);
+            shape.assign(x.shape().begin(), x.shape().end());
+            refuse_non_finite(std::span<const float>(x.data(), x.size()), o.input, out.image);
+            bytes = write_reconstruction(out, x, dtype, info.provenance.original_dtype, o.common.force, terminal,
+                                         o.scale, info.provenance.source_attributes);
+        }
+        // The terms used: every block's (a region's unread blocks hold none).
+        if (d.sct() != nullptr && region) {
+            for (std::size_t b = 0; b < info.widths.size(); ++b)
+                width += o.width ? std::min<std::uint64_t>(*o.width, info.widths[b]) : info.widths[b];
+        } else {
+            width = d.width();
+        }
     }
     if (o.common.json) {
         JsonObject j;

@@ -5,7 +5,10 @@
 
 #include "signcut/export.hpp"
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -99,6 +102,53 @@ SIGNCUT_API DecompositionInfo read_decomposition_info(const std::string& path);
 /// blocks come back with no terms, so the result serves that region only.
 SIGNCUT_API Decomposition read_decomposition(const std::string& path, std::uint64_t max_bytes, DecompositionInfo* info = nullptr,
                                  const Region* region = nullptr);
+
+/// How decompress_in_slabs rebuilds and stores a decomposition.
+struct SIGNCUT_API SlabDecompression {
+    /// What may be held at once (`--max-memory`): the widths, plus the
+    /// largest slab's terms, values and buffers.
+    std::uint64_t max_bytes = 0;
+    /// Only this region (the blocks it touches are read); null: everything.
+    const Region* region = nullptr;
+    /// > 0: the first `width` terms of every block (`--width`).
+    std::size_t width = 0;
+    /// The stored dtype (write_dataset's conversions); empty: the file's
+    /// original_dtype. "float64" rebuilds in double, as
+    /// SignedCutDecomposition::reconstruct_float64 does; every other dtype
+    /// converts the float32 reconstruction.
+    std::string dtype;
+    bool force = false;
+    bool into_existing = false;  ///< as write_dataset's `into_existing`
+    unsigned threads = 1;
+    /// Called with each slab's values (float32, or float64 for a "float64"
+    /// output) and the output entry (C order) of the first, before they are
+    /// written. Throwing abandons the output: nothing is left behind.
+    std::function<void(std::span<const float> values, std::uint64_t first)> check_float32;
+    std::function<void(std::span<const double> values, std::uint64_t first)> check_float64;
+};
+
+/// Rebuilds the sct decomposition `path` ("FILE.h5" or "FILE.h5:/G"), or
+/// `options.region` of it, into the dataset `dataset` of the HDF5 file
+/// `output` one slab at a time, so that the tensor is never held whole: a
+/// slab is one row of blocks along mode 0 (a version-1 file, one block, is
+/// one slab), or consecutive thin rows joined up to 2^20 values as far as
+/// the limit allows. Each slab's blocks are read, rebuilt (threads take
+/// whole blocks), converted and written as a hyperslab of the dataset
+/// before the next is read. The values and the file are those write_dataset
+/// writes from the in-memory reconstruction, bit for bit (contiguous
+/// storage, the decomposition's source_attributes on the dataset), and the
+/// write is as atomic as write_dataset's, with or without `into_existing`.
+///
+/// After read_decomposition_info's checks, and before reading any array or
+/// creating the output, refuses (errc::limit, one line naming the numbers
+/// and the rows) a run whose widths plus largest row of blocks (its terms,
+/// values and buffers) need more than `options.max_bytes`: a file is never
+/// refused for its whole size. Refuses (errc::invalid_argument) an lplr
+/// decomposition (read_decomposition reads it whole) and an unknown dtype;
+/// reading refuses non-finite scales and set padding bits as
+/// read_decomposition does. Returns the shape written.
+SIGNCUT_API Shape decompress_in_slabs(const std::string& path, const std::string& output, const std::string& dataset,
+                                      const SlabDecompression& options);
 
 // ---------------------------------------------------------------------------
 // Decomposition files of method "lplr" (docs/FORMAT.md)

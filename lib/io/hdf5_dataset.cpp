@@ -6,7 +6,6 @@
 #include <limits>
 #include <new>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 #include <fmt/format.h>
@@ -20,22 +19,12 @@
 #include "hdf5_handle.hpp"
 #include "signcut/error.hpp"
 #include "signcut/hdf5.hpp"
+#include "streamed_dataset.hpp"
 
 namespace signcut {
 namespace {
 
 std::string where(const std::string& file, const std::string& dataset) { return fmt::format("{}:{}", file, dataset); }
-
-/// "/a/b" from "a/b" or "/a/b"; refuses names HDF5 would misread.
-std::string absolute_dataset_path(std::string_view name)
-{
-    std::string path(name);
-    if (path.empty() || path == "/") throw Error(errc::invalid_argument, "an empty dataset name");
-    if (path[0] != '/') path.insert(path.begin(), '/');
-    if (path.back() == '/' || path.find("//") != std::string::npos)
-        throw Error(errc::invalid_argument, fmt::format("invalid dataset name '{}'", name));
-    return path;
-}
 
 /// "(datasets: /a, /b, /c)" with at most ten names, for messages.
 std::string dataset_list(const std::vector<std::string>& names)
@@ -154,90 +143,6 @@ void read_float16(hid_t dataset, hid_t file_type, float* out, std::uint64_t coun
     }
 }
 
-// --- writing ---------------------------------------------------------------
-
-/// Conversions applied when writing: see write_dataset's documentation.
-template <class T, class S>
-T to_integer(S value, std::uint64_t index, const std::string& name, std::string_view dtype)
-{
-    if (std::isnan(value))
-        throw Error(errc::invalid_argument,
-                    fmt::format("cannot store NaN (entry {}) in {}, a dataset of {}", index, name, dtype));
-    const double rounded = std::round(static_cast<double>(value));  // half away from zero
-    constexpr double lo = static_cast<double>(std::numeric_limits<T>::min());
-    constexpr double hi = static_cast<double>(std::numeric_limits<T>::max());
-    // For 64-bit types `hi` is 2^63 or 2^64 (rounded up), so ">=" clamps
-    // exactly the values that do not fit.
-    if (rounded <= lo) return std::numeric_limits<T>::min();
-    if (rounded >= hi) return std::numeric_limits<T>::max();
-    return static_cast<T>(rounded);
-}
-
-template <class S>
-std::uint16_t to_half(S value)
-{
-    constexpr S max_half = 65504;
-    if (std::isfinite(value)) value = std::clamp(value, -max_half, max_half);
-    return io::float_to_half(static_cast<float>(value));
-}
-
-/// Writes `count` converted elements per block: blocks are hyperslabs that
-/// follow C order, so consecutive blocks take consecutive runs of `data`.
-/// Keeps the conversion buffer near `block_elements` whatever the shape.
-template <class T, class S, class Convert>
-void write_converted(hid_t dataset, hid_t memory_type, std::span<const std::size_t> shape, const S* data,
-                     const std::string& name, Convert convert)
-{
-    constexpr std::uint64_t block_elements = std::uint64_t{1} << 20;
-    const std::size_t k = shape.size();
-    std::vector<std::uint64_t> inner(k, 1);  // inner[a] = Π_{b > a} d_b
-    for (std::size_t a = k - 1; a-- > 0;) inner[a] = inner[a + 1] * shape[a + 1];
-    std::size_t split = 0;  // the first axis whose trailing block fits the budget
-    while (inner[split] > block_elements) ++split;
-    const std::uint64_t run = std::max<std::uint64_t>(
-        1, std::min<std::uint64_t>(shape[split], block_elements / inner[split]));
-
-    h5::Dataspace file_space(H5Dget_space(dataset));
-    if (!file_space) h5::fail(errc::io, fmt::format("cannot write {}", name));
-    std::vector<T> buffer;
-    std::vector<hsize_t> start(k, 0), count(k, 1);
-    for (std::size_t a = split + 1; a < k; ++a) count[a] = shape[a];
-    std::uint64_t offset = 0;
-    std::vector<std::size_t> outer(split, 0);  // odometer over the axes before `split`
-    for (;;) {
-        for (std::size_t a = 0; a < split; ++a) start[a] = outer[a];
-        for (std::uint64_t t = 0; t < shape[split]; t += run) {
-            start[split] = t;
-            count[split] = std::min<std::uint64_t>(run, shape[split] - t);
-            const std::uint64_t n = count[split] * inner[split];
-            buffer.resize(n);
-            for (std::uint64_t i = 0; i < n; ++i) buffer[i] = convert(data[offset + i], offset + i);
-            const hsize_t n_h = n;
-            h5::Dataspace memory_space(H5Screate_simple(1, &n_h, nullptr));
-            if (!memory_space ||
-                H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr) < 0 ||
-                H5Dwrite(dataset, memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT, buffer.data()) < 0)
-                h5::fail(errc::io, fmt::format("cannot write {}", name));
-            offset += n;
-        }
-        std::size_t a = split;
-        while (a > 0 && ++outer[a - 1] == shape[a - 1]) outer[--a] = 0;
-        if (a == 0) break;
-    }
-}
-
-/// Creates the groups on the way to `dataset` (time tracking off).
-void create_parent_groups(hid_t file, const std::string& dataset, const std::string& name)
-{
-    h5::PropList gcpl = h5::untimed_creation_properties(H5P_GROUP_CREATE);
-    for (std::size_t pos = dataset.find('/', 1); pos != std::string::npos; pos = dataset.find('/', pos + 1)) {
-        const std::string group = dataset.substr(0, pos);
-        if (h5::link_exists(file, group)) continue;
-        h5::Group g(H5Gcreate2(file, group.c_str(), H5P_DEFAULT, gcpl.get(), H5P_DEFAULT));
-        if (!g) h5::fail(errc::io, fmt::format("cannot create group {} in {}", group, name));
-    }
-}
-
 }  // namespace
 
 std::size_t dtype_size(std::string_view dtype) { return io::dtype_spec(dtype).size; }
@@ -245,7 +150,7 @@ std::size_t dtype_size(std::string_view dtype) { return io::dtype_spec(dtype).si
 DatasetInfo inspect_dataset(const std::string& file, const std::string& dataset)
 {
     h5::QuietErrors quiet;
-    const std::string path = absolute_dataset_path(dataset);
+    const std::string path = io::absolute_dataset_path(dataset);
     h5::File f = h5::open_read_only(file);
     h5::Dataset d = open_dataset_in(f.get(), file, path);
     return describe(d.get(), where(file, path));
@@ -255,7 +160,7 @@ std::vector<CarriedAttribute> read_dataset_attributes(const std::string& file, c
                                                       std::vector<std::string>* skipped)
 {
     h5::QuietErrors quiet;
-    const std::string path = absolute_dataset_path(dataset);
+    const std::string path = io::absolute_dataset_path(dataset);
     h5::File f = h5::open_read_only(file);
     h5::Dataset d = open_dataset_in(f.get(), file, path);
     return io::read_carried_attributes(d.get(), where(file, path), skipped, false);
@@ -272,7 +177,7 @@ Tensor read_dataset(const std::string& file, const std::string& dataset, std::ui
                     std::string* original_dtype)
 {
     h5::QuietErrors quiet;
-    const std::string path = absolute_dataset_path(dataset);
+    const std::string path = io::absolute_dataset_path(dataset);
     const std::string name = where(file, path);
     h5::File f = h5::open_read_only(file);
     h5::Dataset d = open_dataset_in(f.get(), file, path);
@@ -333,60 +238,9 @@ void write_values_into(hid_t file, const std::string& dataset_path, const std::s
                        std::span<const std::size_t> shape, const io::DtypeSpec& spec,
                        std::span<const CarriedAttribute> attributes)
 {
-    create_parent_groups(file, dataset_path, name);
-    const std::vector<hsize_t> dims(shape.begin(), shape.end());
-    h5::Dataspace space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
-    if (!space) h5::fail(errc::io, fmt::format("cannot create the dataspace of {}", name));
-    h5::Datatype file_type = io::file_type_of(spec);
-    h5::PropList dcpl = h5::untimed_creation_properties(H5P_DATASET_CREATE);
-    h5::Dataset d(H5Dcreate2(file, dataset_path.c_str(), file_type.get(), space.get(), H5P_DEFAULT,
-                             dcpl.get(), H5P_DEFAULT));
-    if (!d) h5::fail(errc::io, fmt::format("cannot create {}", name));
-
-    switch (spec.kind) {
-    case io::DtypeKind::float32:
-    case io::DtypeKind::float64:
-        // float -> float64 is exact, float -> float32 is a copy; double
-        // -> float32 rounds to nearest, and values beyond float32's range
-        // (which HDF5 would store as ±Inf) are refused.
-        if constexpr (std::is_same_v<S, double>)
-            if (spec.kind == io::DtypeKind::float32)
-                for (std::uint64_t i = 0, n = element_count(shape); i < n; ++i)
-                    if (std::isfinite(data[i]) && std::isinf(static_cast<float>(data[i])))
-                        throw Error(errc::bad_input,
-                                    fmt::format("cannot store {} (entry {}) in {}, a dataset of float32: it is "
-                                                "beyond the float32 range",
-                                                data[i], i, name));
-        if (H5Dwrite(d.get(), std::is_same_v<S, double> ? H5T_NATIVE_DOUBLE : H5T_NATIVE_FLOAT, H5S_ALL,
-                     H5S_ALL, H5P_DEFAULT, data) < 0)
-            h5::fail(errc::io, fmt::format("cannot write {}", name));
-        break;
-    case io::DtypeKind::float16: {
-        h5::Datatype memory_type = io::file_type_of(spec);
-        h5::check_status(H5Tset_order(memory_type.get(), H5Tget_order(H5T_NATIVE_USHORT)), errc::io,
-                         fmt::format("cannot write {}", name));
-        write_converted<std::uint16_t>(d.get(), memory_type.get(), shape, data, name,
-                                       [](S v, std::uint64_t) { return to_half(v); });
-        break;
-    }
-#define SIGNCUT_WRITE_INT(KIND, TYPE, NATIVE)                                                                    \
-case io::DtypeKind::KIND:                                                                                   \
-    write_converted<TYPE>(d.get(), NATIVE, shape, data, name,                                              \
-                          [&](S v, std::uint64_t i) { return to_integer<TYPE>(v, i, name, spec.name); });     \
-    break;
-        SIGNCUT_WRITE_INT(int8, std::int8_t, H5T_NATIVE_INT8)
-        SIGNCUT_WRITE_INT(int16, std::int16_t, H5T_NATIVE_INT16)
-        SIGNCUT_WRITE_INT(int32, std::int32_t, H5T_NATIVE_INT32)
-        SIGNCUT_WRITE_INT(int64, std::int64_t, H5T_NATIVE_INT64)
-        SIGNCUT_WRITE_INT(uint8, std::uint8_t, H5T_NATIVE_UINT8)
-        SIGNCUT_WRITE_INT(uint16, std::uint16_t, H5T_NATIVE_UINT16)
-        SIGNCUT_WRITE_INT(uint32, std::uint32_t, H5T_NATIVE_UINT32)
-        SIGNCUT_WRITE_INT(uint64, std::uint64_t, H5T_NATIVE_UINT64)
-#undef SIGNCUT_WRITE_INT
-    }
-    io::write_carried_attributes(d.get(), attributes, name);
-    d.reset();
-    space.reset();
+    io::RowWriter writer(file, dataset_path, name, shape, spec);
+    writer.write(0, shape[0], data);
+    writer.finish(attributes);
 }
 
 template <class S>
@@ -395,7 +249,7 @@ void write_dataset_values(const std::string& path, const std::string& dataset, c
                           std::span<const CarriedAttribute> attributes)
 {
     const io::DtypeSpec& spec = io::dtype_spec(dtype);
-    const std::string dataset_path = absolute_dataset_path(dataset);
+    const std::string dataset_path = io::absolute_dataset_path(dataset);
     const std::string name = where(path, dataset_path);
     if (shape.empty()) throw Error(errc::invalid_argument, fmt::format("cannot write {}: rank 0", name));
     if (std::find(shape.begin(), shape.end(), std::size_t{0}) != shape.end())

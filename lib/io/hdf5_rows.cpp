@@ -60,30 +60,36 @@ public:
         if (first > shape_[0] || count > shape_[0] - first)
             throw Error(errc::invalid_argument, fmt::format("rows {}..{} are beyond {}'s {} rows", first,
                                                             first + count, name_, shape_[0]));
-        read_raw(first, count, out);
+        std::uint64_t beyond = read_raw(first, count, out);
         const std::uint64_t n = std::uint64_t(count) * row_values_;
-        if (dtype_.starts_with("float") && !all_finite(out, n)) {
-            // The message counts them over the whole dataset, as a reader of
-            // all of it would: a slab at a time, once, on the way out.
-            std::uint64_t nans = 0, infs = 0;
-            const std::size_t step = std::max<std::size_t>(1, (std::size_t{16} << 20) / (row_values_ * sizeof(float)));
-            std::vector<float> slab(std::min<std::size_t>(step, shape_[0]) * row_values_);
-            for (std::size_t r = 0; r < shape_[0]; r += step) {
-                const std::size_t rows = std::min(step, shape_[0] - r);
-                read_raw(r, rows, slab.data());
-                for (std::size_t i = 0; i < rows * row_values_; ++i) {
-                    nans += std::isnan(slab[i]) ? 1 : 0;
-                    infs += std::isinf(slab[i]) ? 1 : 0;
-                }
+        if (beyond == 0 && (!dtype_.starts_with("float") || all_finite(out, n))) return;
+        // The message counts them over the whole dataset, as a reader of all
+        // of it would: a slab at a time, once, on the way out.
+        std::uint64_t nans = 0, infs = 0;
+        beyond = 0;
+        const std::size_t step = std::max<std::size_t>(1, (std::size_t{16} << 20) / (row_values_ * sizeof(float)));
+        std::vector<float> slab(std::min<std::size_t>(step, shape_[0]) * row_values_);
+        for (std::size_t r = 0; r < shape_[0]; r += step) {
+            const std::size_t rows = std::min(step, shape_[0] - r);
+            beyond += read_raw(r, rows, slab.data());
+            for (std::size_t i = 0; i < rows * row_values_; ++i) {
+                nans += std::isnan(slab[i]) ? 1 : 0;
+                infs += std::isinf(slab[i]) ? 1 : 0;
             }
-            throw Error(errc::bad_input,
-                        fmt::format("{} contains {} NaN and {} Inf values; signcut needs finite data", name_, nans, infs));
         }
+        if (beyond > 0)
+            throw Error(errc::bad_input,
+                        fmt::format("{} holds {} {} values beyond the float32 range (|x| > {:.8g}); signcut works in "
+                                    "float32",
+                                    name_, beyond, dtype_, std::numeric_limits<float>::max()));
+        throw Error(errc::bad_input,
+                    fmt::format("{} contains {} NaN and {} Inf values; signcut needs finite data", name_, nans, infs));
     }
 
 private:
-    /// Rows converted to float32, with read_dataset's conversion checks.
-    void read_raw(std::size_t first, std::size_t count, float* out)
+    /// Rows converted to float32; returns how many float64 values were
+    /// beyond the float32 range (HDF5 made them ±Inf).
+    std::uint64_t read_raw(std::size_t first, std::size_t count, float* out)
     {
         h5::QuietErrors quiet;
         const int k = static_cast<int>(shape_.size());
@@ -124,12 +130,9 @@ private:
                              "cannot set an HDF5 conversion callback");
             if (H5Dread(dataset_.get(), H5T_NATIVE_FLOAT, memory_space.get(), file_space.get(), dxpl.get(), out) < 0)
                 h5::fail(errc::bad_input, fmt::format("cannot read {}", what));
-            if (beyond > 0)
-                throw Error(errc::bad_input,
-                            fmt::format("{} holds {} {} values beyond the float32 range (|x| > {:.8g}); signcut works "
-                                        "in float32",
-                                        what, beyond, dtype_, std::numeric_limits<float>::max()));
+            return beyond;
         }
+        return 0;
     }
 
     static bool all_finite(const float* x, std::uint64_t n)

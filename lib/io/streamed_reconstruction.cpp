@@ -1,0 +1,412 @@
+// An sct decomposition file read and rebuilt one slab (row of blocks along
+// mode 0) at a time.
+#include "streamed_reconstruction.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <exception>
+#include <thread>
+#include <type_traits>
+
+#include <fmt/format.h>
+
+#include "decomposition_file.hpp"
+#include "decomposition_methods.hpp"
+#include "sign_stream.hpp"
+#include "signcut/error.hpp"
+
+namespace signcut::io {
+namespace {
+
+using u128 = unsigned __int128;
+
+std::string item(hid_t root, const char* name) { return fmt::format("{}/{}", group_path(root), name); }
+
+/// What one read block costs beyond its arrays: its terms object and, per
+/// mode, its extent and sign matrix (read_decomposition counts the same).
+std::uint64_t block_overhead(std::size_t order)
+{
+    return sizeof(SignedCutTerms) + sizeof(std::pair<std::size_t, SignedCutTerms>) +
+           order * (sizeof(std::size_t) + sizeof(SignMatrix));
+}
+
+/// Calls fn(begin, end) on min(threads, n) contiguous pieces of [0, n), each
+/// on its own thread (the caller takes the first), and rethrows the first
+/// failure. Each item is computed by one thread whatever their number, so
+/// results do not depend on it. Threads are started per call: a slab holds
+/// enough work that starting them costs nothing measurable.
+template <class Fn>
+void on_threads(std::size_t n, unsigned threads, Fn&& fn)
+{
+    const std::size_t t = std::min<std::size_t>(std::max(1u, threads), n);
+    if (t <= 1) {
+        fn(std::size_t{0}, n);
+        return;
+    }
+    std::vector<std::exception_ptr> errors(t);
+    auto piece = [&](std::size_t i) {
+        try {
+            fn(n * i / t, n * (i + 1) / t);
+        } catch (...) {
+            errors[i] = std::current_exception();
+        }
+    };
+    std::vector<std::thread> extra;
+    extra.reserve(t - 1);
+    for (std::size_t i = 1; i < t; ++i) extra.emplace_back(piece, i);
+    piece(0);
+    for (std::thread& th : extra) th.join();
+    for (const std::exception_ptr& e : errors)
+        if (e) std::rethrow_exception(e);
+}
+
+/// A contiguous range of a 1-D dataset.
+struct Run {
+    std::uint64_t start = 0, count = 0;
+};
+
+void add_run(std::vector<Run>& runs, std::uint64_t start, std::uint64_t count)
+{
+    if (count == 0) return;
+    if (!runs.empty() && runs.back().start + runs.back().count == start) {
+        runs.back().count += count;
+        return;
+    }
+    runs.push_back({start, count});
+}
+
+/// Reads the union of `runs` (increasing, disjoint) of the open 1-D dataset
+/// `d` into `out`, in order, through one hyperslab selection. A damaged
+/// chunk fails here, with HDF5's reason (fletcher32's "data error
+/// detected").
+void read_runs(hid_t d, const std::string& path, const std::string& name, hid_t memory_type,
+               const std::vector<Run>& runs, std::uint64_t total, void* out)
+{
+    if (total == 0) return;
+    h5::Dataspace file_space(H5Dget_space(d));
+    const hsize_t n = total;
+    h5::Dataspace memory_space(H5Screate_simple(1, &n, nullptr));
+    if (!file_space || !memory_space) h5::fail(errc::bad_input, fmt::format("{}: cannot read {}", path, name));
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+        const hsize_t start = runs[i].start, count = runs[i].count;
+        if (H5Sselect_hyperslab(file_space.get(), i == 0 ? H5S_SELECT_SET : H5S_SELECT_OR, &start, nullptr, &count,
+                                nullptr) < 0)
+            h5::fail(errc::bad_input, fmt::format("{}: cannot select entries of {}", path, name));
+    }
+    if (H5Dread(d, memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT, out) < 0)
+        h5::fail(errc::bad_input, fmt::format("{}: cannot read {}", path, name));
+}
+
+/// Opens a dataset of the decomposition for the reader's lifetime: HDF5's
+/// chunk cache lives with the open dataset, so a chunk that two slabs share
+/// is read and checksummed once, not once per slab.
+h5::Dataset open_array(hid_t root, const std::string& path, const std::string& name)
+{
+    h5::Dataset d(H5Dopen2(root, name.c_str(), H5P_DEFAULT));
+    if (!d) h5::fail(errc::bad_input, fmt::format("{}: cannot open {}", path, name));
+    return d;
+}
+
+}  // namespace
+
+SlabReader::SlabReader(hid_t root, std::string path, const DecompositionInfo& info, const Region* region,
+                       std::size_t width)
+    : root_(root),
+      path_(std::move(path)),
+      info_(info),
+      grid_(info.shape, info.block_shape),
+      region_(region != nullptr ? *region : full_region(info.shape)),
+      width_(width)
+{
+    const std::size_t k = info.shape.size();
+    check_region(region_, info.shape);
+    if (info.format_version >= 2 && info.width > 0) {
+        scales_ = open_array(root, path_, item(root, "scales"));
+        signs_ = open_array(root, path_, item(root, "signs"));
+    }
+    output_shape_ = region != nullptr ? region_shape(region_) : info.shape;
+    if (output_shape_.empty())
+        throw Error(errc::invalid_argument,
+                    fmt::format("{}: the region {} selects a single value; keep at least one mode as a range", path_,
+                                format_region(region_, info.shape)));
+    first_.resize(k);
+    last_.resize(k);
+    for (std::size_t a = 0; a < k; ++a) {
+        first_[a] = region_[a].start / info.block_shape[a];
+        last_[a] = (region_[a].stop - 1) / info.block_shape[a];
+    }
+    const Shape& grid = grid_.grid_shape();
+    blocks_per_row_ = grid_.count() / grid[0];
+    std::uint64_t row_values = 1;  // the region's values in one row of mode 0
+    for (std::size_t a = 1; a < k; ++a) row_values *= region_[a].stop - region_[a].start;
+
+    // One pass over the grid: where each row's blocks start in the file, and
+    // what the touched ones hold once read.
+    std::uint64_t scales_at = 0, bytes_at = 0;
+    for (std::size_t g = 0; g < grid[0]; ++g) {
+        Slab s;
+        s.grid_row = g;
+        s.scales_at = scales_at;
+        s.bytes_at = bytes_at;
+        const bool in_region = g >= first_[0] && g <= last_[0];
+        SaturatingCount held;
+        bool in_place = true;
+        Shape origin(k);
+        for_each_block_of_row(g, [&](std::uint64_t b, const Shape& coords, const Shape& extents) {
+            const std::uint64_t w = info.widths[b];
+            std::uint64_t per_term = 0, words = 0;
+            for (const std::size_t e : extents) {
+                per_term += e;
+                words += words_for(e);
+            }
+            const std::uint64_t bytes = segment_bytes(w, per_term);
+            if (in_region && touched(coords)) {
+                ++s.blocks;
+                s.largest_block = std::max(s.largest_block, element_count(extents));
+                // Scales read, then copied into the terms; the segment; the
+                // sign matrices; a version-1 block is read whole and copied.
+                held += SaturatingCount::product(w, 2 * sizeof(float));
+                held += info.format_version == 1 ? u128{0} : u128{bytes};
+                const std::size_t copies = info.format_version == 1 ? 2 : 1;
+                held += SaturatingCount::product(SaturatingCount::product(w, words), copies * sizeof(std::uint64_t));
+                held += block_overhead(k);
+                for (std::size_t a = 0; a < k; ++a) origin[a] = coords[a] * info.block_shape[a];
+                in_place = in_place && spans(origin, extents);
+            }
+            scales_at += w;     // Σ widths = width, checked by the info
+            bytes_at += bytes;  // Σ = the length of `signs`, checked too
+        });
+        if (!in_region) continue;
+        const std::size_t row0 = g * info.block_shape[0];
+        const std::size_t r0 = std::max(row0, region_[0].start);
+        const std::size_t r1 = std::min(row0 + info.block_shape[0], region_[0].stop);
+        s.data_first = r0;
+        s.data_rows = r1 - r0;
+        s.first = region_[0].keep ? r0 - region_[0].start : 0;
+        s.rows = region_[0].keep ? r1 - r0 : output_shape_[0];
+        s.values = (r1 - r0) * row_values;
+        s.first_value = (r0 - region_[0].start) * row_values;
+        s.in_place = in_place;
+        held += block_overhead(k);
+        s.terms_bytes = held.clamped();
+        slabs_.push_back(s);
+    }
+}
+
+void SlabReader::join(std::uint64_t values, const std::function<bool(const Slab&)>& fits)
+{
+    std::vector<Slab> joined;
+    for (const Slab& s : slabs_) {
+        if (!joined.empty()) {
+            Slab j = joined.back();
+            // Consecutive rows of a region that keeps mode 0 (one that drops
+            // it touches one row).
+            j.grid_rows += s.grid_rows;
+            j.rows += s.rows;
+            j.data_rows += s.data_rows;
+            j.values += s.values;
+            j.blocks += s.blocks;
+            j.largest_block = std::max(j.largest_block, s.largest_block);
+            j.in_place = j.in_place && s.in_place;
+            j.terms_bytes = (SaturatingCount(j.terms_bytes) += s.terms_bytes).clamped();
+            if (j.values <= values && fits(j)) {
+                joined.back() = j;
+                continue;
+            }
+        }
+        joined.push_back(s);
+    }
+    slabs_ = std::move(joined);
+}
+
+template <class F>
+void SlabReader::for_each_block_of_row(std::size_t row, F&& f) const
+{
+    const std::size_t k = info_.shape.size();
+    const Shape& grid = grid_.grid_shape();
+    const Shape& bs = info_.block_shape;
+    Shape coords(k, 0), extents(k);
+    coords[0] = row;
+    for (std::size_t a = 0; a < k; ++a)
+        extents[a] = std::min(bs[a], info_.shape[a] - coords[a] * bs[a]);
+    for (std::uint64_t i = 0; i < blocks_per_row_; ++i) {
+        f(row * blocks_per_row_ + i, coords, extents);
+        // The odometer over modes 1..k-1, in C order of the grid.
+        for (std::size_t a = k; a-- > 1;) {
+            if (++coords[a] < grid[a]) {
+                extents[a] = std::min(bs[a], info_.shape[a] - coords[a] * bs[a]);
+                break;
+            }
+            coords[a] = 0;
+            extents[a] = std::min(bs[a], info_.shape[a]);
+        }
+    }
+}
+
+bool SlabReader::spans(const Shape& origin, const Shape& extents) const
+{
+    if (origin[0] < region_[0].start || origin[0] + extents[0] > region_[0].stop) return false;
+    for (std::size_t a = 1; a < origin.size(); ++a)
+        if (origin[a] != region_[a].start || extents[a] != region_[a].stop - region_[a].start) return false;
+    return true;
+}
+
+bool SlabReader::touched(const Shape& coordinates) const
+{
+    for (std::size_t a = 0; a < coordinates.size(); ++a)
+        if (coordinates[a] < first_[a] || coordinates[a] > last_[a]) return false;
+    return true;
+}
+
+std::uint64_t SlabReader::held_bytes(const Slab& slab, std::size_t value_size, unsigned threads) const
+{
+    SaturatingCount held(slab.terms_bytes);
+    held += SaturatingCount::product(slab.values, value_size);
+    if (!slab.in_place) {
+        const std::uint64_t buffers = std::min<std::uint64_t>(std::max(1u, threads), slab.blocks);
+        held += SaturatingCount::product(SaturatingCount::product(buffers, slab.largest_block), value_size);
+    }
+    return held.clamped();
+}
+
+SlabTerms SlabReader::read(const Slab& slab) const
+{
+    SlabTerms out;
+    if (info_.format_version == 1) {
+        // One block, stored as the sign matrices themselves: the reader of
+        // version 1 reads it; the memory it holds was counted by the caller
+        // (held_bytes), so no limit is applied twice.
+        const SignedCutDecomposition whole = read_sct_arrays(root_, path_, info_, UINT64_MAX, nullptr);
+        out.emplace_back(0, width_ > 0 ? whole.block(0).prefix(width_) : whole.block(0));
+        return out;
+    }
+    struct BlockToRead {
+        std::uint64_t block, width, bytes_at, bytes;
+    };
+    std::vector<BlockToRead> to_read;
+    to_read.reserve(slab.blocks);
+    std::vector<Run> scale_runs, byte_runs;
+    std::uint64_t scales_at = slab.scales_at, bytes_at = slab.bytes_at, terms = 0, stream_bytes = 0;
+    // The rows are consecutive, and so are their blocks in the file.
+    for (std::size_t row = slab.grid_row; row < slab.grid_row + slab.grid_rows; ++row)
+        for_each_block_of_row(row, [&](std::uint64_t b, const Shape& coords, const Shape& extents) {
+            const std::uint64_t w = info_.widths[b];
+            std::uint64_t per_term = 0;
+            for (const std::size_t e : extents) per_term += e;
+            const std::uint64_t bytes = segment_bytes(w, per_term);
+            if (touched(coords)) {
+                to_read.push_back({b, w, bytes_at, bytes});
+                add_run(scale_runs, scales_at, w);
+                add_run(byte_runs, bytes_at, bytes);
+                terms += w;
+                stream_bytes += bytes;
+            }
+            scales_at += w;
+            bytes_at += bytes;
+        });
+    std::vector<float> scales(static_cast<std::size_t>(terms));
+    read_runs(scales_.get(), path_, item(root_, "scales"), H5T_NATIVE_FLOAT, scale_runs, scales.size(), scales.data());
+    const auto non_finite = std::count_if(scales.begin(), scales.end(), [](float c) { return !std::isfinite(c); });
+    if (non_finite > 0)
+        throw Error(errc::bad_input,
+                    fmt::format("{}: {} holds {} non-finite values", path_, item(root_, "scales"), non_finite));
+    std::vector<std::uint8_t> stream(static_cast<std::size_t>(stream_bytes));
+    read_runs(signs_.get(), path_, item(root_, "signs"), H5T_NATIVE_UINT8, byte_runs, stream.size(), stream.data());
+
+    out.reserve(to_read.size());
+    std::uint64_t scale_pos = 0, byte_pos = 0;
+    for (const BlockToRead& r : to_read) {
+        Shape extents = grid_.extents(static_cast<std::size_t>(r.block));
+        std::uint64_t per_term = 0;
+        for (const std::size_t e : extents) per_term += e;
+        const std::span<const std::uint8_t> segment(stream.data() + byte_pos, static_cast<std::size_t>(r.bytes));
+        if (!segment_tail_is_clear(segment, r.width * per_term))
+            throw Error(errc::bad_input,
+                        fmt::format("{}: {} has unused bits set in the last byte of block {}'s segment (byte {})",
+                                    path_, item(root_, "signs"), r.block, r.bytes_at + r.bytes - 1));
+        std::vector<SignMatrix> signs = unpack_segment(segment, extents, static_cast<std::size_t>(r.width));
+        std::vector<float> block_scales(scales.begin() + static_cast<std::ptrdiff_t>(scale_pos),
+                                        scales.begin() + static_cast<std::ptrdiff_t>(scale_pos + r.width));
+        SignedCutTerms t(std::move(extents), std::move(block_scales), std::move(signs), info_.scales_refit);
+        if (width_ > 0) t.truncate(width_);  // --width: the prefix of every block
+        out.emplace_back(static_cast<std::size_t>(r.block), std::move(t));
+        scale_pos += r.width;
+        byte_pos += r.bytes;
+    }
+    return out;
+}
+
+void SlabReader::reconstruct(const Slab& slab, const SlabTerms& terms, std::span<float> out, unsigned threads) const
+{
+    if (out.size() < slab.values) throw Error(errc::invalid_argument, "a slab buffer too small for its slab");
+    reconstruct_values(slab, terms, out.data(), threads);
+}
+
+void SlabReader::reconstruct(const Slab& slab, const SlabTerms& terms, std::span<double> out, unsigned threads) const
+{
+    if (out.size() < slab.values) throw Error(errc::invalid_argument, "a slab buffer too small for its slab");
+    reconstruct_values(slab, terms, out.data(), threads);
+}
+
+template <class T>
+void SlabReader::reconstruct_values(const Slab& slab, const SlabTerms& terms, T* out, unsigned threads) const
+{
+    const auto rebuild = [](const SignedCutTerms& t, std::span<T> values, unsigned th) {
+        if constexpr (std::is_same_v<T, double>)
+            t.reconstruct_float64_into(values, th);
+        else
+            t.reconstruct_into(values, th);
+    };
+    const std::size_t k = info_.shape.size();
+    // The region's strides in the output (dropped modes count 1), as
+    // SignedCutDecomposition's region copies them.
+    Shape stride(k);
+    std::uint64_t s = 1;
+    for (std::size_t a = k; a-- > 0;) {
+        stride[a] = s;
+        s *= region_[a].stop - region_[a].start;
+    }
+    // A slab of one block gives it every thread; otherwise threads take
+    // whole blocks, one thread each.
+    const unsigned per_block = terms.size() == 1 ? threads : 1;
+    on_threads(terms.size(), threads, [&](std::size_t i0, std::size_t i1) {
+        std::vector<T> buf;
+        for (std::size_t i = i0; i < i1; ++i) {
+            const std::size_t b = terms[i].first;
+            const SignedCutTerms& t = terms[i].second;
+            const Shape o = grid_.origin(b), e = grid_.extents(b);
+            if (spans(o, e)) {
+                // The block is a run of the slab in its own C order.
+                const std::uint64_t at = (o[0] - region_[0].start) * stride[0] - slab.first_value;
+                rebuild(t, std::span<T>(out + at, static_cast<std::size_t>(t.size())), per_block);
+                continue;
+            }
+            buf.resize(static_cast<std::size_t>(t.size()));
+            rebuild(t, buf, per_block);
+            // Copy the block ∩ region, row by row along the last mode.
+            Shape lo(k), hi(k);
+            for (std::size_t a = 0; a < k; ++a) {
+                lo[a] = std::max(o[a], region_[a].start);
+                hi[a] = std::min(o[a] + e[a], region_[a].stop);
+            }
+            Shape idx = lo;
+            const std::size_t run = hi[k - 1] - lo[k - 1];
+            for (;;) {
+                std::uint64_t src = 0, dst = 0;
+                for (std::size_t a = 0; a < k; ++a) {
+                    src = src * e[a] + (idx[a] - o[a]);
+                    dst += (idx[a] - region_[a].start) * stride[a];
+                }
+                std::copy(buf.data() + src, buf.data() + src + run, out + (dst - slab.first_value));
+                std::size_t a = k - 1;
+                while (a-- > 0) {
+                    if (++idx[a] < hi[a]) break;
+                    idx[a] = lo[a];
+                }
+                if (a == std::size_t(-1)) break;
+            }
+        }
+    });
+}
+
+}  // namespace signcut::io
