@@ -14,6 +14,9 @@
 #include "signcut/decompose.hpp"
 
 #include <algorithm>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <atomic>
 #include <cmath>
 #include <limits>
@@ -190,6 +193,14 @@ private:
     std::size_t first_row_[2] = {0, 0};
 };
 
+/// Returns freed heap pages to the system (glibc keeps them otherwise).
+void release_free_memory()
+{
+#if defined(__GLIBC__)
+    ::malloc_trim(0);
+#endif
+}
+
 /// Bytes one block's terms take in memory at width w: each mode's signs in
 /// whole words, the float scale and the double cut the greedy keeps.
 std::uint64_t term_bytes(const BlockGrid& grid, std::size_t b)
@@ -295,6 +306,9 @@ void BlockedRun::for_blocks(BlockData& data, const std::vector<std::size_t>& whi
         }
         work();
         for (auto& th : pool) th.join();
+        // Each block's buffers come and go between long-lived terms: hand the
+        // freed pages back, or the heap's holes count against the memory bound.
+        if (data.streamed()) release_free_memory();
     }
     if (failure) std::rethrow_exception(failure);
 }
@@ -351,6 +365,9 @@ void BlockedRun::decompose_blocks(BlockData& data, const std::vector<std::size_t
         }
         s.terms = detail::greedy_terms(std::move(working), adopt, e, o, limits, s.report);
         s.norm2 = s.report.norm2;
+        // The per-term trajectory is reported for one block only; across
+        // thousands of blocks it would cost as much memory as a third of the terms.
+        if (!one) std::vector<double>().swap(s.report.rel_error_trajectory);
         s.complete = s.terms.width() < limits.max_terms || limits.max_terms >= s.max_terms ||
                      one_block_limits != nullptr;
         if (s.report.cancelled) cancelled_ = true;
