@@ -274,8 +274,11 @@ class CliStreamingDecompress(CliCase):
         self.assertEqual(code, 0)
         print(f"\n  peak RSS: {big / 1024:.1f} MiB for the 64 MiB tensor under --max-memory 16M, "
               f"{base / 1024:.1f} MiB for an 8x8x8 one", file=sys.stderr)
-        self.assertLessEqual(big * 1024, base * 1024 + limit)
-        self.assertLess(big * 1024, base * 1024 + n_bytes // 4)  # nowhere near the whole tensor
+        # AddressSanitizer's shadow memory and quarantine make RSS say
+        # nothing about signcut's own holdings there.
+        if "ASAN_OPTIONS" not in os.environ:
+            self.assertLessEqual(big * 1024, base * 1024 + limit)
+            self.assertLess(big * 1024, base * 1024 + n_bytes // 4)  # nowhere near the whole tensor
         # float64 and int16 outputs stream too (their buffers are counted).
         out64 = self.path("big64.h5")
         code, big64 = peak_rss_kib("decompress", dec, "-o", out64, "--dtype", "float64", "--max-memory", "16M",
