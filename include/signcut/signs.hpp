@@ -40,6 +40,13 @@ public:
 
     std::size_t size() const noexcept { return size_; }
     std::size_t word_count() const noexcept { return words_.size(); }
+    /// `size` signs, all +1, in the storage already held when it is large
+    /// enough (loops that rebuild a vector at every step allocate nothing).
+    void reset(std::size_t size)
+    {
+        size_ = size;
+        words_.assign(words_for(size), 0);
+    }
     const std::uint64_t* data() const noexcept { return words_.data(); }
     std::uint64_t* data() noexcept { return words_.data(); }
     std::span<const std::uint64_t> words() const noexcept { return words_; }

@@ -6,11 +6,17 @@
 
 namespace signcut::detail {
 
+void negate(const SignVector& s, SignVector& out)
+{
+    out.reset(s.size());
+    for (std::size_t w = 0; w < s.word_count(); ++w) out.data()[w] = ~s.data()[w];
+    if (s.size() % 64 != 0) out.data()[out.word_count() - 1] &= tail_mask(s.size());
+}
+
 SignVector negate(const SignVector& s)
 {
-    SignVector n(s.size());
-    for (std::size_t w = 0; w < s.word_count(); ++w) n.data()[w] = ~s.data()[w];
-    if (s.size() % 64 != 0) n.data()[n.word_count() - 1] &= tail_mask(s.size());
+    SignVector n;
+    negate(s, n);
     return n;
 }
 
@@ -22,7 +28,8 @@ void contract_block(const kernels::Table& k, const float* B, std::size_t X, std:
     if (Z == 1) {
         // The output runs along contiguous memory: a signed sum of X rows of
         // length Y. A single sign on Z folds into the row signs.
-        const SignVector& rows = sz.negative(0) ? (scratch.negated = negate(sx)) : sx;
+        if (sz.negative(0)) negate(sx, scratch.negated);
+        const SignVector& rows = sz.negative(0) ? scratch.negated : sx;
         parallel_ranges(threads, (Y + 15) / 16, 16 * X, [&](std::size_t c0, std::size_t c1) {
             const std::size_t y0 = c0 * 16, y1 = std::min(Y, c1 * 16);
             k.dense_tmatvec(B + y0, X, y1 - y0, Y, rows.data(), out + y0);
@@ -32,7 +39,8 @@ void contract_block(const kernels::Table& k, const float* B, std::size_t X, std:
     if (Z >= 16 || X == 1) {
         // Long contiguous rows: one dot product per (x, y) row, with the sign
         // of x folded into the row sign vector (sz or its negation).
-        const SignVector neg = negate(sz);
+        negate(sz, scratch.negated);
+        const SignVector& neg = scratch.negated;
         parallel_ranges(threads, Y, X * Z, [&](std::size_t y0, std::size_t y1) {
             for (std::size_t x = 0; x < X; ++x)
                 k.dense_matvec(B + (x * Y + y0) * Z, y1 - y0, Z, Z, sx.negative(x) ? neg.data() : sz.data(),

@@ -34,5 +34,7 @@ void contract_block(const kernels::Table& k, const float* B, std::size_t X, std:
 
 /// `s` with every sign flipped (padding kept zero).
 SignVector negate(const SignVector& s);
+/// The same, written to `out` in the storage it holds.
+void negate(const SignVector& s, SignVector& out);
 
 }  // namespace signcut::detail

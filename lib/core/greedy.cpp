@@ -152,7 +152,9 @@ private:
     void slice_update(std::size_t a, std::size_t b, const std::vector<std::uint32_t>& flips, DecomposeReport& report);
     void finish_slice_update(std::size_t a, std::size_t b, std::size_t flipped, DecomposeReport& report);
     void apply_block(std::size_t a, std::span<const SignVector> signs, float* image, float sign) const;
-    SignVector kron_copy(const RemainderCopy& c, std::span<const SignVector> sig, std::size_t u, std::size_t v) const;
+    /// ⊗ of sig over the copy's modes [u, v), written to `out`.
+    const SignVector& kron_copy(const RemainderCopy& c, std::span<const SignVector> sig, std::size_t u, std::size_t v,
+                                SignVector& out);
 
     // ---- terms ----
     /// Where an alternating loop stands, so that it can be stopped and resumed.
@@ -187,6 +189,10 @@ private:
     ContractionScratch scratch_;
     std::vector<float> update_buf_, delta_, block_sum_;
     SignVector next_signs_;
+    // Kronecker products of signs, rebuilt at every image update in storage
+    // kept from one update to the next.
+    SignVector kron_pre_, kron_mid_, kron_post_, kron_post_neg_, kron_spare_;
+    std::vector<std::size_t> kron_modes_;
     mutable std::vector<double> apply_weight_;
     mutable std::vector<std::int64_t> apply_dots_;
     mutable std::vector<float> apply_wf_;
@@ -231,12 +237,13 @@ const RemainderCopy& GreedyDecomposer::copy_for_flips(std::size_t mode) const
     return before > after ? copies_[1] : copies_[0];
 }
 
-SignVector GreedyDecomposer::kron_copy(const RemainderCopy& c, std::span<const SignVector> sig, std::size_t u,
-                                        std::size_t v) const
+const SignVector& GreedyDecomposer::kron_copy(const RemainderCopy& c, std::span<const SignVector> sig, std::size_t u,
+                                               std::size_t v, SignVector& out)
 {
-    std::vector<std::size_t> modes;
-    for (std::size_t m = u; m < v; ++m) modes.push_back(c.original_mode(m));
-    return detail::kron_all(k_, sig, modes);
+    kron_modes_.clear();
+    for (std::size_t m = u; m < v; ++m) kron_modes_.push_back(c.original_mode(m));
+    detail::kron_all(k_, sig, kron_modes_, out, kron_spare_);
+    return out;
 }
 
 void GreedyDecomposer::dense_image(std::size_t a)
@@ -250,8 +257,8 @@ void GreedyDecomposer::dense_image(std::size_t a)
     const std::size_t ap = c.copy_mode(a);
     auto& img = image_[a];
     std::fill(img.begin(), img.end(), 0.0f);
-    const SignVector sx = kron_copy(c, image_signs_[a], 0, ap);
-    const SignVector sz = kron_copy(c, image_signs_[a], ap + 1, order_);
+    const SignVector& sx = kron_copy(c, image_signs_[a], 0, ap, kron_pre_);
+    const SignVector& sz = kron_copy(c, image_signs_[a], ap + 1, order_, kron_post_);
     detail::contract_block(k_, c.data, sx.size(), dims_[a], sz.size(), sx, sz, img.data(), scratch_, opt_.threads);
 }
 
@@ -271,9 +278,9 @@ void GreedyDecomposer::slice_update(std::size_t a, std::size_t b, const std::vec
     if (ap > bp) {
         const std::size_t P = detail::product(D, 0, bp), Db = D[bp], M = detail::product(D, bp + 1, ap),
                           Z = detail::product(D, ap + 1, order_), block_len = M * Y * Z;
-        const SignVector pre = kron_copy(c, sig, 0, bp);
-        const SignVector mid = kron_copy(c, sig, bp + 1, ap);
-        const SignVector post = kron_copy(c, sig, ap + 1, order_);
+        const SignVector& pre = kron_copy(c, sig, 0, bp, kron_pre_);
+        const SignVector& mid = kron_copy(c, sig, bp + 1, ap, kron_mid_);
+        const SignVector& post = kron_copy(c, sig, ap + 1, order_, kron_post_);
         // Each (p, j) selects one contiguous M × Y × Z block, and the
         // contraction is linear: sum the signed blocks first (one batched
         // pass over the flipped data), then contract that sum once.
@@ -324,10 +331,11 @@ void GreedyDecomposer::slice_update(std::size_t a, std::size_t b, const std::vec
     } else {
         const std::size_t X = detail::product(D, 0, ap), M = detail::product(D, ap + 1, bp), Db = D[bp],
                           Z = detail::product(D, bp + 1, order_);
-        const SignVector pre = kron_copy(c, sig, 0, ap);
-        const SignVector mid = kron_copy(c, sig, ap + 1, bp);
-        const SignVector post = kron_copy(c, sig, bp + 1, order_);
-        const SignVector post_neg = detail::negate(post);
+        const SignVector& pre = kron_copy(c, sig, 0, ap, kron_pre_);
+        const SignVector& mid = kron_copy(c, sig, ap + 1, bp, kron_mid_);
+        const SignVector& post = kron_copy(c, sig, bp + 1, order_, kron_post_);
+        detail::negate(post, kron_post_neg_);
+        const SignVector& post_neg = kron_post_neg_;
         auto& tmp = scratch_.tmp;
         if (X * Y * M <= 64) {
             // Few output rows, many flips: for each (x, y, m), sum its |F|

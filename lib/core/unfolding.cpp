@@ -39,6 +39,28 @@ SignVector kron_all(const kernels::Table& k, std::span<const SignVector> v, std:
     return acc;
 }
 
+void kron_all(const kernels::Table& k, std::span<const SignVector> v, std::span<const std::size_t> modes,
+              SignVector& out, SignVector& spare)
+{
+    if (modes.empty()) {
+        out.reset(1);
+        return;
+    }
+    // The partial products alternate between the two buffers so that the
+    // last one lands in `out`.
+    SignVector* dst = modes.size() % 2 == 1 ? &out : &spare;
+    SignVector* src = dst == &out ? &spare : &out;
+    const SignVector& first = v[modes[0]];
+    dst->reset(first.size());
+    std::copy_n(first.data(), first.word_count(), dst->data());
+    for (std::size_t i = 1; i < modes.size(); ++i) {
+        std::swap(dst, src);
+        const SignVector& b = v[modes[i]];
+        dst->reset(src->size() * b.size());
+        k.kron(src->data(), src->size(), b.data(), b.size(), dst->data());
+    }
+}
+
 SignMatrix kron_columns(const kernels::Table& k, std::span<const SignMatrix> signs, std::span<const std::size_t> modes,
                         std::size_t t0, std::size_t t1)
 {

@@ -30,6 +30,10 @@ SignMatrix kron_columns(const kernels::Table& k, std::span<const SignMatrix> sig
 /// ⊗_{a in modes} v[a]: one sign vector per mode, modes in the order given;
 /// the empty product is the length-1 vector (+1).
 SignVector kron_all(const kernels::Table& k, std::span<const SignVector> v, std::span<const std::size_t> modes);
+/// The same product written to `out`, with `spare` for the partial products;
+/// both keep their storage from call to call.
+void kron_all(const kernels::Table& k, std::span<const SignVector> v, std::span<const std::size_t> modes,
+              SignVector& out, SignVector& spare);
 
 /// Rows of the matrix add_terms works on: the modes before balanced_split
 /// (their product), against the rest as columns.

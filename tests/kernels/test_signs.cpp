@@ -110,6 +110,23 @@ BOOST_AUTO_TEST_CASE(set_and_count)
     BOOST_TEST(v.padding_is_zero());
 }
 
+BOOST_AUTO_TEST_CASE(reset_gives_all_plus_one_at_any_size)
+{
+    // Growing, shrinking past a word boundary and growing again: every size
+    // reads all +1 with clean padding, whatever the storage held before.
+    SplitMix64 g(7);
+    SignVector v = random_signs(g, 200);
+    for (std::size_t n : {std::size_t{65}, std::size_t{3}, std::size_t{0}, std::size_t{129}, std::size_t{64}}) {
+        v.reset(n);
+        BOOST_TEST(v.size() == n);
+        BOOST_TEST(v.word_count() == (n + 63) / 64);
+        BOOST_TEST(v.count_negative() == 0u);
+        BOOST_TEST(v.padding_is_zero());
+        BOOST_TEST((v == SignVector(n)));
+        if (n > 0) v.set(n - 1, true);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(kron_matches_the_definition)
 {
     SplitMix64 g(12);
