@@ -524,6 +524,8 @@ std::string group_path(hid_t root)
     return (name == "/" ? std::string() : name) + "/decomposition";
 }
 
+std::string item_path(hid_t root, const char* name) { return fmt::format("{}/{}", group_path(root), name); }
+
 CommonAttributes read_common(hid_t file, const std::string& path)
 {
     CommonAttributes common;

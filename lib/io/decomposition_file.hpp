@@ -39,6 +39,9 @@ std::string object_name(hid_t object);
 /// "/G/decomposition". Full paths open from any location in the file and
 /// name the item exactly in messages.
 std::string group_path(hid_t root);
+/// The full path of the item `name` of the decomposition group below `root`
+/// ("/decomposition/scales"), as group_path.
+std::string item_path(hid_t root, const char* name);
 
 /// Writes the attributes of one object, in the format's file types.
 class AttributeWriter {

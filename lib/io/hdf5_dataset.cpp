@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
-#include <limits>
 #include <new>
 #include <string>
 #include <vector>
@@ -15,7 +13,7 @@
 #include "hdf5_output.hpp"
 #include "object_writers.hpp"
 #include "dtype.hpp"
-#include "float16.hpp"
+#include "float32_conversion.hpp"
 #include "hdf5_handle.hpp"
 #include "signcut/error.hpp"
 #include "signcut/hdf5.hpp"
@@ -103,46 +101,6 @@ DatasetInfo describe(hid_t dataset, const std::string& name)
     return info;
 }
 
-/// Counts finite float64 values that do not fit in float32 while HDF5
-/// converts them (HDF5 would store ±Inf without complaint). HDF5 raises the
-/// same range exceptions for infinite sources, which are not out of range
-/// but simply infinite: those are left to the NaN/Inf count.
-H5T_conv_ret_t count_out_of_range(H5T_conv_except_t kind, hid_t source_type, hid_t, void* source, void*, void* data)
-{
-    if (kind != H5T_CONV_EXCEPT_RANGE_HI && kind != H5T_CONV_EXCEPT_RANGE_LOW) return H5T_CONV_UNHANDLED;
-    if (source != nullptr && H5Tget_class(source_type) == H5T_FLOAT && H5Tget_size(source_type) == sizeof(double)) {
-        unsigned char bytes[sizeof(double)];
-        std::memcpy(bytes, source, sizeof bytes);
-        if (H5Tget_order(source_type) != H5Tget_order(H5T_NATIVE_DOUBLE)) std::reverse(bytes, bytes + sizeof bytes);
-        double value;
-        std::memcpy(&value, bytes, sizeof value);
-        if (std::isinf(value)) return H5T_CONV_UNHANDLED;
-    }
-    ++*static_cast<std::uint64_t*>(data);
-    return H5T_CONV_UNHANDLED;
-}
-
-/// Reads an IEEE binary16 dataset into `out` (count floats): the raw halves
-/// are read into the first half of the float buffer and widened in place,
-/// from the back, so no second buffer is needed. Widening element i writes
-/// bytes [4i, 4i+4), which only hold halves i' >= i, already converted.
-void read_float16(hid_t dataset, hid_t file_type, float* out, std::uint64_t count, const std::string& name)
-{
-    h5::Datatype memory_type(H5Tcopy(file_type));
-    if (!memory_type) h5::fail(errc::io, fmt::format("cannot read {}", name));
-    h5::check_status(H5Tset_order(memory_type.get(), H5Tget_order(H5T_NATIVE_USHORT)), errc::io,
-                     fmt::format("cannot read {}", name));
-    if (H5Dread(dataset, memory_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0)
-        h5::fail(errc::bad_input, fmt::format("cannot read {}", name));
-    auto* bytes = reinterpret_cast<unsigned char*>(out);
-    for (std::uint64_t i = count; i-- > 0;) {
-        std::uint16_t half;
-        std::memcpy(&half, bytes + 2 * i, sizeof half);
-        const float value = io::half_to_float(half);
-        std::memcpy(bytes + 4 * i, &value, sizeof value);
-    }
-}
-
 }  // namespace
 
 std::size_t dtype_size(std::string_view dtype) { return io::dtype_spec(dtype).size; }
@@ -199,21 +157,9 @@ Tensor read_dataset(const std::string& file, const std::string& dataset, std::ui
         throw Error(errc::limit, fmt::format("{} has shape {}: cannot allocate {} bytes for it", name,
                                              format_shape(info.shape), count * sizeof(float)));
     }
-    if (info.dtype == "float16") {
-        h5::Datatype type(H5Dget_type(d.get()));
-        read_float16(d.get(), type.get(), out.data(), count, name);
-    } else {
-        h5::PropList dxpl(h5::check(H5Pcreate(H5P_DATASET_XFER), errc::io, "cannot create HDF5 transfer properties"));
-        std::uint64_t out_of_range = 0;
-        h5::check_status(H5Pset_type_conv_cb(dxpl.get(), count_out_of_range, &out_of_range), errc::io,
-                         "cannot set an HDF5 conversion callback");
-        if (H5Dread(d.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, dxpl.get(), out.data()) < 0)
-            h5::fail(errc::bad_input, fmt::format("cannot read {}", name));
-        if (out_of_range > 0)
-            throw Error(errc::bad_input,
-                        fmt::format("{} holds {} {} values beyond the float32 range (|x| > {:.8g}); signcut works in float32",
-                                    name, out_of_range, info.dtype, std::numeric_limits<float>::max()));
-    }
+    const std::uint64_t out_of_range =
+        io::read_as_float32(d.get(), info.dtype, H5S_ALL, H5S_ALL, out.data(), count, name);
+    if (out_of_range > 0) io::refuse_beyond_float32(name, out_of_range, info.dtype);
 
     if (info.dtype.starts_with("float")) {
         std::uint64_t nans = 0, infs = 0;
@@ -221,9 +167,7 @@ Tensor read_dataset(const std::string& file, const std::string& dataset, std::ui
             nans += std::isnan(v) ? 1 : 0;
             infs += std::isinf(v) ? 1 : 0;
         }
-        if (nans + infs > 0)
-            throw Error(errc::bad_input, fmt::format("{} contains {} NaN and {} Inf values; signcut needs finite data",
-                                                     name, nans, infs));
+        if (nans + infs > 0) io::refuse_non_finite(name, nans, infs);
     }
     if (original_dtype != nullptr) *original_dtype = info.dtype;
     return out;

@@ -17,6 +17,7 @@
 
 #include "atomic_output.hpp"
 #include "decomposition_file.hpp"
+#include "decomposition_reader.hpp"
 #include "hdf5_output.hpp"
 #include "object_writers.hpp"
 #include "decomposition_methods.hpp"
@@ -32,7 +33,6 @@ namespace {
 
 using u128 = unsigned __int128;
 
-std::string item(hid_t root, const char* name) { return fmt::format("{}/{}", group_path(root), name); }
 std::string v1_signs_group(hid_t root) { return fmt::format("{}/signs", group_path(root)); }
 std::string v1_signs_path(hid_t root, std::size_t mode)
 {
@@ -79,18 +79,18 @@ void read_v1_info(hid_t file, const std::string& path, DecompositionInfo& info)
 {
     // The arrays' shapes are metadata too: check them here, so that `info`
     // already refuses a file that could not be read.
-    require_object(file, path, item(file, "scales"), H5I_DATASET);
+    require_object(file, path, item_path(file, "scales"), H5I_DATASET);
     {
-        const ArrayMeta meta = array_meta(file, path, item(file, "scales"));
+        const ArrayMeta meta = array_meta(file, path, item_path(file, "scales"));
         if (meta.type_class != H5T_FLOAT)
-            throw Error(errc::bad_input, fmt::format("{}: {} holds {} values, expected float32", path, item(file, "scales"),
-                                                     h5::class_name(meta.type_class)));
+            throw Error(errc::bad_input, fmt::format("{}: {} holds {} values, expected float32", path,
+                                                     item_path(file, "scales"), h5::class_name(meta.type_class)));
         if (meta.dims.size() != 1)
             throw Error(errc::bad_input, fmt::format("{}: {} has {}, expected a 1-D array of width {} entries", path,
-                                                     item(file, "scales"), dims_text(meta.dims), info.width));
+                                                     item_path(file, "scales"), dims_text(meta.dims), info.width));
         if (meta.dims[0] != info.width)
             throw Error(errc::bad_input, fmt::format("{}: width is {} but {} has {} entries", path, info.width,
-                                                     item(file, "scales"), meta.dims[0]));
+                                                     item_path(file, "scales"), meta.dims[0]));
         info.payload_bytes += meta.storage_bytes;
     }
 
@@ -140,13 +140,14 @@ SignedCutDecomposition read_v1_arrays(hid_t file, const std::string& path, const
     const std::size_t width = static_cast<std::size_t>(info.width);
     std::vector<float> scales(width);
     if (width > 0) {
-        h5::Dataset d(H5Dopen2(file, item(file, "scales").c_str(), H5P_DEFAULT));
+        h5::Dataset d(H5Dopen2(file, item_path(file, "scales").c_str(), H5P_DEFAULT));
         if (!d || H5Dread(d.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, scales.data()) < 0)
-            h5::fail(errc::bad_input, fmt::format("{}: cannot read {}", path, item(file, "scales")));
+            h5::fail(errc::bad_input, fmt::format("{}: cannot read {}", path, item_path(file, "scales")));
     }
     const auto non_finite = std::count_if(scales.begin(), scales.end(), [](float c) { return !std::isfinite(c); });
     if (non_finite > 0)
-        throw Error(errc::bad_input, fmt::format("{}: {} holds {} non-finite values", path, item(file, "scales"), non_finite));
+        throw Error(errc::bad_input,
+                    fmt::format("{}: {} holds {} non-finite values", path, item_path(file, "scales"), non_finite));
 
     std::vector<SignMatrix> signs;
     signs.reserve(info.shape.size());
@@ -208,7 +209,7 @@ void read_v2_info(hid_t file, const std::string& path, CommonAttributes& common,
     for (std::size_t a = 0; a < k; ++a) blocks *= blocks_along(info.shape[a], info.block_shape[a]);
 
     const ArrayMeta widths_meta =
-        require_vector(file, path, item(file, "widths"), H5T_INTEGER, 4, "uint32", blocks);
+        require_vector(file, path, item_path(file, "widths"), H5T_INTEGER, 4, "uint32", blocks);
     // The widths are read as uint32 and kept as uint64 in the result.
     const u128 widths_bytes = u128{blocks} * (sizeof(std::uint32_t) + sizeof(std::uint64_t));
     if (widths_bytes > widths_limit)
@@ -218,25 +219,27 @@ void read_v2_info(hid_t file, const std::string& path, CommonAttributes& common,
                                              widths_limit));
     std::vector<std::uint32_t> widths(static_cast<std::size_t>(blocks));
     {
-        h5::Dataset d(H5Dopen2(file, item(file, "widths").c_str(), H5P_DEFAULT));
+        h5::Dataset d(H5Dopen2(file, item_path(file, "widths").c_str(), H5P_DEFAULT));
         if (!d || H5Dread(d.get(), H5T_NATIVE_UINT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, widths.data()) < 0)
-            h5::fail(errc::bad_input, fmt::format("{}: cannot read {}", path, item(file, "widths")));
+            h5::fail(errc::bad_input, fmt::format("{}: cannot read {}", path, item_path(file, "widths")));
     }
     info.widths.assign(widths.begin(), widths.end());
     u128 sum = 0;
     for (const std::uint32_t w : widths) sum += w;
     if (sum != info.width)
-        throw Error(errc::bad_input, fmt::format("{}: {} is {} but {} sum to {}", path, attrs.path("width"), info.width,
-                                                 item(file, "widths"), bytes_text(SaturatingCount(sum).clamped())));
+        throw Error(errc::bad_input,
+                    fmt::format("{}: {} is {} but {} sum to {}", path, attrs.path("width"), info.width,
+                                item_path(file, "widths"), bytes_text(SaturatingCount(sum).clamped())));
 
-    const ArrayMeta scales_meta = require_vector(file, path, item(file, "scales"), H5T_FLOAT, 4, "float32", info.width);
+    const ArrayMeta scales_meta =
+        require_vector(file, path, item_path(file, "scales"), H5T_FLOAT, 4, "float32", info.width);
 
     const SaturatingCount sign_bytes = sign_stream_bytes(info);
     if (sign_bytes.value() > UINT64_MAX)
         throw Error(errc::bad_input, fmt::format("{}: the widths and block shape {} need more than 2^64 sign bytes",
                                                  path, format_shape(info.block_shape)));
     const ArrayMeta signs_meta =
-        require_vector(file, path, item(file, "signs"), H5T_INTEGER, 1, "uint8", sign_bytes.clamped());
+        require_vector(file, path, item_path(file, "signs"), H5T_INTEGER, 1, "uint8", sign_bytes.clamped());
 
     const std::uint64_t refit = attrs.unsigned_integer("scales_refit");
     if (refit > 1)
@@ -245,53 +248,6 @@ void read_v2_info(hid_t file, const std::string& path, CommonAttributes& common,
     info.scales_refit = refit == 1;
     info.payload_bytes = widths_meta.storage_bytes + scales_meta.storage_bytes + signs_meta.storage_bytes;
 }
-
-/// A contiguous range of a 1-D dataset.
-struct Run {
-    std::uint64_t start = 0, count = 0;
-};
-
-void add_run(std::vector<Run>& runs, std::uint64_t start, std::uint64_t count)
-{
-    if (count == 0) return;
-    if (!runs.empty() && runs.back().start + runs.back().count == start) {
-        runs.back().count += count;
-        return;
-    }
-    runs.push_back({start, count});
-}
-
-/// Reads the union of `runs` (increasing, disjoint) of a 1-D dataset into
-/// `out`, in order, through one hyperslab selection. A damaged chunk fails
-/// here, with HDF5's reason (fletcher32's "data error detected").
-void read_runs(hid_t file, const std::string& path, const std::string& name, hid_t memory_type,
-               const std::vector<Run>& runs, std::uint64_t total, void* out)
-{
-    if (total == 0) return;
-    h5::Dataset d(H5Dopen2(file, name.c_str(), H5P_DEFAULT));
-    if (!d) h5::fail(errc::bad_input, fmt::format("{}: cannot open {}", path, name));
-    h5::Dataspace file_space(H5Dget_space(d.get()));
-    const hsize_t n = total;
-    h5::Dataspace memory_space(H5Screate_simple(1, &n, nullptr));
-    if (!file_space || !memory_space) h5::fail(errc::bad_input, fmt::format("{}: cannot read {}", path, name));
-    for (std::size_t i = 0; i < runs.size(); ++i) {
-        const hsize_t start = runs[i].start, count = runs[i].count;
-        if (H5Sselect_hyperslab(file_space.get(), i == 0 ? H5S_SELECT_SET : H5S_SELECT_OR, &start, nullptr, &count,
-                                nullptr) < 0)
-            h5::fail(errc::bad_input, fmt::format("{}: cannot select entries of {}", path, name));
-    }
-    if (H5Dread(d.get(), memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT, out) < 0)
-        h5::fail(errc::bad_input, fmt::format("{}: cannot read {}", path, name));
-}
-
-/// A block to read: where its scales and its sign segment start.
-struct BlockToRead {
-    std::uint64_t block = 0;
-    std::uint64_t width = 0;
-    std::uint64_t scales_at = 0;  ///< in the file's `scales`
-    std::uint64_t bytes_at = 0;   ///< in the file's `signs`
-    std::uint64_t bytes = 0;      ///< the segment's length
-};
 
 SignedCutDecomposition read_v2_arrays(hid_t file, const std::string& path, const DecompositionInfo& info,
                                       std::uint64_t max_bytes, const Region* region)
@@ -356,43 +312,17 @@ SignedCutDecomposition read_v2_arrays(hid_t file, const std::string& path, const
                  fmt::format("a {} decomposition of width {} in {} blocks", format_shape(shape), info.width, blocks),
                  needed.clamped(), max_bytes);
 
-    std::vector<Run> scale_runs, byte_runs;
-    for (const BlockToRead& r : to_read) {
-        add_run(scale_runs, r.scales_at, r.width);
-        add_run(byte_runs, r.bytes_at, r.bytes);
-    }
-    std::vector<float> scales(static_cast<std::size_t>(terms.value()));
-    read_runs(file, path, item(file, "scales"), H5T_NATIVE_FLOAT, scale_runs, scales.size(), scales.data());
-    const auto non_finite = std::count_if(scales.begin(), scales.end(), [](float c) { return !std::isfinite(c); });
-    if (non_finite > 0)
-        throw Error(errc::bad_input, fmt::format("{}: {} holds {} non-finite values", path, item(file, "scales"), non_finite));
-    std::vector<std::uint8_t> stream(static_cast<std::size_t>(stream_bytes.value()));
-    read_runs(file, path, item(file, "signs"), H5T_NATIVE_UINT8, byte_runs, stream.size(), stream.data());
-
     const BlockGrid grid(shape, info.block_shape);
     std::vector<SignedCutTerms> terms_of(static_cast<std::size_t>(blocks));
+    read_block_terms(file, H5I_INVALID_HID, H5I_INVALID_HID, path, grid, info.scales_refit, to_read,
+                     [&](const BlockToRead& r, SignedCutTerms t) { terms_of[r.block] = std::move(t); });
+    // The blocks the region does not touch hold no terms.
     std::size_t next = 0;
-    std::uint64_t scale_pos = 0, byte_pos = 0;
     for (std::uint64_t b = 0; b < blocks; ++b) {
-        Shape extents = grid.extents(static_cast<std::size_t>(b));
-        if (next == to_read.size() || to_read[next].block != b) {
-            terms_of[b] = SignedCutTerms(std::move(extents));
-            continue;
-        }
-        const BlockToRead& r = to_read[next++];
-        std::uint64_t per_term = 0;
-        for (const std::size_t e : extents) per_term += e;
-        const std::span<const std::uint8_t> segment(stream.data() + byte_pos, static_cast<std::size_t>(r.bytes));
-        if (!segment_tail_is_clear(segment, r.width * per_term))
-            throw Error(errc::bad_input,
-                        fmt::format("{}: {} has unused bits set in the last byte of block {}'s segment (byte {})",
-                                    path, item(file, "signs"), b, r.bytes_at + r.bytes - 1));
-        std::vector<SignMatrix> signs = unpack_segment(segment, extents, static_cast<std::size_t>(r.width));
-        std::vector<float> block_scales(scales.begin() + static_cast<std::ptrdiff_t>(scale_pos),
-                                        scales.begin() + static_cast<std::ptrdiff_t>(scale_pos + r.width));
-        terms_of[b] = SignedCutTerms(std::move(extents), std::move(block_scales), std::move(signs), info.scales_refit);
-        scale_pos += r.width;
-        byte_pos += r.bytes;
+        if (next < to_read.size() && to_read[next].block == b)
+            ++next;
+        else
+            terms_of[b] = SignedCutTerms(grid.extents(static_cast<std::size_t>(b)));
     }
     return SignedCutDecomposition(grid, std::move(terms_of));
 }
@@ -440,13 +370,7 @@ DecompositionInfo read_info(hid_t file, const std::string& path, const std::stri
                             std::uint64_t widths_limit)
 {
     io::CommonAttributes common = io::read_common(file, path);
-    DecompositionInfo info;
-    info.method = common.method;
-    info.format_version = common.version;
-    info.shape = common.shape;
-    info.width = common.width;
-    info.norm2 = common.norm2;
-    info.provenance = common.provenance;
+    DecompositionInfo info = io::common_info(common);
     if (common.method == "sct")
         io::read_sct_info(file, path, common, info, widths_limit);
     else
@@ -558,54 +482,10 @@ void write_decomposition(const std::string& path, const SignedCutDecomposition& 
     output.commit();
 }
 
-namespace {
-
-/// A decomposition opened for reading: its file, and the group that holds
-/// it (the root, or G of "FILE.h5:/G").
-struct OpenDecomposition {
-    h5::File file;
-    h5::Group root;
-    std::string file_name;
-};
-
-/// Opens "FILE.h5" or "FILE.h5:/G". A path that exists is a file (so names
-/// with ":/" in them work); otherwise the text after the last ":/" is the
-/// group.
-OpenDecomposition open_decomposition(const std::string& spec)
-{
-    OpenDecomposition d;
-    std::string group = "/";
-    d.file_name = spec;
-    struct stat st {};
-    if (::stat(spec.c_str(), &st) != 0) {
-        std::string file, object;
-        io::split_object_spec(spec, file, object);
-        if (!object.empty() && ::stat(file.c_str(), &st) == 0) {
-            d.file_name = file;
-            group = object;
-        }
-    }
-    d.file = h5::open_read_only(d.file_name);
-    if (group != "/") {
-        if (!h5::link_exists(d.file.get(), group))
-            throw Error(errc::bad_input, fmt::format("{} has no object {}", d.file_name, group));
-        h5::Object o(H5Oopen(d.file.get(), group.c_str(), H5P_DEFAULT));
-        if (!o) h5::fail(errc::bad_input, fmt::format("cannot open {}", spec));
-        if (H5Iget_type(o.get()) != H5I_GROUP)
-            throw Error(errc::bad_input,
-                        fmt::format("{} is a dataset, not a decomposition (a decomposition is a group)", spec));
-    }
-    d.root = h5::Group(H5Gopen2(d.file.get(), group.c_str(), H5P_DEFAULT));
-    if (!d.root) h5::fail(errc::bad_input, fmt::format("cannot open {}", spec));
-    return d;
-}
-
-}  // namespace
-
 DecompositionInfo read_decomposition_info(const std::string& path)
 {
     h5::QuietErrors quiet;
-    OpenDecomposition d = open_decomposition(path);
+    io::OpenDecomposition d = io::open_decomposition(path);
     return read_info(d.root.get(), path, d.file_name, default_memory_limit());
 }
 
@@ -613,7 +493,7 @@ Decomposition read_decomposition(const std::string& path, std::uint64_t max_byte
                                  const Region* region)
 {
     h5::QuietErrors quiet;
-    OpenDecomposition d = open_decomposition(path);
+    io::OpenDecomposition d = io::open_decomposition(path);
     const hid_t file = d.root.get();
     DecompositionInfo info = read_info(file, path, d.file_name, max_bytes);
     Decomposition decomposition;

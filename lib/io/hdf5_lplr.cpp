@@ -26,7 +26,7 @@ namespace signcut {
 namespace {
 
 using io::AttributeReader;
-using io::group_path;
+using io::item_path;
 using io::object_name;
 
 /// The two arrays of one factor.
@@ -36,8 +36,6 @@ struct FactorArrays {
 };
 constexpr FactorArrays left_arrays{"l_codes", "l_scales"};
 constexpr FactorArrays right_arrays{"r_codes", "r_scales"};
-
-std::string item(hid_t root, const char* name) { return fmt::format("{}/{}", group_path(root), name); }
 
 void write_factor(hid_t group, const std::string& shown, const FactorArrays& names, const QuantizedMatrix& q)
 {
@@ -51,7 +49,7 @@ void write_factor(hid_t group, const std::string& shown, const FactorArrays& nam
 std::uint64_t check_v1_array(hid_t file, const std::string& path, const char* name, H5T_class_t type_class,
                              std::size_t type_size, const std::vector<hsize_t>& expected)
 {
-    const std::string full = item(file, name);
+    const std::string full = item_path(file, name);
     io::require_object(file, path, full, H5I_DATASET);
     const io::ArrayMeta meta = io::array_meta(file, path, full);
     const bool unsigned_ok = meta.type_class != H5T_INTEGER || meta.sign == H5T_SGN_NONE;
@@ -94,9 +92,9 @@ QuantizedMatrix read_factor(hid_t file, const std::string& path, const FactorArr
     std::vector<std::uint64_t> words(groups * code_words(length, bits));
     std::vector<float> scales(groups);
     const auto read = [&](const char* name, hid_t memory_type, void* data) {
-        h5::Dataset d(H5Dopen2(file, item(file, name).c_str(), H5P_DEFAULT));
+        h5::Dataset d(H5Dopen2(file, item_path(file, name).c_str(), H5P_DEFAULT));
         if (!d || H5Dread(d.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
-            h5::fail(errc::bad_input, fmt::format("{}: cannot read {}", path, item(file, name)));
+            h5::fail(errc::bad_input, fmt::format("{}: cannot read {}", path, item_path(file, name)));
     };
     read(names.codes, H5T_NATIVE_UINT64, words.data());
     read(names.scales, H5T_NATIVE_FLOAT, scales.data());
@@ -104,7 +102,8 @@ QuantizedMatrix read_factor(hid_t file, const std::string& path, const FactorArr
         return QuantizedMatrix(rows, cols, bits, axis, std::move(scales), std::move(words));
     } catch (const Error& e) {
         throw Error(errc::bad_input,
-                    fmt::format("{}: {} and {}: {}", path, item(file, names.codes), item(file, names.scales), e.what()));
+                    fmt::format("{}: {} and {}: {}", path, item_path(file, names.codes), item_path(file, names.scales),
+                                e.what()));
     }
 }
 
@@ -155,12 +154,12 @@ void read_lplr_info(hid_t file, const std::string& path, CommonAttributes& commo
         return static_cast<std::uint64_t>(total);
     };
     info.payload_bytes =
-        require_vector(file, path, item(file, left_arrays.codes), H5T_INTEGER, 8, "uint64", words(left_words))
+        require_vector(file, path, item_path(file, left_arrays.codes), H5T_INTEGER, 8, "uint64", words(left_words))
             .storage_bytes +
-        require_vector(file, path, item(file, left_arrays.scales), H5T_FLOAT, 4, "float32", m).storage_bytes +
-        require_vector(file, path, item(file, right_arrays.codes), H5T_INTEGER, 8, "uint64", words(right_words))
+        require_vector(file, path, item_path(file, left_arrays.scales), H5T_FLOAT, 4, "float32", m).storage_bytes +
+        require_vector(file, path, item_path(file, right_arrays.codes), H5T_INTEGER, 8, "uint64", words(right_words))
             .storage_bytes +
-        require_vector(file, path, item(file, right_arrays.scales), H5T_FLOAT, 4, "float32", m).storage_bytes;
+        require_vector(file, path, item_path(file, right_arrays.scales), H5T_FLOAT, 4, "float32", m).storage_bytes;
 }
 
 LplrDecomposition read_lplr_arrays(hid_t file, const std::string& path, const DecompositionInfo& info,

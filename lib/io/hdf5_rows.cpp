@@ -2,37 +2,18 @@
 // from, with the checks and conversions of read_dataset.
 #include <algorithm>
 #include <cmath>
-#include <cstring>
-#include <limits>
 #include <memory>
 #include <vector>
 
 #include <fmt/format.h>
 
-#include "float16.hpp"
+#include "float32_conversion.hpp"
 #include "hdf5_handle.hpp"
 #include "signcut/datasets.hpp"
 #include "signcut/error.hpp"
 
 namespace signcut {
 namespace {
-
-/// Counts float64 values beyond the float32 range as HDF5 converts them (it
-/// would store ±Inf); infinities themselves are refused later, as such.
-H5T_conv_ret_t count_beyond_float32(H5T_conv_except_t kind, hid_t source_type, hid_t, void* source, void*, void* data)
-{
-    if (kind != H5T_CONV_EXCEPT_RANGE_HI && kind != H5T_CONV_EXCEPT_RANGE_LOW) return H5T_CONV_UNHANDLED;
-    if (source != nullptr && H5Tget_class(source_type) == H5T_FLOAT && H5Tget_size(source_type) == sizeof(double)) {
-        unsigned char bytes[sizeof(double)];
-        std::memcpy(bytes, source, sizeof bytes);
-        if (H5Tget_order(source_type) != H5Tget_order(H5T_NATIVE_DOUBLE)) std::reverse(bytes, bytes + sizeof bytes);
-        double value;
-        std::memcpy(&value, bytes, sizeof value);
-        if (std::isinf(value)) return H5T_CONV_UNHANDLED;
-    }
-    ++*static_cast<std::uint64_t*>(data);
-    return H5T_CONV_UNHANDLED;
-}
 
 class DatasetRows final : public RowSource {
 public:
@@ -77,13 +58,8 @@ public:
                 infs += std::isinf(slab[i]) ? 1 : 0;
             }
         }
-        if (beyond > 0)
-            throw Error(errc::bad_input,
-                        fmt::format("{} holds {} {} values beyond the float32 range (|x| > {:.8g}); signcut works in "
-                                    "float32",
-                                    name_, beyond, dtype_, std::numeric_limits<float>::max()));
-        throw Error(errc::bad_input,
-                    fmt::format("{} contains {} NaN and {} Inf values; signcut needs finite data", name_, nans, infs));
+        if (beyond > 0) io::refuse_beyond_float32(name_, beyond, dtype_);
+        io::refuse_non_finite(name_, nans, infs);
     }
 
 private:
@@ -105,34 +81,7 @@ private:
         if (!memory_space) h5::fail(errc::io, fmt::format("cannot read {}", name_));
         const std::uint64_t n = std::uint64_t(count) * row_values_;
         const std::string what = fmt::format("rows {}..{} of {}", first, first + count, name_);
-        if (dtype_ == "float16") {
-            // Halves are read into the front of the float buffer and widened
-            // in place from the back (element i's float overwrites halves
-            // at or after i, already converted).
-            h5::Datatype file_type(H5Dget_type(dataset_.get()));
-            h5::Datatype memory_type(H5Tcopy(file_type.get()));
-            if (!memory_type) h5::fail(errc::io, fmt::format("cannot read {}", what));
-            h5::check_status(H5Tset_order(memory_type.get(), H5Tget_order(H5T_NATIVE_USHORT)), errc::io,
-                             fmt::format("cannot read {}", what));
-            if (H5Dread(dataset_.get(), memory_type.get(), memory_space.get(), file_space.get(), H5P_DEFAULT, out) < 0)
-                h5::fail(errc::bad_input, fmt::format("cannot read {}", what));
-            auto* bytes = reinterpret_cast<unsigned char*>(out);
-            for (std::uint64_t i = n; i-- > 0;) {
-                std::uint16_t half;
-                std::memcpy(&half, bytes + 2 * i, sizeof half);
-                const float value = io::half_to_float(half);
-                std::memcpy(bytes + 4 * i, &value, sizeof value);
-            }
-        } else {
-            h5::PropList dxpl(h5::check(H5Pcreate(H5P_DATASET_XFER), errc::io, "cannot create HDF5 transfer properties"));
-            std::uint64_t beyond = 0;
-            h5::check_status(H5Pset_type_conv_cb(dxpl.get(), count_beyond_float32, &beyond), errc::io,
-                             "cannot set an HDF5 conversion callback");
-            if (H5Dread(dataset_.get(), H5T_NATIVE_FLOAT, memory_space.get(), file_space.get(), dxpl.get(), out) < 0)
-                h5::fail(errc::bad_input, fmt::format("cannot read {}", what));
-            return beyond;
-        }
-        return 0;
+        return io::read_as_float32(dataset_.get(), dtype_, memory_space.get(), file_space.get(), out, n, what);
     }
 
     static bool all_finite(const float* x, std::uint64_t n)

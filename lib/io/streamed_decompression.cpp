@@ -1,7 +1,6 @@
 // decompress_in_slabs: an sct decomposition file rebuilt into an HDF5
 // dataset one slab at a time, so that its size is bounded by one slab and
 // not by the tensor.
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <new>
@@ -12,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "decomposition_file.hpp"
+#include "decomposition_reader.hpp"
 #include "decomposition_methods.hpp"
 #include "dtype.hpp"
 #include "hdf5_handle.hpp"
@@ -23,43 +23,6 @@
 
 namespace signcut {
 namespace {
-
-/// A decomposition opened for reading: its file, and the group that holds
-/// it. "FILE.h5" or "FILE.h5:/G", resolved as read_decomposition resolves
-/// it: a path that exists is a file (so names with ":/" in them work);
-/// otherwise the text after the last ":/" is the group.
-struct OpenInput {
-    h5::File file;
-    h5::Group root;
-};
-
-OpenInput open_input(const std::string& spec)
-{
-    OpenInput d;
-    std::string file_name = spec, group = "/";
-    struct stat st {};
-    if (::stat(spec.c_str(), &st) != 0) {
-        std::string file, object;
-        io::split_object_spec(spec, file, object);
-        if (!object.empty() && ::stat(file.c_str(), &st) == 0) {
-            file_name = file;
-            group = object;
-        }
-    }
-    d.file = h5::open_read_only(file_name);
-    if (group != "/") {
-        if (!h5::link_exists(d.file.get(), group))
-            throw Error(errc::bad_input, fmt::format("{} has no object {}", file_name, group));
-        h5::Object o(H5Oopen(d.file.get(), group.c_str(), H5P_DEFAULT));
-        if (!o) h5::fail(errc::bad_input, fmt::format("cannot open {}", spec));
-        if (H5Iget_type(o.get()) != H5I_GROUP)
-            throw Error(errc::bad_input,
-                        fmt::format("{} is a dataset, not a decomposition (a decomposition is a group)", spec));
-    }
-    d.root = h5::Group(H5Gopen2(d.file.get(), group.c_str(), H5P_DEFAULT));
-    if (!d.root) h5::fail(errc::bad_input, fmt::format("cannot open {}", spec));
-    return d;
-}
 
 /// What a run holds at its largest row of blocks, for the memory check.
 struct Peak {
@@ -89,20 +52,14 @@ Shape decompress_in_slabs(const std::string& path, const std::string& output, co
                           const SlabDecompression& options)
 {
     h5::QuietErrors quiet;
-    OpenInput input = open_input(path);
+    io::OpenDecomposition input = io::open_decomposition(path);
     io::CommonAttributes common = io::read_common(input.root.get(), path);
     if (common.method != "sct")
         throw Error(errc::invalid_argument,
                     fmt::format("{} is an {} decomposition; only sct ones are rebuilt in slabs (read_decomposition "
                                 "reads it whole)",
                                 path, common.method));
-    DecompositionInfo info;
-    info.method = common.method;
-    info.format_version = common.version;
-    info.shape = common.shape;
-    info.width = common.width;
-    info.norm2 = common.norm2;
-    info.provenance = common.provenance;
+    DecompositionInfo info = io::common_info(common);
     io::read_sct_info(input.root.get(), path, common, info, options.max_bytes);
 
     const io::DtypeSpec& spec = io::dtype_spec(options.dtype.empty() ? info.provenance.original_dtype : options.dtype);

@@ -3,7 +3,6 @@
 #include "streamed_reconstruction.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <exception>
 #include <thread>
 #include <type_traits>
@@ -11,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "decomposition_file.hpp"
+#include "decomposition_reader.hpp"
 #include "decomposition_methods.hpp"
 #include "sign_stream.hpp"
 #include "signcut/error.hpp"
@@ -19,8 +19,6 @@ namespace signcut::io {
 namespace {
 
 using u128 = unsigned __int128;
-
-std::string item(hid_t root, const char* name) { return fmt::format("{}/{}", group_path(root), name); }
 
 /// What one read block costs beyond its arrays: its terms object and, per
 /// mode, its extent and sign matrix (read_decomposition counts the same).
@@ -60,53 +58,6 @@ void on_threads(std::size_t n, unsigned threads, Fn&& fn)
         if (e) std::rethrow_exception(e);
 }
 
-/// A contiguous range of a 1-D dataset.
-struct Run {
-    std::uint64_t start = 0, count = 0;
-};
-
-void add_run(std::vector<Run>& runs, std::uint64_t start, std::uint64_t count)
-{
-    if (count == 0) return;
-    if (!runs.empty() && runs.back().start + runs.back().count == start) {
-        runs.back().count += count;
-        return;
-    }
-    runs.push_back({start, count});
-}
-
-/// Reads the union of `runs` (increasing, disjoint) of the open 1-D dataset
-/// `d` into `out`, in order, through one hyperslab selection. A damaged
-/// chunk fails here, with HDF5's reason (fletcher32's "data error
-/// detected").
-void read_runs(hid_t d, const std::string& path, const std::string& name, hid_t memory_type,
-               const std::vector<Run>& runs, std::uint64_t total, void* out)
-{
-    if (total == 0) return;
-    h5::Dataspace file_space(H5Dget_space(d));
-    const hsize_t n = total;
-    h5::Dataspace memory_space(H5Screate_simple(1, &n, nullptr));
-    if (!file_space || !memory_space) h5::fail(errc::bad_input, fmt::format("{}: cannot read {}", path, name));
-    for (std::size_t i = 0; i < runs.size(); ++i) {
-        const hsize_t start = runs[i].start, count = runs[i].count;
-        if (H5Sselect_hyperslab(file_space.get(), i == 0 ? H5S_SELECT_SET : H5S_SELECT_OR, &start, nullptr, &count,
-                                nullptr) < 0)
-            h5::fail(errc::bad_input, fmt::format("{}: cannot select entries of {}", path, name));
-    }
-    if (H5Dread(d, memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT, out) < 0)
-        h5::fail(errc::bad_input, fmt::format("{}: cannot read {}", path, name));
-}
-
-/// Opens a dataset of the decomposition for the reader's lifetime: HDF5's
-/// chunk cache lives with the open dataset, so a chunk that two slabs share
-/// is read and checksummed once, not once per slab.
-h5::Dataset open_array(hid_t root, const std::string& path, const std::string& name)
-{
-    h5::Dataset d(H5Dopen2(root, name.c_str(), H5P_DEFAULT));
-    if (!d) h5::fail(errc::bad_input, fmt::format("{}: cannot open {}", path, name));
-    return d;
-}
-
 }  // namespace
 
 SlabReader::SlabReader(hid_t root, std::string path, const DecompositionInfo& info, const Region* region,
@@ -120,9 +71,12 @@ SlabReader::SlabReader(hid_t root, std::string path, const DecompositionInfo& in
 {
     const std::size_t k = info.shape.size();
     check_region(region_, info.shape);
+    // Kept open for the reader's lifetime: HDF5's chunk cache lives with the
+    // open dataset, so a chunk that two slabs share is read and checksummed
+    // once, not once per slab.
     if (info.format_version >= 2 && info.width > 0) {
-        scales_ = open_array(root, path_, item(root, "scales"));
-        signs_ = open_array(root, path_, item(root, "signs"));
+        scales_ = open_array(root, path_, item_path(root, "scales"));
+        signs_ = open_array(root, path_, item_path(root, "signs"));
     }
     output_shape_ = region != nullptr ? region_shape(region_) : info.shape;
     if (output_shape_.empty())
@@ -280,13 +234,9 @@ SlabTerms SlabReader::read(const Slab& slab) const
         out.emplace_back(0, width_ > 0 ? whole.block(0).prefix(width_) : whole.block(0));
         return out;
     }
-    struct BlockToRead {
-        std::uint64_t block, width, bytes_at, bytes;
-    };
     std::vector<BlockToRead> to_read;
     to_read.reserve(slab.blocks);
-    std::vector<Run> scale_runs, byte_runs;
-    std::uint64_t scales_at = slab.scales_at, bytes_at = slab.bytes_at, terms = 0, stream_bytes = 0;
+    std::uint64_t scales_at = slab.scales_at, bytes_at = slab.bytes_at;
     // The rows are consecutive, and so are their blocks in the file.
     for (std::size_t row = slab.grid_row; row < slab.grid_row + slab.grid_rows; ++row)
         for_each_block_of_row(row, [&](std::uint64_t b, const Shape& coords, const Shape& extents) {
@@ -294,45 +244,16 @@ SlabTerms SlabReader::read(const Slab& slab) const
             std::uint64_t per_term = 0;
             for (const std::size_t e : extents) per_term += e;
             const std::uint64_t bytes = segment_bytes(w, per_term);
-            if (touched(coords)) {
-                to_read.push_back({b, w, bytes_at, bytes});
-                add_run(scale_runs, scales_at, w);
-                add_run(byte_runs, bytes_at, bytes);
-                terms += w;
-                stream_bytes += bytes;
-            }
+            if (touched(coords)) to_read.push_back({b, w, scales_at, bytes_at, bytes});
             scales_at += w;
             bytes_at += bytes;
         });
-    std::vector<float> scales(static_cast<std::size_t>(terms));
-    read_runs(scales_.get(), path_, item(root_, "scales"), H5T_NATIVE_FLOAT, scale_runs, scales.size(), scales.data());
-    const auto non_finite = std::count_if(scales.begin(), scales.end(), [](float c) { return !std::isfinite(c); });
-    if (non_finite > 0)
-        throw Error(errc::bad_input,
-                    fmt::format("{}: {} holds {} non-finite values", path_, item(root_, "scales"), non_finite));
-    std::vector<std::uint8_t> stream(static_cast<std::size_t>(stream_bytes));
-    read_runs(signs_.get(), path_, item(root_, "signs"), H5T_NATIVE_UINT8, byte_runs, stream.size(), stream.data());
-
     out.reserve(to_read.size());
-    std::uint64_t scale_pos = 0, byte_pos = 0;
-    for (const BlockToRead& r : to_read) {
-        Shape extents = grid_.extents(static_cast<std::size_t>(r.block));
-        std::uint64_t per_term = 0;
-        for (const std::size_t e : extents) per_term += e;
-        const std::span<const std::uint8_t> segment(stream.data() + byte_pos, static_cast<std::size_t>(r.bytes));
-        if (!segment_tail_is_clear(segment, r.width * per_term))
-            throw Error(errc::bad_input,
-                        fmt::format("{}: {} has unused bits set in the last byte of block {}'s segment (byte {})",
-                                    path_, item(root_, "signs"), r.block, r.bytes_at + r.bytes - 1));
-        std::vector<SignMatrix> signs = unpack_segment(segment, extents, static_cast<std::size_t>(r.width));
-        std::vector<float> block_scales(scales.begin() + static_cast<std::ptrdiff_t>(scale_pos),
-                                        scales.begin() + static_cast<std::ptrdiff_t>(scale_pos + r.width));
-        SignedCutTerms t(std::move(extents), std::move(block_scales), std::move(signs), info_.scales_refit);
-        if (width_ > 0) t.truncate(width_);  // --width: the prefix of every block
-        out.emplace_back(static_cast<std::size_t>(r.block), std::move(t));
-        scale_pos += r.width;
-        byte_pos += r.bytes;
-    }
+    read_block_terms(root_, scales_.get(), signs_.get(), path_, grid_, info_.scales_refit, to_read,
+                     [&](const BlockToRead& r, SignedCutTerms t) {
+                         if (width_ > 0) t.truncate(width_);  // --width: the prefix of every block
+                         out.emplace_back(static_cast<std::size_t>(r.block), std::move(t));
+                     });
     return out;
 }
 

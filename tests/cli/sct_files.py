@@ -86,18 +86,20 @@ class SctFile:
             assert byte == len(self.signs), "sign stream length"
             assert term == len(self.scales) == self.width, "scales length"
 
-    def rebuild(self, width=None):
-        """The tensor, each block summed in float32 in term order as the
+    def rebuild(self, width=None, dtype=np.float32):
+        """The tensor, each block summed in `dtype` in term order as the
         format describes it; `width` keeps the first `width` terms of every
-        block. signcut's own sum may group the terms differently (its sign
-        GEMM), so compare with tolerance(), not bit for bit."""
-        out = np.zeros(self.shape, np.float32)
+        block. In float32, signcut's own sum may group the terms differently
+        (its sign GEMM), so compare with tolerance(), not bit for bit; in
+        float64, the sum is the contract of DESIGN §6 (each term is computed
+        in float64 from the float32 scale either way)."""
+        out = np.zeros(self.shape, dtype)
         for _, lo, ext, w, first, pm in self.blocks():
             use = w if width is None else min(w, width)
-            xb = np.zeros(ext, np.float32)
+            xb = np.zeros(ext, dtype)
             for j in range(use):
                 factors = np.split(pm[j], np.cumsum(ext)[:-1])
-                xb = xb + (self.scales[first + j] * functools.reduce(np.multiply.outer, factors)).astype(np.float32)
+                xb = xb + (self.scales[first + j] * functools.reduce(np.multiply.outer, factors)).astype(dtype)
             out[tuple(slice(o, o + e) for o, e in zip(lo, ext))] = xb
         return out
 

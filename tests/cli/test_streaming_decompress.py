@@ -50,16 +50,7 @@ def rebuild64(path, width=None):
     """The file's tensor summed in float64, term after term in term order,
     the first `width` terms of every block (DESIGN §6 read with h5py alone;
     version-1 files too)."""
-    f = SctFile(path)
-    out = np.zeros(f.shape, np.float64)
-    scales = f.scales.astype(np.float64)
-    for _, lo, ext, w, first, pm in f.blocks():
-        xb = np.zeros(ext, np.float64)
-        for j in range(w if width is None else min(w, width)):
-            factors = np.split(pm[j], np.cumsum(ext)[:-1])
-            xb = xb + scales[first + j] * functools.reduce(np.multiply.outer, factors)
-        out[tuple(slice(o, o + e) for o, e in zip(lo, ext))] = xb
-    return out
+    return SctFile(path).rebuild(width, np.float64)
 
 
 def read(path, name="data"):

@@ -9,6 +9,7 @@
 #include <functional>
 #include <numeric>
 
+#include "decomposition_support.hpp"
 #include "dense_reference.hpp"
 #include "signcut/allocation.hpp"
 #include "signcut/blocks.hpp"
@@ -24,34 +25,11 @@ using namespace signcut::testing;
 
 namespace {
 
-std::size_t count(const Shape& s) { return std::accumulate(s.begin(), s.end(), std::size_t{1}, std::multiplies<>()); }
-
-/// A smooth field with texture: blocks differ in how much they need.
+/// A smooth field with texture: the first half of the rows is noisier, so
+/// blocks differ in how much they need.
 std::vector<float> field(SplitMix64& g, const Shape& shape)
 {
-    std::vector<float> v(count(shape));
-    Odometer it(shape);
-    std::size_t flat = 0;
-    do {
-        double s = 0;
-        for (std::size_t a = 0; a < shape.size(); ++a) s += std::sin(0.3 * double(it.idx[a] * (a + 1)));
-        v[flat++] = static_cast<float>(s + (it.idx[0] < shape[0] / 2 ? 0.8 : 0.05) * (g.uniform() - 0.5));
-    } while (it.next());
-    return v;
-}
-
-void expect_same(const SignedCutDecomposition& a, const SignedCutDecomposition& b)
-{
-    BOOST_TEST_REQUIRE(a.block_count() == b.block_count());
-    BOOST_TEST(a.block_shape() == b.block_shape(), boost::test_tools::per_element());
-    for (std::size_t k = 0; k < a.block_count(); ++k) {
-        BOOST_TEST_CONTEXT("block " << k)
-        {
-            BOOST_TEST_REQUIRE(a.block(k).width() == b.block(k).width());
-            BOOST_TEST(a.block(k).scales() == b.block(k).scales(), boost::test_tools::per_element());
-            for (std::size_t m = 0; m < a.order(); ++m) BOOST_TEST((a.block(k).signs(m) == b.block(k).signs(m)));
-        }
-    }
+    return textured_field(g, shape, 0.3, 1, [&](std::size_t row) { return row < shape[0] / 2 ? 0.8 : 0.05; });
 }
 
 std::vector<float> gather(const BlockGrid& g, std::size_t b, const std::vector<float>& x)

@@ -3,12 +3,10 @@
 // block row at a time; the memory bound; failures of the source.
 #include <boost/test/unit_test.hpp>
 
-#include <cmath>
 #include <cstring>
-#include <functional>
 #include <limits>
-#include <numeric>
 
+#include "decomposition_support.hpp"
 #include "dense_reference.hpp"
 #include "signcut/decompose.hpp"
 #include "signcut/error.hpp"
@@ -19,8 +17,6 @@ using namespace signcut;
 using namespace signcut::testing;
 
 namespace {
-
-std::size_t count(const Shape& s) { return std::accumulate(s.begin(), s.end(), std::size_t{1}, std::multiplies<>()); }
 
 /// Data in memory served as rows, recording how it is read.
 class MemoryRows final : public RowSource {
@@ -49,28 +45,11 @@ private:
     std::size_t row_values_ = 1;
 };
 
+/// A smooth field in bands of eight noisy rows and eight quiet ones, so that
+/// rows of blocks differ in how much they need.
 std::vector<float> field(SplitMix64& g, const Shape& shape)
 {
-    std::vector<float> v(count(shape));
-    Odometer it(shape);
-    std::size_t flat = 0;
-    do {
-        double s = 0;
-        for (std::size_t a = 0; a < shape.size(); ++a) s += std::sin(0.21 * double(it.idx[a] * (a + 2)));
-        v[flat++] = static_cast<float>(s + (it.idx[0] % 16 < 8 ? 0.9 : 0.05) * (g.uniform() - 0.5));
-    } while (it.next());
-    return v;
-}
-
-void expect_same(const SignedCutDecomposition& a, const SignedCutDecomposition& b)
-{
-    BOOST_TEST_REQUIRE(a.block_count() == b.block_count());
-    BOOST_TEST(a.block_shape() == b.block_shape(), boost::test_tools::per_element());
-    for (std::size_t k = 0; k < a.block_count(); ++k) {
-        BOOST_TEST_REQUIRE(a.block(k).width() == b.block(k).width());
-        BOOST_TEST(a.block(k).scales() == b.block(k).scales(), boost::test_tools::per_element());
-        for (std::size_t m = 0; m < a.order(); ++m) BOOST_TEST((a.block(k).signs(m) == b.block(k).signs(m)));
-    }
+    return textured_field(g, shape, 0.21, 2, [](std::size_t row) { return row % 16 < 8 ? 0.9 : 0.05; });
 }
 
 }  // namespace
