@@ -91,7 +91,10 @@ struct SIGNCUT_API DecomposeOptions {
     std::uint64_t seed = 0;               ///< starting signs (see random.hpp)
     unsigned threads = 1;                 ///< results are identical for any count
     std::size_t max_mode_updates = 200;   ///< cap on mode updates per term
-    std::size_t flush_terms = 64;         ///< terms kept implicit between flushes of the remainder
+    /// Terms kept implicit between flushes of the remainder. Default: 16 for
+    /// up to 2^18 values (a block: the per-update corrections of implicit
+    /// terms then cost more than the flushes), 64 above (BENCHMARKS.md).
+    std::optional<std::size_t> flush_terms;
     StartSigns start = StartSigns::automatic;
     /// After the greedy, refit all scales by least squares for the signs it
     /// found (the Gram matrix comes from popcounts, the right-hand side from

@@ -53,7 +53,7 @@ void validate_options(const DecomposeOptions& o)
         throw Error(errc::invalid_argument,
                     fmt::format("the most bits per value must be positive, got {}", o.max_bits_per_value));
     if (o.max_mode_updates == 0) throw Error(errc::invalid_argument, "the cap on mode updates per term must be >= 1");
-    if (o.flush_terms == 0) throw Error(errc::invalid_argument, "the flush block must hold at least 1 term");
+    if (o.flush_terms && *o.flush_terms == 0) throw Error(errc::invalid_argument, "the flush block must hold at least 1 term");
     if (o.threads == 0) throw Error(errc::invalid_argument, "threads must be at least 1");
     if (o.restarts && *o.restarts > 1000)
         throw Error(errc::invalid_argument, fmt::format("at most 1000 restarts per term, got {}", *o.restarts));
@@ -316,10 +316,11 @@ void BlockedRun::for_blocks(BlockData& data, const std::vector<std::size_t>& whi
 void BlockedRun::check_memory(const BlockData& data, std::size_t in_flight) const
 {
     if (opt_.max_memory == 0) return;
-    // Each block being decomposed holds its remainder and at most one
-    // reordered copy of it.
-    // reordered copy of it; block 0 is never cut short, so it is the largest.
-    const std::uint64_t blocks = std::uint64_t(in_flight) * 2 * grid_.block_size(0) * sizeof(float);
+    // Each block being decomposed holds its remainder, at most one reordered
+    // copy of it and its contraction along the last mode (at most 1/8 of it);
+    // block 0 is never cut short, so it is the largest.
+    const std::uint64_t block = grid_.block_size(0);
+    const std::uint64_t blocks = std::uint64_t(in_flight) * (2 * block + block / 8) * sizeof(float);
     long double terms = 0;
     for (std::size_t b = 0; b < blocks_.size(); ++b)
         terms += static_cast<long double>(blocks_[b].ceiling) * static_cast<long double>(term_bytes(grid_, b));

@@ -9,6 +9,11 @@
 //    mode's slices are short and scattered in C order (for a matrix, the
 //    transpose). A flipped sign then always updates images from long
 //    contiguous runs;
+//  * with that reversed copy, for order 3 and more, R_mat contracted along
+//    its last mode with that mode's signs (1/d_last of R_mat). While the
+//    last mode's signs hold, every other mode's image follows from it at
+//    1/d_last of a pass, whatever the other signs did; this is what the
+//    first cycle of a start (every sign new) mostly costs without it;
 //  * for each mode a, the image of R_mat contracted with every other mode's
 //    signs, together with the signs it was computed with. A mode update
 //    first brings the image to the current signs by adding only the slices
@@ -52,16 +57,23 @@ struct RemainderCopy {
 };
 
 /// Σ x² in double, in 64 fixed pieces so the rounding does not depend on
-/// the thread count.
+/// the thread count. Within a piece, four running sums over x[4q + k]: one
+/// sum is a chain of dependent adds, four fill a vector (this runs at every
+/// flush of a block).
 double sum_squares(const float* x, std::size_t n, unsigned threads)
 {
     constexpr std::size_t pieces = 64;
     std::vector<double> partial(pieces, 0.0);
     detail::parallel_ranges(threads, pieces, n / pieces + 1, [&](std::size_t p0, std::size_t p1) {
         for (std::size_t p = p0; p < p1; ++p) {
-            double acc = 0;
-            for (std::size_t i = n * p / pieces; i < n * (p + 1) / pieces; ++i) acc += double(x[i]) * double(x[i]);
-            partial[p] = acc;
+            double acc[4] = {0, 0, 0, 0};
+            std::size_t i = n * p / pieces;
+            const std::size_t end = n * (p + 1) / pieces;
+            for (; i + 4 <= end; i += 4)
+                for (std::size_t k = 0; k < 4; ++k) acc[k] += double(x[i + k]) * double(x[i + k]);
+            double s = (acc[0] + acc[2]) + (acc[1] + acc[3]);
+            for (; i < end; ++i) s += double(x[i]) * double(x[i]);
+            partial[p] = s;
         }
     });
     return std::accumulate(partial.begin(), partial.end(), 0.0);
@@ -132,7 +144,12 @@ void reverse_axes(const float* src, const Shape& dims, float* dst, unsigned thre
 class GreedyDecomposer {
 public:
     GreedyDecomposer(const Shape& shape, const DecomposeOptions& options)
-        : k_(kernels::active()), opt_(options), dims_(shape), order_(shape.size()), N_(detail::product(shape, 0, shape.size()))
+        : k_(kernels::active()),
+          opt_(options),
+          dims_(shape),
+          order_(shape.size()),
+          N_(detail::product(shape, 0, shape.size())),
+          flush_terms_(options.flush_terms.value_or(N_ <= (std::size_t{1} << 18) ? 16 : 64))
     {
     }
 
@@ -148,6 +165,9 @@ private:
     // ---- images ----
     double mode_update(std::size_t a, DecomposeReport& report);
     void refresh_image(std::size_t a, DecomposeReport& report);
+    double last_contracted_cost() const;
+    void refresh_last_contracted(DecomposeReport& report);
+    void image_from_last_contracted(std::size_t a);
     void dense_image(std::size_t a);
     void slice_update(std::size_t a, std::size_t b, const std::vector<std::uint32_t>& flips, DecomposeReport& report);
     void finish_slice_update(std::size_t a, std::size_t b, std::size_t flipped, DecomposeReport& report);
@@ -173,8 +193,14 @@ private:
     Shape dims_;
     std::size_t order_;
     std::size_t N_;
+    std::size_t flush_terms_;
 
     std::vector<RemainderCopy> copies_;      // [0] C order, [1] reversed (optional)
+    // R_mat ×_last s_last, axes reversed like copies_[1] (absent when unused),
+    // and the last-mode signs it reflects.
+    RemainderCopy last_contracted_;
+    SignVector last_contracted_signs_;
+    bool last_contracted_valid_ = false;
     std::vector<std::vector<float>> image_;  // image of R_mat for each mode
     std::vector<std::vector<SignVector>> image_signs_;  // [a][b]: signs of mode b that image a reflects
     std::vector<bool> image_valid_;
@@ -228,6 +254,18 @@ void GreedyDecomposer::setup_copies(detail::AlignedFloats working, float* extern
         reverse_axes(copies_[0].data, dims_, r.data, opt_.threads);
         copies_.push_back(std::move(r));
     }
+    // Worth its memory (1/d_last of the block) when the last mode is long
+    // enough that an image from it is a small fraction of a pass.
+    const std::size_t last = dims_.empty() ? 0 : dims_.back();
+    if (order_ >= 3 && copies_.size() > 1 && last >= 8) {
+        RemainderCopy t;
+        t.dims.assign(dims_.rbegin() + 1, dims_.rend());
+        t.reversed = true;
+        t.owned = detail::allocate_aligned_floats(N_ / last);
+        t.data = t.owned.get();
+        last_contracted_ = std::move(t);
+    }
+    last_contracted_valid_ = false;
 }
 
 const RemainderCopy& GreedyDecomposer::copy_for_flips(std::size_t mode) const
@@ -401,8 +439,79 @@ void GreedyDecomposer::finish_slice_update(std::size_t a, std::size_t b, std::si
     report.dense_passes += static_cast<double>(flipped) / static_cast<double>(dims_[b]);
 }
 
+double GreedyDecomposer::last_contracted_cost() const
+{
+    if (!last_contracted_valid_) return 1.0;
+    const std::size_t last = order_ - 1;
+    const double cost = double(hamming(last_contracted_signs_, signs_[last])) / double(dims_[last]);
+    return std::min(cost, 1.0);
+}
+
+void GreedyDecomposer::refresh_last_contracted(DecomposeReport& report)
+{
+    const std::size_t last = order_ - 1, len = N_ / dims_[last];
+    const RemainderCopy& r = copies_[1];  // mode 0 of the reversed copy is the last mode
+    float* t = last_contracted_.data;
+    const SignVector& s = signs_[last];
+    if (last_contracted_cost() >= 1.0) {
+        std::fill_n(t, len, 0.0f);
+        const SignVector one(1);
+        detail::contract_block(k_, r.data, dims_[last], len, 1, s, one, t, scratch_, opt_.threads);
+        report.dense_passes += 1;
+    } else {
+        // A flip moves that slice's share by 2·s_new (slices are contiguous here).
+        auto& off = scratch_.offsets;
+        auto& w = scratch_.weights;
+        off.clear();
+        w.clear();
+        const SignVector& old = last_contracted_signs_;
+        for (std::size_t i = 0; i < s.word_count(); ++i)
+            for (std::uint64_t diff = old.data()[i] ^ s.data()[i]; diff != 0; diff &= diff - 1) {
+                const std::size_t f = i * 64 + std::countr_zero(diff);
+                off.push_back(static_cast<std::ptrdiff_t>(f * len));
+                w.push_back(s.negative(f) ? -2.0f : 2.0f);
+            }
+        detail::parallel_ranges(opt_.threads, (len + 15) / 16, 16 * off.size(), [&](std::size_t c0, std::size_t c1) {
+            const std::size_t t0 = c0 * 16, t1 = std::min(len, c1 * 16);
+            k_.rows_add(r.data + t0, off.data(), w.data(), off.size(), t1 - t0, t + t0);
+        });
+        report.dense_passes += double(off.size()) / double(dims_[last]);
+    }
+    last_contracted_signs_ = s;
+    last_contracted_valid_ = true;
+}
+
+void GreedyDecomposer::image_from_last_contracted(std::size_t a)
+{
+    const RemainderCopy& c = last_contracted_;
+    const std::size_t ap = c.copy_mode(a), modes = c.dims.size();
+    auto& img = image_[a];
+    std::fill(img.begin(), img.end(), 0.0f);
+    const SignVector& sx = kron_copy(c, signs_, 0, ap, kron_pre_);
+    const SignVector& sz = kron_copy(c, signs_, ap + 1, modes, kron_post_);
+    detail::contract_block(k_, c.data, sx.size(), dims_[a], sz.size(), sx, sz, img.data(), scratch_, opt_.threads);
+    for (std::size_t b = 0; b < order_; ++b) image_signs_[a][b] = signs_[b];
+    image_valid_[a] = true;
+}
+
 void GreedyDecomposer::refresh_image(std::size_t a, DecomposeReport& report)
 {
+    // Through the last-mode contraction when bringing it up to date costs no
+    // more than the cheaper of a dense pass and the slices of flipped signs.
+    if (last_contracted_.data != nullptr && a + 1 < order_) {
+        double slices = 1.0;
+        if (image_valid_[a]) {
+            slices = 0;
+            for (std::size_t b = 0; b < order_ && slices < 1.0; ++b)
+                if (b != a) slices += double(hamming(image_signs_[a][b], signs_[b])) / double(dims_[b]);
+        }
+        if (last_contracted_cost() <= std::min(slices, 1.0)) {
+            refresh_last_contracted(report);
+            image_from_last_contracted(a);
+            report.dense_passes += 1.0 / double(dims_[order_ - 1]);
+            return;
+        }
+    }
     if (!image_valid_[a]) {
         for (std::size_t b = 0; b < order_; ++b) image_signs_[a][b] = signs_[b];
         dense_image(a);
@@ -514,6 +623,7 @@ void GreedyDecomposer::flush(DecomposeReport& report)
     }
     for (SignMatrix& m : block_signs_) m.truncate(0);  // keeps the capacity
     block_scales_.clear();
+    last_contracted_valid_ = false;  // R_mat moved
 }
 
 // Alternating mode updates from the current signs until the cut stops
@@ -599,7 +709,7 @@ SignedCutTerms GreedyDecomposer::run(detail::AlignedFloats working, float* exter
     for (std::size_t a = 0; a < order_; ++a) {
         image_[a].assign(dims_[a], 0.0f);
         block_signs_.emplace_back(dims_[a], 0);
-        block_signs_[a].reserve(opt_.flush_terms);
+        block_signs_[a].reserve(flush_terms_);
     }
     // Known widths get their bits at once: growing by doubling would hold
     // the old and the new bits together at each step.
@@ -678,7 +788,7 @@ SignedCutTerms GreedyDecomposer::run(detail::AlignedFloats working, float* exter
         cuts_.push_back(cut);
         for (std::size_t a = 0; a < order_; ++a) block_signs_[a].push_back(signs_[a]);
         block_scales_.push_back(c);
-        if (block_scales_.size() >= opt_.flush_terms) flush(report);
+        if (block_scales_.size() >= flush_terms_) flush(report);
         report.rel_error_trajectory.push_back(rel());
         if (opt_.progress && !opt_.progress(Progress{result.width(), rel(), result.bits_per_value(),
                                                      progress_fraction(result.width(), gained, limits, norm2_x_)})) {
