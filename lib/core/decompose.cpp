@@ -317,10 +317,10 @@ void BlockedRun::check_memory(const BlockData& data, std::size_t in_flight) cons
 {
     if (opt_.max_memory == 0) return;
     // Each block being decomposed holds its remainder, at most one reordered
-    // copy of it and its contraction along the last mode (at most 1/8 of it);
-    // block 0 is never cut short, so it is the largest.
+    // copy of it and its contractions along the first and last modes (at
+    // most 1/8 of it each); block 0 is never cut short, so it is the largest.
     const std::uint64_t block = grid_.block_size(0);
-    const std::uint64_t blocks = std::uint64_t(in_flight) * (2 * block + block / 8) * sizeof(float);
+    const std::uint64_t blocks = std::uint64_t(in_flight) * (2 * block + block / 4) * sizeof(float);
     long double terms = 0;
     for (std::size_t b = 0; b < blocks_.size(); ++b)
         terms += static_cast<long double>(blocks_[b].ceiling) * static_cast<long double>(term_bytes(grid_, b));

@@ -9,11 +9,12 @@
 //    mode's slices are short and scattered in C order (for a matrix, the
 //    transpose). A flipped sign then always updates images from long
 //    contiguous runs;
-//  * with that reversed copy, for order 3 and more, R_mat contracted along
-//    its last mode with that mode's signs (1/d_last of R_mat). While the
-//    last mode's signs hold, every other mode's image follows from it at
-//    1/d_last of a pass, whatever the other signs did; this is what the
-//    first cycle of a start (every sign new) mostly costs without it;
+//  * for order 3 and more, R_mat contracted along its first mode with that
+//    mode's signs, and (with the reversed copy) along its last mode. While
+//    mode m's signs hold, every other mode's image follows from the
+//    contraction along m at 1/d_m of a pass, whatever the other signs did:
+//    this is what the first cycles of a start (every sign new) would
+//    otherwise pay in dense passes and long lists of flipped slices;
 //  * for each mode a, the image of R_mat contracted with every other mode's
 //    signs, together with the signs it was computed with. A mode update
 //    first brings the image to the current signs by adding only the slices
@@ -51,9 +52,23 @@ struct RemainderCopy {
     float* data = nullptr;
     Shape dims;             // in this copy's mode order
     bool reversed = false;  // copy mode a' is original mode k-1-a'
+    std::size_t first = 0;  // in C order: copy mode a' is original mode first + a'
 
-    std::size_t original_mode(std::size_t copy_mode) const { return reversed ? dims.size() - 1 - copy_mode : copy_mode; }
-    std::size_t copy_mode(std::size_t mode) const { return reversed ? dims.size() - 1 - mode : mode; }
+    std::size_t original_mode(std::size_t copy_mode) const
+    {
+        return reversed ? dims.size() - 1 - copy_mode : first + copy_mode;
+    }
+    std::size_t copy_mode(std::size_t mode) const { return reversed ? dims.size() - 1 - mode : mode - first; }
+};
+
+/// The remainder contracted along one end mode (the first or the last) with
+/// that mode's signs, and the signs it reflects.
+struct ContractedRemainder {
+    RemainderCopy values;       // the other modes, in the layout of `source`
+    std::size_t mode = 0;       // the contracted mode
+    std::size_t source = 0;     // the copy in which that mode's slices are contiguous
+    SignVector signs;
+    bool valid = false;
 };
 
 /// Σ x² in double, in 64 fixed pieces so the rounding does not depend on
@@ -165,9 +180,9 @@ private:
     // ---- images ----
     double mode_update(std::size_t a, DecomposeReport& report);
     void refresh_image(std::size_t a, DecomposeReport& report);
-    double last_contracted_cost() const;
-    void refresh_last_contracted(DecomposeReport& report);
-    void image_from_last_contracted(std::size_t a);
+    double contracted_cost(const ContractedRemainder& c) const;
+    void refresh_contracted(ContractedRemainder& c, DecomposeReport& report);
+    void image_from_contracted(const ContractedRemainder& c, std::size_t a);
     void dense_image(std::size_t a);
     void slice_update(std::size_t a, std::size_t b, const std::vector<std::uint32_t>& flips, DecomposeReport& report);
     void finish_slice_update(std::size_t a, std::size_t b, std::size_t flipped, DecomposeReport& report);
@@ -196,11 +211,9 @@ private:
     std::size_t flush_terms_;
 
     std::vector<RemainderCopy> copies_;      // [0] C order, [1] reversed (optional)
-    // R_mat ×_last s_last, axes reversed like copies_[1] (absent when unused),
-    // and the last-mode signs it reflects.
-    RemainderCopy last_contracted_;
-    SignVector last_contracted_signs_;
-    bool last_contracted_valid_ = false;
+    // R_mat ×_0 s_0 (C order) and R_mat ×_last s_last (axes reversed like
+    // copies_[1]), each where it pays.
+    std::vector<ContractedRemainder> contracted_;
     std::vector<std::vector<float>> image_;  // image of R_mat for each mode
     std::vector<std::vector<SignVector>> image_signs_;  // [a][b]: signs of mode b that image a reflects
     std::vector<bool> image_valid_;
@@ -254,18 +267,31 @@ void GreedyDecomposer::setup_copies(detail::AlignedFloats working, float* extern
         reverse_axes(copies_[0].data, dims_, r.data, opt_.threads);
         copies_.push_back(std::move(r));
     }
-    // Worth its memory (1/d_last of the block) when the last mode is long
-    // enough that an image from it is a small fraction of a pass.
-    const std::size_t last = dims_.empty() ? 0 : dims_.back();
-    if (order_ >= 3 && copies_.size() > 1 && last >= 8) {
-        RemainderCopy t;
-        t.dims.assign(dims_.rbegin() + 1, dims_.rend());
-        t.reversed = true;
-        t.owned = detail::allocate_aligned_floats(N_ / last);
-        t.data = t.owned.get();
-        last_contracted_ = std::move(t);
+    // A contraction along an end mode is worth its memory (at most 1/8 of the
+    // block) when that mode is long enough that an image from it is a small
+    // fraction of a pass, and its slices are contiguous in some copy: always
+    // for the first mode, in the reversed copy for the last.
+    contracted_.clear();
+    if (order_ >= 3 && dims_.front() >= 8) {
+        ContractedRemainder c;
+        c.mode = 0;
+        c.source = 0;
+        c.values.dims.assign(dims_.begin() + 1, dims_.end());
+        c.values.first = 1;
+        c.values.owned = detail::allocate_aligned_floats(N_ / dims_.front());
+        c.values.data = c.values.owned.get();
+        contracted_.push_back(std::move(c));
     }
-    last_contracted_valid_ = false;
+    if (order_ >= 3 && copies_.size() > 1 && dims_.back() >= 8) {
+        ContractedRemainder c;
+        c.mode = order_ - 1;
+        c.source = 1;
+        c.values.dims.assign(dims_.rbegin() + 1, dims_.rend());
+        c.values.reversed = true;
+        c.values.owned = detail::allocate_aligned_floats(N_ / dims_.back());
+        c.values.data = c.values.owned.get();
+        contracted_.push_back(std::move(c));
+    }
 }
 
 const RemainderCopy& GreedyDecomposer::copy_for_flips(std::size_t mode) const
@@ -439,24 +465,23 @@ void GreedyDecomposer::finish_slice_update(std::size_t a, std::size_t b, std::si
     report.dense_passes += static_cast<double>(flipped) / static_cast<double>(dims_[b]);
 }
 
-double GreedyDecomposer::last_contracted_cost() const
+double GreedyDecomposer::contracted_cost(const ContractedRemainder& c) const
 {
-    if (!last_contracted_valid_) return 1.0;
-    const std::size_t last = order_ - 1;
-    const double cost = double(hamming(last_contracted_signs_, signs_[last])) / double(dims_[last]);
+    if (!c.valid) return 1.0;
+    const double cost = double(hamming(c.signs, signs_[c.mode])) / double(dims_[c.mode]);
     return std::min(cost, 1.0);
 }
 
-void GreedyDecomposer::refresh_last_contracted(DecomposeReport& report)
+void GreedyDecomposer::refresh_contracted(ContractedRemainder& c, DecomposeReport& report)
 {
-    const std::size_t last = order_ - 1, len = N_ / dims_[last];
-    const RemainderCopy& r = copies_[1];  // mode 0 of the reversed copy is the last mode
-    float* t = last_contracted_.data;
-    const SignVector& s = signs_[last];
-    if (last_contracted_cost() >= 1.0) {
+    const std::size_t m = c.mode, len = N_ / dims_[m];
+    const RemainderCopy& r = copies_[c.source];  // its mode 0 is mode m, so slice f is [f·len, (f+1)·len)
+    float* t = c.values.data;
+    const SignVector& s = signs_[m];
+    if (contracted_cost(c) >= 1.0) {
         std::fill_n(t, len, 0.0f);
         const SignVector one(1);
-        detail::contract_block(k_, r.data, dims_[last], len, 1, s, one, t, scratch_, opt_.threads);
+        detail::contract_block(k_, r.data, dims_[m], len, 1, s, one, t, scratch_, opt_.threads);
         report.dense_passes += 1;
     } else {
         // A flip moves that slice's share by 2·s_new (slices are contiguous here).
@@ -464,7 +489,7 @@ void GreedyDecomposer::refresh_last_contracted(DecomposeReport& report)
         auto& w = scratch_.weights;
         off.clear();
         w.clear();
-        const SignVector& old = last_contracted_signs_;
+        const SignVector& old = c.signs;
         for (std::size_t i = 0; i < s.word_count(); ++i)
             for (std::uint64_t diff = old.data()[i] ^ s.data()[i]; diff != 0; diff &= diff - 1) {
                 const std::size_t f = i * 64 + std::countr_zero(diff);
@@ -475,15 +500,15 @@ void GreedyDecomposer::refresh_last_contracted(DecomposeReport& report)
             const std::size_t t0 = c0 * 16, t1 = std::min(len, c1 * 16);
             k_.rows_add(r.data + t0, off.data(), w.data(), off.size(), t1 - t0, t + t0);
         });
-        report.dense_passes += double(off.size()) / double(dims_[last]);
+        report.dense_passes += double(off.size()) / double(dims_[m]);
     }
-    last_contracted_signs_ = s;
-    last_contracted_valid_ = true;
+    c.signs = s;
+    c.valid = true;
 }
 
-void GreedyDecomposer::image_from_last_contracted(std::size_t a)
+void GreedyDecomposer::image_from_contracted(const ContractedRemainder& cr, std::size_t a)
 {
-    const RemainderCopy& c = last_contracted_;
+    const RemainderCopy& c = cr.values;
     const std::size_t ap = c.copy_mode(a), modes = c.dims.size();
     auto& img = image_[a];
     std::fill(img.begin(), img.end(), 0.0f);
@@ -496,19 +521,27 @@ void GreedyDecomposer::image_from_last_contracted(std::size_t a)
 
 void GreedyDecomposer::refresh_image(std::size_t a, DecomposeReport& report)
 {
-    // Through the last-mode contraction when bringing it up to date costs no
-    // more than the cheaper of a dense pass and the slices of flipped signs.
-    if (last_contracted_.data != nullptr && a + 1 < order_) {
+    // Through a contraction along another mode when bringing it up to date
+    // costs no more than the cheaper of a dense pass and the slices of
+    // flipped signs (the cheaper contraction when both qualify).
+    ContractedRemainder* via = nullptr;
+    double via_cost = 0;
+    for (ContractedRemainder& c : contracted_) {
+        if (c.mode == a) continue;
+        const double cost = contracted_cost(c);
+        if (via == nullptr || cost < via_cost) via = &c, via_cost = cost;
+    }
+    if (via != nullptr) {
         double slices = 1.0;
         if (image_valid_[a]) {
             slices = 0;
             for (std::size_t b = 0; b < order_ && slices < 1.0; ++b)
                 if (b != a) slices += double(hamming(image_signs_[a][b], signs_[b])) / double(dims_[b]);
         }
-        if (last_contracted_cost() <= std::min(slices, 1.0)) {
-            refresh_last_contracted(report);
-            image_from_last_contracted(a);
-            report.dense_passes += 1.0 / double(dims_[order_ - 1]);
+        if (via_cost <= std::min(slices, 1.0)) {
+            refresh_contracted(*via, report);
+            image_from_contracted(*via, a);
+            report.dense_passes += 1.0 / double(dims_[via->mode]);
             return;
         }
     }
@@ -623,7 +656,7 @@ void GreedyDecomposer::flush(DecomposeReport& report)
     }
     for (SignMatrix& m : block_signs_) m.truncate(0);  // keeps the capacity
     block_scales_.clear();
-    last_contracted_valid_ = false;  // R_mat moved
+    for (ContractedRemainder& c : contracted_) c.valid = false;  // R_mat moved
 }
 
 // Alternating mode updates from the current signs until the cut stops
