@@ -106,7 +106,9 @@ struct SIGNCUT_API DecomposeOptions {
     bool refit_scales = false;
     /// Extra random starts per term: each runs the whole alternating loop,
     /// and the largest cut is kept; about (1 + restarts)× the time. 0 is the
-    /// plain loop. Unset, it is 2 for tensors of order 3 and more, where it
+    /// plain loop. For order 3 and more with a last mode of 8 or more, a
+    /// restart keeps the last mode's signs the previous start ended with and
+    /// draws the others (docs/ALGORITHM.md). Unset, it is 2 for tensors of order 3 and more, where it
     /// lowers the error at equal bits by 2-29 % on the sample data of
     /// BENCHMARKS.md, and 0 for vectors and matrices, where it gains 0.5-2 %
     /// on most.

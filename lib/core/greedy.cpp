@@ -164,7 +164,8 @@ public:
           dims_(shape),
           order_(shape.size()),
           N_(detail::product(shape, 0, shape.size())),
-          flush_terms_(options.flush_terms.value_or(N_ <= (std::size_t{1} << 18) ? 16 : 64))
+          flush_terms_(options.flush_terms.value_or(N_ <= (std::size_t{1} << 18) ? 16 : 64)),
+          keep_last_signs_(order_ >= 3 && shape.back() >= 8)
     {
     }
 
@@ -209,6 +210,7 @@ private:
     std::size_t order_;
     std::size_t N_;
     std::size_t flush_terms_;
+    bool keep_last_signs_;  // restarts keep the last mode's signs (order 3+, a mode of 8 or more)
 
     std::vector<RemainderCopy> copies_;      // [0] C order, [1] reversed (optional)
     // R_mat ×_0 s_0 (C order) and R_mat ×_last s_last (axes reversed like
@@ -782,8 +784,16 @@ SignedCutTerms GreedyDecomposer::run(detail::AlignedFloats working, float* exter
         std::size_t leader = 0;
         for (std::size_t start = 0; start <= restarts; ++start) {
             if (start > 0) {
+                // A long last mode keeps the signs the previous start ended
+                // with: the starts still differ in every mode between the
+                // first and the last (the first is rewritten by the first
+                // update), the error is the same or lower, and the
+                // contraction along that mode stays current (BENCHMARKS.md,
+                // "Speed and scale"). A short one (a colour axis) has too few
+                // sign patterns to keep: it is drawn again.
                 for (std::size_t a = 0; a < order_; ++a)
-                    signs_[a] = starting_signs(restart_seed(opt_.seed, start), term, a, dims_[a]);
+                    if (!(a + 1 == order_ && keep_last_signs_))
+                        signs_[a] = starting_signs(restart_seed(opt_.seed, start), term, a, dims_[a]);
             } else if (term == 0 || !warm) {
                 for (std::size_t a = 0; a < order_; ++a) signs_[a] = starting_signs(opt_.seed, term, a, dims_[a]);
             }

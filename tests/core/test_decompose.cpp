@@ -299,7 +299,10 @@ BOOST_AUTO_TEST_CASE(restarts_keep_the_largest_cut_of_their_starts)
     // A restart r runs the plain loop from starting_signs(restart_seed(seed,
     // r), ...). For the first term, that is exactly a one-term run seeded
     // with restart_seed(seed, r); the restarted term must be the best of them.
-    const std::vector<Shape> shapes = {{40, 70}, {9, 10, 11}, {65, 3}};
+    // With a long last mode, restarts keep that mode's signs from the start
+    // before, so only start 0 is such a run, and the restarted term is at
+    // least as good.
+    const std::vector<Shape> shapes = {{40, 70}, {9, 10, 3}, {65, 3}, {9, 10, 11}};
     SplitMix64 g(88);
     for (const Shape& shape : shapes) {
         BOOST_TEST_CONTEXT("shape " << format_shape(shape))
@@ -309,8 +312,9 @@ BOOST_AUTO_TEST_CASE(restarts_keep_the_largest_cut_of_their_starts)
             DecomposeOptions o;
             o.width = 1;
             o.seed = 3;
+            const bool keeps_last = shape.size() >= 3 && shape.back() >= 8;
             double best = 0;
-            for (std::size_t r = 0; r <= 4; ++r) {
+            for (std::size_t r = 0; r <= (keeps_last ? 0 : 4); ++r) {
                 DecomposeOptions one = o;
                 one.restarts = 0;
                 one.seed = r == 0 ? o.seed : restart_seed(o.seed, r);
@@ -319,7 +323,10 @@ BOOST_AUTO_TEST_CASE(restarts_keep_the_largest_cut_of_their_starts)
             o.restarts = 4;
             DecomposeReport report;
             const auto d = decompose_whole(view, o, &report);
-            BOOST_TEST(std::abs(double(d.scales()[0]) - best) <= 1e-5 * best);
+            if (keeps_last)
+                BOOST_TEST(std::abs(double(d.scales()[0])) >= best * (1 - 1e-6));
+            else
+                BOOST_TEST(std::abs(double(d.scales()[0]) - best) <= 1e-5 * best);
             // Five starts' worth of updates, at least two per start.
             BOOST_TEST(report.mode_updates >= 5 * 2);
             // Wider runs: every term still comes from the plain loop, so the
