@@ -37,7 +37,10 @@ namespace {
 /// payload misses or exceeds, keeping the best allocation that fits. The
 /// payload exceeds the term bits by the widths, checksums, chunk padding and
 /// at most 7 bits per sign segment, all small and nearly constant, so a few
-/// steps settle it.
+/// steps settle it. An allocation over the total is followed by a budget
+/// below the bits it used, not below the budget it had: when it left some of
+/// its budget unused, lowering only the budget can give the same allocation
+/// again, step after step, and end with none that fits.
 template <class F>
 Allocation fit_payload(const BlockGrid& grid, std::uint64_t total, F&& alloc)
 {
@@ -55,7 +58,7 @@ Allocation fit_payload(const BlockGrid& grid, std::uint64_t total, F&& alloc)
             if (total - p < cheapest) break;
             term_budget += total - p;
         } else {
-            term_budget -= std::min(term_budget, p - total);
+            term_budget = a.term_bits - std::min(a.term_bits, p - total);
         }
     }
     return best;
