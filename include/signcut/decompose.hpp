@@ -117,9 +117,9 @@ struct SIGNCUT_API DecomposeOptions {
     /// updates (a cycle updates each mode once), the start with the largest
     /// cut then (the earliest on a tie) running on alone to convergence. 0
     /// (the default) runs every start to convergence, the exact loop: on a
-    /// 64 MiB field with 32³ blocks at 1 bit per value, 1, 2 and 3 cycles
-    /// saved 37 %, 25 % and 15 % of the time for 5.6 %, 3.4 % and 1.9 % more
-    /// error (BENCHMARKS.md).
+    /// 64 MiB field with 32³ blocks at 1 bit per value, 1 and 3 cycles save
+    /// 22 % and 4 % of the time for 6.4 % and 1.8 % more error, where
+    /// `restarts = 1` saves 22 % for 2.2 % (BENCHMARKS.md).
     std::size_t screen_cycles = 0;
 
     /// With several blocks and a budget, each block is first decomposed to
