@@ -251,8 +251,10 @@ SIGNCUT_API Shape resolve_block_shape(const BlockChoice& choice, const TensorVie
 /// least 16 long) are cut into tiles; the others stay whole, and with none
 /// the whole tensor is one block. The tile (16, 32, 64 or 128 along every
 /// cut mode) is the one with the lowest error at the run's budget (or the
-/// fewest bits for an error target) on a central crop of at most 2^19
-/// values. BENCHMARKS.md has the measurements behind it.
+/// fewest bits for an error target) on all of the data up to 2^21 values,
+/// or on a crop of at most that many sampled from both halves of each
+/// shortened mode (docs/ALGORITHM.md). BENCHMARKS.md has the measurements
+/// behind it.
 SIGNCUT_API Shape auto_block_shape(const TensorView<float>& x, const DecomposeOptions& options);
 SIGNCUT_API Shape auto_block_shape(const TensorView<double>& x, const DecomposeOptions& options);
 

@@ -18,7 +18,7 @@ struct AutoChoice {
 
 AutoChoice auto_blocks(const TensorView<float>& x, const DecomposeOptions& options);
 AutoChoice auto_blocks(const TensorView<double>& x, const DecomposeOptions& options);
-/// The same rule, reading only the central crop (a row at a time).
+/// The same rule, reading only the rows of its crop (a row at a time).
 AutoChoice auto_blocks(RowSource& source, const DecomposeOptions& options);
 
 }  // namespace signcut::detail
