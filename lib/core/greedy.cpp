@@ -71,6 +71,15 @@ struct ContractedRemainder {
     bool valid = false;
 };
 
+/// Sets `out` to the positions where `now` differs from `old`, in order.
+void flipped_positions(const SignVector& old, const SignVector& now, std::vector<std::uint32_t>& out)
+{
+    out.clear();
+    for (std::size_t w = 0; w < now.word_count(); ++w)
+        for (std::uint64_t diff = old.data()[w] ^ now.data()[w]; diff != 0; diff &= diff - 1)
+            out.push_back(static_cast<std::uint32_t>(w * 64 + std::countr_zero(diff)));
+}
+
 /// Σ x² in double, in 64 fixed pieces so the rounding does not depend on
 /// the thread count. Within a piece, four running sums over x[4q + k]: one
 /// sum is a chain of dependent adds, four fill a vector (this runs at every
@@ -237,7 +246,8 @@ private:
     mutable std::vector<double> apply_weight_;
     mutable std::vector<std::int64_t> apply_dots_;
     mutable std::vector<float> apply_wf_;
-    std::vector<std::vector<std::uint32_t>> flips_;
+    std::vector<std::vector<std::uint32_t>> flips_;  // per mode, for refresh_image
+    std::vector<std::uint32_t> contracted_flips_;
     std::unique_ptr<detail::WorkerPool> pool_;
 };
 
@@ -491,13 +501,11 @@ void GreedyDecomposer::refresh_contracted(ContractedRemainder& c, DecomposeRepor
         auto& w = scratch_.weights;
         off.clear();
         w.clear();
-        const SignVector& old = c.signs;
-        for (std::size_t i = 0; i < s.word_count(); ++i)
-            for (std::uint64_t diff = old.data()[i] ^ s.data()[i]; diff != 0; diff &= diff - 1) {
-                const std::size_t f = i * 64 + std::countr_zero(diff);
-                off.push_back(static_cast<std::ptrdiff_t>(f * len));
-                w.push_back(s.negative(f) ? -2.0f : 2.0f);
-            }
+        flipped_positions(c.signs, s, contracted_flips_);
+        for (const std::size_t f : contracted_flips_) {
+            off.push_back(static_cast<std::ptrdiff_t>(f * len));
+            w.push_back(s.negative(f) ? -2.0f : 2.0f);
+        }
         detail::parallel_ranges(opt_.threads, (len + 15) / 16, 16 * off.size(), [&](std::size_t c0, std::size_t c1) {
             const std::size_t t0 = c0 * 16, t1 = std::min(len, c1 * 16);
             k_.rows_add(r.data + t0, off.data(), w.data(), off.size(), t1 - t0, t + t0);
@@ -523,9 +531,21 @@ void GreedyDecomposer::image_from_contracted(const ContractedRemainder& cr, std:
 
 void GreedyDecomposer::refresh_image(std::size_t a, DecomposeReport& report)
 {
+    // Flipped positions per mode, and what updating by their slices would
+    // cost in passes (an invalid image needs a dense pass: 1).
+    auto& flips = flips_;
+    double slices = 1.0;
+    if (image_valid_[a]) {
+        slices = 0;
+        for (std::size_t b = 0; b < order_; ++b) {
+            if (b == a) continue;
+            flipped_positions(image_signs_[a][b], signs_[b], flips[b]);
+            slices += static_cast<double>(flips[b].size()) / static_cast<double>(dims_[b]);
+        }
+    }
     // Through a contraction along another mode when bringing it up to date
-    // costs no more than the cheaper of a dense pass and the slices of
-    // flipped signs (the cheaper contraction when both qualify).
+    // costs no more than the cheaper of a dense pass and the slices (the
+    // cheaper contraction when both qualify).
     ContractedRemainder* via = nullptr;
     double via_cost = 0;
     for (ContractedRemainder& c : contracted_) {
@@ -533,48 +553,17 @@ void GreedyDecomposer::refresh_image(std::size_t a, DecomposeReport& report)
         const double cost = contracted_cost(c);
         if (via == nullptr || cost < via_cost) via = &c, via_cost = cost;
     }
-    if (via != nullptr) {
-        double slices = 1.0;
-        if (image_valid_[a]) {
-            slices = 0;
-            for (std::size_t b = 0; b < order_ && slices < 1.0; ++b)
-                if (b != a) slices += double(hamming(image_signs_[a][b], signs_[b])) / double(dims_[b]);
-        }
-        if (via_cost <= std::min(slices, 1.0)) {
-            refresh_contracted(*via, report);
-            image_from_contracted(*via, a);
-            report.dense_passes += 1.0 / double(dims_[via->mode]);
-            return;
-        }
+    if (via != nullptr && via_cost <= std::min(slices, 1.0)) {
+        refresh_contracted(*via, report);
+        image_from_contracted(*via, a);
+        report.dense_passes += 1.0 / double(dims_[via->mode]);
+        return;
     }
-    if (!image_valid_[a]) {
+    if (slices >= 1.0) {
         for (std::size_t b = 0; b < order_; ++b) image_signs_[a][b] = signs_[b];
         dense_image(a);
         image_valid_[a] = true;
         report.dense_passes += 1;
-        return;
-    }
-    // Flipped positions per mode, and what updating by slices would cost.
-    auto& flips = flips_;
-    flips.resize(order_);
-    for (auto& f : flips) f.clear();
-    double cost = 0;
-    for (std::size_t b = 0; b < order_; ++b) {
-        if (b == a) continue;
-        const SignVector& old = image_signs_[a][b];
-        const SignVector& now = signs_[b];
-        for (std::size_t w = 0; w < now.word_count(); ++w) {
-            std::uint64_t diff = old.data()[w] ^ now.data()[w];
-            while (diff) {
-                flips[b].push_back(static_cast<std::uint32_t>(w * 64 + std::countr_zero(diff)));
-                diff &= diff - 1;
-            }
-        }
-        cost += static_cast<double>(flips[b].size()) / static_cast<double>(dims_[b]);
-    }
-    if (cost >= 1.0) {
-        image_valid_[a] = false;
-        refresh_image(a, report);
         return;
     }
     for (std::size_t b = 0; b < order_; ++b)
@@ -739,6 +728,7 @@ SignedCutTerms GreedyDecomposer::run(detail::AlignedFloats working, float* exter
     image_.assign(order_, {});
     image_signs_.assign(order_, std::vector<SignVector>(order_));
     image_valid_.assign(order_, false);
+    flips_.assign(order_, {});
     signs_.resize(order_);
     block_signs_.clear();
     for (std::size_t a = 0; a < order_; ++a) {

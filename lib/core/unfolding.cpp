@@ -28,17 +28,6 @@ std::size_t balanced_split(std::span<const std::size_t> dims)
     return best;
 }
 
-SignVector kron_all(const kernels::Table& k, std::span<const SignVector> v, std::span<const std::size_t> modes)
-{
-    SignVector acc(1);
-    for (std::size_t a : modes) {
-        SignVector next(acc.size() * v[a].size());
-        k.kron(acc.data(), acc.size(), v[a].data(), v[a].size(), next.data());
-        acc = std::move(next);
-    }
-    return acc;
-}
-
 void kron_all(const kernels::Table& k, std::span<const SignVector> v, std::span<const std::size_t> modes,
               SignVector& out, SignVector& spare)
 {
@@ -59,6 +48,13 @@ void kron_all(const kernels::Table& k, std::span<const SignVector> v, std::span<
         dst->reset(src->size() * b.size());
         k.kron(src->data(), src->size(), b.data(), b.size(), dst->data());
     }
+}
+
+SignVector kron_all(const kernels::Table& k, std::span<const SignVector> v, std::span<const std::size_t> modes)
+{
+    SignVector out, spare;
+    kron_all(k, v, modes, out, spare);
+    return out;
 }
 
 SignMatrix kron_columns(const kernels::Table& k, std::span<const SignMatrix> signs, std::span<const std::size_t> modes,
