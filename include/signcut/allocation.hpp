@@ -13,6 +13,11 @@
 // target, segments are taken until the gains reach it, the last one only as
 // far as needed. The result is optimal at hull breakpoints, and within one
 // segment's gain elsewhere.
+//
+// A block may also offer alternatives (other codecs' operating points,
+// design §3c): then its points are the prefixes and the alternatives
+// together, and moving along its hull can switch from terms to an
+// alternative (or back), paying the difference in bits.
 #pragma once
 
 #include "signcut/export.hpp"
@@ -24,17 +29,30 @@
 
 namespace signcut {
 
-/// One block's known greedy sequence.
+/// Another way to store a block whole (another codec's operating point):
+/// its bits and the drop of squared error it gives against storing nothing.
+struct SIGNCUT_API AlternativePoint {
+    std::uint64_t bits = 0;
+    double gain = 0;
+    std::uint32_t streams = 0;  ///< streams it is stored as (bits holds a 32-bit size for each)
+};
+
+/// One block's known greedy sequence, and its alternatives.
 struct SIGNCUT_API BlockCurve {
     std::vector<double> gains;    ///< g_{b,j}, in greedy order (≥ 0)
     std::uint64_t term_bits = 0;  ///< t_b, the payload of one term (> 0)
+    /// Other codecs' points: a block takes either a prefix of its terms or
+    /// one of these. The allocation runs over the upper convex hull of all
+    /// of the block's points (prefixes and alternatives) in (bits, gain).
+    std::vector<AlternativePoint> alternatives;
 };
 
 struct SIGNCUT_API Allocation {
-    std::vector<std::size_t> widths;  ///< w_b per block
-    std::uint64_t term_bits = 0;      ///< Σ_b w_b·t_b
-    double gain = 0;                  ///< Σ_b Σ_{j<w_b} g_{b,j}
-    bool target_reached = true;       ///< false if an error target was not met within the cap
+    std::vector<std::size_t> widths;   ///< w_b per block (0 where an alternative is chosen)
+    std::vector<std::size_t> choices;  ///< per block: 0 for its terms, i + 1 for alternatives[i]
+    std::uint64_t term_bits = 0;       ///< Σ_b of the chosen points' bits (w_b·t_b for terms)
+    double gain = 0;                   ///< Σ_b of the chosen points' gains
+    bool target_reached = true;        ///< false if an error target was not met within the cap
 };
 
 /// The widths of the greatest total gain whose Σ w_b·t_b fits `budget_bits`.

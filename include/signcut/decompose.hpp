@@ -25,6 +25,7 @@
 #include <xtensor/xexpression.hpp>
 #include <xtensor/xmath.hpp>
 
+#include "signcut/block_codec.hpp"
 #include "signcut/decomposition.hpp"
 #include "signcut/metrics.hpp"
 #include "signcut/row_source.hpp"
@@ -83,6 +84,13 @@ struct SIGNCUT_API DecomposeOptions {
 
     /// How the tensor is cut into blocks (default: the measured auto rule).
     BlockChoice blocks;
+
+    /// Codecs a block may be stored with instead of its signed cuts, chosen
+    /// block by block by the allocation along the same slopes (design §3c;
+    /// zfp_block_codec() in libsigncut). Empty: signed cuts only. Used with
+    /// a budget (bits per value or an error target) over more than one
+    /// block; a width rule and a whole-tensor block take signed cuts.
+    BlockCodecs codecs;
 
     /// With `rel_error`: give up (target_reached = false) before the storage
     /// would pass this many bits per value (the original dtype's width).
@@ -157,6 +165,7 @@ struct SIGNCUT_API DecomposeReport {
     std::size_t blocks = 0;            ///< blocks in the grid
     std::size_t decomposed_terms = 0;  ///< terms the greedy found, re-decompositions included
     std::size_t rounds = 0;            ///< decomposition rounds (1 + re-decompositions for the allocation)
+    std::size_t coded_blocks = 0;      ///< blocks the allocation gave to another codec (DecomposeOptions::codecs)
     double norm2 = 0;                  ///< ||X||², in double
     Shape block_shape;                 ///< the block shape used (auto resolved)
     /// The result measured against the data, where decompose() measured it:
@@ -235,8 +244,16 @@ struct SIGNCUT_API RecutReport {
 /// greedy's), a bits_per_value budget above the decomposition's own
 /// payload, or below the payload of one term (the message names the
 /// minimum).
+///
+/// Blocks stored by another codec (zfp) are kept as they are: the budget
+/// less what they take is shared among the signed cut blocks. Their gains
+/// are not stored, so the error estimate then starts from the stored error
+/// `rel_error_before` (the file's @rel_fro_error) and adds the gains of the
+/// terms dropped: sqrt(rel_error_before² + Σ dropped gains / norm2); without
+/// it such a decomposition is refused.
 SIGNCUT_API SignedCutDecomposition recut(const SignedCutDecomposition& d, double norm2, std::optional<double> bits_per_value,
-                             std::optional<double> rel_error, RecutReport* report = nullptr);
+                             std::optional<double> rel_error, RecutReport* report = nullptr,
+                             std::optional<double> rel_error_before = std::nullopt);
 
 /// Checks an explicit block shape against a tensor's shape before any data
 /// is read (auto and whole always fit). Throws Error(errc::invalid_argument)

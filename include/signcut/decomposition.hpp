@@ -10,6 +10,7 @@
 #include <span>
 #include <vector>
 
+#include "signcut/block_codec.hpp"
 #include "signcut/blocks.hpp"
 #include "signcut/metrics.hpp"
 #include "signcut/signs.hpp"
@@ -103,13 +104,26 @@ private:
 
 
 /// Payload of a decomposition: the stored bytes of its datasets (format
-/// version 2, docs/FORMAT.md), which is what `bits_per_value` counts and what
-/// a budget bounds.
+/// versions 2 and 3, docs/FORMAT.md), which is what `bits_per_value` counts
+/// and what a budget bounds.
 struct SIGNCUT_API Payload {
     std::uint64_t widths_bytes = 0;  ///< uint32 per block, stored
     std::uint64_t scales_bytes = 0;  ///< float32 per term, stored
     std::uint64_t signs_bytes = 0;   ///< the blocks' byte-aligned sign segments, stored
-    std::uint64_t bits() const noexcept { return 8 * (widths_bytes + scales_bytes + signs_bytes); }
+    std::uint64_t codecs_bytes = 0;      ///< version 3: uint8 per block, stored
+    std::uint64_t stream_sizes_bytes = 0;  ///< version 3: uint32 per stream of the coded blocks, stored
+    std::uint64_t streams_bytes = 0;     ///< version 3: the coded blocks' streams, stored
+    std::uint64_t bits() const noexcept
+    {
+        return 8 * (widths_bytes + scales_bytes + signs_bytes + codecs_bytes + stream_sizes_bytes + streams_bytes);
+    }
+};
+
+/// What the blocks stored by other codecs add to a payload.
+struct SIGNCUT_API CodedStorage {
+    std::uint64_t blocks = 0;        ///< coded blocks (0: a version-2 file, no codecs dataset)
+    std::uint64_t streams = 0;       ///< their streams
+    std::uint64_t stream_bytes = 0;  ///< Σ of the streams' bytes
 };
 
 /// What one dataset of `elements` values of `element_size` bytes occupies in
@@ -124,6 +138,10 @@ SIGNCUT_API std::uint64_t dataset_chunk_elements(std::uint64_t elements, std::si
 /// `blocks` widths, `terms` scales and `sign_bytes` bytes of byte-aligned
 /// sign segments, each dataset as stored_dataset_bytes() counts it.
 SIGNCUT_API Payload sct_payload(std::uint64_t blocks, std::uint64_t terms, std::uint64_t sign_bytes);
+/// The same with coded blocks (format version 3 when coded.blocks > 0: the
+/// `codecs`, `stream_sizes` and `streams` datasets are added).
+SIGNCUT_API Payload blocks_payload(std::uint64_t blocks, std::uint64_t terms, std::uint64_t sign_bytes,
+                                   const CodedStorage& coded);
 /// The smallest payload (in bits) that holds one term over `grid`: one
 /// term in the block with the shortest terms, every other block empty.
 SIGNCUT_API std::uint64_t one_term_payload_bits(const BlockGrid& grid);
@@ -140,6 +158,12 @@ public:
     explicit SignedCutDecomposition(SignedCutTerms whole);
     /// Adopts the blocks' terms; each must have its block's extents as shape.
     SignedCutDecomposition(BlockGrid grid, std::vector<SignedCutTerms> blocks);
+    /// Adopts the blocks' terms and, for the blocks another codec stores,
+    /// their streams: `coded` is empty (every block signed cuts) or has one
+    /// entry per block, CodecId::sct for a block of terms; a coded block has
+    /// width 0 and its codec must be among `codecs`.
+    SignedCutDecomposition(BlockGrid grid, std::vector<SignedCutTerms> blocks, std::vector<CodedBlock> coded,
+                           BlockCodecs codecs);
 
     const Shape& shape() const noexcept { return grid_.shape(); }
     std::size_t order() const noexcept { return grid_.order(); }
@@ -157,17 +181,31 @@ public:
     /// True if any block's scales were refit after the greedy.
     bool scales_refit() const noexcept;
 
-    /// The stored datasets' bytes (format version 2).
+    /// The codec of block b (CodecId::sct for a block of signed cut terms).
+    CodecId codec(std::size_t b) const { return coded_.empty() ? CodecId::sct : coded_.at(b).codec; }
+    /// Block b's streams (empty for a block of terms).
+    const CodedBlock& coded(std::size_t b) const;
+    /// Number of blocks stored by another codec.
+    std::size_t coded_block_count() const noexcept;
+    /// The codecs the coded blocks need to be decoded.
+    const BlockCodecs& codecs() const noexcept { return codecs_; }
+    /// What the coded blocks add to the payload.
+    CodedStorage coded_storage() const noexcept;
+    /// 3 when any block is coded by another codec, else 2.
+    int format_version() const noexcept { return coded_block_count() > 0 ? 3 : 2; }
+
+    /// The stored datasets' bytes (format version 2, or 3 with coded blocks).
     Payload payload() const;
     /// payload().bits() / N.
     double bits_per_value() const;
     /// The logical count, Σ_b w_b·(Σ_a e_{b,a} + 32) / N: a sign 1 bit, a
-    /// scale 32, nothing for padding or checksums.
+    /// scale 32, a coded block its CodedBlock::bits(), nothing for padding
+    /// or checksums.
     double counted_bits_per_value() const;
 
-    /// The first `w` terms of every block.
+    /// The first `w` terms of every block (coded blocks are kept).
     SignedCutDecomposition prefix(std::size_t w) const;
-    /// The first widths[b] terms of block b.
+    /// The first widths[b] terms of block b (0 for a coded block, which is kept).
     SignedCutDecomposition prefix(std::span<const std::size_t> widths) const;
 
     /// The full tensor. Each block is rebuilt in term order, so any region
@@ -182,8 +220,10 @@ public:
     void reconstruct_float64_into(std::span<double> out, unsigned threads = 1) const;
     std::vector<double> reconstruct_float64(unsigned threads = 1) const;
     std::vector<double> reconstruct_float64(const Region& region, unsigned threads = 1) const;
-    /// Block b alone (C order of its extents).
+    /// Block b alone (C order of its extents), whatever its codec.
     void reconstruct_block(std::size_t b, std::span<float> out, unsigned threads = 1) const;
+    /// The same in double (a coded block's float32 values, widened).
+    void reconstruct_block_float64(std::size_t b, std::span<double> out, unsigned threads = 1) const;
     /// The error against `original` (C order, size() floats), block by block,
     /// without holding the reconstruction; a block whose float32 sums
     /// overflow is measured on its float64 reconstruction (ErrorMetrics::
@@ -205,8 +245,12 @@ private:
     template <class T>
     void reconstruct_region(const Region& region, T* out, unsigned threads) const;
 
+    const BlockCodec& codec_for(std::size_t b) const;
+
     BlockGrid grid_;
     std::uint64_t size_ = 0;
     std::vector<SignedCutTerms> blocks_;
+    std::vector<CodedBlock> coded_;  ///< empty, or one per block
+    BlockCodecs codecs_;
 };
 }  // namespace signcut

@@ -124,6 +124,11 @@ struct BlockState {
     bool complete = false;      // the last run could not or need not go further
     double norm2 = 0;
     DecomposeReport report;
+    // Other codecs' operating points, found on the first run: point i is
+    // codec point_codec[i]'s.
+    std::vector<CodecPoint> points;
+    std::vector<std::size_t> point_codec;
+    bool pointed = false;
 };
 
 /// Where a run's blocks come from. In memory the whole tensor is at hand.
@@ -227,6 +232,14 @@ private:
                     Job&& job);
     void check_memory(const BlockData& data, std::size_t in_flight) const;
     std::vector<BlockCurve> curves() const;
+    /// The most bits another codec's point of block b may take: 16 times
+    /// the block's even share of the budget (beyond that the allocation
+    /// would not give it the bits).
+    std::uint64_t codec_max_bits(std::size_t b) const
+    {
+        const double share = double(total_bits_) * double(grid_.block_size(b)) / double(element_count(grid_.shape()));
+        return static_cast<std::uint64_t>(std::min(16.0 * share + 1024.0, 1.8e19));
+    }
 
     const BlockGrid& grid_;
     DecomposeOptions opt_;
@@ -234,6 +247,8 @@ private:
     std::atomic<bool> cancelled_{false};
     std::mutex progress_mutex_;
     std::size_t blocks_done_ = 0, work_items_ = 0, terms_found_ = 0;
+    bool offer_codecs_ = false;   // other codecs compete with the terms
+    std::uint64_t total_bits_ = 0;  // the payload budget
 };
 
 std::vector<BlockCurve> BlockedRun::curves() const
@@ -244,6 +259,12 @@ std::vector<BlockCurve> BlockedRun::curves() const
         c[b].term_bits = grid_.signs_per_term(b) + 32;
         c[b].gains.reserve(blocks_[b].terms.width());
         for (float s : blocks_[b].terms.scales()) c[b].gains.push_back(term_gain(s, n));
+        const BlockState& s = blocks_[b];
+        for (std::size_t i = 0; i < s.points.size(); ++i) {
+            const auto streams = opt_.codecs[s.point_codec[i]]->stream_count(grid_.extents(b));
+            c[b].alternatives.push_back(
+                AlternativePoint{s.points[i].bits, s.norm2 - s.points[i].squared_error, std::uint32_t(streams)});
+        }
     }
     return c;
 }
@@ -364,6 +385,19 @@ void BlockedRun::decompose_blocks(BlockData& data, const std::vector<std::size_t
             working = detail::allocate_aligned_floats(grid_.block_size(b));
             data.gather(b, slot, working.get());
         }
+        if (offer_codecs_ && !s.pointed) {
+            // Every other codec's points, once: they do not depend on how
+            // far the terms are run.
+            const std::span<const float> values(working.get(), grid_.block_size(b));
+            for (std::size_t c = 0; c < opt_.codecs.size(); ++c) {
+                if (opt_.codecs[c]->stream_count(e) == 0) continue;
+                for (const CodecPoint& p : opt_.codecs[c]->points(values, e, codec_max_bits(b))) {
+                    s.points.push_back(p);
+                    s.point_codec.push_back(c);
+                }
+            }
+            s.pointed = true;
+        }
         s.terms = detail::greedy_terms(std::move(working), adopt, e, o, limits, s.report);
         s.norm2 = s.report.norm2;
         // The per-term trajectory is reported for one block only; across
@@ -402,6 +436,8 @@ SignedCutDecomposition BlockedRun::run(BlockData& data, DecomposeReport& report)
     } else {
         const double bpv = opt_.rel_error ? opt_.max_bits_per_value : opt_.bits_per_value.value_or(1.0);
         total = detail::budget_bits(bpv, N);
+        total_bits_ = total;
+        offer_codecs_ = !one && !opt_.codecs.empty() && !opt_.refit_scales;
         if (!opt_.rel_error && total < one_term_payload_bits(grid_))
             throw Error(errc::bad_input,
                         fmt::format("{} bits per value is below one term of shape {} with blocks of {}: the minimum "
@@ -465,22 +501,43 @@ SignedCutDecomposition BlockedRun::run(BlockData& data, DecomposeReport& report)
         if (opt_.width || blocks_[0].terms.scales_refit()) {
             allocation.widths.clear();
             for (const auto& s : blocks_) allocation.widths.push_back(s.terms.width());
+            allocation.choices.assign(G, 0);
             break;
         }
-        if (opt_.rel_error) {
+        const auto allocate = [&](const std::vector<BlockCurve>& curves) {
+            if (!opt_.rel_error) return detail::allocate_payload(grid_, curves, total);
             const double target = *opt_.rel_error * *opt_.rel_error * norm2;
-            allocation = detail::allocate_gain_payload(grid_, c, norm2 - target, total);
-        } else {
-            allocation = detail::allocate_payload(grid_, c, total);
+            return detail::allocate_gain_payload(grid_, curves, norm2 - target, total);
+        };
+        allocation = allocate(c);
+        if (offer_codecs_) {
+            // A file with coded blocks pays for three more datasets (a byte
+            // per block, a size per stream, their checksums), which no slope
+            // counts: the terms alone win when they do as well.
+            std::vector<BlockCurve> plain = c;
+            for (BlockCurve& p : plain) p.alternatives.clear();
+            const Allocation terms_only = allocate(plain);
+            const bool better = opt_.rel_error
+                                    ? (terms_only.target_reached &&
+                                       (!allocation.target_reached ||
+                                        detail::payload_bits(grid_, plain, terms_only) <=
+                                            detail::payload_bits(grid_, c, allocation)))
+                                    : terms_only.gain >= allocation.gain;
+            if (better) allocation = terms_only;
         }
         which.clear();
         for (std::size_t b = 0; b < G; ++b) {
             BlockState& s = blocks_[b];
             const std::size_t margin = 1 + s.ceiling / 16;
             if (s.complete) continue;
-            if (allocation.widths[b] + margin <= s.ceiling && !next_segment_may_pass_end(c[b], allocation.widths[b]))
-                continue;
-            s.ceiling = std::min(s.max_terms, std::max(2 * s.ceiling, allocation.widths[b] + 2 * margin));
+            // A block given to another codec: its terms must be known as
+            // far as that point's bits.
+            const std::size_t w = allocation.choices[b] == 0
+                                      ? allocation.widths[b]
+                                      : static_cast<std::size_t>(c[b].alternatives[allocation.choices[b] - 1].bits /
+                                                                 c[b].term_bits);
+            if (w + margin <= s.ceiling && !next_segment_may_pass_end(c[b], w)) continue;
+            s.ceiling = std::min(s.max_terms, std::max(2 * s.ceiling, w + 2 * margin));
             which.push_back(b);
         }
         if (which.empty()) break;
@@ -488,12 +545,20 @@ SignedCutDecomposition BlockedRun::run(BlockData& data, DecomposeReport& report)
 
     std::vector<SignedCutTerms> parts;
     parts.reserve(G);
+    // Blocks given to another codec: which codec, at which setting.
+    std::vector<const CodecPoint*> chosen(G, nullptr);
+    std::vector<std::size_t> chosen_codec(G, 0);
     for (std::size_t b = 0; b < G; ++b) {
-        const std::size_t w = cancelled_.load() ? blocks_[b].terms.width() : allocation.widths[b];
+        const bool cancelled = cancelled_.load();
+        const std::size_t w = cancelled ? blocks_[b].terms.width() : allocation.widths[b];
+        if (!cancelled && !allocation.choices.empty() && allocation.choices[b] > 0) {
+            chosen[b] = &blocks_[b].points[allocation.choices[b] - 1];
+            chosen_codec[b] = blocks_[b].point_codec[allocation.choices[b] - 1];
+            ++report.coded_blocks;
+        }
         parts.push_back(blocks_[b].terms.prefix(w));
         blocks_[b].terms = SignedCutTerms();  // so the kept terms and the found ones are not all held twice
     }
-    SignedCutDecomposition result(grid_, std::move(parts));
 
     // The report: the greedy's figures summed in block order.
     report.norm2 = norm2;
@@ -512,41 +577,51 @@ SignedCutDecomposition BlockedRun::run(BlockData& data, DecomposeReport& report)
         report.scales_refit = r.scales_refit;
         report.rel_error_trajectory = r.rel_error_trajectory;
         if (opt_.rel_error) report.target_reached = r.target_reached;
-    } else {
-        // The exact error of what is kept, block by block in block order
-        // (streamed data is read once more for it).
-        std::vector<ErrorAccumulator> measured(G);
-        std::vector<std::size_t> all(G);
-        std::iota(all.begin(), all.end(), 0);
-        for_blocks(data, all, opt_.threads, false, [&](std::size_t b, int slot) {
-            const SignedCutTerms& t = result.block(b);
-            std::vector<float> orig(t.size()), rec(t.size(), 0.0f);
-            data.gather(b, slot, orig.data());
-            t.reconstruct_into(rec, 1);
-            std::uint64_t overflows = 0;
-            for (float v : rec) overflows += std::isfinite(v) ? 0 : 1;
-            if (overflows > 0) {
-                // The float32 sums overflowed (data near the float32
-                // limit): the block is measured on its float64
-                // reconstruction, which a float64 output holds.
-                std::vector<double> wide(t.size());
-                t.reconstruct_float64_into(wide, 1);
-                measured[b].add(orig, wide);
-                measured[b].add_float32_overflows(overflows);
-            } else {
-                measured[b].add(orig, rec);
-            }
-        });
-        ErrorAccumulator all_blocks;
-        for (const ErrorAccumulator& m : measured) all_blocks.merge(m);
-        report.metrics = all_blocks.result();
-        const double total = report.metrics->error_norm * report.metrics->error_norm;
-
-        report.rel_error = norm2 > 0 ? std::sqrt(total / norm2) : 0.0;
-        report.greedy_rel_error = report.rel_error;
-        if (opt_.rel_error) report.target_reached = report.rel_error <= *opt_.rel_error || allocation.target_reached;
+        return SignedCutDecomposition(grid_, std::move(parts));
     }
-    return result;
+
+    // The coded blocks are encoded from their data, and the exact error of
+    // what is kept is measured block by block in block order (streamed data
+    // is read once more for it).
+    std::vector<CodedBlock> coded(report.coded_blocks > 0 ? G : 0);
+    std::vector<ErrorAccumulator> measured(G);
+    std::vector<std::size_t> all(G);
+    std::iota(all.begin(), all.end(), 0);
+    for_blocks(data, all, opt_.threads, false, [&](std::size_t b, int slot) {
+        const SignedCutTerms& t = parts[b];
+        std::vector<float> orig(t.size()), rec(t.size(), 0.0f);
+        data.gather(b, slot, orig.data());
+        if (chosen[b] != nullptr) {
+            const BlockCodec& codec = *opt_.codecs[chosen_codec[b]];
+            coded[b] = codec.encode(orig, t.shape(), chosen[b]->setting);
+            codec.decode(coded[b], t.shape(), rec);
+            measured[b].add(orig, rec);
+            return;
+        }
+        t.reconstruct_into(rec, 1);
+        std::uint64_t overflows = 0;
+        for (float v : rec) overflows += std::isfinite(v) ? 0 : 1;
+        if (overflows > 0) {
+            // The float32 sums overflowed (data near the float32 limit): the
+            // block is measured on its float64 reconstruction, which a
+            // float64 output holds.
+            std::vector<double> wide(t.size());
+            t.reconstruct_float64_into(wide, 1);
+            measured[b].add(orig, wide);
+            measured[b].add_float32_overflows(overflows);
+        } else {
+            measured[b].add(orig, rec);
+        }
+    });
+    ErrorAccumulator all_blocks;
+    for (const ErrorAccumulator& m : measured) all_blocks.merge(m);
+    report.metrics = all_blocks.result();
+    const double sse = report.metrics->error_norm * report.metrics->error_norm;
+    report.rel_error = norm2 > 0 ? std::sqrt(sse / norm2) : 0.0;
+    report.greedy_rel_error = report.rel_error;
+    if (opt_.rel_error) report.target_reached = report.rel_error <= *opt_.rel_error || allocation.target_reached;
+    if (coded.empty()) return SignedCutDecomposition(grid_, std::move(parts));
+    return SignedCutDecomposition(grid_, std::move(parts), std::move(coded), opt_.codecs);
 }
 
 /// The grid of a run; with the auto rule, also the decomposition the rule

@@ -367,6 +367,69 @@ SignedCutDecomposition::SignedCutDecomposition(SignedCutTerms whole)
     blocks_.push_back(std::move(whole));
 }
 
+SignedCutDecomposition::SignedCutDecomposition(BlockGrid grid, std::vector<SignedCutTerms> blocks,
+                                               std::vector<CodedBlock> coded, BlockCodecs codecs)
+    : SignedCutDecomposition(std::move(grid), std::move(blocks))
+{
+    if (coded.empty()) return;
+    if (coded.size() != blocks_.size())
+        throw Error(errc::bad_input,
+                    fmt::format("a grid of {} blocks got the codecs of {}", grid_.count(), coded.size()));
+    coded_ = std::move(coded);
+    codecs_ = std::move(codecs);
+    for (std::size_t b = 0; b < coded_.size(); ++b) {
+        if (coded_[b].codec == CodecId::sct) {
+            if (!coded_[b].streams.empty())
+                throw Error(errc::bad_input, fmt::format("block {} holds signed cuts and streams", b));
+            continue;
+        }
+        if (blocks_[b].width() != 0)
+            throw Error(errc::bad_input,
+                        fmt::format("block {} is coded by codec {} and has {} signed cut terms", b,
+                                    int(coded_[b].codec), blocks_[b].width()));
+        const BlockCodec& c = codec_for(b);
+        if (c.stream_count(grid_.extents(b)) != coded_[b].streams.size())
+            throw Error(errc::bad_input, fmt::format("block {} ({}) has {} {} streams, its extents {} need {}", b,
+                                                     c.name(), coded_[b].streams.size(), c.name(),
+                                                     format_shape(grid_.extents(b)),
+                                                     c.stream_count(grid_.extents(b))));
+    }
+}
+
+const BlockCodec& SignedCutDecomposition::codec_for(std::size_t b) const
+{
+    const CodecId id = codec(b);
+    for (const auto& c : codecs_)
+        if (c && c->id() == id) return *c;
+    throw Error(errc::bad_input, fmt::format("block {} needs codec {}, which this build does not have", b, int(id)));
+}
+
+const CodedBlock& SignedCutDecomposition::coded(std::size_t b) const
+{
+    static const CodedBlock none;
+    if (b >= blocks_.size())
+        throw Error(errc::invalid_argument, fmt::format("block {} of {}", b, blocks_.size()));
+    return coded_.empty() ? none : coded_[b];
+}
+
+std::size_t SignedCutDecomposition::coded_block_count() const noexcept
+{
+    return static_cast<std::size_t>(std::count_if(coded_.begin(), coded_.end(),
+                                                  [](const CodedBlock& c) { return c.codec != CodecId::sct; }));
+}
+
+CodedStorage SignedCutDecomposition::coded_storage() const noexcept
+{
+    CodedStorage s;
+    for (const CodedBlock& c : coded_) {
+        if (c.codec == CodecId::sct) continue;
+        ++s.blocks;
+        s.streams += c.streams.size();
+        for (const auto& stream : c.streams) s.stream_bytes += stream.size();
+    }
+    return s;
+}
+
 SignedCutDecomposition::SignedCutDecomposition(BlockGrid grid, std::vector<SignedCutTerms> blocks)
     : grid_(std::move(grid)), size_(element_count(grid_.shape())), blocks_(std::move(blocks))
 {
@@ -408,6 +471,17 @@ Payload sct_payload(std::uint64_t blocks, std::uint64_t terms, std::uint64_t sig
     return p;
 }
 
+Payload blocks_payload(std::uint64_t blocks, std::uint64_t terms, std::uint64_t sign_bytes, const CodedStorage& coded)
+{
+    Payload p = sct_payload(blocks, terms, sign_bytes);
+    if (coded.blocks > 0) {
+        p.codecs_bytes = stored_dataset_bytes(blocks, 1);
+        p.stream_sizes_bytes = stored_dataset_bytes(coded.streams, 4);
+        p.streams_bytes = stored_dataset_bytes(coded.stream_bytes, 1);
+    }
+    return p;
+}
+
 std::uint64_t one_term_payload_bits(const BlockGrid& grid)
 {
     std::uint64_t shortest = grid.signs_per_term(0);
@@ -420,7 +494,7 @@ Payload SignedCutDecomposition::payload() const
     std::uint64_t sign_bytes = 0;
     for (std::size_t b = 0; b < blocks_.size(); ++b)
         sign_bytes += (blocks_[b].width() * grid_.signs_per_term(b) + 7) / 8;
-    return sct_payload(blocks_.size(), width(), sign_bytes);
+    return blocks_payload(blocks_.size(), width(), sign_bytes, coded_storage());
 }
 
 double SignedCutDecomposition::bits_per_value() const
@@ -433,7 +507,8 @@ double SignedCutDecomposition::counted_bits_per_value() const
     if (size_ == 0) return 0.0;
     double bits = 0;
     for (std::size_t b = 0; b < blocks_.size(); ++b)
-        bits += static_cast<double>(blocks_[b].width()) * static_cast<double>(grid_.signs_per_term(b) + 32);
+        bits += static_cast<double>(blocks_[b].width()) * static_cast<double>(grid_.signs_per_term(b) + 32) +
+                static_cast<double>(coded(b).bits());
     return bits / static_cast<double>(size_);
 }
 
@@ -451,12 +526,27 @@ SignedCutDecomposition SignedCutDecomposition::prefix(std::span<const std::size_
     std::vector<SignedCutTerms> blocks;
     blocks.reserve(blocks_.size());
     for (std::size_t b = 0; b < blocks_.size(); ++b) blocks.push_back(blocks_[b].prefix(widths[b]));
-    return SignedCutDecomposition(grid_, std::move(blocks));
+    return SignedCutDecomposition(grid_, std::move(blocks), coded_, codecs_);
 }
 
 void SignedCutDecomposition::reconstruct_block(std::size_t b, std::span<float> out, unsigned threads) const
 {
+    if (codec(b) != CodecId::sct) {
+        codec_for(b).decode(coded_[b], grid_.extents(b), out);
+        return;
+    }
     blocks_.at(b).reconstruct_into(out, threads);
+}
+
+void SignedCutDecomposition::reconstruct_block_float64(std::size_t b, std::span<double> out, unsigned threads) const
+{
+    if (codec(b) != CodecId::sct) {
+        std::vector<float> values(out.size());
+        codec_for(b).decode(coded_[b], grid_.extents(b), values);
+        std::copy(values.begin(), values.end(), out.begin());
+        return;
+    }
+    blocks_.at(b).reconstruct_float64_into(out, threads);
 }
 
 void SignedCutDecomposition::reconstruct_into(std::span<float> out, unsigned threads) const
@@ -465,7 +555,7 @@ void SignedCutDecomposition::reconstruct_into(std::span<float> out, unsigned thr
         throw Error(errc::invalid_argument,
                     fmt::format("reconstruction needs {} floats, the output has {}", size_, out.size()));
     if (blocks_.size() == 1) {
-        blocks_[0].reconstruct_into(out, threads);
+        reconstruct_block(0, out, threads);
         return;
     }
     // Threads take whole blocks; each block is rebuilt alone, as a region does.
@@ -473,7 +563,7 @@ void SignedCutDecomposition::reconstruct_into(std::span<float> out, unsigned thr
         std::vector<float> buf;
         for (std::size_t b = b0; b < b1; ++b) {
             buf.assign(blocks_[b].size(), 0.0f);
-            blocks_[b].reconstruct_into(buf, 1);
+            reconstruct_block(b, buf, 1);
             grid_.scatter(b, buf.data(), out.data());
         }
     });
@@ -485,7 +575,7 @@ void SignedCutDecomposition::reconstruct_float64_into(std::span<double> out, uns
         throw Error(errc::invalid_argument,
                     fmt::format("reconstruction needs {} doubles, the output has {}", size_, out.size()));
     if (blocks_.size() == 1) {
-        blocks_[0].reconstruct_float64_into(out, threads);
+        reconstruct_block_float64(0, out, threads);
         return;
     }
     reconstruct_region(full_region(shape()), out.data(), threads);
@@ -564,9 +654,9 @@ void SignedCutDecomposition::reconstruct_region(const Region& region, T* out, un
             const Shape o = grid_.origin(b), e = grid_.extents(b);
             buf.assign(blocks_[b].size(), T(0));
             if constexpr (std::is_same_v<T, double>)
-                blocks_[b].reconstruct_float64_into(buf, touched.size() == 1 ? threads : 1);
+                reconstruct_block_float64(b, buf, touched.size() == 1 ? threads : 1);
             else
-                blocks_[b].reconstruct_into(buf, touched.size() == 1 ? threads : 1);
+                reconstruct_block(b, buf, touched.size() == 1 ? threads : 1);
             // Copy the block ∩ region, row by row along the last mode.
             Shape lo(k), hi(k);
             for (std::size_t a = 0; a < k; ++a) {
@@ -598,7 +688,7 @@ ErrorMetrics SignedCutDecomposition::error_against(std::span<const float> origin
     if (original.size() != size_)
         throw Error(errc::invalid_argument,
                     fmt::format("the original has {} floats, the decomposition {}", original.size(), size_));
-    if (blocks_.size() == 1) return blocks_[0].error_against(original, threads);
+    if (blocks_.size() == 1 && codec(0) == CodecId::sct) return blocks_[0].error_against(original, threads);
     // Block by block, in block order, so the sums do not depend on threads.
     std::vector<ErrorAccumulator> acc(blocks_.size());
     detail::parallel_ranges(threads, blocks_.size(), 1, [&](std::size_t b0, std::size_t b1) {
@@ -607,12 +697,12 @@ ErrorMetrics SignedCutDecomposition::error_against(std::span<const float> origin
             orig.resize(blocks_[b].size());
             rec.assign(blocks_[b].size(), 0.0f);
             grid_.gather(b, original.data(), orig.data());
-            blocks_[b].reconstruct_into(rec, 1);
+            reconstruct_block(b, rec, 1);
             if (const std::uint64_t bad = count_non_finite<float>(rec); bad > 0) {
                 // The float32 sums overflowed: this block is measured on its
                 // float64 reconstruction.
                 std::vector<double> wide(rec.size());
-                blocks_[b].reconstruct_float64_into(wide, 1);
+                reconstruct_block_float64(b, wide, 1);
                 acc[b].add(orig, wide);
                 acc[b].add_float32_overflows(bad);
             } else {
@@ -640,6 +730,14 @@ float SignedCutDecomposition::element(std::span<const std::size_t> index) const
         b = b * grid_.grid_shape()[a] + index[a] / block_shape()[a];
         local[a] = index[a] % block_shape()[a];
     }
+    if (codec(b) != CodecId::sct) {
+        std::vector<float> values(blocks_[b].size());
+        reconstruct_block(b, values);
+        const Shape e = grid_.extents(b);
+        std::uint64_t at = 0;
+        for (std::size_t a = 0; a < order(); ++a) at = at * e[a] + local[a];
+        return values[at];
+    }
     return blocks_[b].element(local);
 }
 
@@ -650,11 +748,18 @@ void SignedCutDecomposition::apply(std::span<const float> x, std::span<float> y)
         throw Error(errc::invalid_argument, fmt::format("apply: x has {} entries (needs {}), y {} (needs {})",
                                                         x.size(), shape()[1], y.size(), shape()[0]));
     std::fill(y.begin(), y.end(), 0.0f);
-    std::vector<float> part;
+    std::vector<float> part, dense;
     for (std::size_t b = 0; b < blocks_.size(); ++b) {
         const Shape o = grid_.origin(b), e = grid_.extents(b);
         part.assign(e[0], 0.0f);
-        blocks_[b].apply(x.subspan(o[1], e[1]), part);
+        if (codec(b) != CodecId::sct) {
+            dense.resize(e[0] * e[1]);
+            reconstruct_block(b, dense);
+            for (std::size_t i = 0; i < e[0]; ++i)
+                for (std::size_t j = 0; j < e[1]; ++j) part[i] += dense[i * e[1] + j] * x[o[1] + j];
+        } else {
+            blocks_[b].apply(x.subspan(o[1], e[1]), part);
+        }
         for (std::size_t i = 0; i < e[0]; ++i) y[o[0] + i] += part[i];
     }
 }
@@ -666,11 +771,18 @@ void SignedCutDecomposition::apply_transpose(std::span<const float> x, std::span
         throw Error(errc::invalid_argument, fmt::format("apply_transpose: x has {} entries (needs {}), y {} (needs {})",
                                                         x.size(), shape()[0], y.size(), shape()[1]));
     std::fill(y.begin(), y.end(), 0.0f);
-    std::vector<float> part;
+    std::vector<float> part, dense;
     for (std::size_t b = 0; b < blocks_.size(); ++b) {
         const Shape o = grid_.origin(b), e = grid_.extents(b);
         part.assign(e[1], 0.0f);
-        blocks_[b].apply_transpose(x.subspan(o[0], e[0]), part);
+        if (codec(b) != CodecId::sct) {
+            dense.resize(e[0] * e[1]);
+            reconstruct_block(b, dense);
+            for (std::size_t i = 0; i < e[0]; ++i)
+                for (std::size_t j = 0; j < e[1]; ++j) part[j] += dense[i * e[1] + j] * x[o[0] + i];
+        } else {
+            blocks_[b].apply_transpose(x.subspan(o[0], e[0]), part);
+        }
         for (std::size_t i = 0; i < e[1]; ++i) y[o[1] + i] += part[i];
     }
 }

@@ -25,9 +25,33 @@ std::uint64_t payload_bits(const BlockGrid& grid, std::span<const std::size_t> w
     return sct_payload(grid.count(), terms, sign_bytes).bits();
 }
 
-std::uint64_t term_bits_ceiling(const BlockGrid& grid, std::uint64_t total)
+CodedStorage chosen_storage(std::span<const BlockCurve> curves, const Allocation& a, const CodedStorage& kept)
 {
-    const std::uint64_t fixed = 8 * stored_dataset_bytes(grid.count(), 4) + 2 * 32;
+    CodedStorage s = kept;
+    for (std::size_t b = 0; b < a.choices.size(); ++b) {
+        if (a.choices[b] == 0) continue;
+        const AlternativePoint& p = curves[b].alternatives[a.choices[b] - 1];
+        ++s.blocks;
+        s.streams += p.streams;
+        s.stream_bytes += (p.bits - 32 * std::uint64_t(p.streams)) / 8;
+    }
+    return s;
+}
+
+std::uint64_t payload_bits(const BlockGrid& grid, std::span<const BlockCurve> curves, const Allocation& a,
+                           const CodedStorage& kept)
+{
+    std::uint64_t terms = 0, sign_bytes = 0;
+    for (std::size_t b = 0; b < a.widths.size(); ++b) {
+        terms += a.widths[b];
+        sign_bytes += (a.widths[b] * grid.signs_per_term(b) + 7) / 8;
+    }
+    return blocks_payload(grid.count(), terms, sign_bytes, chosen_storage(curves, a, kept)).bits();
+}
+
+std::uint64_t term_bits_ceiling(const BlockGrid& grid, std::uint64_t total, const CodedStorage& kept)
+{
+    const std::uint64_t fixed = blocks_payload(grid.count(), 0, 0, kept).bits() + 2 * 32;
     return total > fixed ? total - fixed : 0;
 }
 
@@ -42,16 +66,18 @@ namespace {
 /// its budget unused, lowering only the budget can give the same allocation
 /// again, step after step, and end with none that fits.
 template <class F>
-Allocation fit_payload(const BlockGrid& grid, std::uint64_t total, F&& alloc)
+Allocation fit_payload(const BlockGrid& grid, std::span<const BlockCurve> curves, std::uint64_t total,
+                       const CodedStorage& kept, F&& alloc)
 {
-    std::uint64_t term_budget = term_bits_ceiling(grid, total);
+    std::uint64_t term_budget = term_bits_ceiling(grid, total, kept);
     Allocation best;
     best.widths.assign(grid.count(), 0);
+    best.choices.assign(grid.count(), 0);
     std::uint64_t cheapest = std::numeric_limits<std::uint64_t>::max();
     for (std::size_t b = 0; b < grid.count(); ++b) cheapest = std::min(cheapest, grid.signs_per_term(b) + 32);
     for (int step = 0; step < 12; ++step) {
         const Allocation a = alloc(term_budget);
-        const std::uint64_t p = payload_bits(grid, a.widths);
+        const std::uint64_t p = payload_bits(grid, curves, a, kept);
         if (p <= total) {
             if (a.gain > best.gain || (a.gain == best.gain && a.term_bits < best.term_bits)) best = a;
             // Less room left than the cheapest term: nothing more can come.
@@ -66,18 +92,19 @@ Allocation fit_payload(const BlockGrid& grid, std::uint64_t total, F&& alloc)
 
 }  // namespace
 
-Allocation allocate_payload(const BlockGrid& grid, std::span<const BlockCurve> curves, std::uint64_t total)
+Allocation allocate_payload(const BlockGrid& grid, std::span<const BlockCurve> curves, std::uint64_t total,
+                            const CodedStorage& kept)
 {
-    return fit_payload(grid, total, [&](std::uint64_t t) { return allocate_bits(curves, t); });
+    return fit_payload(grid, curves, total, kept, [&](std::uint64_t t) { return allocate_bits(curves, t); });
 }
 
 Allocation allocate_gain_payload(const BlockGrid& grid, std::span<const BlockCurve> curves, double needed_gain,
-                                 std::uint64_t total)
+                                 std::uint64_t total, const CodedStorage& kept)
 {
-    Allocation a = allocate_gain(curves, needed_gain, term_bits_ceiling(grid, total));
-    if (payload_bits(grid, a.widths) <= total) return a;
+    Allocation a = allocate_gain(curves, needed_gain, term_bits_ceiling(grid, total, kept));
+    if (payload_bits(grid, curves, a, kept) <= total) return a;
     // The target needs more than the cap allows: the best within the cap.
-    a = allocate_payload(grid, curves, total);
+    a = allocate_payload(grid, curves, total, kept);
     a.target_reached = a.gain >= needed_gain;
     return a;
 }

@@ -20,7 +20,8 @@
 namespace signcut {
 
 SignedCutDecomposition recut(const SignedCutDecomposition& d, double norm2, std::optional<double> bits_per_value,
-                             std::optional<double> rel_error, RecutReport* report)
+                             std::optional<double> rel_error, RecutReport* report,
+                             std::optional<double> rel_error_before)
 {
     if (bits_per_value.has_value() == rel_error.has_value())
         throw Error(errc::invalid_argument, "recut needs one budget: bits per value or a relative error");
@@ -37,6 +38,14 @@ SignedCutDecomposition recut(const SignedCutDecomposition& d, double norm2, std:
     if (d.scales_refit())
         throw Error(errc::bad_input, "the scales were refit after the greedy, so the stored terms are no longer the "
                                      "greedy's prefixes and cannot be recut");
+
+    // Blocks stored by another codec are kept as they are; their gains are
+    // not stored, so the error is followed from the stored one.
+    const CodedStorage kept = d.coded_storage();
+    const bool coded = kept.blocks > 0;
+    if (coded && !(rel_error_before && *rel_error_before >= 0 && std::isfinite(*rel_error_before)))
+        throw Error(errc::bad_input, "recut of a decomposition with zfp blocks needs its stored relative error "
+                                     "(rel_fro_error), which is missing or not a finite number >= 0");
 
     const BlockGrid& grid = d.grid();
     const std::uint64_t n = d.size();
@@ -57,25 +66,41 @@ SignedCutDecomposition recut(const SignedCutDecomposition& d, double norm2, std:
                         fmt::format("{} bits per value is above the decomposition's own {:.6g}: recut only lowers a "
                                     "budget",
                                     *bits_per_value, d.bits_per_value()));
-        const std::uint64_t minimum = one_term_payload_bits(grid);
+        const std::uint64_t minimum =
+            coded ? blocks_payload(grid.count(), 0, 0, kept).bits() : one_term_payload_bits(grid);
         if (total < minimum)
             throw Error(errc::bad_input,
-                        fmt::format("{} bits per value is below one term of shape {} with blocks of {}: the minimum "
+                        fmt::format("{} bits per value is below {} of shape {} with blocks of {}: the minimum "
                                     "is {:.6g}",
-                                    *bits_per_value, format_shape(grid.shape()), format_shape(grid.block_shape()),
+                                    *bits_per_value, coded ? "the zfp blocks a recut keeps" : "one term",
+                                    format_shape(grid.shape()), format_shape(grid.block_shape()),
                                     double(minimum) / double(n)));
-        allocation = detail::allocate_payload(grid, curves, total);
+        allocation = detail::allocate_payload(grid, curves, total, kept);
     } else {
         const double target = *rel_error * *rel_error * norm2;
-        allocation = detail::allocate_gain_payload(grid, curves, norm2 - target, own);
+        double needed = norm2 - target;
+        if (coded) {
+            // The dropped gains may add at most target − (the stored error)².
+            double all = 0;
+            for (const BlockCurve& c : curves)
+                for (double g : c.gains) all += g;
+            const double before = *rel_error_before * *rel_error_before * norm2;
+            needed = all - (target - before);
+        }
+        allocation = detail::allocate_gain_payload(grid, curves, needed, own, kept);
     }
 
-    // The kept gains in block and term order (a fixed order of the sum).
-    double kept = 0;
+    // The kept and dropped gains in block and term order (a fixed order of the sum).
+    double kept_gain = 0, dropped = 0;
     for (std::size_t b = 0; b < curves.size(); ++b)
-        for (std::size_t j = 0; j < allocation.widths[b]; ++j) kept += curves[b].gains[j];
+        for (std::size_t j = 0; j < curves[b].gains.size(); ++j)
+            (j < allocation.widths[b] ? kept_gain : dropped) += curves[b].gains[j];
     if (report != nullptr) {
-        report->rel_fro_error_estimate = norm2 > 0 ? std::sqrt(std::max(0.0, norm2 - kept) / norm2) : 0.0;
+        if (coded)
+            report->rel_fro_error_estimate =
+                norm2 > 0 ? std::sqrt(*rel_error_before * *rel_error_before + dropped / norm2) : 0.0;
+        else
+            report->rel_fro_error_estimate = norm2 > 0 ? std::sqrt(std::max(0.0, norm2 - kept_gain) / norm2) : 0.0;
         report->target_reached = !rel_error || report->rel_fro_error_estimate <= *rel_error ||
                                  allocation.target_reached;
     }
