@@ -27,6 +27,7 @@ struct StopOptions {
     std::optional<std::size_t> screen_cycles;  ///< --screen-cycles: cycles every start runs before one goes on
     std::optional<std::size_t> max_updates;  ///< --max-updates: cap on mode updates per term
     std::optional<std::string> block;        ///< --block auto|whole|B0xB1x… as given (sct; default auto)
+    std::string codecs = "sct,zfp";          ///< --codecs: what a block may be stored with (sct; "sct" or "sct,zfp")
 };
 
 /// Options of --method lplr (and the low-rank methods of compare).

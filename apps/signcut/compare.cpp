@@ -4,10 +4,12 @@
 // that write no file, their packed codes), and counted_bits_per_value, the
 // logical count of the literature (a sign 1 bit, a B-bit code B, a scale 32).
 //
-// auto, sct and sct-whole are decomposed once, at the largest budget, and
-// recut (the library's recut(), as `signcut recut` does) for every smaller
-// one, so their rows share the decomposition's time. auto and sct are the
-// same run today (blocks of the auto shape, signed cuts only) and share it.
+// sct and sct-whole (signed cuts only) are decomposed once, at the largest
+// budget, and recut (the library's recut(), as `signcut recut` does) for
+// every smaller one, so their rows share the decomposition's time. auto is
+// what `compress` does by default: blocks of the auto shape, each stored by
+// signed cuts or zfp as the allocation chooses; a recut keeps zfp blocks as
+// they are, so auto is decomposed afresh at every budget.
 // LPLR, DSVD and LSVD search their own (rank, bits) per budget; svd, dsvd
 // and lsvd share one SVD, whose time each of their rows includes. bf16, f16
 // and int8 have a fixed rate and appear once. zfp is zfp at its best.
@@ -35,6 +37,7 @@
 #include "signcut/files.hpp"
 #include "signcut/hdf5.hpp"
 #include "signcut/lplr.hpp"
+#include "signcut/zfp_block_codec.hpp"
 #include "svg_plot.hpp"
 #include "terminal.hpp"
 
@@ -111,7 +114,8 @@ public:
     std::vector<Row> run(const std::string& method, const std::vector<double>& budgets);
 
 private:
-    std::vector<Row> signed_cuts(const std::string& method, const BlockChoice& blocks, const std::vector<double>& budgets);
+    std::vector<Row> signed_cuts(const std::string& method, const BlockChoice& blocks, const std::vector<double>& budgets,
+                                 const BlockCodecs& codecs = {});
     std::vector<Row> per_budget(const std::string& method, const std::vector<double>& budgets,
                                 const std::function<std::optional<double>(double)>& minimum_if_infeasible,
                                 const std::function<Row(double)>& compute);
@@ -123,7 +127,6 @@ private:
     Matricization split_;
     std::optional<MatrixSvd> svd_;
     double svd_seconds_ = 0;
-    std::optional<std::vector<Row>> auto_rows_;  ///< auto and sct share one run
 };
 
 std::vector<Row> Bench::per_budget(const std::string& method, const std::vector<double>& budgets,
@@ -141,13 +144,14 @@ std::vector<Row> Bench::per_budget(const std::string& method, const std::vector<
 }
 
 std::vector<Row> Bench::signed_cuts(const std::string& method, const BlockChoice& blocks,
-                                    const std::vector<double>& budgets)
+                                    const std::vector<double>& budgets, const BlockCodecs& codecs)
 {
     const double largest = *std::max_element(budgets.begin(), budgets.end());
     DecomposeOptions o;
     o.bits_per_value = largest;
     o.seed = options_.seed;
     o.threads = threads_;
+    o.codecs = codecs;
     // The block shape is chosen once, at the largest budget, and kept for
     // every smaller one (recut keeps a file's block shape).
     const BlockGrid grid(shape_, resolve_block_shape(blocks, view(), o));
@@ -171,12 +175,24 @@ std::vector<Row> Bench::signed_cuts(const std::string& method, const BlockChoice
         }
         const Stopwatch own;
         // The largest budget is the decomposition itself; the others are cut
-        // from it as `signcut recut` cuts a file.
+        // from it as `signcut recut` cuts a file, or, with other codecs,
+        // decomposed afresh.
         const bool whole = std::floor(b * double(values())) >= double(d.payload().bits());
-        const SignedCutDecomposition p = whole ? d : recut(d, report.norm2, b, std::nullopt);
-        Row r{method, b, p.bits_per_value(), p.error_against(x, threads_), decompose_seconds + own.seconds(),
-              fmt::format("blocks={} width={}", grid.is_whole() ? std::string("whole") : format_shape(grid.block_shape()),
-                          p.width()),
+        SignedCutDecomposition p;
+        double seconds = decompose_seconds;
+        if (whole) {
+            p = d;
+        } else if (codecs.empty()) {
+            p = recut(d, report.norm2, b, std::nullopt);
+        } else {
+            DecomposeOptions at = o;
+            at.bits_per_value = b;
+            p = decompose(view(), at);
+            seconds = 0;
+        }
+        Row r{method, b, p.bits_per_value(), p.error_against(x, threads_), seconds + own.seconds(),
+              fmt::format("blocks={} width={}{}", grid.is_whole() ? std::string("whole") : format_shape(grid.block_shape()),
+                          p.width(), p.coded_block_count() > 0 ? fmt::format(" zfp_blocks={}", p.coded_block_count()) : ""),
               p.counted_bits_per_value()};
         rows.push_back(std::move(r));
     }
@@ -201,12 +217,8 @@ std::vector<Row> Bench::run(const std::string& method, const std::vector<double>
                         fmt::format("rank={} bits={}/{}", d.rank(), d.bits_l(), d.bits_r()), d.bits_per_value());
     };
 
-    if (method == "auto" || method == "sct") {
-        if (!auto_rows_) auto_rows_ = signed_cuts(method, BlockChoice::automatic(), budgets);
-        std::vector<Row> rows = *auto_rows_;
-        for (auto& r : rows) r.method = method;
-        return rows;
-    }
+    if (method == "auto") return signed_cuts(method, BlockChoice::automatic(), budgets, {zfp_block_codec()});
+    if (method == "sct") return signed_cuts(method, BlockChoice::automatic(), budgets);
     if (method == "sct-whole") return signed_cuts(method, BlockChoice::whole(), budgets);
     if (method == "bf16") return rounding(&round_to_bfloat16);
     if (method == "f16") return rounding(&round_to_float16);

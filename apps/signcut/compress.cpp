@@ -21,6 +21,7 @@
 #include "signcut/image.hpp"
 #include "signcut/lplr.hpp"
 #include "signcut/version.hpp"
+#include "signcut/zfp_block_codec.hpp"
 #include "terminal.hpp"
 
 namespace signcut::cli {
@@ -63,6 +64,33 @@ BlockChoice block_choice(const StopOptions& stop, const Shape& shape)
     return choice;
 }
 
+/// `--codecs`: signed cuts always, zfp when named.
+BlockCodecs parse_codecs(const std::string& text)
+{
+    bool sct = false, zfp = false;
+    std::size_t at = 0;
+    for (;;) {
+        const std::size_t comma = text.find(',', at);
+        const std::string name = text.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+        if (name == "sct") sct = true;
+        else if (name == "zfp") zfp = true;
+        else
+            throw Error(errc::invalid_argument,
+                        fmt::format("--codecs {}: unknown codec '{}' (the codecs are sct and zfp, e.g. sct,zfp)", text,
+                                    name));
+        if (comma == std::string::npos) break;
+        at = comma + 1;
+    }
+    if (!sct)
+        throw Error(errc::invalid_argument,
+                    fmt::format("--codecs {}: sct must be among them (the allocation ranks every block against its "
+                                "signed cuts): use sct or sct,zfp",
+                                text));
+    BlockCodecs codecs;
+    if (zfp) codecs.push_back(zfp_block_codec());
+    return codecs;
+}
+
 DecomposeOptions decompose_options(const StopOptions& stop, std::uint64_t seed, unsigned threads,
                                    const std::string& original_dtype)
 {
@@ -74,6 +102,7 @@ DecomposeOptions decompose_options(const StopOptions& stop, std::uint64_t seed, 
     o.restarts = stop.restarts;
     if (stop.screen_cycles) o.screen_cycles = *stop.screen_cycles;
     if (stop.max_updates) o.max_mode_updates = *stop.max_updates;
+    o.codecs = parse_codecs(stop.codecs);
     o.seed = seed;
     o.threads = threads;
     // An unreachable error target gives up before the decomposition would
@@ -182,7 +211,10 @@ JsonObject outcome_json(const Outcome& out, std::uint64_t bytes, double seconds,
         .add("target_reached", Json::boolean(!rel_error_target || out.report.target_reached))
         .add("block_shape", Json::integers(d.block_shape()))
         .add("blocks", Json::integer(d.block_count()))
-        .add("codecs", Json::array({Json::string("sct")}))
+        .add("codecs", d.coded_block_count() > 0 ? Json::array({Json::string("sct"), Json::string("zfp")})
+                                                 : Json::array({Json::string("sct")}))
+        .add("zfp_blocks", Json::integer(d.coded_block_count()))
+        .add("format_version", Json::integer(d.format_version()))
         .add("scales_refit", Json::boolean(d.scales_refit()))
         .add("greedy_rel_fro_error", Json::number(out.report.greedy_rel_error))
         .add("mode_updates", Json::integer(out.report.mode_updates));
@@ -196,13 +228,14 @@ std::string summary_text(const std::string& command, const std::string& from, co
     const double raw = static_cast<double>(d.size()) * double(dtype_size(out.original_dtype));
     return fmt::format(
         "signcut {}: {} -> {}\n"
-        "  shape {} {}, method sct, blocks {}, width {}{}\n"
+        "  shape {} {}, method sct, blocks {}{}, width {}{}\n"
         "  {:.4g} bits/value stored ({:.4g} counted: a sign 1 bit, a scale 32)\n"
         "  {} -> {} on disk, ratio {:.3g}x\n"
         "  rel error {}, rmse {}, max abs error {}, PSNR {} dB (20 log10(range/rmse))\n"
         "  {:.3g} s (decompose {:.3g} s), {} mode updates, {:.3g} passes/term, {}, {} thread{}, seed {}\n",
         command, from, to, format_shape(out.shape), out.original_dtype,
-        blocks_text(d.shape(), d.block_shape(), d.block_count()), d.width(),
+        blocks_text(d.shape(), d.block_shape(), d.block_count()),
+        d.coded_block_count() > 0 ? fmt::format(" ({} zfp)", d.coded_block_count()) : std::string(), d.width(),
         d.scales_refit() ? fmt::format(" (scales refit; greedy rel error {})", human_number(out.report.greedy_rel_error))
                          : std::string(),
         d.bits_per_value(), d.counted_bits_per_value(), human_bytes(raw), human_bytes(double(bytes)),

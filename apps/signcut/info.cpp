@@ -1,5 +1,6 @@
 // `signcut info`: what a decomposition file holds, from its metadata alone
-// (attributes, and sct's widths), for either method and format version.
+// (attributes, sct's widths and version 3's codecs), for either method and
+// format version.
 #include <cmath>
 
 #include <fmt/format.h>
@@ -20,6 +21,10 @@ int run_info(const InfoOptions& o)
     p.norm2 = info.norm2;  // NaN (null, "not stored") in a version-1 file
     const bool sct = info.method == "sct";
     const std::uint64_t blocks = sct ? block_count(info.shape, info.block_shape) : 0;
+    // How many blocks each codec stores (every block is signed cuts before
+    // format version 3).
+    const std::uint64_t zfp_blocks = info.blocks_of(CodecId::zfp);
+    const std::uint64_t sct_blocks = blocks - zfp_blocks;
     if (o.common.json) {
         JsonObject j;
         j.add("method", Json::string(info.method))
@@ -35,7 +40,14 @@ int run_info(const InfoOptions& o)
             .add("block_shape", sct ? Json::integers(info.block_shape) : Json::null())
             .add("blocks", sct ? Json::integer(blocks) : Json::null())
             .add("format_version", Json::integer(std::uint64_t(info.format_version)))
-            .add("scales_refit", Json::boolean(info.scales_refit));
+            .add("scales_refit", Json::boolean(info.scales_refit))
+            // How many blocks each codec stores (format version 3).
+            .add("zfp_blocks", sct ? Json::integer(zfp_blocks) : Json::null())
+            .add("block_codecs", sct ? JsonObject()
+                                           .add("sct", Json::integer(sct_blocks))
+                                           .add("zfp", Json::integer(zfp_blocks))
+                                           .json()
+                                     : Json::null());
         if (!sct)
             j.add("bits_l", Json::integer(info.bits_l))
                 .add("bits_r", Json::integer(info.bits_r))
@@ -43,9 +55,14 @@ int run_info(const InfoOptions& o)
         print_json(j);
         return 0;
     }
+    std::string grid = sct ? blocks_text(info.shape, info.block_shape, blocks) : std::string();
+    if (sct && info.format_version >= 3 && !grid.empty() && grid.back() == ')') {
+        // "16x16x16 (4096 blocks: 3010 signed cuts, 1086 zfp)"
+        grid.pop_back();
+        grid += fmt::format(": {} signed cuts, {} zfp)", sct_blocks, zfp_blocks);
+    }
     const std::string layout =
-        sct ? fmt::format("blocks {}, width {}{}", blocks_text(info.shape, info.block_shape, blocks), info.width,
-                          info.scales_refit ? " (scales refit)" : "")
+        sct ? fmt::format("blocks {}, width {}{}", grid, info.width, info.scales_refit ? " (scales refit)" : "")
             : fmt::format("rank {} ({}x{} matricization {}), {}-bit L, {}-bit R", info.width,
                           info.matricization.rows(info.shape), info.matricization.cols(info.shape),
                           info.matricization.to_string(), info.bits_l, info.bits_r);

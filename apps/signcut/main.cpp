@@ -114,6 +114,11 @@ void add_stop(CLI::App* cmd, StopOptions& s)
                     "the rate-distortion allocation: auto (default; whole with --refit), whole (one block: the "
                     "whole-tensor greedy) or extents such as 64x64x3 (one per mode, 1..d; edge blocks are cut short). "
                     "With blocks, --width W means W terms in every block");
+    cmd->add_option("--codecs", s.codecs,
+                    "sct: what each block may be stored with, chosen block by block by the same allocation: sct,zfp "
+                    "(default: signed cuts or zfp, whichever lowers the error more per bit; a file with zfp blocks is "
+                    "format version 3) or sct (signed cuts only, format version 2)")
+        ->capture_default_str();
     cmd->add_option("--max-updates", s.max_updates,
                     "Cap on mode updates per term (default 200). A low cap is faster on large inputs for a slightly "
                     "higher error at the same size (BENCHMARKS.md)")

@@ -1,7 +1,9 @@
-// `signcut recut`: a smaller budget cut from a version-2 sct file without
-// the original (design §3b "Progressive"; the allocation is the library's
-// recut(), the one decompose() uses).
+// `signcut recut`: a smaller budget cut from a version-2 or version-3 sct
+// file without the original (design §3b "Progressive"; the allocation is
+// the library's recut(), the one decompose() uses). Blocks stored by zfp
+// (version 3) are kept as they are; their bits come off the budget first.
 #include <cmath>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -49,7 +51,13 @@ int run_recut(const RecutOptions& o)
 
     Decomposition d = read_decomposition(o.input, memory_limit(o.common), &info);
     RecutReport report;
-    const SignedCutDecomposition r = recut(*d.sct(), info.norm2, o.bits_per_value, o.rel_error, &report);
+    // The gains of zfp blocks are not stored: with them, the estimate
+    // starts from the file's stored error and adds the dropped terms' gains.
+    const std::size_t zfp_blocks = d.sct()->coded_block_count();
+    const std::optional<double> stored_error =
+        zfp_blocks > 0 ? std::optional<double>(info.provenance.rel_fro_error) : std::nullopt;
+    const SignedCutDecomposition r =
+        recut(*d.sct(), info.norm2, o.bits_per_value, o.rel_error, &report, stored_error);
     if (!report.target_reached)
         terminal.warn(fmt::format("relative error {} not reached: {} holds {} terms, whose estimated error is {:.4g}; "
                                   "all of them are kept",
@@ -71,6 +79,8 @@ int run_recut(const RecutOptions& o)
             .add("rel_fro_error", Json::number(report.rel_fro_error_estimate))
             .add("block_shape", Json::integers(r.block_shape()))
             .add("blocks", Json::integer(r.block_count()))
+            .add("zfp_blocks", Json::integer(r.coded_block_count()))
+            .add("format_version", Json::integer(std::uint64_t(r.format_version())))
             .add("counted_bits_per_value", Json::number(r.counted_bits_per_value()))
             .add("compression_ratio", Json::number(ratio))
             .add("rel_fro_error_is_estimate", Json::boolean(true))
@@ -81,16 +91,20 @@ int run_recut(const RecutOptions& o)
     }
     terminal.summary(fmt::format(
         "signcut recut: {} -> {}\n"
-        "  shape {} {}, method sct, blocks {}, width {} of {}\n"
+        "  shape {} {}, method sct, blocks {}{}, width {} of {}\n"
         "  {:.4g} bits/value stored ({:.4g} counted), was {:.4g}\n"
         "  {} on disk, ratio {:.3g}x\n"
-        "  rel error {} (an estimate from the stored scales, exact up to float32 rounding; signcut eval measures it "
-        "against the original)\n"
+        "  rel error {} ({}; signcut eval measures it against the original)\n"
         "  {:.3g} s\n",
         o.input, o.output, format_shape(r.shape()), p.original_dtype,
-        blocks_text(r.shape(), r.block_shape(), r.block_count()), r.width(), info.width, r.bits_per_value(),
-        r.counted_bits_per_value(), info.bits_per_value(), human_bytes(double(bytes)), ratio,
-        human_number(report.rel_fro_error_estimate), clock.seconds()));
+        blocks_text(r.shape(), r.block_shape(), r.block_count()),
+        zfp_blocks > 0 ? fmt::format(", {} zfp blocks kept as they are", zfp_blocks) : std::string(), r.width(),
+        info.width, r.bits_per_value(), r.counted_bits_per_value(), info.bits_per_value(), human_bytes(double(bytes)),
+        ratio, human_number(report.rel_fro_error_estimate),
+        zfp_blocks > 0 ? "an estimate: the file's stored error plus the gains of the dropped terms, exact up to "
+                         "float32 rounding"
+                       : "an estimate from the stored scales, exact up to float32 rounding",
+        clock.seconds()));
     return 0;
 }
 

@@ -1,4 +1,5 @@
-// signcut: decomposition files (format version 2, version 1 still read;
+// signcut: decomposition files (format version 2, or 3 for sct
+// decompositions with blocks stored by zfp; version 1 still read;
 // docs/FORMAT.md), of either method. The rules of signcut/datasets.hpp hold:
 // one-line errors, atomic writes, one thread in HDF5 at a time.
 #pragma once
@@ -46,6 +47,14 @@ struct SIGNCUT_API DecompositionInfo {
     /// one block: block_shape = shape, widths = {width}).
     Shape block_shape;
     std::vector<std::uint64_t> widths;
+    /// sct, format version 3: each block's codec, in grid order (a block
+    /// stored by zfp has width 0); empty for versions 1 and 2, whose blocks
+    /// are all signed cuts.
+    std::vector<CodecId> codecs;
+    /// sct, format version 3: the streams of the coded blocks (the length
+    /// of `stream_sizes`) and their bytes (the length of `streams`).
+    std::uint64_t coded_streams = 0;
+    std::uint64_t stream_bytes = 0;
     /// ||X||² (version 2); NaN for a version-1 file, which does not store it.
     double norm2 = 0;
     /// lplr: the split and the code widths.
@@ -59,9 +68,13 @@ struct SIGNCUT_API DecompositionInfo {
 
     /// payload_bytes·8 / N.
     double bits_per_value() const;
-    /// The logical count: sct Σ_b w_b·(Σ_a e_{b,a} + 32) / N; lplr
+    /// The logical count: sct Σ_b w_b·(Σ_a e_{b,a} + 32) / N, plus for the
+    /// coded blocks 8 bits per stream byte and 32 per stream; lplr
     /// rank·(n·bits_l + d·bits_r + 64) / N.
     double counted_bits_per_value() const;
+    /// The blocks stored by `codec` (every block is CodecId::sct in
+    /// versions 1 and 2).
+    std::uint64_t blocks_of(CodecId codec) const;
 };
 
 
@@ -71,7 +84,10 @@ struct SIGNCUT_API DecompositionInfo {
 /// with its attributes (@block_shape, @norm2 from the provenance, ...) and
 /// the datasets widths, scales and signs, each chunked with HDF5's
 /// fletcher32 checksum and with the chunking stored_dataset_bytes() assumes,
-/// so that the payload is decomposition.payload(). Fixed-length strings
+/// so that the payload is decomposition.payload(). A decomposition with
+/// blocks stored by another codec (zfp) is written as format version 3:
+/// the same plus the datasets codecs, stream_sizes and streams, chunked
+/// alike; one without is version 2, byte for byte. Fixed-length strings
 /// only. Object time tracking is off, so two writes of equal inputs
 /// (including `created`) give identical bytes. Refuses an existing `path`
 /// unless `force`, and an unknown original_dtype. The write is atomic.
@@ -83,9 +99,14 @@ SIGNCUT_API void write_decomposition(const std::string& path, const SignedCutDec
                          const Provenance& provenance, bool force, const std::string& group = {});
 
 /// Reads and validates the metadata of a decomposition file of either
-/// method without reading its arrays (sct's `widths` excepted). Refuses
-/// (errc::bad_input, naming the file and the item): a file that is not HDF5
-/// or not a signcut decomposition, a format_version other than 1 or 2, a
+/// method without reading its arrays (sct's `widths`, and version 3's
+/// `codecs`, excepted). Refuses (errc::bad_input, naming the file and the
+/// item): a file that is not HDF5 or not a signcut decomposition, a
+/// format_version other than 1 to 3 (errc::unsupported above 3), version
+/// 3's codec record where it does not fit (an unknown codec, a coded block
+/// with terms or with extents its codec cannot store, a `stream_sizes` of
+/// another length than the coded blocks' streams, the version-3 datasets
+/// in a version-2 file or missing from a version-3 one), a
 /// missing, ill-typed or unknown attribute or dataset, a variable-length
 /// string in a version-2 file, an unknown method or dtype, a shape of rank 0
 /// or with a zero dimension, a block shape outside 1..d_a, a width that is
@@ -97,7 +118,9 @@ SIGNCUT_API DecompositionInfo read_decomposition_info(const std::string& path);
 /// read_decomposition_info, and before reading any array, refuses
 /// (errc::limit) a file whose reconstruction (N·4 bytes, or the region's)
 /// plus the arrays it reads exceed `max_bytes`. Then refuses non-finite
-/// scales and set padding bits. With `region` (sct only; lplr reads
+/// scales, set padding bits, stream sizes that do not sum to the length of
+/// `streams`, and (decoding each coded block once) a stream its codec
+/// refuses. With `region` (sct only; lplr reads
 /// everything), only the blocks the region touches are read: the other
 /// blocks come back with no terms, so the result serves that region only.
 SIGNCUT_API Decomposition read_decomposition(const std::string& path, std::uint64_t max_bytes, DecompositionInfo* info = nullptr,
@@ -145,8 +168,9 @@ struct SIGNCUT_API SlabDecompression {
 /// values and buffers) need more than `options.max_bytes`: a file is never
 /// refused for its whole size. Refuses (errc::invalid_argument) an lplr
 /// decomposition (read_decomposition reads it whole) and an unknown dtype;
-/// reading refuses non-finite scales and set padding bits as
-/// read_decomposition does. Returns the shape written.
+/// reading refuses non-finite scales, set padding bits and bad streams as
+/// read_decomposition does. Blocks stored by zfp (version 3) are read as
+/// their streams and decoded with the zfp codec. Returns the shape written.
 SIGNCUT_API Shape decompress_in_slabs(const std::string& path, const std::string& output, const std::string& dataset,
                                       const SlabDecompression& options);
 

@@ -6,6 +6,7 @@
 #include "signcut/aligned_allocator.hpp"
 #include "signcut/allocation.hpp"
 #include "signcut/arch.hpp"
+#include "signcut/block_codec.hpp"
 #include "signcut/blocks.hpp"
 #include "signcut/decompose.hpp"
 #include "signcut/decomposition.hpp"
@@ -28,3 +29,4 @@
 #include "signcut/lplr.hpp"
 #include "signcut/matricization.hpp"
 #include "signcut/quantizer.hpp"
+#include "signcut/zfp_block_codec.hpp"

@@ -261,9 +261,15 @@ std::vector<BlockCurve> BlockedRun::curves() const
         for (float s : blocks_[b].terms.scales()) c[b].gains.push_back(term_gain(s, n));
         const BlockState& s = blocks_[b];
         for (std::size_t i = 0; i < s.points.size(); ++i) {
+            // Data near the float32 limit can square to infinity: such a
+            // block is left to its terms (whose gains stay finite).
+            const double gain = s.norm2 - s.points[i].squared_error;
+            if (!std::isfinite(gain)) {
+                c[b].alternatives.clear();
+                break;
+            }
             const auto streams = opt_.codecs[s.point_codec[i]]->stream_count(grid_.extents(b));
-            c[b].alternatives.push_back(
-                AlternativePoint{s.points[i].bits, s.norm2 - s.points[i].squared_error, std::uint32_t(streams)});
+            c[b].alternatives.push_back(AlternativePoint{s.points[i].bits, gain, std::uint32_t(streams)});
         }
     }
     return c;

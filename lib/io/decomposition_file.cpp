@@ -111,7 +111,7 @@ void write_vector(hid_t parent, const char* name, hid_t file_type, hid_t memory_
 }
 
 h5::Group write_common(hid_t file, const std::string& shown, const std::string& method, const Shape& shape,
-                       std::uint64_t width, const Provenance& p)
+                       std::uint64_t width, const Provenance& p, std::int32_t file_version)
 {
     if (!std::isfinite(p.norm2) || p.norm2 < 0)
         throw Error(errc::invalid_argument,
@@ -119,7 +119,7 @@ h5::Group write_common(hid_t file, const std::string& shown, const std::string& 
     {
         AttributeWriter root(file, shown);
         root.string("signcut_format", format_name);
-        root.i32("format_version", format_version);
+        root.i32("format_version", file_version);
     }
     h5::Group group = create_group(file, "decomposition", shown);
     AttributeWriter attrs(group.get(), shown);
@@ -455,14 +455,15 @@ h5::Group open_decomposition_group(hid_t file, const std::string& path, int& ver
         throw Error(errc::bad_input,
                     fmt::format("{} is not a signcut decomposition (it has no signcut_format attribute)", path));
     const std::uint64_t version = probe.unsigned_integer("format_version");
-    if (version > static_cast<std::uint64_t>(format_version))
+    if (version > static_cast<std::uint64_t>(newest_format_version))
         throw Error(errc::unsupported,
                     fmt::format("{} has format_version {}: format version {} needs a newer signcut (this one reads "
-                                "versions 1 and 2)",
-                                path, version, version));
+                                "versions 1 to {})",
+                                path, version, version, newest_format_version));
     if (version == 0)
         throw Error(errc::bad_input,
-                    fmt::format("{} has format_version 0; this reader understands versions 1 and 2", path));
+                    fmt::format("{} has format_version 0; this reader understands versions 1 to {}", path,
+                                newest_format_version));
     version_out = static_cast<int>(version);
     const AttributeReader root(file, path, "/", version_out);
     const std::string format = root.string("signcut_format");
@@ -614,7 +615,7 @@ bool listed(const Names& names, const std::string& name)
 
 void refuse_unknown_items(hid_t group, const std::string& path, const std::string& method,
                           std::initializer_list<std::string_view> attributes,
-                          std::initializer_list<std::string_view> members)
+                          std::initializer_list<std::string_view> members, int version)
 {
     const std::string group_path = object_name(group);
     std::vector<std::string> names;
@@ -624,8 +625,8 @@ void refuse_unknown_items(hid_t group, const std::string& path, const std::strin
     for (const std::string& name : names)
         if (!listed(attributes, name) && !listed(common_attribute_names, name))
             throw Error(errc::bad_input,
-                        fmt::format("{}: {}/{} is not an attribute of a version-2 {} decomposition", path, group_path,
-                                    printable(name), method));
+                        fmt::format("{}: {}/{} is not an attribute of a version-{} {} decomposition", path, group_path,
+                                    printable(name), version, method));
 
     std::vector<std::pair<std::string, H5L_type_t>> links;
     index = 0;
@@ -642,8 +643,8 @@ void refuse_unknown_items(hid_t group, const std::string& path, const std::strin
         }
         if (!listed(members, name))
             throw Error(errc::bad_input,
-                        fmt::format("{}: {}/{} is not part of a version-2 {} decomposition", path, group_path,
-                                    printable(name), method));
+                        fmt::format("{}: {}/{} is not part of a version-{} {} decomposition", path, group_path,
+                                    printable(name), version, method));
     }
 }
 

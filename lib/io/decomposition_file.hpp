@@ -4,8 +4,10 @@
 // the file and the full path of what is wrong.
 //
 // Versions: writers write format version 2 (fixed-length strings, chunked
-// datasets with HDF5's fletcher32 checksum, @norm2); readers also read
-// version 1 (variable-length strings, contiguous arrays). A version-2 reader
+// datasets with HDF5's fletcher32 checksum, @norm2), or version 3 for an sct
+// decomposition some of whose blocks another codec (zfp) stores; readers
+// read versions 1 to 3 (version 1: variable-length strings, contiguous
+// arrays). A version-2 or version-3 reader
 // never reads a variable-length string: reading one from a damaged file can
 // crash libhdf5 inside H5HG_read, so it is refused by name from its type
 // alone, before H5Aread.
@@ -29,8 +31,13 @@ namespace signcut::io {
 std::string iso8601_utc_now();
 
 inline constexpr const char* format_name = "signcut-decomposition";
-/// The version writers write, and the newest one readers read.
+/// The version writers write (sct decompositions without coded blocks, lplr).
 inline constexpr std::int32_t format_version = 2;
+/// The version of an sct decomposition some of whose blocks another codec
+/// stores (the datasets codecs, stream_sizes and streams).
+inline constexpr std::int32_t coded_format_version = 3;
+/// The newest version readers read.
+inline constexpr std::int32_t newest_format_version = 3;
 /// The path of an open HDF5 object ("/" for the root, "/G" for a group).
 std::string object_name(hid_t object);
 
@@ -132,7 +139,7 @@ std::string printable(std::string_view name);
 /// The attributes of /decomposition that every method has, as read_common
 /// found them.
 struct CommonAttributes {
-    int version = 0;  ///< 1 or 2
+    int version = 0;  ///< 1, 2 or 3
     std::string method;
     Shape shape;
     std::uint64_t width = 0;
@@ -146,23 +153,26 @@ struct CommonAttributes {
 /// common attributes of version 2 (an empty `created` or `signcut_version`
 /// in the provenance becomes now and this library's version); the caller
 /// adds the method's own attributes and arrays to the returned group.
+/// `file_version` is the @format_version written (3 only for an sct
+/// decomposition with coded blocks; the common part is the same).
 /// Refuses (errc::invalid_argument) an unknown original_dtype and a
 /// negative or non-finite norm2.
 h5::Group write_common(hid_t file, const std::string& shown, const std::string& method, const Shape& shape,
-                       std::uint64_t width, const Provenance& provenance);
+                       std::uint64_t width, const Provenance& provenance, std::int32_t file_version = format_version);
 
-/// Checks the root attributes (signcut_format, a format_version of 1 or 2)
+/// Checks the root attributes (signcut_format, a format_version of 1 to 3)
 /// and the group, then reads the common attributes, each checked (a
 /// non-empty shape without zero dimensions and with a countable size, a
 /// known dtype, version 2's norm2); the group stays open in the result.
 CommonAttributes read_common(hid_t file, const std::string& path);
 
-/// Version 2: refuses any attribute of /decomposition not in `attributes`
-/// and any member of it not in `members` (a member "source_attributes" is
-/// always allowed and must be a group).
+/// Versions 2 and 3: refuses any attribute of /decomposition not in
+/// `attributes` and any member of it not in `members` (a member
+/// "source_attributes" is always allowed and must be a group); messages
+/// name the file's `version`.
 void refuse_unknown_items(hid_t group, const std::string& path, const std::string& method,
                           std::initializer_list<std::string_view> attributes,
-                          std::initializer_list<std::string_view> members);
+                          std::initializer_list<std::string_view> members, int version = format_version);
 
 /// The attributes every method has in a version-2 file.
 inline constexpr std::array<std::string_view, 10> common_attribute_names{

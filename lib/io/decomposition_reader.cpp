@@ -13,6 +13,7 @@
 #include "hdf5_output.hpp"
 #include "sign_stream.hpp"
 #include "signcut/error.hpp"
+#include "signcut/zfp_block_codec.hpp"
 
 namespace signcut::io {
 namespace {
@@ -147,6 +148,78 @@ void read_block_terms(hid_t root, hid_t scales, hid_t signs, const std::string& 
         add(r, SignedCutTerms(std::move(extents), std::move(block_scales), std::move(block_signs), scales_refit));
         scale_pos += r.width;
         byte_pos += r.bytes;
+    }
+}
+
+const BlockCodec* stored_codec(CodecId id)
+{
+    if (id == CodecId::zfp) return zfp_block_codec().get();
+    return nullptr;
+}
+
+BlockCodecs file_codecs() { return {zfp_block_codec()}; }
+
+std::string codec_name(CodecId id)
+{
+    if (id == CodecId::sct) return "signed cuts";
+    if (const BlockCodec* c = stored_codec(id)) return std::string(c->name());
+    return fmt::format("codec {}", static_cast<unsigned>(id));
+}
+
+std::vector<std::uint32_t> read_stream_sizes(hid_t root, hid_t dataset, const std::string& path, std::uint64_t count,
+                                             std::uint64_t stream_bytes)
+{
+    const std::string name = item_path(root, "stream_sizes");
+    std::vector<std::uint32_t> sizes(static_cast<std::size_t>(count));
+    read_runs(root, dataset, path, name, H5T_NATIVE_UINT32, {{0, count}}, count, sizes.data());
+    unsigned __int128 sum = 0;
+    for (const std::uint32_t s : sizes) sum += s;
+    if (sum != stream_bytes)
+        throw Error(errc::bad_input,
+                    fmt::format("{}: {} sum to {} bytes, but {} holds {}", path, name,
+                                static_cast<std::uint64_t>(sum), item_path(root, "streams"), stream_bytes));
+    return sizes;
+}
+
+void read_coded_blocks(hid_t root, hid_t dataset, const std::string& path, std::span<const std::uint32_t> sizes,
+                       std::span<const CodedToRead> blocks,
+                       const std::function<void(const CodedToRead&, CodedBlock)>& add)
+{
+    std::vector<Run> runs;
+    std::uint64_t total = 0;
+    for (const CodedToRead& r : blocks) {
+        add_run(runs, r.bytes_at, r.bytes);
+        total += r.bytes;
+    }
+    std::vector<std::uint8_t> bytes(static_cast<std::size_t>(total));
+    read_runs(root, dataset, path, item_path(root, "streams"), H5T_NATIVE_UINT8, runs, bytes.size(), bytes.data());
+    std::uint64_t at = 0;
+    for (const CodedToRead& r : blocks) {
+        CodedBlock block;
+        block.codec = r.codec;
+        block.streams.reserve(static_cast<std::size_t>(r.streams));
+        for (std::uint64_t i = 0; i < r.streams; ++i) {
+            const std::size_t n = sizes[static_cast<std::size_t>(r.first_stream + i)];
+            const auto first = bytes.begin() + static_cast<std::ptrdiff_t>(at);
+            block.streams.emplace_back(first, first + static_cast<std::ptrdiff_t>(n));
+            at += n;
+        }
+        add(r, std::move(block));
+    }
+}
+
+void decode_coded_block(const std::string& path, const std::string& streams_name, std::uint64_t b,
+                        const CodedBlock& block, const Shape& extents, std::span<float> out)
+{
+    const BlockCodec* codec = stored_codec(block.codec);
+    if (codec == nullptr)
+        throw Error(errc::bad_input, fmt::format("{}: block {} is stored by {}, which this build cannot decode", path,
+                                                 b, codec_name(block.codec)));
+    try {
+        codec->decode(block, extents, out);
+    } catch (const Error& e) {
+        throw Error(errc::bad_input, fmt::format("{}: block {} ({}, extents {}) in {}: {}", path, b, codec->name(),
+                                                 format_shape(extents), streams_name, e.what()));
     }
 }
 

@@ -1,6 +1,7 @@
-// Decomposition files of method "sct" (docs/FORMAT.md): the version-2
-// writer, the readers of versions 1 and 2, and the one reader that returns
-// a decomposition of either method.
+// Decomposition files of method "sct" (docs/FORMAT.md): the writer of
+// versions 2 and 3 (3 when some blocks are stored by zfp), the readers of
+// versions 1 to 3, and the one reader that returns a decomposition of
+// either method.
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -186,12 +187,106 @@ SaturatingCount sign_stream_bytes(const DecompositionInfo& info)
     return total;
 }
 
+/// The datasets version 3 adds to version 2.
+constexpr const char* v3_datasets[] = {"codecs", "stream_sizes", "streams"};
+
+/// "/format_version" or "/G/format_version": the root attribute that names
+/// the version, for messages.
+std::string version_attribute(hid_t root)
+{
+    const std::string name = object_name(root);
+    return (name == "/" ? std::string() : name) + "/format_version";
+}
+
+/// Version 3: reads `codecs` and checks the codec record against the widths
+/// and the block extents, and the metadata of `stream_sizes` and `streams`;
+/// fills info.codecs, coded_streams and stream_bytes. Returns the three
+/// datasets' stored bytes. `widths_limit` bounds the widths and codecs
+/// held at once.
+std::uint64_t read_v3_info(hid_t file, const std::string& path, DecompositionInfo& info, std::uint64_t blocks,
+                           std::uint64_t widths_limit)
+{
+    const std::string codecs_name = item_path(file, "codecs"), sizes_name = item_path(file, "stream_sizes"),
+                      streams_name = item_path(file, "streams"), widths_name = item_path(file, "widths");
+    for (const std::string& name : {codecs_name, sizes_name, streams_name})
+        if (!h5::link_exists(file, name))
+            throw Error(errc::bad_input,
+                        fmt::format("{}: dataset {} is missing; {} is 3, whose files record each block's codec in "
+                                    "codecs, stream_sizes and streams",
+                                    path, name, version_attribute(file)));
+    const ArrayMeta codecs_meta = require_vector(file, path, codecs_name, H5T_INTEGER, 1, "uint8", blocks);
+    // The widths (read as uint32, kept as uint64) and the codecs (read as
+    // uint8, kept as CodecId) are held at once.
+    const u128 held = u128{blocks} * (sizeof(std::uint32_t) + sizeof(std::uint64_t) + 1 + sizeof(CodecId));
+    if (held > widths_limit)
+        throw Error(errc::limit, fmt::format("{} holds {} blocks: reading their widths and codecs needs {} bytes, more "
+                                             "than the memory limit of {} bytes",
+                                             path, blocks, bytes_text(SaturatingCount(held).clamped()), widths_limit));
+    std::vector<std::uint8_t> codecs(static_cast<std::size_t>(blocks));
+    {
+        h5::Dataset d(H5Dopen2(file, codecs_name.c_str(), H5P_DEFAULT));
+        if (!d || H5Dread(d.get(), H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, codecs.data()) < 0)
+            h5::fail(errc::bad_input, fmt::format("{}: cannot read {}", path, codecs_name));
+    }
+    info.codecs.resize(codecs.size());
+    SaturatingCount streams;
+    for_each_block(info.shape, info.block_shape, [&](std::uint64_t b, const Shape&, const Shape& extents, std::uint64_t) {
+        const auto id = static_cast<CodecId>(codecs[b]);
+        info.codecs[b] = id;
+        if (id == CodecId::sct) return;
+        const BlockCodec* codec = stored_codec(id);
+        if (codec == nullptr)
+            throw Error(errc::bad_input,
+                        fmt::format("{}: {} entry {} is {}, expected 0 (signed cuts) or 1 (zfp)", path, codecs_name, b,
+                                    codecs[b]));
+        if (info.widths[b] != 0)
+            throw Error(errc::bad_input,
+                        fmt::format("{}: block {} is stored by {} ({} entry {} is {}) but has {} terms in {}; a coded "
+                                    "block has width 0",
+                                    path, b, codec->name(), codecs_name, b, codecs[b], info.widths[b], widths_name));
+        const std::size_t n = codec->stream_count(extents);
+        if (n == 0)
+            throw Error(errc::bad_input,
+                        fmt::format("{}: block {} is stored by {} ({} entry {}), which cannot store a block of "
+                                    "extents {}",
+                                    path, b, codec->name(), codecs_name, b, format_shape(extents)));
+        streams += n;
+    });
+    if (streams.value() > UINT64_MAX)
+        throw Error(errc::bad_input, fmt::format("{}: the coded blocks claim more than 2^64 streams", path));
+    info.coded_streams = streams.clamped();
+    const ArrayMeta sizes_meta =
+        require_vector(file, path, sizes_name, H5T_INTEGER, 4, "uint32", info.coded_streams);
+
+    require_object(file, path, streams_name, H5I_DATASET);
+    const ArrayMeta streams_shape = array_meta(file, path, streams_name);
+    if (streams_shape.dims.size() != 1)
+        throw Error(errc::bad_input, fmt::format("{}: {} has {}, expected a 1-D array (the streams' bytes)", path,
+                                                 streams_name, dims_text(streams_shape.dims)));
+    info.stream_bytes = streams_shape.dims[0];
+    const ArrayMeta streams_meta =
+        require_vector(file, path, streams_name, H5T_INTEGER, 1, "uint8", info.stream_bytes);
+    return codecs_meta.storage_bytes + sizes_meta.storage_bytes + streams_meta.storage_bytes;
+}
+
 void read_v2_info(hid_t file, const std::string& path, CommonAttributes& common, DecompositionInfo& info,
                   std::uint64_t widths_limit)
 {
-    const AttributeReader attrs(common.group.get(), path, object_name(common.group.get()), 2);
-    refuse_unknown_items(common.group.get(), path, "sct", {"scales_refit", "block_shape"},
-                         {"widths", "scales", "signs"});
+    const int version = common.version;
+    const AttributeReader attrs(common.group.get(), path, object_name(common.group.get()), version);
+    if (version < coded_format_version) {
+        // Version 3's datasets in a file that claims version 2: a writer
+        // that forgot the version, or a damaged file.
+        for (const char* name : v3_datasets)
+            if (h5::link_exists(common.group.get(), name))
+                throw Error(errc::bad_input, fmt::format("{}: {} is a format version 3 dataset, but {} is {}", path,
+                                                         item_path(file, name), version_attribute(file), version));
+        refuse_unknown_items(common.group.get(), path, "sct", {"scales_refit", "block_shape"},
+                             {"widths", "scales", "signs"}, version);
+    } else {
+        refuse_unknown_items(common.group.get(), path, "sct", {"scales_refit", "block_shape"},
+                             {"widths", "scales", "signs", "codecs", "stream_sizes", "streams"}, version);
+    }
 
     const std::vector<std::uint64_t> block_shape = attrs.unsigned_array("block_shape");
     const std::size_t k = info.shape.size();
@@ -247,6 +342,7 @@ void read_v2_info(hid_t file, const std::string& path, CommonAttributes& common,
                     fmt::format("{}: {} is {}, expected 0 or 1", path, attrs.path("scales_refit"), refit));
     info.scales_refit = refit == 1;
     info.payload_bytes = widths_meta.storage_bytes + scales_meta.storage_bytes + signs_meta.storage_bytes;
+    if (version >= coded_format_version) info.payload_bytes += read_v3_info(file, path, info, blocks, widths_limit);
 }
 
 SignedCutDecomposition read_v2_arrays(hid_t file, const std::string& path, const DecompositionInfo& info,
@@ -254,6 +350,7 @@ SignedCutDecomposition read_v2_arrays(hid_t file, const std::string& path, const
 {
     const Shape& shape = info.shape;
     const std::size_t k = shape.size();
+    const bool coded_file = !info.codecs.empty();  // version 3
     // The grid coordinates the region touches along each mode.
     Shape first(k, 0), last(k);
     for (std::size_t a = 0; a < k; ++a) last[a] = blocks_along(shape[a], info.block_shape[a]) - 1;
@@ -266,11 +363,13 @@ SignedCutDecomposition read_v2_arrays(hid_t file, const std::string& path, const
     }
 
     // One pass over the grid: every block's offsets, and the memory the
-    // touched ones need.
+    // touched ones need. A coded block's streams are found from the
+    // stream_sizes, read below.
     const std::uint64_t blocks = info.widths.size();
     std::vector<BlockToRead> to_read;
-    std::uint64_t scales_at = 0, bytes_at = 0, largest_block = 0;
-    SaturatingCount terms, stream_bytes, sign_words;
+    std::vector<CodedToRead> coded_to_read;
+    std::uint64_t scales_at = 0, bytes_at = 0, largest_block = 0, largest_coded = 0, stream_at = 0;
+    SaturatingCount terms, stream_bytes, sign_words, coded_streams;
     for_each_block(shape, info.block_shape,
                    [&](std::uint64_t b, const Shape& coords, const Shape& extents, std::uint64_t s) {
                        const std::uint64_t w = info.widths[b];
@@ -278,45 +377,87 @@ SignedCutDecomposition read_v2_arrays(hid_t file, const std::string& path, const
                        bool touched = true;
                        for (std::size_t a = 0; a < k && touched; ++a)
                            touched = coords[a] >= first[a] && coords[a] <= last[a];
+                       const CodecId codec = coded_file ? info.codecs[b] : CodecId::sct;
+                       // Checked by the info: a known codec that can store the block.
+                       const std::uint64_t n = codec == CodecId::sct ? 0 : stored_codec(codec)->stream_count(extents);
                        if (touched) {
-                           to_read.push_back({b, w, scales_at, bytes_at, bytes});
-                           terms += w;
-                           stream_bytes += bytes;
-                           std::uint64_t words = 0;
-                           for (const std::size_t e : extents) words += words_for(e);
-                           sign_words += SaturatingCount::product(w, words);
+                           if (codec == CodecId::sct) {
+                               to_read.push_back({b, w, scales_at, bytes_at, bytes});
+                               terms += w;
+                               stream_bytes += bytes;
+                               std::uint64_t words = 0;
+                               for (const std::size_t e : extents) words += words_for(e);
+                               sign_words += SaturatingCount::product(w, words);
+                           } else {
+                               coded_to_read.push_back({b, codec, stream_at, n, 0, 0});
+                               coded_streams += n;
+                               largest_coded = std::max(largest_coded, element_count(extents));
+                           }
                            largest_block = std::max(largest_block, element_count(extents));
                        }
                        scales_at += w;  // Σ widths = width, checked by the info
                        bytes_at += bytes;  // Σ = the length of `signs`, checked too
+                       stream_at += n;     // Σ = the length of `stream_sizes`, checked too
                    });
 
     // What reading and reconstructing holds at once: the reconstruction (a
     // region's, plus one block's buffer to cut it from), the widths (read as
     // uint32, kept as uint64), every block's terms object, the touched
     // blocks' scales (read, then kept) and sign segments (read) and their
-    // sign matrices.
+    // sign matrices; in version 3 also the codecs (kept as CodecId), every
+    // block's codec record, the stream sizes, the touched coded blocks'
+    // streams (read, then kept) and one coded block decoded to check it.
     const u128 per_block = sizeof(SignedCutTerms) + sizeof(BlockToRead) +
-                           u128{k} * (sizeof(std::size_t) + sizeof(SignMatrix));
-    SaturatingCount needed;
-    if (region != nullptr)
-        needed += (u128{region_elements(*region)} + largest_block) * sizeof(float);
-    else
-        needed += u128{element_count(shape)} * sizeof(float);
-    needed += u128{blocks} * (sizeof(std::uint32_t) + sizeof(std::uint64_t));
-    needed += SaturatingCount::product(blocks, per_block);
-    needed += SaturatingCount::product(terms.value(), 2 * sizeof(float));
-    needed += stream_bytes.value();
-    needed += SaturatingCount::product(sign_words.value(), sizeof(std::uint64_t));
-    check_memory(path,
-                 fmt::format("a {} decomposition of width {} in {} blocks", format_shape(shape), info.width, blocks),
-                 needed.clamped(), max_bytes);
+                           u128{k} * (sizeof(std::size_t) + sizeof(SignMatrix)) +
+                           (coded_file ? u128{sizeof(CodecId) + sizeof(CodedBlock)} : u128{0});
+    const auto needed = [&](std::uint64_t touched_stream_bytes) {
+        SaturatingCount n;
+        if (region != nullptr)
+            n += (u128{region_elements(*region)} + largest_block) * sizeof(float);
+        else
+            n += u128{element_count(shape)} * sizeof(float);
+        n += u128{blocks} * (sizeof(std::uint32_t) + sizeof(std::uint64_t));
+        n += SaturatingCount::product(blocks, per_block);
+        n += SaturatingCount::product(terms.value(), 2 * sizeof(float));
+        n += stream_bytes.value();
+        n += SaturatingCount::product(sign_words.value(), sizeof(std::uint64_t));
+        if (coded_file) {
+            n += SaturatingCount::product(info.coded_streams, sizeof(std::uint32_t));
+            n += SaturatingCount::product(touched_stream_bytes, 2);
+            n += SaturatingCount::product(coded_streams.value(), sizeof(std::vector<std::uint8_t>));
+            n += SaturatingCount::product(coded_to_read.size(), sizeof(CodedToRead));
+            n += u128{largest_coded} * sizeof(float);
+        }
+        return n.clamped();
+    };
+    const std::string what =
+        fmt::format("a {} decomposition of width {} in {} blocks", format_shape(shape), info.width, blocks);
+    // The touched streams' bytes are known once the sizes are read: a whole
+    // read touches all of them; a region's are checked again below.
+    check_memory(path, what, needed(region == nullptr ? info.stream_bytes : 0), max_bytes);
+
+    std::vector<std::uint32_t> sizes;
+    if (coded_file) {
+        sizes = read_stream_sizes(file, H5I_INVALID_HID, path, info.coded_streams, info.stream_bytes);
+        // Where each touched coded block's streams start: the prefix sums of
+        // the sizes of every stream before it.
+        std::uint64_t at = 0, next = 0;
+        SaturatingCount touched;
+        for (CodedToRead& r : coded_to_read) {
+            for (; next < r.first_stream; ++next) at += sizes[static_cast<std::size_t>(next)];
+            r.bytes_at = at;
+            for (std::uint64_t i = 0; i < r.streams; ++i) r.bytes += sizes[static_cast<std::size_t>(r.first_stream + i)];
+            touched += r.bytes;
+        }
+        if (region != nullptr) check_memory(path, what, needed(touched.clamped()), max_bytes);
+    }
 
     const BlockGrid grid(shape, info.block_shape);
     std::vector<SignedCutTerms> terms_of(static_cast<std::size_t>(blocks));
     read_block_terms(file, H5I_INVALID_HID, H5I_INVALID_HID, path, grid, info.scales_refit, to_read,
                      [&](const BlockToRead& r, SignedCutTerms t) { terms_of[r.block] = std::move(t); });
-    // The blocks the region does not touch hold no terms.
+    // The blocks the region does not touch, and the coded blocks, hold no
+    // terms.
     std::size_t next = 0;
     for (std::uint64_t b = 0; b < blocks; ++b) {
         if (next < to_read.size() && to_read[next].block == b)
@@ -324,7 +465,22 @@ SignedCutDecomposition read_v2_arrays(hid_t file, const std::string& path, const
         else
             terms_of[b] = SignedCutTerms(grid.extents(static_cast<std::size_t>(b)));
     }
-    return SignedCutDecomposition(grid, std::move(terms_of));
+    if (!coded_file) return SignedCutDecomposition(grid, std::move(terms_of));
+
+    // The coded blocks' streams, each block decoded once here so that a
+    // stream its codec refuses is refused now, naming the file, and not
+    // later by whoever rebuilds the tensor. The blocks the region does not
+    // touch stay empty blocks of signed cuts.
+    std::vector<CodedBlock> coded(static_cast<std::size_t>(blocks));
+    const std::string streams_name = item_path(file, "streams");
+    std::vector<float> check(static_cast<std::size_t>(largest_coded));
+    read_coded_blocks(file, H5I_INVALID_HID, path, sizes, coded_to_read, [&](const CodedToRead& r, CodedBlock c) {
+        const Shape extents = grid.extents(static_cast<std::size_t>(r.block));
+        decode_coded_block(path, streams_name, r.block, c, extents,
+                           std::span<float>(check.data(), static_cast<std::size_t>(element_count(extents))));
+        coded[static_cast<std::size_t>(r.block)] = std::move(c);
+    });
+    return SignedCutDecomposition(grid, std::move(terms_of), std::move(coded), file_codecs());
 }
 
 }  // namespace
@@ -404,7 +560,16 @@ double DecompositionInfo::counted_bits_per_value() const
     io::for_each_block(shape, block_shape, [&](std::uint64_t b, const Shape&, const Shape&, std::uint64_t s) {
         bits += static_cast<double>(widths[b]) * static_cast<double>(s + 32);
     });
+    // A coded block's streams: 8 bits a byte, 32 a stream (CodedBlock::bits).
+    bits += 8.0 * static_cast<double>(stream_bytes) + 32.0 * static_cast<double>(coded_streams);
     return bits / n;
+}
+
+std::uint64_t DecompositionInfo::blocks_of(CodecId codec) const
+{
+    if (method != "sct") return 0;
+    if (codecs.empty()) return codec == CodecId::sct ? widths.size() : 0;
+    return static_cast<std::uint64_t>(std::count(codecs.begin(), codecs.end(), codec));
 }
 
 namespace io {
@@ -428,7 +593,7 @@ void write_sct_into(hid_t root, const std::string& path, const SignedCutDecompos
     const std::size_t blocks = decomposition.block_count();
 
     // The three arrays, in file order: widths, then every block's scales,
-    // then every block's sign segment.
+    // then every block's sign segment (a coded block has none of either).
     std::vector<std::uint32_t> widths(blocks);
     std::vector<float> scales;
     scales.reserve(static_cast<std::size_t>(decomposition.width()));
@@ -455,8 +620,47 @@ void write_sct_into(hid_t root, const std::string& path, const SignedCutDecompos
         at += bytes;
     }
 
+    // Version 3: the codec of every block, then the sizes of the coded
+    // blocks' streams and the streams themselves, in block order.
+    const int version = decomposition.format_version();
+    std::vector<std::uint8_t> codecs;
+    std::vector<std::uint32_t> stream_sizes;
+    std::vector<std::uint8_t> streams;
+    if (version >= io::coded_format_version) {
+        const CodedStorage storage = decomposition.coded_storage();
+        codecs.resize(blocks);
+        stream_sizes.reserve(static_cast<std::size_t>(storage.streams));
+        streams.reserve(static_cast<std::size_t>(storage.stream_bytes));
+        for (std::size_t b = 0; b < blocks; ++b) {
+            const CodecId codec = decomposition.codec(b);
+            codecs[b] = static_cast<std::uint8_t>(codec);
+            if (codec == CodecId::sct) continue;
+            const BlockCodec* known = io::stored_codec(codec);
+            if (known == nullptr)
+                throw Error(errc::invalid_argument, fmt::format("cannot write {}: block {} is stored by {}, which "
+                                                                "format version 3 does not know",
+                                                                path, b, io::codec_name(codec)));
+            // The constructor checked the count against the codec the
+            // decomposition holds; the file's readers count with this one.
+            const CodedBlock& coded = decomposition.coded(b);
+            if (coded.streams.size() != known->stream_count(grid.extents(b)))
+                throw Error(errc::invalid_argument,
+                            fmt::format("cannot write {}: block {} has {} {} streams, its extents {} need {}", path, b,
+                                        coded.streams.size(), known->name(), format_shape(grid.extents(b)),
+                                        known->stream_count(grid.extents(b))));
+            for (const std::vector<std::uint8_t>& s : coded.streams) {
+                if (s.size() > UINT32_MAX)
+                    throw Error(errc::invalid_argument,
+                                fmt::format("cannot write {}: a stream of block {} has {} bytes, more than 2^32 - 1",
+                                            path, b, s.size()));
+                stream_sizes.push_back(static_cast<std::uint32_t>(s.size()));
+                streams.insert(streams.end(), s.begin(), s.end());
+            }
+        }
+    }
+
     h5::Group group = io::write_common(root, path, "sct", decomposition.shape(), decomposition.width(),
-                                       provenance);
+                                       provenance, version);
     io::AttributeWriter attrs(group.get(), path);
     attrs.u8("scales_refit", decomposition.scales_refit() ? 1 : 0);
     const Shape& block_shape = decomposition.block_shape();
@@ -466,6 +670,15 @@ void write_sct_into(hid_t root, const std::string& path, const SignedCutDecompos
     io::write_vector(group.get(), "scales", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, scales.size(), 4, scales.data(),
                      path);
     io::write_vector(group.get(), "signs", H5T_STD_U8LE, H5T_NATIVE_UINT8, stream.size(), 1, stream.data(), path);
+    if (version >= io::coded_format_version) {
+        // Chunked as the others, so that the payload is blocks_payload()'s.
+        io::write_vector(group.get(), "codecs", H5T_STD_U8LE, H5T_NATIVE_UINT8, codecs.size(), 1, codecs.data(),
+                         path);
+        io::write_vector(group.get(), "stream_sizes", H5T_STD_U32LE, H5T_NATIVE_UINT32, stream_sizes.size(), 4,
+                         stream_sizes.data(), path);
+        io::write_vector(group.get(), "streams", H5T_STD_U8LE, H5T_NATIVE_UINT8, streams.size(), 1, streams.data(),
+                         path);
+    }
 }
 
 }  // namespace io

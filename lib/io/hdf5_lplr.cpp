@@ -114,6 +114,12 @@ namespace io {
 void read_lplr_info(hid_t file, const std::string& path, CommonAttributes& common, DecompositionInfo& info)
 {
     const AttributeReader attrs(common.group.get(), path, object_name(common.group.get()), common.version);
+    // Version 3 adds the codec record of sct blocks; lplr has no blocks.
+    if (common.version > format_version)
+        throw Error(errc::bad_input,
+                    fmt::format("{} has format_version {} and method lplr: format version {} holds sct "
+                                "decompositions only (lplr files are format version {})",
+                                path, common.version, common.version, format_version));
     if (common.version >= 2) {
         refuse_unknown_items(common.group.get(), path, "lplr", {"matricize", "bits_l", "bits_r"},
                              {left_arrays.codes, left_arrays.scales, right_arrays.codes, right_arrays.scales});

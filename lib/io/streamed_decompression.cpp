@@ -69,12 +69,19 @@ Shape decompress_in_slabs(const std::string& path, const std::string& output, co
     const std::size_t value_size = wide ? sizeof(double) : sizeof(float);
 
     try {
+        const std::uint64_t blocks = info.widths.size();
+        // The widths, read as uint32 and kept as uint64, and in version 3
+        // the codecs and the stream sizes, which the reader reads first.
+        const std::uint64_t widths_bytes = io::SlabReader::index_bytes(info);
+        if (widths_bytes > options.max_bytes || widths_bytes == UINT64_MAX)
+            throw Error(errc::limit,
+                        fmt::format("{}: the widths{} of its {} blocks need {} bytes, more than the memory limit of {} "
+                                    "bytes",
+                                    path, info.codecs.empty() ? "" : ", codecs and stream sizes", blocks,
+                                    io::bytes_text(widths_bytes), options.max_bytes));
         // Optional only so that it can close before the commit (below).
         std::optional<io::SlabReader> reader(std::in_place, input.root.get(), path, info, options.region,
                                              options.width);
-        const std::uint64_t blocks = info.widths.size();
-        // The widths, read as uint32 and kept as uint64.
-        const std::uint64_t widths_bytes = blocks * (sizeof(std::uint32_t) + sizeof(std::uint64_t));
         const auto held = [&](const io::Slab& slab) {
             io::SaturatingCount bytes(reader->held_bytes(slab, value_size, options.threads));
             bytes += io::RowWriter::buffer_bytes(spec, wide, slab.values);
@@ -93,11 +100,12 @@ Shape decompress_in_slabs(const std::string& path, const std::string& output, co
             throw Error(errc::limit,
                         fmt::format("{}: rebuilding it slab by slab needs {} bytes at once, more than the memory "
                                     "limit of {} bytes: its largest row of blocks (rows {}:{} of mode 0, {} values "
-                                    "of {} bytes, the terms of {} blocks, buffers) needs {} and the widths of its {} "
+                                    "of {} bytes, the terms of {} blocks, buffers) needs {} and the widths{} of its {} "
                                     "blocks {}",
                                     path, io::bytes_text(needed.clamped()), options.max_bytes, s.data_first,
                                     s.data_first + s.data_rows, s.values, value_size, s.blocks,
-                                    io::bytes_text(peak.bytes), blocks, widths_bytes));
+                                    io::bytes_text(peak.bytes), info.codecs.empty() ? "" : ", codecs and stream sizes",
+                                    blocks, widths_bytes));
         }
         // Thin rows join up to slabs of 2^20 values (4 MiB of float32), which
         // take milliseconds to rebuild and write against the microseconds

@@ -24,8 +24,15 @@ using u128 = unsigned __int128;
 /// mode, its extent and sign matrix (read_decomposition counts the same).
 std::uint64_t block_overhead(std::size_t order)
 {
-    return sizeof(SignedCutTerms) + sizeof(std::pair<std::size_t, SignedCutTerms>) +
-           order * (sizeof(std::size_t) + sizeof(SignMatrix));
+    return sizeof(SignedCutTerms) + sizeof(SlabBlock) + order * (sizeof(std::size_t) + sizeof(SignMatrix));
+}
+
+/// Σ of `count` stream sizes from `first`.
+std::uint64_t streams_bytes(const std::vector<std::uint32_t>& sizes, std::uint64_t first, std::uint64_t count)
+{
+    std::uint64_t bytes = 0;
+    for (std::uint64_t i = 0; i < count; ++i) bytes += sizes[static_cast<std::size_t>(first + i)];
+    return bytes;
 }
 
 /// Calls fn(begin, end) on min(threads, n) contiguous pieces of [0, n), each
@@ -78,6 +85,12 @@ SlabReader::SlabReader(hid_t root, std::string path, const DecompositionInfo& in
         scales_ = open_array(root, path_, item_path(root, "scales"));
         signs_ = open_array(root, path_, item_path(root, "signs"));
     }
+    const bool coded_file = !info.codecs.empty();  // version 3
+    if (coded_file) {
+        streams_name_ = item_path(root, "streams");
+        if (info.stream_bytes > 0) streams_ = open_array(root, path_, streams_name_);
+        stream_sizes_ = read_stream_sizes(root, H5I_INVALID_HID, path_, info.coded_streams, info.stream_bytes);
+    }
     output_shape_ = region != nullptr ? region_shape(region_) : info.shape;
     if (output_shape_.empty())
         throw Error(errc::invalid_argument,
@@ -96,12 +109,14 @@ SlabReader::SlabReader(hid_t root, std::string path, const DecompositionInfo& in
 
     // One pass over the grid: where each row's blocks start in the file, and
     // what the touched ones hold once read.
-    std::uint64_t scales_at = 0, bytes_at = 0;
+    std::uint64_t scales_at = 0, bytes_at = 0, stream_at = 0, stream_bytes_at = 0;
     for (std::size_t g = 0; g < grid[0]; ++g) {
         Slab s;
         s.grid_row = g;
         s.scales_at = scales_at;
         s.bytes_at = bytes_at;
+        s.stream_at = stream_at;
+        s.stream_bytes_at = stream_bytes_at;
         const bool in_region = g >= first_[0] && g <= last_[0];
         SaturatingCount held;
         bool in_place = true;
@@ -114,9 +129,22 @@ SlabReader::SlabReader(hid_t root, std::string path, const DecompositionInfo& in
                 words += words_for(e);
             }
             const std::uint64_t bytes = segment_bytes(w, per_term);
+            const CodecId codec = coded_file ? info.codecs[b] : CodecId::sct;
+            // Checked by the info: a known codec that can store the block.
+            const std::uint64_t n = codec == CodecId::sct ? 0 : stored_codec(codec)->stream_count(extents);
+            const std::uint64_t coded_bytes = streams_bytes(stream_sizes_, stream_at, n);
+            stream_at += n;
+            stream_bytes_at += coded_bytes;
             if (in_region && touched(coords)) {
                 ++s.blocks;
                 s.largest_block = std::max(s.largest_block, element_count(extents));
+                if (codec != CodecId::sct) {
+                    s.largest_coded = std::max(s.largest_coded, element_count(extents));
+                    // The streams, read, then copied into the block.
+                    held += SaturatingCount::product(coded_bytes, 2);
+                    held += SaturatingCount::product(n, sizeof(std::vector<std::uint8_t>));
+                    held += sizeof(CodedToRead);
+                }
                 // Scales read, then copied into the terms; the segment; the
                 // sign matrices; a version-1 block is read whole and copied.
                 held += SaturatingCount::product(w, 2 * sizeof(float));
@@ -161,6 +189,7 @@ void SlabReader::join(std::uint64_t values, const std::function<bool(const Slab&
             j.values += s.values;
             j.blocks += s.blocks;
             j.largest_block = std::max(j.largest_block, s.largest_block);
+            j.largest_coded = std::max(j.largest_coded, s.largest_coded);
             j.in_place = j.in_place && s.in_place;
             j.terms_bytes = (SaturatingCount(j.terms_bytes) += s.terms_bytes).clamped();
             if (j.values <= values && fits(j)) {
@@ -216,11 +245,22 @@ std::uint64_t SlabReader::held_bytes(const Slab& slab, std::size_t value_size, u
 {
     SaturatingCount held(slab.terms_bytes);
     held += SaturatingCount::product(slab.values, value_size);
-    if (!slab.in_place) {
-        const std::uint64_t buffers = std::min<std::uint64_t>(std::max(1u, threads), slab.blocks);
+    const std::uint64_t buffers = std::min<std::uint64_t>(std::max(1u, threads), slab.blocks);
+    if (!slab.in_place)
         held += SaturatingCount::product(SaturatingCount::product(buffers, slab.largest_block), value_size);
-    }
+    // A coded block decodes to float32, widened afterwards for a float64
+    // output.
+    if (value_size != sizeof(float))
+        held += SaturatingCount::product(SaturatingCount::product(buffers, slab.largest_coded), sizeof(float));
     return held.clamped();
+}
+
+std::uint64_t SlabReader::index_bytes(const DecompositionInfo& info)
+{
+    SaturatingCount bytes(SaturatingCount::product(info.widths.size(), sizeof(std::uint32_t) + sizeof(std::uint64_t)));
+    bytes += SaturatingCount::product(info.codecs.size(), sizeof(CodecId));
+    bytes += SaturatingCount::product(info.coded_streams, sizeof(std::uint32_t));
+    return bytes.clamped();
 }
 
 SlabTerms SlabReader::read(const Slab& slab) const
@@ -231,12 +271,15 @@ SlabTerms SlabReader::read(const Slab& slab) const
         // version 1 reads it; the memory it holds was counted by the caller
         // (held_bytes), so no limit is applied twice.
         const SignedCutDecomposition whole = read_sct_arrays(root_, path_, info_, UINT64_MAX, nullptr);
-        out.emplace_back(0, width_ > 0 ? whole.block(0).prefix(width_) : whole.block(0));
+        out.push_back({0, width_ > 0 ? whole.block(0).prefix(width_) : whole.block(0), CodedBlock{}});
         return out;
     }
+    const bool coded_file = !info_.codecs.empty();
     std::vector<BlockToRead> to_read;
+    std::vector<CodedToRead> coded_to_read;
     to_read.reserve(slab.blocks);
     std::uint64_t scales_at = slab.scales_at, bytes_at = slab.bytes_at;
+    std::uint64_t stream_at = slab.stream_at, stream_bytes_at = slab.stream_bytes_at;
     // The rows are consecutive, and so are their blocks in the file.
     for (std::size_t row = slab.grid_row; row < slab.grid_row + slab.grid_rows; ++row)
         for_each_block_of_row(row, [&](std::uint64_t b, const Shape& coords, const Shape& extents) {
@@ -244,16 +287,33 @@ SlabTerms SlabReader::read(const Slab& slab) const
             std::uint64_t per_term = 0;
             for (const std::size_t e : extents) per_term += e;
             const std::uint64_t bytes = segment_bytes(w, per_term);
-            if (touched(coords)) to_read.push_back({b, w, scales_at, bytes_at, bytes});
+            const CodecId codec = coded_file ? info_.codecs[b] : CodecId::sct;
+            if (codec == CodecId::sct) {
+                if (touched(coords)) to_read.push_back({b, w, scales_at, bytes_at, bytes});
+            } else {
+                const std::uint64_t n = stored_codec(codec)->stream_count(extents);
+                const std::uint64_t coded_bytes = streams_bytes(stream_sizes_, stream_at, n);
+                if (touched(coords)) coded_to_read.push_back({b, codec, stream_at, n, stream_bytes_at, coded_bytes});
+                stream_at += n;
+                stream_bytes_at += coded_bytes;
+            }
             scales_at += w;
             bytes_at += bytes;
         });
-    out.reserve(to_read.size());
+    out.reserve(to_read.size() + coded_to_read.size());
     read_block_terms(root_, scales_.get(), signs_.get(), path_, grid_, info_.scales_refit, to_read,
                      [&](const BlockToRead& r, SignedCutTerms t) {
                          if (width_ > 0) t.truncate(width_);  // --width: the prefix of every block
-                         out.emplace_back(static_cast<std::size_t>(r.block), std::move(t));
+                         out.push_back({static_cast<std::size_t>(r.block), std::move(t), CodedBlock{}});
                      });
+    if (coded_to_read.empty()) return out;
+    read_coded_blocks(root_, streams_.get(), path_, stream_sizes_, coded_to_read,
+                      [&](const CodedToRead& r, CodedBlock c) {
+                          const auto b = static_cast<std::size_t>(r.block);
+                          out.push_back({b, SignedCutTerms(grid_.extents(b)), std::move(c)});
+                      });
+    // Back in grid order, as the blocks lie in the slab.
+    std::sort(out.begin(), out.end(), [](const SlabBlock& x, const SlabBlock& y) { return x.block < y.block; });
     return out;
 }
 
@@ -272,11 +332,25 @@ void SlabReader::reconstruct(const Slab& slab, const SlabTerms& terms, std::span
 template <class T>
 void SlabReader::reconstruct_values(const Slab& slab, const SlabTerms& terms, T* out, unsigned threads) const
 {
-    const auto rebuild = [](const SignedCutTerms& t, std::span<T> values, unsigned th) {
+    // A coded block is decoded by its codec (to float32, widened for a
+    // float64 output, as SignedCutDecomposition::reconstruct_block_float64
+    // does); a block of terms is summed.
+    const auto rebuild = [&](const SlabBlock& sb, std::span<T> values, unsigned th, std::vector<float>& scratch) {
+        if (sb.coded.codec != CodecId::sct) {
+            const Shape e = grid_.extents(sb.block);
+            if constexpr (std::is_same_v<T, double>) {
+                scratch.resize(values.size());
+                decode_coded_block(path_, streams_name_, sb.block, sb.coded, e, scratch);
+                std::copy(scratch.begin(), scratch.end(), values.begin());
+            } else {
+                decode_coded_block(path_, streams_name_, sb.block, sb.coded, e, values);
+            }
+            return;
+        }
         if constexpr (std::is_same_v<T, double>)
-            t.reconstruct_float64_into(values, th);
+            sb.terms.reconstruct_float64_into(values, th);
         else
-            t.reconstruct_into(values, th);
+            sb.terms.reconstruct_into(values, th);
     };
     const std::size_t k = info_.shape.size();
     // The region's strides in the output (dropped modes count 1), as
@@ -292,18 +366,19 @@ void SlabReader::reconstruct_values(const Slab& slab, const SlabTerms& terms, T*
     const unsigned per_block = terms.size() == 1 ? threads : 1;
     on_threads(terms.size(), threads, [&](std::size_t i0, std::size_t i1) {
         std::vector<T> buf;
+        std::vector<float> scratch;
         for (std::size_t i = i0; i < i1; ++i) {
-            const std::size_t b = terms[i].first;
-            const SignedCutTerms& t = terms[i].second;
+            const std::size_t b = terms[i].block;
+            const auto size = static_cast<std::size_t>(grid_.block_size(b));
             const Shape o = grid_.origin(b), e = grid_.extents(b);
             if (spans(o, e)) {
                 // The block is a run of the slab in its own C order.
                 const std::uint64_t at = (o[0] - region_[0].start) * stride[0] - slab.first_value;
-                rebuild(t, std::span<T>(out + at, static_cast<std::size_t>(t.size())), per_block);
+                rebuild(terms[i], std::span<T>(out + at, size), per_block, scratch);
                 continue;
             }
-            buf.resize(static_cast<std::size_t>(t.size()));
-            rebuild(t, buf, per_block);
+            buf.resize(size);
+            rebuild(terms[i], buf, per_block, scratch);
             // Copy the block ∩ region, row by row along the last mode.
             Shape lo(k), hi(k);
             for (std::size_t a = 0; a < k; ++a) {

@@ -7,7 +7,8 @@
 // all of the output when the region drops mode 0, which then touches one
 // row of blocks). Only the slab's blocks the region touches are read, when
 // the slab is rebuilt, so what is held at once is one slab's terms and
-// values whatever the size of the file.
+// values whatever the size of the file. Blocks that a version-3 file stores
+// by zfp are read as their streams and decoded with the zfp codec.
 #pragma once
 
 #include <cstddef>
@@ -36,26 +37,39 @@ struct Slab {
     std::uint64_t values = 0;
     std::uint64_t scales_at = 0;      ///< where its first row's scales and sign
     std::uint64_t bytes_at = 0;       ///< segments start in the file
+    std::uint64_t stream_at = 0;      ///< version 3: its first row's first entry of
+    std::uint64_t stream_bytes_at = 0;  ///< stream_sizes, and where that stream starts
     std::size_t blocks = 0;           ///< its blocks the region touches
     std::uint64_t largest_block = 0;  ///< values of the largest of them
+    std::uint64_t largest_coded = 0;  ///< values of the largest coded one (version 3)
     /// Every block spans the region along every mode but 0, so each is a
     /// run of the slab in its own C order: rebuilt in place, no buffer.
     bool in_place = false;
     /// The arrays it reads and keeps: scales (read, then copied into the
-    /// terms), sign segments, sign matrices and the terms objects.
+    /// terms), sign segments, sign matrices and the terms objects; coded
+    /// blocks' streams (read, then copied into their blocks).
     std::uint64_t terms_bytes = 0;
 };
 
-/// A slab's blocks, read: each block's index in the grid and its terms
-/// (the first `width` of them when a width was given).
-using SlabTerms = std::vector<std::pair<std::size_t, SignedCutTerms>>;
+/// One block of a slab, read: its index in the grid and its terms (the
+/// first `width` of them when a width was given), or, for a block another
+/// codec stores, its streams (`coded.codec` is then not CodecId::sct).
+struct SlabBlock {
+    std::size_t block = 0;
+    SignedCutTerms terms;
+    CodedBlock coded;
+};
+using SlabTerms = std::vector<SlabBlock>;
 
 class SlabReader {
 public:
     /// Plans the slabs of the sct decomposition in `root` (its file's root
     /// group, or the group that holds it), whose checked metadata is `info`;
-    /// `path` names it in messages. Reads nothing more. `width` > 0 keeps
-    /// the first `width` terms of every block.
+    /// `path` names it in messages. Reads nothing more, except version 3's
+    /// stream_sizes (info.coded_streams uint32 values: index_bytes() counts
+    /// them), refusing sizes that do not sum to the length of `streams`.
+    /// `width` > 0 keeps the first `width` terms of every block (coded
+    /// blocks are kept whole).
     SlabReader(hid_t root, std::string path, const DecompositionInfo& info, const Region* region,
                std::size_t width);
 
@@ -74,13 +88,20 @@ public:
     /// which would otherwise be paid per row).
     void join(std::uint64_t values, const std::function<bool(const Slab&)>& fits);
 
+    /// What the reader holds for the whole run besides the slabs: the
+    /// widths and codecs of `info` and the stream sizes, from the info's
+    /// counts (so that it can be checked before the reader is made).
+    static std::uint64_t index_bytes(const DecompositionInfo& info);
+
     /// Reads the slab's blocks: non-finite scales and set padding bits are
     /// refused as read_decomposition refuses them.
     SlabTerms read(const Slab& slab) const;
 
     /// Writes the slab's values (slab.values of them) into `out`, each block
     /// rebuilt whole and alone as SignedCutDecomposition's reconstruction and
-    /// region do, so the values are theirs bit for bit. Threads take whole
+    /// region do, so the values are theirs bit for bit (a coded block
+    /// decoded by its codec; a stream it refuses is an Error naming the file
+    /// and the block). Threads take whole
     /// blocks (a slab of one block gives that block all of them); the result
     /// does not depend on their number.
     void reconstruct(const Slab& slab, const SlabTerms& terms, std::span<float> out, unsigned threads) const;
@@ -110,6 +131,9 @@ private:
     std::uint64_t blocks_per_row_ = 0;
     std::vector<Slab> slabs_;
     h5::Dataset scales_, signs_;  ///< version 2, kept open (their chunk caches)
+    h5::Dataset streams_;         ///< version 3, kept open
+    std::vector<std::uint32_t> stream_sizes_;  ///< version 3: the whole of stream_sizes
+    std::string streams_name_;
 };
 
 }  // namespace signcut::io

@@ -12,19 +12,12 @@
 
 #include "signcut/baselines.hpp"
 #include "signcut/error.hpp"
+#include "zfp_handles.hpp"
 
 namespace signcut {
 namespace {
 
-struct StreamCloser {
-    void operator()(zfp_stream* s) const noexcept { zfp_stream_close(s); }
-};
-struct BitstreamCloser {
-    void operator()(bitstream* s) const noexcept { stream_close(s); }
-};
-struct FieldCloser {
-    void operator()(zfp_field* f) const noexcept { zfp_field_free(f); }
-};
+using detail::make_field;
 
 /// zfp's view of a C-ordered array: at most four dimensions, x varying
 /// fastest. Higher orders merge their leading modes into the slowest one.
@@ -38,19 +31,6 @@ std::vector<std::size_t> zfp_dims(const Shape& shape)
     return std::vector<std::size_t>(c_order.rbegin(), c_order.rend());  // nx first
 }
 
-std::unique_ptr<zfp_field, FieldCloser> make_field(float* data, const std::vector<std::size_t>& dims)
-{
-    zfp_field* f = nullptr;
-    switch (dims.size()) {
-    case 1: f = zfp_field_1d(data, zfp_type_float, dims[0]); break;
-    case 2: f = zfp_field_2d(data, zfp_type_float, dims[0], dims[1]); break;
-    case 3: f = zfp_field_3d(data, zfp_type_float, dims[0], dims[1], dims[2]); break;
-    default: f = zfp_field_4d(data, zfp_type_float, dims[0], dims[1], dims[2], dims[3]); break;
-    }
-    if (f == nullptr) throw Error(errc::io, "zfp could not describe the array");
-    return std::unique_ptr<zfp_field, FieldCloser>(f);
-}
-
 /// One zfp stream over one field, reused across parameter trials: the
 /// output buffer grows to what the current mode may need, and each call of
 /// `compress` starts again at the beginning of the buffer.
@@ -60,10 +40,8 @@ public:
         : dims_(std::move(dims)),
           // zfp's input pointer is not const, but compression only reads it.
           field_(make_field(const_cast<float*>(data), dims_)),
-          zfp_(zfp_stream_open(nullptr))
-    {
-        if (!zfp_) throw Error(errc::io, "zfp could not open a stream");
-    }
+          zfp_(detail::open_zfp_stream())
+    {}
 
     zfp_stream* stream() const noexcept { return zfp_.get(); }
     unsigned dimensionality() const noexcept { return static_cast<unsigned>(dims_.size()); }
@@ -82,8 +60,7 @@ public:
         if (words > buffer_.size() || !bits_) {
             bits_.reset();
             buffer_.assign(words, 0);
-            bits_.reset(stream_open(buffer_.data(), 8 * buffer_.size()));
-            if (!bits_) throw Error(errc::io, "zfp could not open a bit stream");
+            bits_ = detail::open_bitstream(buffer_.data(), 8 * buffer_.size());
         }
         zfp_stream_set_bit_stream(zfp_.get(), bits_.get());
         zfp_stream_rewind(zfp_.get());
@@ -114,10 +91,10 @@ public:
 
 private:
     std::vector<std::size_t> dims_;
-    std::unique_ptr<zfp_field, FieldCloser> field_;
-    std::unique_ptr<zfp_stream, StreamCloser> zfp_;
+    detail::ZfpFieldHandle field_;
+    detail::ZfpStreamHandle zfp_;
     std::vector<std::uint64_t> buffer_;  ///< word-aligned for zfp's bit stream
-    std::unique_ptr<bitstream, BitstreamCloser> bits_;
+    detail::BitstreamHandle bits_;
     std::size_t header_bits_ = 0;
 };
 

@@ -1,8 +1,10 @@
 """Independent readers of signcut decomposition files for the CLI tests.
 
 Everything here is written from the contract (DESIGN.md §6: the version-2 sct
-layout, its payload, its sign stream) with h5py and numpy alone, never from
-signcut's code, so that the tests check the binary against the page.
+layout, its payload, its sign stream; docs/FORMAT.md for version 3's zfp
+blocks) with h5py and numpy alone (and zfpy for the zfp blocks of a version-3
+file), never from signcut's code, so that the tests check the binary against
+the page.
 """
 import functools
 
@@ -32,8 +34,13 @@ def stored_dataset_bytes(elements, size):
     return n * per_chunk * size + 4 * n
 
 
+V3_DATASETS = ("codecs", "stream_sizes", "streams")
+
+
 class SctFile:
-    """A version-2 sct file (or a version-1 one, read as one block)."""
+    """A version-2 or version-3 sct file (or a version-1 one, read as one
+    block). The zfp blocks of a version-3 file have no terms (width 0): their
+    values are their decoded streams, which rebuild() puts in place."""
 
     def __init__(self, path):
         with h5py.File(path, "r") as f:
@@ -49,15 +56,50 @@ class SctFile:
                 self.widths = [int(w) for w in g["widths"][...]]
                 self.signs = g["signs"][...]
                 assert self.signs.dtype == np.uint8 and self.signs.ndim == 1
-                self.storage = {name: g[name].id.get_storage_size() for name in ("widths", "scales", "signs")}
+                names = ("widths", "scales", "signs") + (V3_DATASETS if self.version >= 3 else ())
+                self.storage = {name: g[name].id.get_storage_size() for name in names}
                 self.norm2 = float(g.attrs["norm2"])
+                if self.version >= 3:
+                    self.codecs = g["codecs"][...]
+                    self.stream_sizes = [int(n) for n in g["stream_sizes"][...]]
+                    self.streams = g["streams"][...]
             else:
                 self.block_shape = list(self.shape)
                 self.widths = [self.width]
                 self.v1_signs = [g["signs"][f"mode_{a}"][...] for a in range(len(self.shape))]
                 self.norm2 = None
+        if self.version < 3:
+            self.codecs = np.zeros(len(self.widths), np.uint8)
+            self.stream_sizes, self.streams = [], np.zeros(0, np.uint8)
         self.n = int(np.prod(self.shape))
         self.grid = [-(-d // b) for d, b in zip(self.shape, self.block_shape)]
+
+    def zfp_blocks(self):
+        """Block index -> its values (float32, the block's extents) for every
+        zfp block: one stream per index of its modes shorter than 4 (C order),
+        each decoded alone by zfpy into the field of its other modes."""
+        out, s, at = {}, 0, 0
+        if not (self.codecs == 1).any():
+            return out
+        import zfpy
+        for b, corner in enumerate(np.ndindex(*self.grid)):
+            if self.codecs[b] != 1:
+                continue
+            lo = [c * k for c, k in zip(corner, self.block_shape)]
+            ext = [min(k, d - o) for k, d, o in zip(self.block_shape, self.shape, lo)]
+            planes = [a for a, e in enumerate(ext) if e < 4]
+            xb = np.zeros(ext, np.float32)
+            for plane in np.ndindex(*[ext[a] for a in planes]):
+                values = zfpy.decompress_numpy(self.streams[at: at + self.stream_sizes[s]].tobytes())
+                index = [slice(None)] * len(ext)
+                for a, i in zip(planes, plane):
+                    index[a] = i
+                xb[tuple(index)] = values
+                at += self.stream_sizes[s]
+                s += 1
+            out[b] = xb
+        assert s == len(self.stream_sizes) and at == len(self.streams), "zfp streams"
+        return out
 
     def blocks(self):
         """(index, origin, extents, width, first scale, signs as w x Σe array of ±1)."""
@@ -89,12 +131,17 @@ class SctFile:
     def rebuild(self, width=None, dtype=np.float32):
         """The tensor, each block summed in `dtype` in term order as the
         format describes it; `width` keeps the first `width` terms of every
-        block. In float32, signcut's own sum may group the terms differently
-        (its sign GEMM), so compare with tolerance(), not bit for bit; in
-        float64, the sum is the contract of DESIGN §6 (each term is computed
-        in float64 from the float32 scale either way)."""
+        block (zfp blocks whole). In float32, signcut's own sum may group the
+        terms differently (its sign GEMM), so compare with tolerance(), not
+        bit for bit; in float64, the sum is the contract of DESIGN §6 (each
+        term is computed in float64 from the float32 scale either way). A zfp
+        block is its decoded float32 values, exactly."""
         out = np.zeros(self.shape, dtype)
-        for _, lo, ext, w, first, pm in self.blocks():
+        coded = self.zfp_blocks()
+        for b, lo, ext, w, first, pm in self.blocks():
+            if b in coded:
+                out[tuple(slice(o, o + e) for o, e in zip(lo, ext))] = coded[b].astype(dtype)
+                continue
             use = w if width is None else min(w, width)
             xb = np.zeros(ext, dtype)
             for j in range(use):
@@ -121,14 +168,20 @@ class SctFile:
         assert gap <= self.tolerance(width), f"{gap} > {self.tolerance(width)}"
 
     def counted_bits(self):
-        """Σ_b w_b·(Σ_a e_{b,a} + 32): a sign 1 bit, a scale 32."""
-        return sum(w * (sum(ext) + 32) for _, _, ext, w, _, _ in self.blocks())
+        """Σ_b w_b·(Σ_a e_{b,a} + 32): a sign 1 bit, a scale 32; a zfp
+        stream 8 bits a byte and 32 (its size entry)."""
+        return (sum(w * (sum(ext) + 32) for _, _, ext, w, _, _ in self.blocks()) + 8 * len(self.streams) +
+                32 * len(self.stream_sizes))
 
     def payload_bits(self):
         """The payload by §6's rule, checked against HDF5's own storage sizes."""
         expected = {"widths": stored_dataset_bytes(len(self.widths), 4),
                     "scales": stored_dataset_bytes(self.width, 4),
                     "signs": stored_dataset_bytes(len(self.signs), 1)}
+        if self.version >= 3:
+            expected.update({"codecs": stored_dataset_bytes(len(self.codecs), 1),
+                             "stream_sizes": stored_dataset_bytes(len(self.stream_sizes), 4),
+                             "streams": stored_dataset_bytes(len(self.streams), 1)})
         assert expected == self.storage, f"{expected} != {self.storage}"
         return 8 * sum(expected.values())
 

@@ -253,6 +253,44 @@ def sct_v2(shape=V2_SHAPE, block_shape=V2_BLOCK, widths=V2_WIDTHS, seed=2, align
     return attrs, datasets
 
 
+def sct_v3_cases(D):
+    """Version-3 files (docs/FORMAT.md, "Version 3"), each valid but for one
+    defect: valid-v2.sct.h5's blocks with the codec record of version 3
+    (codecs, stream_sizes, streams). Its block 4 (10x6) has no terms, so it
+    may be a zfp block of one stream; zfp streams are not made here (they
+    would need libzfp), so the defects are the ones the metadata shows, and a
+    stream that is not zfp's."""
+    def v3(name, codecs, sizes, streams, version=3):
+        attrs, datasets = sct_v2()
+        datasets.update(codecs=np.array(codecs, "<u1"), stream_sizes=np.array(sizes, "<u4"),
+                        streams=np.array(streams, "<u1"))
+        return write_v2_file(name, attrs, datasets, root={"format_version": np.array(version, "<i4")})
+
+    none = [0] * len(V2_WIDTHS)
+    p = write_v2_file("v3-without-codecs.sct.h5", *sct_v2(), root={"format_version": np.array(3, "<i4")})
+    case("dec-v3-codecs-missing", D, ["info", p], 1, "dataset /decomposition/codecs is missing",
+         "a version-2 file that claims format version 3, without its codec record")
+    p = v3("v2-with-codecs.sct.h5", none, [], [], version=2)
+    case("dec-v2-with-v3-datasets", D, ["decompress", p, "-o", "{out}"], 1,
+         "/decomposition/codecs is a format version 3 dataset, but /format_version is 2",
+         "version 3's datasets in a file that claims version 2")
+    p = v3("v3-unknown-codec.sct.h5", none[:4] + [7] + none[5:], [], [])
+    case("dec-v3-unknown-codec", D, ["info", p], 1, "codecs entry 4 is 7, expected 0 (signed cuts) or 1 (zfp)",
+         "a codec id no reader knows")
+    p = v3("v3-zfp-block-with-terms.sct.h5", [1] + none[1:], [8], [0] * 8)
+    case("dec-v3-zfp-block-with-terms", D, ["decompress", p, "-o", "{out}"], 1, "a coded block has width 0",
+         "block 0 is marked zfp but has 3 signed cut terms")
+    p = v3("v3-stream-sizes-length.sct.h5", none[:4] + [1] + none[5:], [8, 8], [0] * 16)
+    case("dec-v3-stream-sizes-length", D, ["info", p], 1, "stream_sizes has 2 entries, expected 1",
+         "two stream sizes for one zfp block of one plane")
+    p = v3("v3-stream-sizes-sum.sct.h5", none[:4] + [1] + none[5:], [9], [0] * 8)
+    case("dec-v3-stream-sizes-sum", D, ["decompress", p, "-o", "{out}"], 1,
+         "stream_sizes sum to 9 bytes, but /decomposition/streams holds 8", "the stream sizes overrun the streams")
+    p = v3("v3-not-a-zfp-stream.sct.h5", none[:4] + [1] + none[5:], [24], list(b"this is not a zfp stream"))
+    case("dec-v3-not-a-zfp-stream", D, ["decompress", p, "-o", "{out}"], 1, "block 4 (zfp, extents 10x6)",
+         "block 4's stream has no zfp header")
+
+
 def segment_offsets(shape=V2_SHAPE, block_shape=V2_BLOCK, widths=V2_WIDTHS):
     """(first byte, bytes, bits) of every block's sign segment."""
     out, at = [], 0
@@ -416,8 +454,8 @@ def main():
     case("dec-format-version-2", D, ["decompress", p, "-o", "{out}"], 1, "variable-length string",
          "a version-1 file (variable-length strings) that claims format version 2, which has fixed-length strings "
          "only")
-    p = write_decomposition("version3.sct.h5", edit=lambda f: f.attrs.modify("format_version", np.int32(3)))
-    case("dec-format-version-3", D, ["decompress", p, "-o", "{out}"], 1, "format_version 3",
+    p = write_decomposition("version4.sct.h5", edit=lambda f: f.attrs.modify("format_version", np.int32(4)))
+    case("dec-format-version-4", D, ["decompress", p, "-o", "{out}"], 1, "format_version 4",
          "a format version this reader does not know")
     p = write_decomposition("version-string.sct.h5",
                             edit=lambda f: put_string(f.attrs, "format_version", "1"))
@@ -571,6 +609,7 @@ def main():
     # The lplr file the recut cases start from (also valid).
     attrs, datasets = lplr_v2()
     valid_lplr_v2 = write_v2_file("valid-v2.lplr.h5", attrs, datasets)
+    sct_v3_cases(D)
 
     p = v2("v2-width-sum.sct.h5", lambda a, d: a.update(width=np.array(14, "<u8")))
     case("dec-v2-widths-do-not-sum-to-width", D, ["info", p], 1, "width is 14 but /decomposition/widths sum to 13",

@@ -969,8 +969,11 @@ BOOST_AUTO_TEST_CASE(refuses_damaged_version_2_metadata)
     };
 
     // The version.
-    expect_refusal([](hid_t file, hid_t) { set_i32_attribute(file, "format_version", 3); }, errc::unsupported,
-                   {"format version 3 needs a newer signcut"});
+    expect_refusal([](hid_t file, hid_t) { set_i32_attribute(file, "format_version", 4); }, errc::unsupported,
+                   {"format version 4 needs a newer signcut", "reads versions 1 to 3"});
+    // A version-2 file that claims version 3 lacks version 3's codec record.
+    expect_refusal([](hid_t file, hid_t) { set_i32_attribute(file, "format_version", 3); }, errc::bad_input,
+                   {"dataset /decomposition/codecs is missing", "/format_version is 3"});
     expect_refusal([](hid_t file, hid_t) { set_i32_attribute(file, "format_version", 0); }, errc::bad_input,
                    {"format_version 0"});
     expect_refusal([](hid_t file, hid_t) { H5Adelete(file, "format_version"); }, errc::bad_input,

@@ -510,7 +510,13 @@ BOOST_AUTO_TEST_CASE(refuses_damaged_files)
     expect_refusal(
         [](hid_t g) { replace_words(g, "widths", {1}, {1}); }, errc::bad_input,
         "/decomposition/widths is not part of a version-2 lplr decomposition", true);
-    expect_refusal({}, errc::unsupported, "format version 3 needs a newer signcut", true, [](hid_t file) {
+    expect_refusal({}, errc::unsupported, "format version 4 needs a newer signcut", true, [](hid_t file) {
+        const std::int32_t v = 4;
+        H5Adelete(file, "format_version");
+        put_number(file, "format_version", H5T_STD_I32LE, H5T_NATIVE_INT32, &v);
+    });
+    // Version 3 adds the codec record of sct blocks: never an lplr file.
+    expect_refusal({}, errc::bad_input, "format_version 3 and method lplr", true, [](hid_t file) {
         const std::int32_t v = 3;
         H5Adelete(file, "format_version");
         put_number(file, "format_version", H5T_STD_I32LE, H5T_NATIVE_INT32, &v);
