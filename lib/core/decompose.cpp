@@ -116,6 +116,23 @@ bool next_segment_may_pass_end(const BlockCurve& c, std::size_t w)
     return end > k;
 }
 
+/// True if the block's terms, continued past the known ones with every
+/// further term gaining twice the largest of the last four known gains (as
+/// next_segment_may_pass_end() assumes), could reach the gain of another
+/// codec's point `z` within its bits. If not, that point beats any prefix
+/// the terms can have at its bits, and the block needs no more terms.
+bool terms_may_reach(const BlockCurve& c, const AlternativePoint& z)
+{
+    const std::size_t k = c.gains.size();
+    const std::size_t reach = static_cast<std::size_t>(z.bits / c.term_bits);
+    double gain = 0, recent = 0;
+    for (std::size_t j = 0; j < k; ++j) gain += c.gains[j];
+    for (std::size_t j = k - std::min<std::size_t>(k, 4); j < k; ++j) recent = std::max(recent, c.gains[j]);
+    if (k == 0) return true;
+    if (reach <= k) return false;  // every prefix within its bits is known, and the allocation passed them
+    return gain + double(reach - k) * 2 * recent > z.gain;
+}
+
 /// One block's state across the rounds.
 struct BlockState {
     SignedCutTerms terms;
@@ -232,13 +249,15 @@ private:
                     Job&& job);
     void check_memory(const BlockData& data, std::size_t in_flight) const;
     std::vector<BlockCurve> curves() const;
-    /// The most bits another codec's point of block b may take: 16 times
-    /// the block's even share of the budget (beyond that the allocation
-    /// would not give it the bits).
+    /// The most bits another codec's point of block b may take: 4 times
+    /// the block's even share of the budget, and 1 Kib. 3 times cost the
+    /// MRI volume (three quarters empty) 1.7x its error at 1 bit per value
+    /// in 32³ blocks; 4 and 16 give the same results on the sample data,
+    /// and 16 costs 1.8x the time of the points (BENCHMARKS.md).
     std::uint64_t codec_max_bits(std::size_t b) const
     {
         const double share = double(total_bits_) * double(grid_.block_size(b)) / double(element_count(grid_.shape()));
-        return static_cast<std::uint64_t>(std::min(16.0 * share + 1024.0, 1.8e19));
+        return static_cast<std::uint64_t>(std::min(4.0 * share + 1024.0, 1.8e19));
     }
 
     const BlockGrid& grid_;
@@ -470,7 +489,10 @@ SignedCutDecomposition BlockedRun::run(BlockData& data, DecomposeReport& report)
                 const std::uint64_t t = grid_.signs_per_term(b) + 32;
                 blocks_[b].max_terms = static_cast<std::size_t>(term_budget / t);
                 const double share = assumed * double(grid_.block_size(b)) / double(N) / double(t);
-                const double first = std::ceil(opt_.first_pass_share * share) + 2;
+                // With other codecs a block's terms may lose to them, so the
+                // first pass goes a third as far; blocks that keep their
+                // terms are decomposed further by the rounds below.
+                const double first = std::ceil(opt_.first_pass_share * share / (offer_codecs_ ? 3.0 : 1.0)) + 2;
                 blocks_[b].ceiling = static_cast<std::size_t>(std::min<double>(first, double(blocks_[b].max_terms)));
             }
         }
@@ -536,12 +558,14 @@ SignedCutDecomposition BlockedRun::run(BlockData& data, DecomposeReport& report)
             BlockState& s = blocks_[b];
             const std::size_t margin = 1 + s.ceiling / 16;
             if (s.complete) continue;
-            // A block given to another codec: its terms must be known as
-            // far as that point's bits.
-            const std::size_t w = allocation.choices[b] == 0
-                                      ? allocation.widths[b]
-                                      : static_cast<std::size_t>(c[b].alternatives[allocation.choices[b] - 1].bits /
-                                                                 c[b].term_bits);
+            std::size_t w = allocation.widths[b];
+            if (allocation.choices[b] != 0) {
+                // A block given to another codec needs more terms only if
+                // they could still beat that point within its bits.
+                const AlternativePoint& z = c[b].alternatives[allocation.choices[b] - 1];
+                if (!terms_may_reach(c[b], z)) continue;
+                w = static_cast<std::size_t>(z.bits / c[b].term_bits);
+            }
             if (w + margin <= s.ceiling && !next_segment_may_pass_end(c[b], w)) continue;
             s.ceiling = std::min(s.max_terms, std::max(2 * s.ceiling, w + 2 * margin));
             which.push_back(b);

@@ -258,9 +258,10 @@ BOOST_AUTO_TEST_CASE(the_ladder_spans_low_rates_to_small_errors)
 {
     // A smooth block: from about a bit per value or less (a 2-D zfp block
     // spends 9 of its 16 values' bits on its exponent, and a plane 128 on
-    // header and size) to an error 10^-5 of the energy, in at most 8 points
-    // (5 a factor 2 apart in the tolerance, then 3 a factor 4 apart), none
-    // far from the next.
+    // header and size) to an error 10^-5 of the energy: at most 8 accuracy
+    // points (5 a factor 2 apart in the tolerance, then 3 a factor 4 apart)
+    // and the precision ladder p = 6, 8, … to an exact reconstruction, none
+    // far from the next until the error is negligible.
     const auto codec = zfp_block_codec();
     for (const auto& [s, first_bits_per_value] :
          std::vector<std::pair<Shape, double>>{{{16, 16, 16}, 0.5}, {{32, 32}, 1.0}, {{16, 16, 3}, 1.5}}) {
@@ -271,13 +272,25 @@ BOOST_AUTO_TEST_CASE(the_ladder_spans_low_rates_to_small_errors)
         BOOST_TEST_CONTEXT(format_shape(s))
         {
             BOOST_TEST_REQUIRE(points.size() >= 7u);
-            BOOST_TEST(points.size() <= 8u);
+            BOOST_TEST(points.size() <= 8u + 14u);
             BOOST_TEST(static_cast<double>(points.front().bits) < first_bits_per_value * static_cast<double>(x.size()));
             BOOST_TEST(points.front().squared_error < 0.5 * energy);
             BOOST_TEST(points.back().squared_error < 1e-5 * energy);
             for (std::size_t i = 1; i < points.size(); ++i)
-                BOOST_TEST(points[i - 1].squared_error < 64 * points[i].squared_error);
-            for (const auto& p : points) BOOST_TEST((p.setting >> 24) == 1u);  // fixed accuracy
+                if (points[i].squared_error > 1e-6 * energy)
+                    BOOST_TEST(points[i - 1].squared_error < 64 * points[i].squared_error);
+            std::size_t accuracy = 0, precision = 0;
+            for (const auto& p : points) {
+                const std::uint32_t mode = p.setting >> 24, parameter = p.setting & 0xffffffu;
+                BOOST_TEST(mode <= 1u);
+                if (mode == 1) ++accuracy;
+                if (mode == 0) {
+                    ++precision;
+                    BOOST_TEST((parameter >= 6 && parameter % 2 == 0));
+                }
+            }
+            BOOST_TEST(accuracy >= 1u);
+            BOOST_TEST(accuracy <= 8u);
         }
     }
 }
