@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <functional>
@@ -33,6 +34,7 @@
 #include "signcut/baselines.hpp"
 #include "signcut/blocks.hpp"
 #include "signcut/decompose.hpp"
+#include "signcut/decomposition_files.hpp"
 #include "signcut/error.hpp"
 #include "signcut/files.hpp"
 #include "signcut/hdf5.hpp"
@@ -59,7 +61,31 @@ struct Row {
     std::optional<double> seconds;
     std::string parameters;
     std::optional<double> counted_bits_per_value;  ///< the logical count
+    std::optional<double> file_bits_per_value;     ///< the whole file (HDF5 metadata included), for file methods
 };
+
+/// The size in bits per value of the file `write(path)` writes: written to a
+/// temporary file, measured and removed.
+template <class Write>
+double file_bits_per_value(std::uint64_t values, Write&& write)
+{
+    const char* dir = std::getenv("TMPDIR");
+    std::string path = std::string(dir != nullptr && *dir != '\0' ? dir : "/tmp") + "/signcut-compare-XXXXXX";
+    const int fd = ::mkstemp(path.data());
+    if (fd < 0) throw Error(errc::io, fmt::format("cannot create a temporary file {}: {}", path, std::strerror(errno)));
+    ::close(fd);
+    struct stat st {};
+    try {
+        write(path);
+        if (::stat(path.c_str(), &st) != 0)
+            throw Error(errc::io, fmt::format("cannot stat {}: {}", path, std::strerror(errno)));
+    } catch (...) {
+        ::unlink(path.c_str());
+        throw;
+    }
+    ::unlink(path.c_str());
+    return 8.0 * static_cast<double>(st.st_size) / static_cast<double>(values);
+}
 
 /// What every method needs: the data, its shape and the shared SVD.
 class Bench {
@@ -79,14 +105,14 @@ public:
     Row measured(const std::string& method, std::optional<double> budget, const Tensor& y, double bits, double seconds,
                  std::string parameters, std::optional<double> counted = std::nullopt) const
     {
-        Row r{method, budget, bits, std::nullopt, seconds, std::move(parameters), counted.value_or(bits)};
+        Row r{method, budget, bits, std::nullopt, seconds, std::move(parameters), counted.value_or(bits), std::nullopt};
         r.metrics = compare(std::span<const float>(x_.data(), x_.size()), std::span<const float>(y.data(), y.size()));
         return r;
     }
     static Row infeasible(const std::string& method, double budget, double minimum)
     {
         return Row{method, budget, std::nullopt, std::nullopt, std::nullopt,
-                   fmt::format("needs at least {:.6g} bits/value", minimum), std::nullopt};
+                   fmt::format("needs at least {:.6g} bits/value", minimum), std::nullopt, std::nullopt};
     }
 
     /// The SVD of the matricization, computed on first use.
@@ -190,10 +216,14 @@ std::vector<Row> Bench::signed_cuts(const std::string& method, const BlockChoice
             p = decompose(view(), at);
             seconds = 0;
         }
+        Provenance provenance;
+        provenance.norm2 = report.norm2;
+        const double file = file_bits_per_value(
+            values(), [&](const std::string& path) { write_decomposition(path, p, provenance, true); });
         Row r{method, b, p.bits_per_value(), p.error_against(x, threads_), seconds + own.seconds(),
               fmt::format("blocks={} width={}{}", grid.is_whole() ? std::string("whole") : format_shape(grid.block_shape()),
                           p.width(), p.coded_block_count() > 0 ? fmt::format(" zfp_blocks={}", p.coded_block_count()) : ""),
-              p.counted_bits_per_value()};
+              p.counted_bits_per_value(), file};
         rows.push_back(std::move(r));
     }
     return rows;
@@ -213,8 +243,11 @@ std::vector<Row> Bench::run(const std::string& method, const std::vector<double>
     };
     // A factorization's real bits are its payload as an lplr file stores it.
     const auto factorization_row = [&](double b, const LplrDecomposition& d, double seconds) {
-        return measured(method, b, d.reconstruct(threads_), Decomposition(d).bits_per_value(), seconds,
-                        fmt::format("rank={} bits={}/{}", d.rank(), d.bits_l(), d.bits_r()), d.bits_per_value());
+        Row r = measured(method, b, d.reconstruct(threads_), Decomposition(d).bits_per_value(), seconds,
+                         fmt::format("rank={} bits={}/{}", d.rank(), d.bits_l(), d.bits_r()), d.bits_per_value());
+        r.file_bits_per_value = file_bits_per_value(
+            values(), [&](const std::string& path) { write_lplr(path, d, Provenance{}, true); });
+        return r;
     };
 
     if (method == "auto") return signed_cuts(method, BlockChoice::automatic(), budgets, {zfp_block_codec()});
@@ -270,12 +303,14 @@ std::vector<Row> Bench::run(const std::string& method, const std::vector<double>
         for (const double b : budgets) {
             const Stopwatch clock;
             std::optional<ZfpResult> z = zfp_best(view(), b);
-            if (z)
+            if (z) {
                 out.push_back(measured(method, b, z->approximation.reconstruction, z->approximation.bits_per_value,
                                        clock.seconds(), z->approximation.parameters));
+                out.back().file_bits_per_value = out.back().bits_per_value;  // the stream is the file
+            }
             else
                 out.push_back(Row{method, b, std::nullopt, std::nullopt, std::nullopt,
-                                  "no zfp mode fits the budget", std::nullopt});
+                                  "no zfp mode fits the budget", std::nullopt, std::nullopt});
         }
         return out;
     }
@@ -292,7 +327,8 @@ JsonObject row_json(const Row& r)
         .add("psnr_db", r.metrics ? Json::number(r.metrics->psnr_db) : Json::null())
         .add("seconds", Json::optional_number(r.seconds))
         .add("counted_bits_per_value", Json::optional_number(r.counted_bits_per_value))
-        .add("parameters", Json::string(r.parameters));
+        .add("parameters", Json::string(r.parameters))
+        .add("file_bits_per_value", Json::optional_number(r.file_bits_per_value));
     return j;
 }
 
@@ -301,8 +337,8 @@ std::string table(const std::vector<Row>& rows)
     const auto cell = [](const std::optional<double>& v, const char* spec) {
         return v ? fmt::format(fmt::runtime(spec), *v) : std::string("-");
     };
-    std::string out = fmt::format("  {:<9} {:>7} {:>11} {:>9} {:>10} {:>8} {:>8}  {}\n", "method", "budget",
-                                  "bits/value", "counted", "rel error", "PSNR dB", "seconds", "parameters");
+    std::string out = fmt::format("  {:<9} {:>7} {:>11} {:>9} {:>9} {:>10} {:>8} {:>8}  {}\n", "method", "budget",
+                                  "bits/value", "counted", "file", "rel error", "PSNR dB", "seconds", "parameters");
     for (const auto& r : rows) {
         std::string error = "-", psnr = "-";
         if (r.metrics) {
@@ -310,8 +346,9 @@ std::string table(const std::vector<Row>& rows)
             psnr = std::isfinite(r.metrics->psnr_db) ? fmt::format("{:.2f}", r.metrics->psnr_db)
                                                      : human_number(r.metrics->psnr_db);
         }
-        out += fmt::format("  {:<9} {:>7} {:>11} {:>9} {:>10} {:>8} {:>8}  {}\n", r.method, cell(r.budget, "{:g}"),
-                           cell(r.bits_per_value, "{:.4f}"), cell(r.counted_bits_per_value, "{:.4f}"), error, psnr,
+        out += fmt::format("  {:<9} {:>7} {:>11} {:>9} {:>9} {:>10} {:>8} {:>8}  {}\n", r.method, cell(r.budget, "{:g}"),
+                           cell(r.bits_per_value, "{:.4f}"), cell(r.counted_bits_per_value, "{:.4f}"),
+                           cell(r.file_bits_per_value, "{:.4f}"), error, psnr,
                            cell(r.seconds, "{:.3f}"), r.parameters);
     }
     return out;
@@ -357,16 +394,18 @@ std::string csv(const std::vector<Row>& rows)
         for (const char ch : t) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
         return q + "\"";
     };
-    std::string out = "method,budget,bits_per_value,counted_bits_per_value,rel_fro_error,psnr_db,seconds,parameters\n";
+    std::string out =
+        "method,budget,bits_per_value,counted_bits_per_value,rel_fro_error,psnr_db,seconds,parameters,"
+        "file_bits_per_value\n";
     for (const auto& r : rows) {
         std::optional<double> error, psnr;
         if (r.metrics) {
             error = r.metrics->rel_fro_error;
             if (std::isfinite(r.metrics->psnr_db)) psnr = r.metrics->psnr_db;
         }
-        out += fmt::format("{},{},{},{},{},{},{},{}\n", r.method, csv_field(r.budget), csv_field(r.bits_per_value),
+        out += fmt::format("{},{},{},{},{},{},{},{},{}\n", r.method, csv_field(r.budget), csv_field(r.bits_per_value),
                            csv_field(r.counted_bits_per_value), csv_field(error), csv_field(psnr), csv_field(r.seconds),
-                           quoted(r.parameters));
+                           quoted(r.parameters), csv_field(r.file_bits_per_value));
     }
     return out;
 }

@@ -280,6 +280,19 @@ class Lplr(CliCase):
                                    stored_dataset_bytes((w * sum(expected_shape) + 7) // 8, 1))
                     self.assertEqual(r["bits_per_value"], payload / n)
                     self.assertAlmostEqual(r["counted_bits_per_value"], per_term * w / n, places=12)
+        # The whole file's size: the payload plus at most 24 KiB of HDF5
+        # metadata and attributes (§6) for the file methods; zfp's stream is
+        # its file; the others write none.
+        for r in rows:
+            if r["bits_per_value"] is None or r["method"] not in SIGNED_CUTS + ("lplr", "dsvd", "lsvd", "zfp"):
+                if r["bits_per_value"] is None or r["method"] in FIXED_RATE or r["method"] in ("nq", "svd"):
+                    self.assertIsNone(r["file_bits_per_value"], r["method"])
+                continue
+            if r["method"] == "zfp":
+                self.assertEqual(r["file_bits_per_value"], r["bits_per_value"])
+                continue
+            self.assertGreater(r["file_bits_per_value"], r["bits_per_value"], r["method"])
+            self.assertLessEqual((r["file_bits_per_value"] - r["bits_per_value"]) * n / 8, 24 * 1024, r["method"])
         # zfp at its best names the mode it chose.
         for r in rows:
             if r["method"] == "zfp" and r["bits_per_value"] is not None:
@@ -297,11 +310,15 @@ class Lplr(CliCase):
         with open(path, newline="") as f:
             lines = list(csv.reader(f))
         self.assertEqual(lines[0], ["method", "budget", "bits_per_value", "counted_bits_per_value", "rel_fro_error",
-                                    "psnr_db", "seconds", "parameters"])
+                                    "psnr_db", "seconds", "parameters", "file_bits_per_value"])
         self.assertEqual(len(lines) - 1, len(rows))
         for line, r in zip(lines[1:], rows):
             self.assertEqual(line[0], r["method"])
             self.assertEqual(line[7], r["parameters"])
+            if r["file_bits_per_value"] is None:
+                self.assertEqual(line[8], "")
+            else:
+                self.assertEqual(float(line[8]), r["file_bits_per_value"])
             for k, cell in zip(("budget", "bits_per_value", "counted_bits_per_value", "rel_fro_error", "psnr_db"),
                                line[1:6]):
                 if r[k] is None:
