@@ -22,12 +22,13 @@
 //
 // Usage: signcut-bench-throughput --work DIR [--runs N] [--signcut PATH]
 //          [--make-fields 64M,1G,2G] [--make-field-script PATH] [--skip-memory]
-//          [--zfp-limit BYTES] [FILE.h5[:/dataset] ...]
+//          [--zfp-limit BYTES] [--codecs sct|sct,zfp] [FILE.h5[:/dataset] ...]
 //   --work DIR     temporary files (compressed and decompressed outputs,
 //                  removed at the end) and the generated fields (kept, and
 //                  reused by the next run)
 //   --make-fields  fields of these sizes, made by make_field.py (float32, 3-D)
 //   --zfp-limit    no zfp for inputs of more float32 bytes than this (1 GiB)
+//   --codecs       compress's --codecs (default sct,zfp, compress's own)
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <malloc.h>
@@ -71,7 +72,7 @@ namespace {
 
 constexpr const char* usage_text =
     "usage: signcut-bench-throughput --work DIR [--runs N] [--signcut PATH] [--make-fields 64M,1G,2G] "
-    "[--make-field-script PATH] [--skip-memory] [--zfp-limit BYTES] [FILE.h5[:/dataset] ...]";
+    "[--make-field-script PATH] [--skip-memory] [--zfp-limit BYTES] [--codecs sct|sct,zfp] [FILE.h5[:/dataset] ...]";
 
 /// A bad argument of this program's own: one line, exit status 2.
 struct BadArgument : std::runtime_error {
@@ -790,6 +791,7 @@ int main(int argc, char** argv)
     std::vector<std::string> field_sizes;
     fs::path script = fs::path(SIGNCUT_SOURCE_DIR) / ".." / "shared" / "tools" / "make_field.py";
     bool skip_memory = false;
+    std::string codecs = "sct,zfp";  // compress's default
     std::uint64_t zfp_limit = std::uint64_t{1} << 30;
     std::vector<std::string> specs;
 
@@ -827,6 +829,10 @@ int main(int argc, char** argv)
                 script = value();
             } else if (a == "--skip-memory") {
                 skip_memory = true;
+            } else if (a == "--codecs") {
+                codecs = value();
+                if (codecs != "sct" && codecs != "sct,zfp" && codecs != "zfp,sct")
+                    throw BadArgument(fmt::format("--codecs {}: give sct or sct,zfp", codecs));
             } else if (a == "--zfp-limit") {
                 const std::string v = value();
                 const auto b = parse_bytes(v);
@@ -927,7 +933,7 @@ int main(int argc, char** argv)
         InputResult& r = results[i];
         const std::string out = temporary(fmt::format("{}.sct.h5", i));
         r.compress = run_figure({signcut, "compress", r.input.spec, "-o", out, "--bits-per-value", "1", "--threads",
-                                 "1", "--force", "--json"},
+                                 "1", "--codecs", codecs, "--force", "--json"},
                                 runs, fmt::format("compress {}", r.input.label));
         if (r.input.bytes() > double(zfp_limit)) {
             r.zfp_skipped = fmt::format("skipped: {} MiB is above --zfp-limit {}", mib(r.input.bytes()), zfp_limit);
@@ -972,7 +978,7 @@ int main(int argc, char** argv)
         const InputResult& r = results[*threads_at];
         const std::string out = temporary("threads2.sct.h5");
         threads2 = run_figure({signcut, "compress", r.input.spec, "-o", out, "--bits-per-value", "1", "--threads", "2",
-                               "--force", "--json"},
+                               "--codecs", codecs, "--force", "--json"},
                               runs, fmt::format("compress --threads 2 {}", r.input.label));
         std::error_code ec;
         fs::remove(out, ec);
@@ -992,7 +998,7 @@ int main(int argc, char** argv)
         const InputResult& r = results[*memory_at];
         const std::string out = temporary("memory.sct.h5");
         memory = run_figure({signcut, "compress", r.input.spec, "-o", out, "--bits-per-value", "1", "--threads", "1",
-                             "--max-memory", "512M", "--force", "--json"},
+                             "--codecs", codecs, "--max-memory", "512M", "--force", "--json"},
                             1, fmt::format("compress --max-memory 512M {}", r.input.label));
         std::error_code ec;
         fs::remove(out, ec);
