@@ -357,10 +357,11 @@ int main(int argc, char** argv)
     add_common(e, eval.common, false, true, true);
 
     RecutOptions recut;
-    auto* r = app.add_subcommand("recut", "Cut a smaller budget from a version-2 sct file, without the original: the "
+    auto* r = app.add_subcommand("recut", "Cut a smaller budget from an sct file, without the original: the "
                                           "allocation a fresh compress with the file's block shape would make, over "
-                                          "the stored terms; the error reported is an estimate from the stored scales");
-    r->add_option("input", recut.input, "A version-2 sct decomposition file (not refit)")->required();
+                                          "the stored terms (zfp blocks are kept as they are); the error reported is "
+                                          "an estimate from the stored scales");
+    r->add_option("input", recut.input, "An sct decomposition file, version 2 or 3 (not refit)")->required();
     r->add_option("-o,--output", recut.output, "The decomposition file to write")->required();
     auto* rb = r->add_option("--bits-per-value,-b", recut.bits_per_value,
                              "The lowest error whose stored payload fits B bits per value (at most the file's own)")
