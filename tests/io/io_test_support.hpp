@@ -13,11 +13,13 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <iterator>
 #include <string>
 #include <vector>
 
+#include "signcut/any_decomposition.hpp"
 #include "signcut/blocks.hpp"
 #include "signcut/decomposition.hpp"
 #include "signcut/error.hpp"
@@ -344,5 +346,61 @@ inline hid_t make_half_type(H5T_order_t order = H5T_ORDER_LE)
     H5Tset_order(t, order);
     return t;
 }
+
+// ---- shared by the decomposition-file tests ---------------------------------
+
+inline const SignedCutDecomposition& sct_of(const Decomposition& d)
+{
+    BOOST_TEST_REQUIRE(d.sct() != nullptr, "not an sct decomposition");
+    return *d.sct();
+}
+
+/// Opens a file read-write, runs `edit` on it and its /decomposition group,
+/// closes it: for building damaged files the way a careless writer would.
+inline void edit_file(const std::string& path, const std::function<void(hid_t file, hid_t group)>& edit)
+{
+    hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    BOOST_TEST_REQUIRE(file >= 0);
+    hid_t group = H5Gopen2(file, "/decomposition", H5P_DEFAULT);
+    BOOST_TEST_REQUIRE(group >= 0);
+    edit(file, group);
+    H5Gclose(group);
+    BOOST_TEST_REQUIRE(H5Fclose(file) >= 0);
+}
+
+inline void set_i32_attribute(hid_t object, const char* name, std::int32_t value)
+{
+    if (H5Aexists(object, name) > 0) H5Adelete(object, name);
+    hid_t space = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(object, name, H5T_STD_I32LE, space, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(a, H5T_NATIVE_INT32, &value);
+    H5Aclose(a);
+    H5Sclose(space);
+}
+
+template <class T>
+std::vector<T> read_vector(hid_t group, const char* name, hid_t memory_type)
+{
+    hid_t d = H5Dopen2(group, name, H5P_DEFAULT);
+    BOOST_TEST_REQUIRE(d >= 0, "dataset " << name);
+    hid_t space = H5Dget_space(d);
+    std::vector<T> values(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)));
+    if (!values.empty()) BOOST_TEST_REQUIRE(H5Dread(d, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) >= 0);
+    H5Sclose(space);
+    H5Dclose(d);
+    return values;
+}
+
+/// Overwrites a dataset's values through HDF5 (checksums stay valid).
+template <class T>
+void write_vector_values(hid_t group, const char* name, hid_t memory_type, const std::vector<T>& values)
+{
+    hid_t d = H5Dopen2(group, name, H5P_DEFAULT);
+    BOOST_TEST_REQUIRE(d >= 0);
+    BOOST_TEST_REQUIRE(H5Dwrite(d, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) >= 0);
+    H5Dclose(d);
+}
+
+inline std::string source_file(const std::string& relative) { return std::string(SIGNCUT_SOURCE_DIR) + "/" + relative; }
 
 }  // namespace signcut::testing

@@ -66,12 +66,6 @@ Provenance fixed_provenance()
     return p;
 }
 
-const SignedCutDecomposition& sct_of(const Decomposition& d)
-{
-    BOOST_TEST_REQUIRE(d.sct() != nullptr, "not an sct decomposition");
-    return *d.sct();
-}
-
 /// Every block's scales (as bits) and sign words equal.
 void check_same_terms(const SignedCutDecomposition& a, const SignedCutDecomposition& b)
 {
@@ -103,19 +97,6 @@ std::uint64_t payload_total(const SignedCutDecomposition& d)
     return p.widths_bytes + p.scales_bytes + p.signs_bytes;
 }
 
-/// Opens a file read-write, runs `edit`, closes it: for building damaged
-/// files the way a careless writer would.
-void edit_file(const std::string& path, const std::function<void(hid_t file, hid_t group)>& edit)
-{
-    hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
-    BOOST_TEST_REQUIRE(file >= 0);
-    hid_t group = H5Gopen2(file, "/decomposition", H5P_DEFAULT);
-    BOOST_TEST_REQUIRE(group >= 0);
-    edit(file, group);
-    H5Gclose(group);
-    BOOST_TEST_REQUIRE(H5Fclose(file) >= 0);
-}
-
 void set_u64_attribute(hid_t object, const char* name, const std::vector<std::uint64_t>& values, bool scalar = true)
 {
     if (H5Aexists(object, name) > 0) H5Adelete(object, name);
@@ -124,16 +105,6 @@ void set_u64_attribute(hid_t object, const char* name, const std::vector<std::ui
     hid_t a = H5Acreate2(object, name, H5T_STD_U64LE, space, H5P_DEFAULT, H5P_DEFAULT);
     BOOST_TEST_REQUIRE(a >= 0);
     if (!values.empty()) H5Awrite(a, H5T_NATIVE_UINT64, values.data());
-    H5Aclose(a);
-    H5Sclose(space);
-}
-
-void set_i32_attribute(hid_t object, const char* name, std::int32_t value)
-{
-    if (H5Aexists(object, name) > 0) H5Adelete(object, name);
-    hid_t space = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(object, name, H5T_STD_I32LE, space, H5P_DEFAULT, H5P_DEFAULT);
-    H5Awrite(a, H5T_NATIVE_INT32, &value);
     H5Aclose(a);
     H5Sclose(space);
 }
@@ -183,29 +154,6 @@ void replace_vector(hid_t group, const char* name, hid_t file_type, hid_t memory
     H5Dclose(d);
     H5Pclose(dcpl);
     H5Sclose(space);
-}
-
-template <class T>
-std::vector<T> read_vector(hid_t group, const char* name, hid_t memory_type)
-{
-    hid_t d = H5Dopen2(group, name, H5P_DEFAULT);
-    BOOST_TEST_REQUIRE(d >= 0, "dataset " << name);
-    hid_t space = H5Dget_space(d);
-    std::vector<T> values(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)));
-    if (!values.empty()) BOOST_TEST_REQUIRE(H5Dread(d, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) >= 0);
-    H5Sclose(space);
-    H5Dclose(d);
-    return values;
-}
-
-/// Overwrites entries of a dataset through HDF5 (checksums stay valid).
-template <class T>
-void write_vector_values(hid_t group, const char* name, hid_t memory_type, const std::vector<T>& values)
-{
-    hid_t d = H5Dopen2(group, name, H5P_DEFAULT);
-    BOOST_TEST_REQUIRE(d >= 0);
-    BOOST_TEST_REQUIRE(H5Dwrite(d, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) >= 0);
-    H5Dclose(d);
 }
 
 // --- an independent reader: raw HDF5 calls and FORMAT.md only --------------------
@@ -456,8 +404,6 @@ std::uint64_t needed_bytes(const std::function<void(std::uint64_t)>& read)
     BOOST_ERROR("the limit named in refusals does not converge");
     return 0;
 }
-
-std::string source_file(const std::string& relative) { return std::string(SIGNCUT_SOURCE_DIR) + "/" + relative; }
 
 }  // namespace
 

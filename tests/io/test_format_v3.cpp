@@ -121,12 +121,6 @@ SignedCutDecomposition mixed(const Shape& shape, const Shape& block, const std::
 /// Every other storable block zfp, the rest signed cuts.
 bool every_other(std::size_t b) { return b % 2 == 1 || b == 0; }
 
-const SignedCutDecomposition& sct_of(const Decomposition& d)
-{
-    BOOST_TEST_REQUIRE(d.sct() != nullptr, "not an sct decomposition");
-    return *d.sct();
-}
-
 /// Same codecs, same streams byte for byte, same terms bit for bit.
 void check_same_blocks(const SignedCutDecomposition& a, const SignedCutDecomposition& b)
 {
@@ -157,28 +151,6 @@ bool same_bits(const Tensor& a, const Tensor& b)
 
 std::uint64_t payload_total(const SignedCutDecomposition& d) { return d.payload().bits() / 8; }
 
-/// Opens a file read-write, runs `edit`, closes it.
-void edit_file(const std::string& path, const std::function<void(hid_t file, hid_t group)>& edit)
-{
-    hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
-    BOOST_TEST_REQUIRE(file >= 0);
-    hid_t group = H5Gopen2(file, "/decomposition", H5P_DEFAULT);
-    BOOST_TEST_REQUIRE(group >= 0);
-    edit(file, group);
-    H5Gclose(group);
-    BOOST_TEST_REQUIRE(H5Fclose(file) >= 0);
-}
-
-void set_i32_attribute(hid_t object, const char* name, std::int32_t value)
-{
-    if (H5Aexists(object, name) > 0) H5Adelete(object, name);
-    hid_t space = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(object, name, H5T_STD_I32LE, space, H5P_DEFAULT, H5P_DEFAULT);
-    H5Awrite(a, H5T_NATIVE_INT32, &value);
-    H5Aclose(a);
-    H5Sclose(space);
-}
-
 /// Replaces (or adds) a dataset of `group`, chunked with fletcher32 as a
 /// version-2 writer would (contiguous when empty).
 void replace_dataset(hid_t group, const char* name, hid_t file_type, hid_t memory_type, std::vector<hsize_t> dims,
@@ -199,29 +171,6 @@ void replace_dataset(hid_t group, const char* name, hid_t file_type, hid_t memor
     H5Dclose(d);
     H5Pclose(dcpl);
     H5Sclose(space);
-}
-
-template <class T>
-std::vector<T> read_vector(hid_t group, const char* name, hid_t memory_type)
-{
-    hid_t d = H5Dopen2(group, name, H5P_DEFAULT);
-    BOOST_TEST_REQUIRE(d >= 0, "dataset " << name);
-    hid_t space = H5Dget_space(d);
-    std::vector<T> values(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)));
-    if (!values.empty()) BOOST_TEST_REQUIRE(H5Dread(d, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) >= 0);
-    H5Sclose(space);
-    H5Dclose(d);
-    return values;
-}
-
-/// Overwrites a dataset's values through HDF5 (checksums stay valid).
-template <class T>
-void write_values(hid_t group, const char* name, hid_t memory_type, const std::vector<T>& values)
-{
-    hid_t d = H5Dopen2(group, name, H5P_DEFAULT);
-    BOOST_TEST_REQUIRE(d >= 0);
-    BOOST_TEST_REQUIRE(H5Dwrite(d, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) >= 0);
-    H5Dclose(d);
 }
 
 /// The stored layout of one dataset.
@@ -319,8 +268,6 @@ Region cut_region(const Shape& shape)
     }
     return parse_region(text, shape);
 }
-
-std::string source_file(const std::string& relative) { return std::string(SIGNCUT_SOURCE_DIR) + "/" + relative; }
 
 }  // namespace
 
@@ -651,7 +598,7 @@ BOOST_AUTO_TEST_CASE(a_region_reads_only_the_streams_it_touches)
     edit_file(path, [](hid_t, hid_t group) {
         std::vector<std::uint8_t> s = read_vector<std::uint8_t>(group, "streams", H5T_NATIVE_UINT8);
         s[0] = 'Z';  // zfp's magic
-        write_values(group, "streams", H5T_NATIVE_UINT8, s);
+        write_vector_values(group, "streams", H5T_NATIVE_UINT8, s);
     });
     check_error([&] { read_decomposition(path, UINT64_MAX); }, errc::bad_input,
                 {path, "block 0 (zfp, extents 16x16x3) in /decomposition/streams", "zfp header"});
@@ -744,14 +691,14 @@ BOOST_AUTO_TEST_CASE(refuses_damaged_version_3_files)
         [](hid_t, hid_t group) {
             std::vector<std::uint8_t> c = read_vector<std::uint8_t>(group, "codecs", H5T_NATIVE_UINT8);
             c[3] = 7;
-            write_values(group, "codecs", H5T_NATIVE_UINT8, c);
+            write_vector_values(group, "codecs", H5T_NATIVE_UINT8, c);
         },
         errc::bad_input, {"/decomposition/codecs entry 3 is 7, expected 0 (signed cuts) or 1 (zfp)"});
     expect_refusal(
         [with_terms](hid_t, hid_t group) {
             std::vector<std::uint8_t> c = read_vector<std::uint8_t>(group, "codecs", H5T_NATIVE_UINT8);
             c[with_terms] = 1;
-            write_values(group, "codecs", H5T_NATIVE_UINT8, c);
+            write_vector_values(group, "codecs", H5T_NATIVE_UINT8, c);
         },
         errc::bad_input,
         {fmt::format("block {} is stored by zfp", with_terms), "/decomposition/widths", "a coded block has width 0"});
@@ -760,7 +707,7 @@ BOOST_AUTO_TEST_CASE(refuses_damaged_version_3_files)
             [unstorable](hid_t, hid_t group) {
                 std::vector<std::uint8_t> c = read_vector<std::uint8_t>(group, "codecs", H5T_NATIVE_UINT8);
                 c[unstorable] = 1;
-                write_values(group, "codecs", H5T_NATIVE_UINT8, c);
+                write_vector_values(group, "codecs", H5T_NATIVE_UINT8, c);
             },
             errc::bad_input,
             {fmt::format("block {} is stored by zfp", unstorable), "which cannot store a block of extents",
@@ -786,7 +733,7 @@ BOOST_AUTO_TEST_CASE(refuses_damaged_version_3_files)
         [](hid_t, hid_t group) {
             std::vector<std::uint32_t> s = read_vector<std::uint32_t>(group, "stream_sizes", H5T_NATIVE_UINT32);
             s[0] += 1;
-            write_values(group, "stream_sizes", H5T_NATIVE_UINT32, s);
+            write_vector_values(group, "stream_sizes", H5T_NATIVE_UINT32, s);
         },
         errc::bad_input,
         {fmt::format("/decomposition/stream_sizes sum to {} bytes, but /decomposition/streams holds {}",
@@ -830,7 +777,7 @@ BOOST_AUTO_TEST_CASE(refuses_damaged_version_3_files)
         [](hid_t, hid_t group) {
             std::vector<std::uint8_t> s = read_vector<std::uint8_t>(group, "streams", H5T_NATIVE_UINT8);
             s[0] ^= 0xff;
-            write_values(group, "streams", H5T_NATIVE_UINT8, s);
+            write_vector_values(group, "streams", H5T_NATIVE_UINT8, s);
         },
         errc::bad_input, {"block 0 (zfp, extents 4x4x4) in /decomposition/streams:", "zfp header"}, false);
     // Two blocks' streams swapped whole (their sizes with them): each a valid
@@ -1026,7 +973,7 @@ BOOST_AUTO_TEST_CASE(python_reader_matches)
     edit_file(path, [](hid_t, hid_t group) {
         std::vector<std::uint32_t> s = read_vector<std::uint32_t>(group, "stream_sizes", H5T_NATIVE_UINT32);
         s[0] += 1;
-        write_values(group, "stream_sizes", H5T_NATIVE_UINT32, s);
+        write_vector_values(group, "stream_sizes", H5T_NATIVE_UINT32, s);
     });
     const CommandResult bad = run_command("/usr/bin/python3 " + shell_quote(script) + " " + shell_quote(path));
     BOOST_TEST(bad.exit_code != 0);
