@@ -182,8 +182,9 @@ std::vector<Row> Bench::signed_cuts(const std::string& method, const BlockChoice
     // every smaller one (recut keeps a file's block shape).
     const BlockGrid grid(shape_, resolve_block_shape(blocks, view(), o));
     o.blocks = BlockChoice::of(grid.block_shape());
-    const double minimum = double(one_term_payload_bits(grid)) / double(values());
-    const auto fits = [&](double b) { return std::floor(b * double(values())) >= double(one_term_payload_bits(grid)); };
+    const std::uint64_t one_term = one_term_payload_bits(grid, o.short_scales ? short_scale_bits : float32_scale_bits);
+    const double minimum = double(one_term) / double(values());
+    const auto fits = [&](double b) { return std::floor(b * double(values())) >= double(one_term); };
     std::vector<Row> rows;
     if (!fits(largest)) {
         for (const double b : budgets) rows.push_back(infeasible(method, b, minimum));

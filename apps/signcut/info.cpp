@@ -47,7 +47,8 @@ int run_info(const InfoOptions& o)
                                            .add("sct", Json::integer(sct_blocks))
                                            .add("zfp", Json::integer(zfp_blocks))
                                            .json()
-                                     : Json::null());
+                                     : Json::null())
+            .add("scale_bits", sct ? Json::integer(info.scale_bits) : Json::null());
         if (!sct)
             j.add("bits_l", Json::integer(info.bits_l))
                 .add("bits_r", Json::integer(info.bits_r))
@@ -62,7 +63,8 @@ int run_info(const InfoOptions& o)
         grid += fmt::format(": {} signed cuts, {} zfp)", sct_blocks, zfp_blocks);
     }
     const std::string layout =
-        sct ? fmt::format("blocks {}, width {}{}", grid, info.width, info.scales_refit ? " (scales refit)" : "")
+        sct ? fmt::format("blocks {}, width {}, {}-bit scales{}", grid, info.width, info.scale_bits,
+                          info.scales_refit ? " (scales refit)" : "")
             : fmt::format("rank {} ({}x{} matricization {}), {}-bit L, {}-bit R", info.width,
                           info.matricization.rows(info.shape), info.matricization.cols(info.shape),
                           info.matricization.to_string(), info.bits_l, info.bits_r);

@@ -27,6 +27,7 @@
 
 #include "signcut/block_codec.hpp"
 #include "signcut/decomposition.hpp"
+#include "signcut/scale_format.hpp"
 #include "signcut/metrics.hpp"
 #include "signcut/row_source.hpp"
 #include "signcut/tensor.hpp"
@@ -112,6 +113,11 @@ struct SIGNCUT_API DecomposeOptions {
     /// refit's. Off by default: see BENCHMARKS.md for its gain and cost.
     /// One block only (the allocation ranks the greedy's own scales).
     bool refit_scales = false;
+    /// Store every scale as a short scale (13 bits, scale_format.hpp)
+    /// instead of a float32: the greedy rounds each scale before it
+    /// subtracts the term, so errors stay exact, and a term costs 19 bits
+    /// less. Off, files keep float32 scales as before.
+    bool short_scales = true;
     /// Extra random starts per term: each runs the whole alternating loop,
     /// and the largest cut is kept; about (1 + restarts)× the time. 0 is the
     /// plain loop. For order 3 and more with a last mode of 8 or more, a
@@ -162,6 +168,9 @@ struct SIGNCUT_API DecomposeReport {
     bool target_reached = true;      ///< false if a rel_error target was given up
     bool cancelled = false;
     std::vector<double> rel_error_trajectory;  ///< bookkept error after each term (one block only)
+    /// The drop of squared error each term gave, 2c·<R,S> − c²·N with its
+    /// stored scale c, in greedy order (one block only; before a refit).
+    std::vector<double> term_gains;
     std::size_t blocks = 0;            ///< blocks in the grid
     std::size_t decomposed_terms = 0;  ///< terms the greedy found, re-decompositions included
     std::size_t rounds = 0;            ///< decomposition rounds (1 + re-decompositions for the allocation)
@@ -275,12 +284,15 @@ SIGNCUT_API Shape resolve_block_shape(const BlockChoice& choice, const TensorVie
 SIGNCUT_API Shape auto_block_shape(const TensorView<float>& x, const DecomposeOptions& options);
 SIGNCUT_API Shape auto_block_shape(const TensorView<double>& x, const DecomposeOptions& options);
 
-/// Counted bits of `width` terms of `shape` per value, (Σ d_a + 32)·w / N.
-SIGNCUT_API double sct_bits_per_value(std::span<const std::size_t> shape, std::size_t width);
+/// Counted bits of `width` terms of `shape` per value, (Σ d_a + scale_bits)·w / N.
+SIGNCUT_API double sct_bits_per_value(std::span<const std::size_t> shape, std::size_t width,
+                                      unsigned scale_bits = short_scale_bits);
 /// The largest width whose counted bits per value do not exceed `bits`.
-SIGNCUT_API std::size_t sct_width_for_bits(std::span<const std::size_t> shape, double bits);
+SIGNCUT_API std::size_t sct_width_for_bits(std::span<const std::size_t> shape, double bits,
+                                           unsigned scale_bits = short_scale_bits);
 /// The payload bits per value of one block of `shape` holding `width` terms
 /// (format version 2: widths, scales and signs, checksums included).
-SIGNCUT_API double sct_payload_bits_per_value(std::span<const std::size_t> shape, std::size_t width);
+SIGNCUT_API double sct_payload_bits_per_value(std::span<const std::size_t> shape, std::size_t width,
+                                              unsigned scale_bits = short_scale_bits);
 
 }  // namespace signcut

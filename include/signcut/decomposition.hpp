@@ -13,6 +13,7 @@
 #include "signcut/block_codec.hpp"
 #include "signcut/blocks.hpp"
 #include "signcut/metrics.hpp"
+#include "signcut/scale_format.hpp"
 #include "signcut/signs.hpp"
 #include "signcut/tensor.hpp"
 
@@ -56,10 +57,14 @@ public:
     /// Replaces the scales (a least-squares refit); marks scales_refit().
     void set_refit_scales(std::vector<float> scales);
 
-    /// Stored bits per tensor entry: (Σ_a d_a + 32)·w / N (no padding counted).
+    /// Bits of each stored scale: short_scale_bits when every scale is a
+    /// short scale (scale_format.hpp), else float32_scale_bits.
+    unsigned scale_bits() const noexcept;
+    /// Stored bits per tensor entry: (Σ_a d_a + scale_bits())·w / N (no
+    /// padding counted).
     double bits_per_value() const noexcept;
-    /// Bits of one term: Σ_a d_a + 32.
-    static std::uint64_t bits_per_term(std::span<const std::size_t> shape);
+    /// Bits of one term: Σ_a d_a + scale_bits.
+    static std::uint64_t bits_per_term(std::span<const std::size_t> shape, unsigned scale_bits);
 
     /// The full tensor, through the sign GEMM.
     Tensor reconstruct(unsigned threads = 1) const;
@@ -108,7 +113,7 @@ private:
 /// and what a budget bounds.
 struct SIGNCUT_API Payload {
     std::uint64_t widths_bytes = 0;  ///< uint32 per block, stored
-    std::uint64_t scales_bytes = 0;  ///< float32 per term, stored
+    std::uint64_t scales_bytes = 0;  ///< a float32 or short scale per term, stored
     std::uint64_t signs_bytes = 0;   ///< the blocks' byte-aligned sign segments, stored
     std::uint64_t codecs_bytes = 0;      ///< version 3: uint8 per block, stored
     std::uint64_t stream_sizes_bytes = 0;  ///< version 3: uint32 per stream of the coded blocks, stored
@@ -133,18 +138,26 @@ struct SIGNCUT_API CodedStorage {
 SIGNCUT_API std::uint64_t stored_dataset_bytes(std::uint64_t elements, std::size_t element_size);
 /// Elements per chunk of such a dataset (0 for an empty one).
 SIGNCUT_API std::uint64_t dataset_chunk_elements(std::uint64_t elements, std::size_t element_size);
+/// The same for a float32 dataset whose values keep `precision` bits
+/// packed by HDF5's n-bit filter (short scales): chunked as 4-byte values,
+/// each chunk floor(c·precision / 8) + 1 bytes and its checksum.
+SIGNCUT_API std::uint64_t stored_packed_dataset_bytes(std::uint64_t elements, unsigned precision);
+/// What `terms` scales of `scale_bits` bits each occupy in a file.
+SIGNCUT_API std::uint64_t stored_scales_bytes(std::uint64_t terms, unsigned scale_bits);
 
 /// The storage rule of a version-2 file, in one place: the payload of
-/// `blocks` widths, `terms` scales and `sign_bytes` bytes of byte-aligned
-/// sign segments, each dataset as stored_dataset_bytes() counts it.
-SIGNCUT_API Payload sct_payload(std::uint64_t blocks, std::uint64_t terms, std::uint64_t sign_bytes);
+/// `blocks` widths, `terms` scales of `scale_bits` bits and `sign_bytes`
+/// bytes of byte-aligned sign segments, each dataset as
+/// stored_dataset_bytes() or stored_scales_bytes() counts it.
+SIGNCUT_API Payload sct_payload(std::uint64_t blocks, std::uint64_t terms, std::uint64_t sign_bytes,
+                                unsigned scale_bits);
 /// The same with coded blocks (format version 3 when coded.blocks > 0: the
 /// `codecs`, `stream_sizes` and `streams` datasets are added).
 SIGNCUT_API Payload blocks_payload(std::uint64_t blocks, std::uint64_t terms, std::uint64_t sign_bytes,
-                                   const CodedStorage& coded);
+                                   const CodedStorage& coded, unsigned scale_bits);
 /// The smallest payload (in bits) that holds one term over `grid`: one
 /// term in the block with the shortest terms, every other block empty.
-SIGNCUT_API std::uint64_t one_term_payload_bits(const BlockGrid& grid);
+SIGNCUT_API std::uint64_t one_term_payload_bits(const BlockGrid& grid, unsigned scale_bits);
 
 /// A signed cut decomposition of a tensor cut into blocks (blocks.hpp), each
 /// block a sum of its own signed cuts:
@@ -194,12 +207,15 @@ public:
     /// 3 when any block is coded by another codec, else 2.
     int format_version() const noexcept { return coded_block_count() > 0 ? 3 : 2; }
 
+    /// Bits of each stored scale: short_scale_bits when every block's scales
+    /// are short scales, else float32_scale_bits (scale_format.hpp).
+    unsigned scale_bits() const noexcept;
     /// The stored datasets' bytes (format version 2, or 3 with coded blocks).
     Payload payload() const;
     /// payload().bits() / N.
     double bits_per_value() const;
-    /// The logical count, Σ_b w_b·(Σ_a e_{b,a} + 32) / N: a sign 1 bit, a
-    /// scale 32, a coded block its CodedBlock::bits(), nothing for padding
+    /// The logical count, Σ_b w_b·(Σ_a e_{b,a} + scale_bits()) / N: a sign
+    /// 1 bit, a scale 13 or 32, a coded block its CodedBlock::bits(), nothing for padding
     /// or checksums.
     double counted_bits_per_value() const;
 

@@ -43,6 +43,9 @@ struct SIGNCUT_API DecompositionInfo {
     Shape shape;
     std::uint64_t width = 0;  ///< sct: Σ_b w_b; lplr: the rank
     bool scales_refit = false;
+    /// sct: the bits of a stored scale: 13 for short scales (an n-bit
+    /// float of precision 13, docs/FORMAT.md), else 32.
+    unsigned scale_bits = 32;
     /// sct: the block shape and each block's width (a version-1 file is
     /// one block: block_shape = shape, widths = {width}).
     Shape block_shape;
@@ -68,7 +71,7 @@ struct SIGNCUT_API DecompositionInfo {
 
     /// payload_bytes·8 / N.
     double bits_per_value() const;
-    /// The logical count: sct Σ_b w_b·(Σ_a e_{b,a} + 32) / N, plus for the
+    /// The logical count: sct Σ_b w_b·(Σ_a e_{b,a} + scale_bits) / N, plus for the
     /// coded blocks 8 bits per stream byte and 32 per stream; lplr
     /// rank·(n·bits_l + d·bits_r + 64) / N.
     double counted_bits_per_value() const;

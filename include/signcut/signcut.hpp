@@ -16,6 +16,7 @@
 #include "signcut/metrics.hpp"
 #include "signcut/random.hpp"
 #include "signcut/row_source.hpp"
+#include "signcut/scale_format.hpp"
 #include "signcut/signs.hpp"
 #include "signcut/tensor.hpp"
 #include "signcut/version.hpp"

@@ -88,10 +88,10 @@ void check_finite(const T* x, std::size_t n)
 }
 
 /// Stored bits of one block of `signs_per_term` signs per term holding `w`
-/// terms, with its widths entry (format version 2).
-std::uint64_t one_block_payload_bits(std::uint64_t signs_per_term, std::uint64_t w)
+/// terms of scales of `scale_bits`, with its widths entry (format version 2).
+std::uint64_t one_block_payload_bits(std::uint64_t signs_per_term, std::uint64_t w, unsigned scale_bits)
 {
-    return sct_payload(1, w, (w * signs_per_term + 7) / 8).bits();
+    return sct_payload(1, w, (w * signs_per_term + 7) / 8, scale_bits).bits();
 }
 
 /// True if the steepest segment of the block's curve from width `w` could
@@ -234,7 +234,10 @@ std::uint64_t term_bytes(const BlockGrid& grid, std::size_t b)
 
 class BlockedRun {
 public:
-    BlockedRun(const BlockGrid& grid, const DecomposeOptions& options) : grid_(grid), opt_(options) {}
+    BlockedRun(const BlockGrid& grid, const DecomposeOptions& options)
+        : grid_(grid), opt_(options), scale_bits_(options.short_scales ? short_scale_bits : float32_scale_bits)
+    {
+    }
 
     SignedCutDecomposition run(BlockData& data, DecomposeReport& report);
 
@@ -267,6 +270,7 @@ private:
     std::mutex progress_mutex_;
     std::size_t blocks_done_ = 0, work_items_ = 0, terms_found_ = 0;
     bool offer_codecs_ = false;   // other codecs compete with the terms
+    unsigned scale_bits_;          // what each stored scale costs
     std::uint64_t total_bits_ = 0;  // the payload budget
 };
 
@@ -275,9 +279,14 @@ std::vector<BlockCurve> BlockedRun::curves() const
     std::vector<BlockCurve> c(blocks_.size());
     for (std::size_t b = 0; b < blocks_.size(); ++b) {
         const std::uint64_t n = grid_.block_size(b);
-        c[b].term_bits = grid_.signs_per_term(b) + 32;
-        c[b].gains.reserve(blocks_[b].terms.width());
-        for (float s : blocks_[b].terms.scales()) c[b].gains.push_back(term_gain(s, n));
+        c[b].term_bits = grid_.signs_per_term(b) + scale_bits_;
+        // The greedy's own drops of squared error: exact with short scales,
+        // where c²·n is off by up to 2^-4 of a term's gain.
+        c[b].gains = blocks_[b].report.term_gains;
+        if (c[b].gains.size() != blocks_[b].terms.width()) {
+            c[b].gains.clear();
+            for (float s : blocks_[b].terms.scales()) c[b].gains.push_back(term_gain(s, n));
+        }
         const BlockState& s = blocks_[b];
         for (std::size_t i = 0; i < s.points.size(); ++i) {
             // Data near the float32 limit can square to infinity: such a
@@ -463,30 +472,30 @@ SignedCutDecomposition BlockedRun::run(BlockData& data, DecomposeReport& report)
         total = detail::budget_bits(bpv, N);
         total_bits_ = total;
         offer_codecs_ = !one && !opt_.codecs.empty() && !opt_.refit_scales;
-        if (!opt_.rel_error && total < one_term_payload_bits(grid_))
+        if (!opt_.rel_error && total < one_term_payload_bits(grid_, scale_bits_))
             throw Error(errc::bad_input,
                         fmt::format("{} bits per value is below one term of shape {} with blocks of {}: the minimum "
                                     "is {:.6g}",
                                     bpv, format_shape(grid_.shape()), format_shape(grid_.block_shape()),
-                                    double(one_term_payload_bits(grid_)) / double(N)));
+                                    double(one_term_payload_bits(grid_, scale_bits_)) / double(N)));
         if (one) {
             // Exactly: the most terms whose payload fits.
             const std::uint64_t s = grid_.signs_per_term(0);
-            std::uint64_t lo = 0, hi = total / (s + 32) + 1;
+            std::uint64_t lo = 0, hi = total / (s + scale_bits_) + 1;
             while (lo < hi) {
                 const std::uint64_t mid = lo + (hi - lo + 1) / 2;
-                if (one_block_payload_bits(s, mid) <= total) lo = mid;
+                if (one_block_payload_bits(s, mid, scale_bits_) <= total) lo = mid;
                 else hi = mid - 1;
             }
             blocks_[0].ceiling = blocks_[0].max_terms = static_cast<std::size_t>(lo);
         } else {
-            const std::uint64_t term_budget = detail::term_bits_ceiling(grid_, total);
+            const std::uint64_t term_budget = detail::term_bits_ceiling(grid_, scale_bits_, total);
             // The first pass: each block's share of an assumed budget (the
             // budget itself, or 1 bit per value for an error target).
             const double assumed = opt_.rel_error ? std::min<double>(double(term_budget), double(N))
                                                   : double(term_budget);
             for (std::size_t b = 0; b < G; ++b) {
-                const std::uint64_t t = grid_.signs_per_term(b) + 32;
+                const std::uint64_t t = grid_.signs_per_term(b) + scale_bits_;
                 blocks_[b].max_terms = static_cast<std::size_t>(term_budget / t);
                 const double share = assumed * double(grid_.block_size(b)) / double(N) / double(t);
                 // With other codecs a block's terms may lose to them, so the
@@ -533,9 +542,9 @@ SignedCutDecomposition BlockedRun::run(BlockData& data, DecomposeReport& report)
             break;
         }
         const auto allocate = [&](const std::vector<BlockCurve>& curves) {
-            if (!opt_.rel_error) return detail::allocate_payload(grid_, curves, total);
+            if (!opt_.rel_error) return detail::allocate_payload(grid_, scale_bits_, curves, total);
             const double target = *opt_.rel_error * *opt_.rel_error * norm2;
-            return detail::allocate_gain_payload(grid_, curves, norm2 - target, total);
+            return detail::allocate_gain_payload(grid_, scale_bits_, curves, norm2 - target, total);
         };
         allocation = allocate(c);
         if (offer_codecs_) {
@@ -548,8 +557,8 @@ SignedCutDecomposition BlockedRun::run(BlockData& data, DecomposeReport& report)
             const bool better = opt_.rel_error
                                     ? (terms_only.target_reached &&
                                        (!allocation.target_reached ||
-                                        detail::payload_bits(grid_, plain, terms_only) <=
-                                            detail::payload_bits(grid_, c, allocation)))
+                                        detail::payload_bits(grid_, scale_bits_, plain, terms_only) <=
+                                            detail::payload_bits(grid_, scale_bits_, c, allocation)))
                                     : terms_only.gain >= allocation.gain;
             if (better) allocation = terms_only;
         }
@@ -606,6 +615,7 @@ SignedCutDecomposition BlockedRun::run(BlockData& data, DecomposeReport& report)
         report.greedy_rel_error = r.greedy_rel_error;
         report.scales_refit = r.scales_refit;
         report.rel_error_trajectory = r.rel_error_trajectory;
+        report.term_gains = r.term_gains;
         if (opt_.rel_error) report.target_reached = r.target_reached;
         return SignedCutDecomposition(grid_, std::move(parts));
     }
@@ -745,30 +755,30 @@ Shape resolve_block_shape(const BlockChoice& choice, const TensorView<double>& x
     return resolve_any(choice, x, options);
 }
 
-double sct_bits_per_value(std::span<const std::size_t> shape, std::size_t width)
+double sct_bits_per_value(std::span<const std::size_t> shape, std::size_t width, unsigned scale_bits)
 {
-    return static_cast<double>(SignedCutTerms::bits_per_term(shape)) * static_cast<double>(width) /
+    return static_cast<double>(SignedCutTerms::bits_per_term(shape, scale_bits)) * static_cast<double>(width) /
            static_cast<double>(element_count(shape));
 }
 
-std::size_t sct_width_for_bits(std::span<const std::size_t> shape, double bits)
+std::size_t sct_width_for_bits(std::span<const std::size_t> shape, double bits, unsigned scale_bits)
 {
     if (!(bits > 0)) return 0;
     const double w = bits * static_cast<double>(element_count(shape)) /
-                     static_cast<double>(SignedCutTerms::bits_per_term(shape));
+                     static_cast<double>(SignedCutTerms::bits_per_term(shape, scale_bits));
     if (w >= 1e15) return static_cast<std::size_t>(1e15);
     auto width = static_cast<std::size_t>(std::floor(w));
     // Guard the floor against rounding so the budget is never exceeded.
-    while (width > 0 && sct_bits_per_value(shape, width) > bits) --width;
-    while (sct_bits_per_value(shape, width + 1) <= bits) ++width;
+    while (width > 0 && sct_bits_per_value(shape, width, scale_bits) > bits) --width;
+    while (sct_bits_per_value(shape, width + 1, scale_bits) <= bits) ++width;
     return width;
 }
 
-double sct_payload_bits_per_value(std::span<const std::size_t> shape, std::size_t width)
+double sct_payload_bits_per_value(std::span<const std::size_t> shape, std::size_t width, unsigned scale_bits)
 {
     std::uint64_t s = 0;
     for (std::size_t d : shape) s += d;
-    return static_cast<double>(one_block_payload_bits(s, width)) / static_cast<double>(element_count(shape));
+    return static_cast<double>(one_block_payload_bits(s, width, scale_bits)) / static_cast<double>(element_count(shape));
 }
 
 SignedCutDecomposition decompose(const TensorView<float>& x, const DecomposeOptions& options, DecomposeReport* report)

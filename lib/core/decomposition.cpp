@@ -172,9 +172,14 @@ void SignedCutTerms::set_refit_scales(std::vector<float> scales)
     scales_refit_ = true;
 }
 
-std::uint64_t SignedCutTerms::bits_per_term(std::span<const std::size_t> shape)
+unsigned SignedCutTerms::scale_bits() const noexcept
 {
-    std::uint64_t bits = 32;
+    return scale_bits_of(scales_);
+}
+
+std::uint64_t SignedCutTerms::bits_per_term(std::span<const std::size_t> shape, unsigned scale_bits)
+{
+    std::uint64_t bits = scale_bits;
     for (std::size_t d : shape) bits += d;
     return bits;
 }
@@ -182,7 +187,8 @@ std::uint64_t SignedCutTerms::bits_per_term(std::span<const std::size_t> shape)
 double SignedCutTerms::bits_per_value() const noexcept
 {
     if (size_ == 0) return 0;
-    return static_cast<double>(bits_per_term(shape_)) * static_cast<double>(width()) / static_cast<double>(size_);
+    return static_cast<double>(bits_per_term(shape_, scale_bits())) * static_cast<double>(width()) /
+           static_cast<double>(size_);
 }
 
 void SignedCutTerms::reconstruct_into(std::span<float> out, unsigned threads) const
@@ -357,6 +363,23 @@ std::uint64_t stored_dataset_bytes(std::uint64_t elements, std::size_t element_s
     return chunks * (per_chunk * element_size + checksum_bytes);
 }
 
+std::uint64_t stored_packed_dataset_bytes(std::uint64_t elements, unsigned precision)
+{
+    if (elements == 0) return 0;
+    // The n-bit filter packs a chunk's values' bits one after another and
+    // ends with one byte more than the bits fill (floor, not ceil: measured
+    // against H5Dget_storage_size on HDF5 1.10, and tested).
+    const std::uint64_t per_chunk = dataset_chunk_elements(elements, 4);
+    const std::uint64_t chunks = (elements + per_chunk - 1) / per_chunk;
+    return chunks * (per_chunk * precision / 8 + 1 + checksum_bytes);
+}
+
+std::uint64_t stored_scales_bytes(std::uint64_t terms, unsigned scale_bits)
+{
+    return scale_bits == float32_scale_bits ? stored_dataset_bytes(terms, 4)
+                                            : stored_packed_dataset_bytes(terms, scale_bits);
+}
+
 // ---------------------------------------------------------------------------
 // SignedCutDecomposition
 // ---------------------------------------------------------------------------
@@ -462,18 +485,19 @@ bool SignedCutDecomposition::scales_refit() const noexcept
     return std::any_of(blocks_.begin(), blocks_.end(), [](const SignedCutTerms& b) { return b.scales_refit(); });
 }
 
-Payload sct_payload(std::uint64_t blocks, std::uint64_t terms, std::uint64_t sign_bytes)
+Payload sct_payload(std::uint64_t blocks, std::uint64_t terms, std::uint64_t sign_bytes, unsigned scale_bits)
 {
     Payload p;
     p.widths_bytes = stored_dataset_bytes(blocks, 4);
-    p.scales_bytes = stored_dataset_bytes(terms, 4);
+    p.scales_bytes = stored_scales_bytes(terms, scale_bits);
     p.signs_bytes = stored_dataset_bytes(sign_bytes, 1);
     return p;
 }
 
-Payload blocks_payload(std::uint64_t blocks, std::uint64_t terms, std::uint64_t sign_bytes, const CodedStorage& coded)
+Payload blocks_payload(std::uint64_t blocks, std::uint64_t terms, std::uint64_t sign_bytes, const CodedStorage& coded,
+                       unsigned scale_bits)
 {
-    Payload p = sct_payload(blocks, terms, sign_bytes);
+    Payload p = sct_payload(blocks, terms, sign_bytes, scale_bits);
     if (coded.blocks > 0) {
         p.codecs_bytes = stored_dataset_bytes(blocks, 1);
         p.stream_sizes_bytes = stored_dataset_bytes(coded.streams, 4);
@@ -482,11 +506,18 @@ Payload blocks_payload(std::uint64_t blocks, std::uint64_t terms, std::uint64_t 
     return p;
 }
 
-std::uint64_t one_term_payload_bits(const BlockGrid& grid)
+std::uint64_t one_term_payload_bits(const BlockGrid& grid, unsigned scale_bits)
 {
     std::uint64_t shortest = grid.signs_per_term(0);
     for (std::size_t b = 1; b < grid.count(); ++b) shortest = std::min(shortest, grid.signs_per_term(b));
-    return sct_payload(grid.count(), 1, (shortest + 7) / 8).bits();
+    return sct_payload(grid.count(), 1, (shortest + 7) / 8, scale_bits).bits();
+}
+
+unsigned SignedCutDecomposition::scale_bits() const noexcept
+{
+    for (const SignedCutTerms& b : blocks_)
+        if (b.scale_bits() != short_scale_bits) return float32_scale_bits;
+    return short_scale_bits;
 }
 
 Payload SignedCutDecomposition::payload() const
@@ -494,7 +525,7 @@ Payload SignedCutDecomposition::payload() const
     std::uint64_t sign_bytes = 0;
     for (std::size_t b = 0; b < blocks_.size(); ++b)
         sign_bytes += (blocks_[b].width() * grid_.signs_per_term(b) + 7) / 8;
-    return blocks_payload(blocks_.size(), width(), sign_bytes, coded_storage());
+    return blocks_payload(blocks_.size(), width(), sign_bytes, coded_storage(), scale_bits());
 }
 
 double SignedCutDecomposition::bits_per_value() const
@@ -505,9 +536,10 @@ double SignedCutDecomposition::bits_per_value() const
 double SignedCutDecomposition::counted_bits_per_value() const
 {
     if (size_ == 0) return 0.0;
+    const unsigned scale = scale_bits();
     double bits = 0;
     for (std::size_t b = 0; b < blocks_.size(); ++b)
-        bits += static_cast<double>(blocks_[b].width()) * static_cast<double>(grid_.signs_per_term(b) + 32) +
+        bits += static_cast<double>(blocks_[b].width()) * static_cast<double>(grid_.signs_per_term(b) + scale) +
                 static_cast<double>(coded(b).bits());
     return bits / static_cast<double>(size_);
 }

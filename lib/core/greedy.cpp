@@ -37,6 +37,7 @@
 #include "signcut/kernels.hpp"
 #include "signcut/random.hpp"
 #include "scale_refit.hpp"
+#include "signcut/scale_format.hpp"
 #include "unfolding.hpp"
 
 namespace signcut {
@@ -680,7 +681,7 @@ void GreedyDecomposer::refit(SignedCutTerms& result, DecomposeReport& report)
     const std::size_t w = result.width();
     std::vector<float> scales(w), change(w);
     for (std::size_t j = 0; j < w; ++j) {
-        scales[j] = static_cast<float>((*solved)[j]);
+        scales[j] = opt_.short_scales ? round_to_short_scale((*solved)[j]) : static_cast<float>((*solved)[j]);
         change[j] = result.scales()[j] - scales[j];  // R' = X - Σ c'_j T_j = R + Σ (c_j - c'_j) T_j
     }
     const double greedy_norm2 = norm2_r_;
@@ -812,11 +813,16 @@ SignedCutTerms GreedyDecomposer::run(detail::AlignedFloats working, float* exter
         }
         alternate(best, std::numeric_limits<std::size_t>::max(), report);
         const double cut = best.cut;
-        const float c = static_cast<float>(cut / static_cast<double>(N_));
+        // The stored scale: cut/N rounded to a float32, or to a short scale
+        // (scale_format.hpp), which the remainder then loses exactly.
+        const double best_scale = cut / static_cast<double>(N_);
+        const float c = opt_.short_scales ? round_to_short_scale(best_scale) : static_cast<float>(best_scale);
         if (c == 0.0f) break;  // the term would change nothing, and so would every later one
-        // ||R - c·S||² = ||R||² - 2c<R,S> + c²N, with the float32 c that is stored.
-        norm2_r_ += -2.0 * double(c) * cut + double(c) * double(c) * double(N_);
-        gained += double(c) * double(c) * double(N_);
+        // ||R - c·S||² = ||R||² - 2c<R,S> + c²N, with the c that is stored.
+        const double drop = 2.0 * double(c) * cut - double(c) * double(c) * double(N_);
+        norm2_r_ -= drop;
+        gained += drop;
+        report.term_gains.push_back(drop);
         result.append(c, signs_);
         cuts_.push_back(cut);
         for (std::size_t a = 0; a < order_; ++a) block_signs_[a].push_back(signs_[a]);
@@ -923,6 +929,7 @@ SignedCutTerms detail::greedy_terms(detail::AlignedFloats working, float* extern
         scales[j] = c;
     }
     report.norm2 = std::ldexp(report.norm2, 2 * e);
+    for (double& g : report.term_gains) g = std::ldexp(g, 2 * e);
     return SignedCutTerms(shape, std::move(scales), std::vector<SignMatrix>(terms.all_signs()), terms.scales_refit());
 }
 

@@ -15,14 +15,14 @@ std::uint64_t budget_bits(double bits_per_value, std::uint64_t n)
     return b >= 1.8e19 ? std::numeric_limits<std::uint64_t>::max() / 2 : static_cast<std::uint64_t>(b);
 }
 
-std::uint64_t payload_bits(const BlockGrid& grid, std::span<const std::size_t> widths)
+std::uint64_t payload_bits(const BlockGrid& grid, unsigned scale_bits, std::span<const std::size_t> widths)
 {
     std::uint64_t terms = 0, sign_bytes = 0;
     for (std::size_t b = 0; b < widths.size(); ++b) {
         terms += widths[b];
         sign_bytes += (widths[b] * grid.signs_per_term(b) + 7) / 8;
     }
-    return sct_payload(grid.count(), terms, sign_bytes).bits();
+    return sct_payload(grid.count(), terms, sign_bytes, scale_bits).bits();
 }
 
 CodedStorage chosen_storage(std::span<const BlockCurve> curves, const Allocation& a, const CodedStorage& kept)
@@ -38,20 +38,24 @@ CodedStorage chosen_storage(std::span<const BlockCurve> curves, const Allocation
     return s;
 }
 
-std::uint64_t payload_bits(const BlockGrid& grid, std::span<const BlockCurve> curves, const Allocation& a,
-                           const CodedStorage& kept)
+std::uint64_t payload_bits(const BlockGrid& grid, unsigned scale_bits, std::span<const BlockCurve> curves,
+                           const Allocation& a, const CodedStorage& kept)
 {
     std::uint64_t terms = 0, sign_bytes = 0;
     for (std::size_t b = 0; b < a.widths.size(); ++b) {
         terms += a.widths[b];
         sign_bytes += (a.widths[b] * grid.signs_per_term(b) + 7) / 8;
     }
-    return blocks_payload(grid.count(), terms, sign_bytes, chosen_storage(curves, a, kept)).bits();
+    return blocks_payload(grid.count(), terms, sign_bytes, chosen_storage(curves, a, kept), scale_bits).bits();
 }
 
-std::uint64_t term_bits_ceiling(const BlockGrid& grid, std::uint64_t total, const CodedStorage& kept)
+std::uint64_t term_bits_ceiling(const BlockGrid& grid, unsigned scale_bits, std::uint64_t total,
+                                const CodedStorage& kept)
 {
-    const std::uint64_t fixed = blocks_payload(grid.count(), 0, 0, kept).bits() + 2 * 32;
+    // The checksums of the scales and signs; with short scales also the
+    // n-bit filter's byte.
+    const std::uint64_t fixed =
+        blocks_payload(grid.count(), 0, 0, kept, scale_bits).bits() + 2 * 32 + (scale_bits < 32 ? 8 : 0);
     return total > fixed ? total - fixed : 0;
 }
 
@@ -66,18 +70,18 @@ namespace {
 /// its budget unused, lowering only the budget can give the same allocation
 /// again, step after step, and end with none that fits.
 template <class F>
-Allocation fit_payload(const BlockGrid& grid, std::span<const BlockCurve> curves, std::uint64_t total,
-                       const CodedStorage& kept, F&& alloc)
+Allocation fit_payload(const BlockGrid& grid, unsigned scale_bits, std::span<const BlockCurve> curves,
+                       std::uint64_t total, const CodedStorage& kept, F&& alloc)
 {
-    std::uint64_t term_budget = term_bits_ceiling(grid, total, kept);
+    std::uint64_t term_budget = term_bits_ceiling(grid, scale_bits, total, kept);
     Allocation best;
     best.widths.assign(grid.count(), 0);
     best.choices.assign(grid.count(), 0);
     std::uint64_t cheapest = std::numeric_limits<std::uint64_t>::max();
-    for (std::size_t b = 0; b < grid.count(); ++b) cheapest = std::min(cheapest, grid.signs_per_term(b) + 32);
+    for (std::size_t b = 0; b < grid.count(); ++b) cheapest = std::min(cheapest, grid.signs_per_term(b) + scale_bits);
     for (int step = 0; step < 12; ++step) {
         const Allocation a = alloc(term_budget);
-        const std::uint64_t p = payload_bits(grid, curves, a, kept);
+        const std::uint64_t p = payload_bits(grid, scale_bits, curves, a, kept);
         if (p <= total) {
             if (a.gain > best.gain || (a.gain == best.gain && a.term_bits < best.term_bits)) best = a;
             // Less room left than the cheapest term: nothing more can come.
@@ -92,19 +96,19 @@ Allocation fit_payload(const BlockGrid& grid, std::span<const BlockCurve> curves
 
 }  // namespace
 
-Allocation allocate_payload(const BlockGrid& grid, std::span<const BlockCurve> curves, std::uint64_t total,
-                            const CodedStorage& kept)
+Allocation allocate_payload(const BlockGrid& grid, unsigned scale_bits, std::span<const BlockCurve> curves,
+                            std::uint64_t total, const CodedStorage& kept)
 {
-    return fit_payload(grid, curves, total, kept, [&](std::uint64_t t) { return allocate_bits(curves, t); });
+    return fit_payload(grid, scale_bits, curves, total, kept, [&](std::uint64_t t) { return allocate_bits(curves, t); });
 }
 
-Allocation allocate_gain_payload(const BlockGrid& grid, std::span<const BlockCurve> curves, double needed_gain,
-                                 std::uint64_t total, const CodedStorage& kept)
+Allocation allocate_gain_payload(const BlockGrid& grid, unsigned scale_bits, std::span<const BlockCurve> curves,
+                                 double needed_gain, std::uint64_t total, const CodedStorage& kept)
 {
-    Allocation a = allocate_gain(curves, needed_gain, term_bits_ceiling(grid, total, kept));
-    if (payload_bits(grid, curves, a, kept) <= total) return a;
+    Allocation a = allocate_gain(curves, needed_gain, term_bits_ceiling(grid, scale_bits, total, kept));
+    if (payload_bits(grid, scale_bits, curves, a, kept) <= total) return a;
     // The target needs more than the cap allows: the best within the cap.
-    a = allocate_payload(grid, curves, total, kept);
+    a = allocate_payload(grid, scale_bits, curves, total, kept);
     a.target_reached = a.gain >= needed_gain;
     return a;
 }

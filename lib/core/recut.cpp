@@ -2,8 +2,9 @@
 // original (decompose.hpp; design §3b "Progressive").
 //
 // Every block's stored terms are a prefix of its greedy sequence, and a
-// term's gain c²·n_b follows from its stored float32 scale, so the file alone
-// gives each block's (bits, gain) curve. The allocation and the payload
+// term's gain follows from its stored scale c, as c²·n_b (exactly for a
+// float32 scale, within 2^-4 of it for a short one), so the file alone gives
+// each block's (bits, gain) curve. The allocation and the payload
 // bound are the ones decompose() uses (payload_budget.hpp), so a recut at B
 // bits per value keeps what a fresh decompose() at B with the same block
 // shape and seed keeps, as far as the stored terms reach.
@@ -16,6 +17,7 @@
 #include "signcut/allocation.hpp"
 #include "signcut/decompose.hpp"
 #include "signcut/error.hpp"
+#include "signcut/scale_format.hpp"
 
 namespace signcut {
 
@@ -47,12 +49,21 @@ SignedCutDecomposition recut(const SignedCutDecomposition& d, double norm2, std:
         throw Error(errc::bad_input, "recut of a decomposition with zfp blocks needs its stored relative error "
                                      "(rel_fro_error), which is missing or not a finite number >= 0");
 
+    // A term's gain c²·n is exact for a float32 scale c (the greedy's c is
+    // <R,S>/n rounded once) but off by up to 2^-4 of it for a short scale,
+    // and the first terms' gains are far larger than what remains: with
+    // short scales the error is followed from the stored one, where the
+    // small dropped gains' part of a percent does not show.
+    const unsigned scale_bits = d.scale_bits();
+    const bool stored_known = rel_error_before && *rel_error_before >= 0 && std::isfinite(*rel_error_before);
+    const bool from_stored = coded || (scale_bits == short_scale_bits && stored_known);
+
     const BlockGrid& grid = d.grid();
     const std::uint64_t n = d.size();
     std::vector<BlockCurve> curves(d.block_count());
     for (std::size_t b = 0; b < d.block_count(); ++b) {
         const std::uint64_t nb = grid.block_size(b);
-        curves[b].term_bits = grid.signs_per_term(b) + 32;
+        curves[b].term_bits = grid.signs_per_term(b) + scale_bits;
         curves[b].gains.reserve(d.block(b).width());
         for (const float c : d.block(b).scales()) curves[b].gains.push_back(term_gain(c, nb));
     }
@@ -67,7 +78,7 @@ SignedCutDecomposition recut(const SignedCutDecomposition& d, double norm2, std:
                                     "budget",
                                     *bits_per_value, d.bits_per_value()));
         const std::uint64_t minimum =
-            coded ? blocks_payload(grid.count(), 0, 0, kept).bits() : one_term_payload_bits(grid);
+            coded ? blocks_payload(grid.count(), 0, 0, kept, scale_bits).bits() : one_term_payload_bits(grid, scale_bits);
         if (total < minimum)
             throw Error(errc::bad_input,
                         fmt::format("{} bits per value is below {} of shape {} with blocks of {}: the minimum "
@@ -75,11 +86,11 @@ SignedCutDecomposition recut(const SignedCutDecomposition& d, double norm2, std:
                                     *bits_per_value, coded ? "the zfp blocks a recut keeps" : "one term",
                                     format_shape(grid.shape()), format_shape(grid.block_shape()),
                                     double(minimum) / double(n)));
-        allocation = detail::allocate_payload(grid, curves, total, kept);
+        allocation = detail::allocate_payload(grid, scale_bits, curves, total, kept);
     } else {
         const double target = *rel_error * *rel_error * norm2;
         double needed = norm2 - target;
-        if (coded) {
+        if (from_stored) {
             // The dropped gains may add at most target − (the stored error)².
             double all = 0;
             for (const BlockCurve& c : curves)
@@ -87,7 +98,7 @@ SignedCutDecomposition recut(const SignedCutDecomposition& d, double norm2, std:
             const double before = *rel_error_before * *rel_error_before * norm2;
             needed = all - (target - before);
         }
-        allocation = detail::allocate_gain_payload(grid, curves, needed, own, kept);
+        allocation = detail::allocate_gain_payload(grid, scale_bits, curves, needed, own, kept);
     }
 
     // The kept and dropped gains in block and term order (a fixed order of the sum).
@@ -96,7 +107,7 @@ SignedCutDecomposition recut(const SignedCutDecomposition& d, double norm2, std:
         for (std::size_t j = 0; j < curves[b].gains.size(); ++j)
             (j < allocation.widths[b] ? kept_gain : dropped) += curves[b].gains[j];
     if (report != nullptr) {
-        if (coded)
+        if (from_stored)
             report->rel_fro_error_estimate =
                 norm2 > 0 ? std::sqrt(*rel_error_before * *rel_error_before + dropped / norm2) : 0.0;
         else

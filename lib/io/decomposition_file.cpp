@@ -1,5 +1,6 @@
 #include "decomposition_file.hpp"
 
+
 #include "carried_attributes.hpp"
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include "dtype.hpp"
 #include "signcut/decomposition.hpp"
 #include "signcut/error.hpp"
+#include "signcut/scale_format.hpp"
 #include "signcut/version.hpp"
 
 namespace signcut::io {
@@ -90,8 +92,10 @@ h5::Group create_group(hid_t parent, const char* name, const std::string& shown)
     return group;
 }
 
-void write_vector(hid_t parent, const char* name, hid_t file_type, hid_t memory_type, std::uint64_t elements,
-                  std::size_t element_size, const void* data, const std::string& shown)
+namespace {
+
+void write_filtered_vector(hid_t parent, const char* name, hid_t file_type, hid_t memory_type, std::uint64_t elements,
+                           std::size_t element_size, const void* data, const std::string& shown, bool nbit)
 {
     const hsize_t n = elements;
     h5::Dataspace space(H5Screate_simple(1, &n, nullptr));
@@ -99,15 +103,45 @@ void write_vector(hid_t parent, const char* name, hid_t file_type, hid_t memory_
     if (elements > 0) {
         // The chunking stored_dataset_bytes() assumes: equal chunks of about
         // 1 MiB, the last one padded, each with its 4-byte checksum (HDF5
-        // filters a partial edge chunk whole).
+        // filters a partial edge chunk whole). The n-bit filter, when asked,
+        // packs each chunk before its checksum is taken.
         const hsize_t chunk = dataset_chunk_elements(elements, element_size);
-        if (H5Pset_chunk(dcpl.get(), 1, &chunk) < 0 || H5Pset_fletcher32(dcpl.get()) < 0)
+        if (H5Pset_chunk(dcpl.get(), 1, &chunk) < 0 || (nbit && H5Pset_nbit(dcpl.get()) < 0) ||
+            H5Pset_fletcher32(dcpl.get()) < 0)
             h5::fail(errc::io, fmt::format("cannot set the chunking of dataset {} in {}", name, shown));
     }
     h5::Dataset dataset(H5Dcreate2(parent, name, file_type, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT));
     if (!space || !dataset) h5::fail(errc::io, fmt::format("cannot create dataset {} in {}", name, shown));
     if (elements > 0 && H5Dwrite(dataset.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
         h5::fail(errc::io, fmt::format("cannot write dataset {} in {}", name, shown));
+}
+
+}  // namespace
+
+void write_vector(hid_t parent, const char* name, hid_t file_type, hid_t memory_type, std::uint64_t elements,
+                  std::size_t element_size, const void* data, const std::string& shown)
+{
+    write_filtered_vector(parent, name, file_type, memory_type, elements, element_size, data, shown, false);
+}
+
+void write_scales(hid_t parent, std::span<const float> scales, unsigned scale_bits, const std::string& shown)
+{
+    if (scale_bits != short_scale_bits) {
+        write_vector(parent, "scales", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, scales.size(), 4, scales.data(), shown);
+        return;
+    }
+    // IEEE float32's sign (bit 31), exponent (bits 23-30) and top 4
+    // mantissa bits (19-22): a 4-byte float whose significant bits start at
+    // bit 19. Field positions count from bit 0 of the value; moving the
+    // offset grows the size, which is set back to 4 last.
+    h5::Datatype type(H5Tcopy(H5T_IEEE_F32LE));
+    const unsigned low = 32 - short_scale_bits;  // the dropped mantissa bits
+    if (!type || H5Tset_fields(type.get(), 31, 23, 8, low, short_scale_mantissa_bits) < 0 ||
+        H5Tset_offset(type.get(), low) < 0 || H5Tset_precision(type.get(), short_scale_bits) < 0 ||
+        H5Tset_size(type.get(), 4) < 0)
+        h5::fail(errc::io, fmt::format("cannot make the short scales' type in {}", shown));
+    write_filtered_vector(parent, "scales", type.get(), H5T_NATIVE_FLOAT, scales.size(), 4, scales.data(), shown,
+                          true);
 }
 
 h5::Group write_common(hid_t file, const std::string& shown, const std::string& method, const Shape& shape,
@@ -330,6 +364,7 @@ ArrayMeta array_meta(hid_t file, const std::string& path, const std::string& nam
     if (!type || !space) h5::fail(errc::bad_input, fmt::format("{}: cannot read {}", path, name));
     meta.type_class = H5Tget_class(type.get());
     meta.type_size = H5Tget_size(type.get());
+    meta.type_precision = H5Tget_precision(type.get());
     if (meta.type_class == H5T_INTEGER) meta.sign = H5Tget_sign(type.get());
     const int rank = H5Sget_simple_extent_type(space.get()) == H5S_SIMPLE ? H5Sget_simple_extent_ndims(space.get()) : 0;
     meta.dims.resize(static_cast<std::size_t>(std::max(rank, 0)));
@@ -343,8 +378,9 @@ ArrayMeta array_meta(hid_t file, const std::string& path, const std::string& nam
 
 namespace {
 
-/// Refuses filters other than the ones version 2 allows: HDF5 would try to
-/// load any other one as a plugin, from wherever HDF5_PLUGIN_PATH points.
+/// Refuses filters other than the ones version 2 allows (all four built into
+/// HDF5): HDF5 would try to load any other one as a plugin, from wherever
+/// HDF5_PLUGIN_PATH points.
 /// Returns whether fletcher32 is among them.
 bool check_filters(hid_t file, const std::string& path, const std::string& name)
 {
@@ -360,10 +396,11 @@ bool check_filters(hid_t file, const std::string& path, const std::string& name)
         char filter_name[64] = {};
         const H5Z_filter_t id = H5Pget_filter2(dcpl.get(), static_cast<unsigned>(i), &flags, &nvalues, nullptr,
                                                sizeof filter_name, filter_name, &config);
-        if (id != H5Z_FILTER_FLETCHER32 && id != H5Z_FILTER_DEFLATE && id != H5Z_FILTER_SHUFFLE)
+        if (id != H5Z_FILTER_FLETCHER32 && id != H5Z_FILTER_DEFLATE && id != H5Z_FILTER_SHUFFLE &&
+            id != H5Z_FILTER_NBIT)
             throw Error(errc::bad_input,
-                        fmt::format("{}: {} uses HDF5 filter {} ('{}'); version 2 allows only fletcher32, deflate "
-                                    "and shuffle",
+                        fmt::format("{}: {} uses HDF5 filter {} ('{}'); version 2 allows only fletcher32, deflate, "
+                                    "shuffle and nbit",
                                     path, name, static_cast<int>(id), printable(filter_name)));
         checksummed = checksummed || id == H5Z_FILTER_FLETCHER32;
     }

@@ -16,6 +16,7 @@
 #include <array>
 #include <cstdint>
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -109,6 +110,13 @@ h5::Group create_group(hid_t parent, const char* name, const std::string& shown)
 void write_vector(hid_t parent, const char* name, hid_t file_type, hid_t memory_type, std::uint64_t elements,
                   std::size_t element_size, const void* data, const std::string& shown);
 
+/// The `scales` dataset: float32 values, or, when `scale_bits` is
+/// short_scale_bits (every value a short scale), HDF5's float type of the
+/// short scale's 13 bits (docs/FORMAT.md, "Scales") packed by HDF5's n-bit
+/// filter, chunked as write_vector() chunks 4-byte values: HDF5 stores
+/// exactly stored_scales_bytes().
+void write_scales(hid_t parent, std::span<const float> scales, unsigned scale_bits, const std::string& shown);
+
 /// Checks that `object` exists and is of `kind` (H5I_GROUP or H5I_DATASET).
 void require_object(hid_t file, const std::string& path, const std::string& object, H5I_type_t kind);
 
@@ -117,6 +125,7 @@ struct ArrayMeta {
     std::vector<hsize_t> dims;
     H5T_class_t type_class = H5T_NO_CLASS;
     std::size_t type_size = 0;
+    std::size_t type_precision = 0;  ///< significant bits (H5Tget_precision)
     H5T_sign_t sign = H5T_SGN_ERROR;
     std::uint64_t storage_bytes = 0;  ///< H5Dget_storage_size
 };

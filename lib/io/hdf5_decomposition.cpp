@@ -27,6 +27,7 @@
 #include "sign_stream.hpp"
 #include "signcut/error.hpp"
 #include "signcut/hdf5.hpp"
+#include "signcut/scale_format.hpp"
 
 namespace signcut {
 namespace io {
@@ -341,6 +342,9 @@ void read_v2_info(hid_t file, const std::string& path, CommonAttributes& common,
         throw Error(errc::bad_input,
                     fmt::format("{}: {} is {}, expected 0 or 1", path, attrs.path("scales_refit"), refit));
     info.scales_refit = refit == 1;
+    // HDF5 converts any float to float32 on reading; the precision says
+    // what a scale costs.
+    info.scale_bits = scales_meta.type_precision == short_scale_bits ? short_scale_bits : float32_scale_bits;
     info.payload_bytes = widths_meta.storage_bytes + scales_meta.storage_bytes + signs_meta.storage_bytes;
     if (version >= coded_format_version) info.payload_bytes += read_v3_info(file, path, info, blocks, widths_limit);
 }
@@ -558,7 +562,7 @@ double DecompositionInfo::counted_bits_per_value() const
     if (widths.size() != blocks) return 0.0;
     double bits = 0;
     io::for_each_block(shape, block_shape, [&](std::uint64_t b, const Shape&, const Shape&, std::uint64_t s) {
-        bits += static_cast<double>(widths[b]) * static_cast<double>(s + 32);
+        bits += static_cast<double>(widths[b]) * static_cast<double>(s + scale_bits);
     });
     // A coded block's streams: 8 bits a byte, 32 a stream (CodedBlock::bits).
     bits += 8.0 * static_cast<double>(stream_bytes) + 32.0 * static_cast<double>(coded_streams);
@@ -667,8 +671,7 @@ void write_sct_into(hid_t root, const std::string& path, const SignedCutDecompos
     attrs.u64_array("block_shape", std::vector<std::uint64_t>(block_shape.begin(), block_shape.end()));
     io::write_vector(group.get(), "widths", H5T_STD_U32LE, H5T_NATIVE_UINT32, widths.size(), 4, widths.data(),
                      path);
-    io::write_vector(group.get(), "scales", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, scales.size(), 4, scales.data(),
-                     path);
+    io::write_scales(group.get(), scales, decomposition.scale_bits(), path);
     io::write_vector(group.get(), "signs", H5T_STD_U8LE, H5T_NATIVE_UINT8, stream.size(), 1, stream.data(), path);
     if (version >= io::coded_format_version) {
         // Chunked as the others, so that the payload is blocks_payload()'s.

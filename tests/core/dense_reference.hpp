@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "signcut/random.hpp"
+#include "signcut/scale_format.hpp"
 #include "signcut/signs.hpp"
 #include "signcut/tensor.hpp"
 
@@ -70,11 +71,12 @@ inline std::vector<int> to_ints(const SignVector& v)
 }
 
 /// The greedy loop: same starts (starting_signs), same update order, same
-/// stopping rule, float32 scale and float32 remainder, double bookkeeping.
-/// Returns the terms and fills `rel_errors` with the exact error after each.
+/// stopping rule, float32 (or short) scale and float32 remainder, double
+/// bookkeeping. Returns the terms and fills `rel_errors` with the exact error
+/// after each.
 inline std::vector<DenseTerm> dense_greedy(const std::vector<float>& x, const Shape& shape, std::size_t width,
                                            std::uint64_t seed, std::vector<double>* rel_errors = nullptr,
-                                           std::size_t cap = 200)
+                                           std::size_t cap = 200, bool short_scales = false)
 {
     const std::size_t k = shape.size();
     std::size_t N = 1;
@@ -101,7 +103,7 @@ inline std::vector<DenseTerm> dense_greedy(const std::vector<float>& x, const Sh
             else ++quiet;
             if (quiet >= k || updates >= cap) break;
         }
-        const float c = static_cast<float>(cut / double(N));
+        const float c = short_scales ? round_to_short_scale(cut / double(N)) : static_cast<float>(cut / double(N));
         Odometer it(shape);
         std::size_t flat = 0;
         double err = 0;

@@ -542,7 +542,12 @@ BOOST_AUTO_TEST_CASE(payload_counts_chunks_checksums_and_segments)
     for (std::size_t b = 0; b < d.block_count(); ++b) sign_bytes += (3 * d.grid().signs_per_term(b) + 7) / 8;
     const Payload p = d.payload();
     BOOST_TEST(p.signs_bytes == sign_bytes + 4);
-    BOOST_TEST(p.scales_bytes == 4 * d.width() + 4);
+    // Short scales: 13 bits each, packed, one byte more, the checksum.
+    BOOST_TEST(d.scale_bits() == short_scale_bits);
+    BOOST_TEST(p.scales_bytes == 13 * d.width() / 8 + 1 + 4);
+    BOOST_TEST(stored_scales_bytes(d.width(), float32_scale_bits) == 4 * d.width() + 4);
+    // Chunks of 2^18 four-byte values, each packed on its own.
+    BOOST_TEST(stored_packed_dataset_bytes(3u << 18, 13) == 3 * ((13u << 18) / 8 + 1 + 4));
     BOOST_TEST(p.widths_bytes == 4 * d.block_count() + 4);
     BOOST_TEST(d.counted_bits_per_value() < d.bits_per_value());
 }

@@ -78,8 +78,9 @@ const std::vector<Shape> small_shapes = {
 BOOST_AUTO_TEST_CASE(first_term_is_bit_exact_on_small_integers)
 {
     SplitMix64 g(11);
+    for (const bool short_scales : {false, true})
     for (const Shape& shape : small_shapes) {
-        BOOST_TEST_CONTEXT("shape " << format_shape(shape))
+        BOOST_TEST_CONTEXT("shape " << format_shape(shape) << (short_scales ? ", short scales" : ", float32 scales"))
         {
             const auto x = small_integers(g, count(shape));
             DecomposeOptions o;
@@ -87,8 +88,9 @@ BOOST_AUTO_TEST_CASE(first_term_is_bit_exact_on_small_integers)
             o.restarts = 0;
             o.width = 1;
             o.seed = 5;
+            o.short_scales = short_scales;
             const auto d = decompose_whole(TensorView<float>{x.data(), shape}, o);
-            const auto ref = dense_greedy(x, shape, 1, 5);
+            const auto ref = dense_greedy(x, shape, 1, 5, nullptr, 200, short_scales);
             BOOST_REQUIRE_EQUAL(d.width(), 1u);
             BOOST_TEST(d.scales()[0] == ref[0].scale);
             for (std::size_t a = 0; a < shape.size(); ++a)
@@ -99,14 +101,18 @@ BOOST_AUTO_TEST_CASE(first_term_is_bit_exact_on_small_integers)
 
 BOOST_AUTO_TEST_CASE(scales_are_least_squares_optimal_and_signs_a_fixed_point)
 {
+    // Float32 scales are the optimum rounded once; short ones within 2^-5 of
+    // it (relative), and short.
     SplitMix64 g(12);
+    for (const bool short_scales : {false, true})
     for (const Shape& shape : small_shapes)
     for (StartSigns start : {StartSigns::random, StartSigns::previous}) {
         BOOST_TEST_CONTEXT("shape " << format_shape(shape) << (start == StartSigns::random ? ", random" : ", warm")
-                                    << " starts")
+                                    << " starts" << (short_scales ? ", short scales" : ""))
         {
             const auto x = random_normal(g, count(shape));
             DecomposeOptions o;
+            o.short_scales = short_scales;
             o.start = start;
             o.restarts = 0;  // the plain loop
             o.width = 16;
@@ -120,8 +126,10 @@ BOOST_AUTO_TEST_CASE(scales_are_least_squares_optimal_and_signs_a_fixed_point)
                 double cut = 0;
                 for (std::size_t i = 0; i < img0.size(); ++i) cut += s[0][i] * img0[i];
                 const double c_opt = cut / double(count(shape));
-                BOOST_TEST(std::abs(d.scales()[j] - c_opt) <= 1e-5 * std::abs(c_opt) + 1e-7,
+                const double tol = short_scales ? 0x1p-5 * 1.0001 * std::abs(c_opt) : 1e-5 * std::abs(c_opt) + 1e-7;
+                BOOST_TEST(std::abs(d.scales()[j] - c_opt) <= tol,
                            "term " << j << ": scale " << d.scales()[j] << " vs optimum " << c_opt);
+                if (short_scales) BOOST_TEST(is_short_scale(d.scales()[j]), "term " << j << ": " << d.scales()[j]);
                 for (std::size_t a = 0; a < shape.size(); ++a) {
                     const auto img = dense_contraction(R, shape, s, a);
                     double mean = 0;
@@ -138,12 +146,16 @@ BOOST_AUTO_TEST_CASE(scales_are_least_squares_optimal_and_signs_a_fixed_point)
 
 BOOST_AUTO_TEST_CASE(error_trajectory_matches_dense_reference)
 {
+    // With float32 and with short scales: the bookkept error is the
+    // recomputed one, and the terms' gains add up to what the error lost.
     SplitMix64 g(13);
+    for (const bool short_scales : {false, true})
     for (const Shape& shape : small_shapes) {
-        BOOST_TEST_CONTEXT("shape " << format_shape(shape))
+        BOOST_TEST_CONTEXT("shape " << format_shape(shape) << (short_scales ? ", short scales" : ", float32 scales"))
         {
             const auto x = random_normal(g, count(shape));
             DecomposeOptions o;
+            o.short_scales = short_scales;
             o.start = StartSigns::random;
             o.restarts = 0;
             o.width = 16;
@@ -152,8 +164,10 @@ BOOST_AUTO_TEST_CASE(error_trajectory_matches_dense_reference)
             DecomposeReport rep;
             const auto d = decompose_whole(TensorView<float>{x.data(), shape}, o, &rep);
             std::vector<double> ref_err;
-            dense_greedy(x, shape, 16, 99, &ref_err);
+            dense_greedy(x, shape, 16, 99, &ref_err, 200, short_scales);
             BOOST_REQUIRE_EQUAL(rep.rel_error_trajectory.size(), d.width());
+            BOOST_REQUIRE_EQUAL(rep.term_gains.size(), d.width());
+            double gained = 0;
             for (std::size_t j = 0; j < std::min<std::size_t>(16, d.width()); ++j) {
                 const double e = rep.rel_error_trajectory[j];
                 BOOST_TEST(std::abs(e - ref_err[j]) <= 1e-3 * ref_err[j] + 1e-7,
@@ -163,6 +177,11 @@ BOOST_AUTO_TEST_CASE(error_trajectory_matches_dense_reference)
                 BOOST_TEST(std::abs(e - exact) <= 1e-5 * exact + 1e-6, "term " << j << ": bookkept " << e
                                                                                    << " recomputed " << exact);
                 if (j > 0) BOOST_TEST(e <= rep.rel_error_trajectory[j - 1] * (1 + 1e-9), "error rose at term " << j);
+                gained += rep.term_gains[j];
+                const double lost = rep.norm2 * (1 - exact * exact);
+                BOOST_TEST(std::abs(gained - lost) <= 1e-5 * rep.norm2, "term " << j << ": gains " << gained
+                                                                                 << " against " << lost);
+                if (short_scales) BOOST_TEST(is_short_scale(d.scales()[j]));
             }
         }
     }
@@ -409,6 +428,7 @@ BOOST_AUTO_TEST_CASE(refit_scales_are_the_dense_least_squares_solution)
             o.width = shape.size() == 1 ? 1 : 12;
             o.seed = 5;
             o.flush_terms = 5;  // several flushes before the refit
+            o.short_scales = false;  // the least-squares solution itself (short scales round it)
             DecomposeReport greedy_report, refit_report;
             const auto greedy = decompose_whole(TensorView<float>{x.data(), shape}, o, &greedy_report);
             o.refit_scales = true;

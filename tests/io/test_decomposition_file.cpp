@@ -1092,14 +1092,14 @@ BOOST_AUTO_TEST_CASE(refuses_damaged_version_2_metadata)
         },
         errc::bad_input, {"/decomposition/source_attributes is not a group"});
 
-    // Filters other than fletcher32, deflate and shuffle.
+    // Filters other than fletcher32, deflate, shuffle and nbit.
     expect_refusal(
         [](hid_t, hid_t group) {
             const std::vector<std::uint8_t> s = read_vector<std::uint8_t>(group, "signs", H5T_NATIVE_UINT8);
             replace_vector(group, "signs", H5T_STD_U8LE, H5T_NATIVE_UINT8, s.size(), s.data(), s.size(),
                            [](hid_t dcpl) { H5Pset_scaleoffset(dcpl, H5Z_SO_INT, H5Z_SO_INT_MINBITS_DEFAULT); });
         },
-        errc::bad_input, {"/decomposition/signs uses HDF5 filter", "allows only fletcher32, deflate and shuffle"});
+        errc::bad_input, {"/decomposition/signs uses HDF5 filter", "allows only fletcher32, deflate, shuffle and nbit"});
 
     // A source_attributes group is part of the format; deflate and shuffle
     // are allowed; neither changes what is read.

@@ -178,8 +178,22 @@ struct Stored {
     std::uint64_t bytes = 0, chunk = 0, length = 0;
     H5D_layout_t layout = H5D_LAYOUT_ERROR;
     bool fletcher32 = false;
+    bool nbit = false;
     bool type_ok = false;
 };
+
+/// The short scales' type as docs/FORMAT.md describes it: IEEE float32's
+/// sign, exponent and top 4 mantissa bits, precision 13 at bit offset 19 of
+/// a 4-byte little-endian float.
+hid_t documented_short_scale_type()
+{
+    hid_t t = H5Tcopy(H5T_IEEE_F32LE);
+    BOOST_TEST_REQUIRE(H5Tset_fields(t, 31, 23, 8, 19, 4) >= 0);
+    BOOST_TEST_REQUIRE(H5Tset_offset(t, 19) >= 0);
+    BOOST_TEST_REQUIRE(H5Tset_precision(t, 13) >= 0);
+    BOOST_TEST_REQUIRE(H5Tset_size(t, 4) >= 0);
+    return t;
+}
 
 Stored stored(const std::string& path, const std::string& dataset, hid_t expected_type)
 {
@@ -207,9 +221,10 @@ Stored stored(const std::string& path, const std::string& dataset, hid_t expecte
         unsigned flags = 0, config = 0;
         std::size_t n = 0;
         char name[64];
-        if (H5Pget_filter2(dcpl, static_cast<unsigned>(i), &flags, &n, nullptr, sizeof name, name, &config) ==
-            H5Z_FILTER_FLETCHER32)
-            s.fletcher32 = true;
+        const H5Z_filter_t id =
+            H5Pget_filter2(dcpl, static_cast<unsigned>(i), &flags, &n, nullptr, sizeof name, name, &config);
+        s.fletcher32 = s.fletcher32 || id == H5Z_FILTER_FLETCHER32;
+        s.nbit = s.nbit || id == H5Z_FILTER_NBIT;
     }
     H5Pclose(dcpl);
     H5Dclose(d);
@@ -392,11 +407,13 @@ BOOST_AUTO_TEST_CASE(stored_sizes_are_the_payload)
                 sign_bytes += (d.block(b).width() * d.grid().signs_per_term(b) + 7) / 8;
             const CodedStorage storage = d.coded_storage();
             const Payload p = d.payload();
+            const bool short_scales = d.scale_bits() == short_scale_bits;
+            const hid_t scale_type = short_scales ? documented_short_scale_type() : H5Tcopy(H5T_IEEE_F32LE);
             std::uint64_t total = 0;
             for (const auto& [name, length, size, type, expected] :
                  {std::tuple{"/decomposition/widths", std::uint64_t(d.block_count()), std::size_t{4}, H5T_STD_U32LE,
                              p.widths_bytes},
-                  std::tuple{"/decomposition/scales", d.width(), std::size_t{4}, H5T_IEEE_F32LE, p.scales_bytes},
+                  std::tuple{"/decomposition/scales", d.width(), std::size_t{4}, scale_type, p.scales_bytes},
                   std::tuple{"/decomposition/signs", sign_bytes, std::size_t{1}, H5T_STD_U8LE, p.signs_bytes},
                   std::tuple{"/decomposition/codecs", std::uint64_t(d.block_count()), std::size_t{1}, H5T_STD_U8LE,
                              p.codecs_bytes},
@@ -409,7 +426,11 @@ BOOST_AUTO_TEST_CASE(stored_sizes_are_the_payload)
                     const Stored s = stored(path, name, type);
                     BOOST_TEST(s.type_ok);
                     BOOST_TEST(s.length == length);
-                    BOOST_TEST(s.bytes == stored_dataset_bytes(length, size));
+                    // Short scales are packed by the n-bit filter; nothing else is.
+                    const bool packed = short_scales && std::string(name) == "/decomposition/scales";
+                    BOOST_TEST(s.bytes == (packed ? stored_packed_dataset_bytes(length, short_scale_bits)
+                                                  : stored_dataset_bytes(length, size)));
+                    BOOST_TEST(s.nbit == (packed && length > 0));
                     BOOST_TEST(s.bytes == expected);
                     if (length > 0) {
                         BOOST_TEST(s.layout == H5D_CHUNKED);
@@ -423,6 +444,7 @@ BOOST_AUTO_TEST_CASE(stored_sizes_are_the_payload)
                 }
             }
             BOOST_TEST(total == payload_total(d));
+            H5Tclose(scale_type);
             BOOST_TEST(read_decomposition_info(path).payload_bytes == total);
             // What the file adds beyond its payload stays small.
             BOOST_TEST(fs::file_size(path) - total <= 24u * 1024u);
@@ -981,3 +1003,85 @@ BOOST_AUTO_TEST_CASE(python_reader_matches)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(short_scales_round_trip_bit_exact_in_packed_chunks)
+{
+    // 600 001 short scales of every sign and binade (three chunks of 2^18
+    // four-byte values, the last one partial) and one-value sign vectors:
+    // the file stores the documented type, packed by the n-bit filter, in
+    // exactly stored_packed_dataset_bytes(), and reads back bit for bit. A
+    // single float32 scale among them turns the whole dataset to float32.
+    ScratchDir dir;
+    const std::size_t w = 600001;
+    SplitMix64 g(71);
+    std::vector<float> scales(w);
+    for (float& c : scales) {
+        const double m = 1.0 + g.uniform();
+        const int e = static_cast<int>(g.next() % 240) - 120;
+        c = round_to_short_scale((g.next() % 2 ? -1.0 : 1.0) * std::ldexp(m, e));
+        BOOST_REQUIRE(is_short_scale(c) && c != 0.0f);
+    }
+    SignMatrix signs(1, w);
+    const auto make = [&](std::vector<float> s) {
+        return SignedCutDecomposition(SignedCutTerms(Shape{1}, std::move(s), std::vector<SignMatrix>{signs}));
+    };
+    const SignedCutDecomposition d = make(scales);
+    BOOST_TEST(d.scale_bits() == short_scale_bits);
+    const std::string path = dir.file("short.h5");
+    write_decomposition(path, d, fixed_provenance(), false);
+    const hid_t documented = documented_short_scale_type();
+    const Stored s = stored(path, "/decomposition/scales", documented);
+    H5Tclose(documented);
+    BOOST_TEST(s.type_ok);
+    BOOST_TEST(s.nbit);
+    BOOST_TEST(s.fletcher32);
+    BOOST_TEST(s.chunk == dataset_chunk_elements(w, 4));
+    BOOST_TEST(s.bytes == stored_packed_dataset_bytes(w, short_scale_bits));
+    BOOST_TEST(s.bytes == d.payload().scales_bytes);
+    DecompositionInfo info;
+    const Decomposition any = read_decomposition(path, UINT64_MAX, &info);
+    BOOST_TEST(info.scale_bits == short_scale_bits);
+    const std::vector<float>& back = sct_of(any).block(0).scales();
+    BOOST_TEST_REQUIRE(back.size() == w);
+    BOOST_TEST(std::memcmp(back.data(), scales.data(), w * sizeof(float)) == 0);
+
+    std::vector<float> mixed = scales;
+    mixed[w / 2] = std::nextafter(mixed[w / 2], 0.0f);
+    const SignedCutDecomposition f = make(mixed);
+    BOOST_TEST(f.scale_bits() == float32_scale_bits);
+    const std::string wide = dir.file("float32.h5");
+    write_decomposition(wide, f, fixed_provenance(), false);
+    const Stored t = stored(wide, "/decomposition/scales", H5T_IEEE_F32LE);
+    BOOST_TEST(t.type_ok);
+    BOOST_TEST(!t.nbit);
+    BOOST_TEST(t.bytes == stored_dataset_bytes(w, 4));
+    DecompositionInfo wide_info;
+    const Decomposition wide_back = read_decomposition(wide, UINT64_MAX, &wide_info);
+    BOOST_TEST(wide_info.scale_bits == float32_scale_bits);
+    BOOST_TEST(std::memcmp(sct_of(wide_back).block(0).scales().data(), mixed.data(), w * sizeof(float)) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(short_scales_round_to_nearest)
+{
+    // Against a plain reference: every float32 of a sweep is short exactly
+    // when its low 19 mantissa bits are zero, and rounding picks the nearer
+    // of the two short neighbours (away from zero on a tie).
+    BOOST_TEST(round_to_short_scale(1.0) == 1.0f);
+    BOOST_TEST(round_to_short_scale(1.03125) == 1.0625f);     // a tie
+    BOOST_TEST(round_to_short_scale(1.0312) == 1.0f);
+    BOOST_TEST(round_to_short_scale(-1.97) == -2.0f);
+    BOOST_TEST(round_to_short_scale(1e-39) == 0.0f);  // below the normal range
+    BOOST_TEST(std::isinf(round_to_short_scale(3.4e38)));
+    BOOST_TEST(!is_short_scale(std::numeric_limits<float>::denorm_min()));
+    SplitMix64 g(5);
+    for (int i = 0; i < 100000; ++i) {
+        const double c = std::ldexp(1.0 + g.uniform(), static_cast<int>(g.next() % 200) - 100);
+        const float r = round_to_short_scale(c);
+        BOOST_TEST_REQUIRE(is_short_scale(r));
+        int e = 0;
+        std::frexp(c, &e);
+        const double step = std::ldexp(1.0, e - 1 - 4);  // one unit of the 4-bit mantissa
+        BOOST_TEST_REQUIRE(std::abs(double(r) - c) <= step / 2);
+        BOOST_TEST_REQUIRE(std::abs(double(r) - c) <= 0x1p-5 * c);
+    }
+}
