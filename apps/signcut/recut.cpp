@@ -51,11 +51,12 @@ int run_recut(const RecutOptions& o)
 
     Decomposition d = read_decomposition(o.input, memory_limit(o.common), &info);
     RecutReport report;
-    // The gains of zfp blocks are not stored: with them, the estimate
-    // starts from the file's stored error and adds the dropped terms' gains.
+    // The gains of zfp blocks are not stored, and those of short scales are
+    // known to 2^-4 of each: with either, the estimate starts from the
+    // file's stored error and adds the dropped terms' gains.
+    const std::optional<double> stored_error = info.provenance.rel_fro_error;
     const std::size_t zfp_blocks = d.sct()->coded_block_count();
-    const std::optional<double> stored_error =
-        zfp_blocks > 0 ? std::optional<double>(info.provenance.rel_fro_error) : std::nullopt;
+    const bool short_scales = d.sct()->scale_bits() == short_scale_bits;
     const SignedCutDecomposition r =
         recut(*d.sct(), info.norm2, o.bits_per_value, o.rel_error, &report, stored_error);
     if (!report.target_reached)
@@ -101,9 +102,11 @@ int run_recut(const RecutOptions& o)
         zfp_blocks > 0 ? fmt::format(", {} zfp blocks kept as they are", zfp_blocks) : std::string(), r.width(),
         info.width, r.bits_per_value(), r.counted_bits_per_value(), info.bits_per_value(), human_bytes(double(bytes)),
         ratio, human_number(report.rel_fro_error_estimate),
-        zfp_blocks > 0 ? "an estimate: the file's stored error plus the gains of the dropped terms, exact up to "
-                         "float32 rounding"
-                       : "an estimate from the stored scales, exact up to float32 rounding",
+        short_scales ? "an estimate: the file's stored error plus the dropped terms' gains, from their short "
+                       "scales"
+        : zfp_blocks > 0 ? "an estimate: the file's stored error plus the gains of the dropped terms, exact up to "
+                           "float32 rounding"
+                         : "an estimate from the stored scales, exact up to float32 rounding",
         clock.seconds()));
     return 0;
 }

@@ -34,6 +34,39 @@ def stored_dataset_bytes(elements, size):
     return n * per_chunk * size + 4 * n
 
 
+def stored_packed_bytes(elements, precision):
+    """What a float32 dataset packed by HDF5's n-bit filter to `precision`
+    bits a value occupies (short scales): chunked as 4-byte values, each
+    chunk floor(values · precision / 8) + 1 bytes and its checksum."""
+    if elements == 0:
+        return 0
+    n = -(-(elements * 4) // MIB)
+    per_chunk = -(-elements // n)
+    return n * (per_chunk * precision // 8 + 1 + 4)
+
+
+def stored_scales_bytes(terms, scale_bits):
+    """The scales dataset: float32, or short scales of 13 bits."""
+    return stored_packed_bytes(terms, 13) if scale_bits == 13 else stored_dataset_bytes(terms, 4)
+
+
+def scale_bits_of(dataset):
+    """13 for the short scales' type of docs/FORMAT.md (IEEE float32's sign,
+    exponent and top 4 mantissa bits: precision 13 at offset 19, n-bit
+    filtered), 32 for IEEE float32; anything else fails the test."""
+    t = dataset.id.get_type()
+    plist = dataset.id.get_create_plist()
+    filters = [plist.get_filter(i)[0] for i in range(plist.get_nfilters())]
+    if t.get_precision() == 32:
+        assert t.get_fields() == (31, 23, 8, 0, 23) and t.get_size() == 4, t.get_fields()
+        assert h5py.h5z.FILTER_NBIT not in filters
+        return 32
+    assert (t.get_size(), t.get_offset(), t.get_precision(), t.get_fields(), t.get_ebias()) == \
+        (4, 19, 13, (31, 23, 8, 19, 4), 127), (t.get_offset(), t.get_precision(), t.get_fields())
+    assert dataset.shape[0] == 0 or h5py.h5z.FILTER_NBIT in filters, filters
+    return 13
+
+
 V3_DATASETS = ("codecs", "stream_sizes", "streams")
 
 
@@ -51,6 +84,7 @@ class SctFile:
             self.shape = [int(d) for d in g.attrs["shape"]]
             self.width = int(g.attrs["width"])
             self.scales = g["scales"][...].astype(np.float32)
+            self.scale_bits = scale_bits_of(g["scales"]) if self.version >= 2 else 32
             if self.version >= 2:
                 self.block_shape = [int(b) for b in g.attrs["block_shape"]]
                 self.widths = [int(w) for w in g["widths"][...]]
@@ -168,15 +202,15 @@ class SctFile:
         assert gap <= self.tolerance(width), f"{gap} > {self.tolerance(width)}"
 
     def counted_bits(self):
-        """Σ_b w_b·(Σ_a e_{b,a} + 32): a sign 1 bit, a scale 32; a zfp
-        stream 8 bits a byte and 32 (its size entry)."""
-        return (sum(w * (sum(ext) + 32) for _, _, ext, w, _, _ in self.blocks()) + 8 * len(self.streams) +
+        """Σ_b w_b·(Σ_a e_{b,a} + scale bits): a sign 1 bit, a scale 13 or
+        32; a zfp stream 8 bits a byte and 32 (its size entry)."""
+        return (sum(w * (sum(ext) + self.scale_bits) for _, _, ext, w, _, _ in self.blocks()) + 8 * len(self.streams) +
                 32 * len(self.stream_sizes))
 
     def payload_bits(self):
         """The payload by §6's rule, checked against HDF5's own storage sizes."""
         expected = {"widths": stored_dataset_bytes(len(self.widths), 4),
-                    "scales": stored_dataset_bytes(self.width, 4),
+                    "scales": stored_scales_bytes(self.width, self.scale_bits),
                     "signs": stored_dataset_bytes(len(self.signs), 1)}
         if self.version >= 3:
             expected.update({"codecs": stored_dataset_bytes(len(self.codecs), 1),
@@ -186,7 +220,8 @@ class SctFile:
         return 8 * sum(expected.values())
 
     def gains(self):
-        """Every kept term's gain c²·n_b, in block order."""
+        """Every kept term's gain c²·n_b, in block order (exact for float32
+        scales, within 2^-4 of the gain for short ones)."""
         out = []
         for _, _, ext, w, first, _ in self.blocks():
             nb = int(np.prod(ext))

@@ -22,7 +22,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from signcut_testing import CliCase, digest, metrics, run_signcut, run_signcut_json, run_suite  # noqa: E402
-from sct_files import SctFile, stored_dataset_bytes, text  # noqa: E402
+from sct_files import SctFile, stored_dataset_bytes, stored_scales_bytes, text  # noqa: E402
 
 SIGNCUT, ROOT, REPORT = sys.argv[1], sys.argv[2], sys.argv[3]
 CAT = os.path.join(ROOT, "data", "skimage_chelsea.png")
@@ -60,11 +60,12 @@ def field(shape, seed):
     return x.astype(np.float32)
 
 
-def whole_payload_bits(shape, width):
+def whole_payload_bits(shape, width, scale_bits=13):
     """The payload of a one-block file of `width` terms (§7's formula with
-    §6's chunks and checksums)."""
+    §6's chunks and checksums; short scales unless told)."""
     sign_bytes = (width * sum(shape) + 7) // 8
-    return 8 * (stored_dataset_bytes(1, 4) + stored_dataset_bytes(width, 4) + stored_dataset_bytes(sign_bytes, 1))
+    return 8 * (stored_dataset_bytes(1, 4) + stored_scales_bytes(width, scale_bits) +
+                stored_dataset_bytes(sign_bytes, 1))
 
 
 def write_v1_decomposition(path, shape, width, seed):
@@ -384,8 +385,10 @@ class Cli(CliCase):
                 self.assertLessEqual(w, wb)
                 np.testing.assert_array_equal(R.scales[first: first + w], F.scales[firstb: firstb + w])
                 np.testing.assert_array_equal(pm, pmb[:w])
-            # The estimate, from the stored scales, and the real error.
-            est = np.sqrt((F.norm2 - sum(R.gains())) / F.norm2)
+            # The estimate: the stored error plus the dropped terms' gains
+            # from their stored (short) scales, and the real error.
+            stored = float(F.attrs["rel_fro_error"])
+            est = np.sqrt(stored ** 2 + (sum(F.gains()) - sum(R.gains())) / F.norm2)
             self.assert_close(r["rel_fro_error"], est, 1e-6, "estimate")
             real = metrics(x, R.rebuild())["rel_fro_error"]
             self.assert_close(r["rel_fro_error"], real, 2e-3, "estimate against the real error")

@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.join(HERE, os.pardir))
 sys.path.insert(0, os.path.join(HERE, os.pardir, "format"))
 sys.path.insert(0, HERE)
 from signcut_testing import CliCase, metrics, run_signcut, run_signcut_json, run_suite  # noqa: E402
-from sct_files import stored_dataset_bytes  # noqa: E402
+from sct_files import scale_bits_of, stored_dataset_bytes, stored_scales_bytes  # noqa: E402
 import read_sct_v2  # noqa: E402
 import read_sct_v3  # noqa: E402
 
@@ -54,6 +54,7 @@ class V3File:
             self.rel_fro_error = float(g.attrs["rel_fro_error"])
             self.widths = g["widths"][...].astype(np.int64)
             self.scales = g["scales"][...]
+            self.scale_bits = scale_bits_of(g["scales"])
             self.storage = {n: g[n].id.get_storage_size() for n in g if isinstance(g[n], h5py.Dataset)}
             self.lengths = {n: len(g[n]) for n in g if isinstance(g[n], h5py.Dataset)}
             if self.version == 3:
@@ -95,6 +96,7 @@ class V3File:
         chunks them (checked against HDF5's own figures)."""
         sizes = {"widths": 4, "scales": 4, "signs": 1, "codecs": 1, "stream_sizes": 4, "streams": 1}
         expected = {n: stored_dataset_bytes(self.lengths[n], sizes[n]) for n in sizes if n in self.lengths}
+        expected["scales"] = stored_scales_bytes(self.lengths["scales"], self.scale_bits)
         storage = {n: self.storage[n] for n in expected}
         assert expected == storage, f"{expected} != {storage}"
         return sum(expected.values())
@@ -164,8 +166,9 @@ class CliFormatV3(CliCase):
         self.assertEqual(info["bits_per_value"], j["bits_per_value"])
         self.assertEqual(info["zfp_blocks"], zfp)
         self.assertEqual(info["block_codecs"], {"sct": len(f.codecs) - zfp, "zfp": zfp})
-        # Counted: a sign 1 bit, a scale 32, a stream its bytes and 32.
-        counted = sum(int(f.widths[b]) * (sum(e) + 32) for b, _, e in f.blocks())
+        # Counted: a sign 1 bit, a scale 13 (short), a stream its bytes and 32.
+        self.assertEqual((f.scale_bits, info["scale_bits"]), (13, 13))
+        counted = sum(int(f.widths[b]) * (sum(e) + 13) for b, _, e in f.blocks())
         counted += 8 * len(f.streams) + 32 * len(f.sizes)
         self.assertAlmostEqual(info["counted_bits_per_value"], counted / f.n, places=9)
         text = run("info", dec).stdout
