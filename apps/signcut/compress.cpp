@@ -103,6 +103,7 @@ DecomposeOptions decompose_options(const StopOptions& stop, std::uint64_t seed, 
     if (stop.screen_cycles) o.screen_cycles = *stop.screen_cycles;
     if (stop.max_updates) o.max_mode_updates = *stop.max_updates;
     o.codecs = parse_codecs(stop.codecs);
+    o.short_scales = stop.scales == "short";
     o.seed = seed;
     o.threads = threads;
     // An unreachable error target gives up before the decomposition would
@@ -216,6 +217,7 @@ JsonObject outcome_json(const Outcome& out, std::uint64_t bytes, double seconds,
         .add("zfp_blocks", Json::integer(d.coded_block_count()))
         .add("format_version", Json::integer(d.format_version()))
         .add("scales_refit", Json::boolean(d.scales_refit()))
+        .add("scale_bits", Json::integer(d.scale_bits()))
         .add("greedy_rel_fro_error", Json::number(out.report.greedy_rel_error))
         .add("mode_updates", Json::integer(out.report.mode_updates));
     return j;

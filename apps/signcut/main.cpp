@@ -119,6 +119,12 @@ void add_stop(CLI::App* cmd, StopOptions& s)
                     "(default: signed cuts or zfp, whichever lowers the error more per bit; a file with zfp blocks is "
                     "format version 3) or sct (signed cuts only, format version 2)")
         ->capture_default_str();
+    cmd->add_option("--scales", s.scales,
+                    "sct: how each term's scale is stored: short (default: 13 bits, float32 rounded to 4 mantissa "
+                    "bits before the term is subtracted, so errors stay exact; any HDF5 reader converts them) or "
+                    "float32 (32 bits, for readers that expect IEEE float32)")
+        ->check(CLI::IsMember({"short", "float32"}))
+        ->capture_default_str();
     cmd->add_option("--max-updates", s.max_updates,
                     "Cap on mode updates per term (default 200). A low cap is faster on large inputs for a slightly "
                     "higher error at the same size (BENCHMARKS.md)")
