@@ -2,7 +2,8 @@
 // one run. Every row shows two counts: bits_per_value, the real size (the
 // stored payload of a decomposition file, zfp's stream; for the methods
 // that write no file, their packed codes), and counted_bits_per_value, the
-// logical count of the literature (a sign 1 bit, a B-bit code B, a scale 32).
+// logical count of the literature (a sign 1 bit, a B-bit code B, a float32
+// 32, a short scale 13).
 //
 // sct and sct-whole (signed cuts only) are decomposed once, at the largest
 // budget, and recut (the library's recut(), as `signcut recut` does) for
@@ -178,8 +179,9 @@ std::vector<Row> Bench::signed_cuts(const std::string& method, const BlockChoice
     o.seed = options_.seed;
     o.threads = threads_;
     o.codecs = codecs;
-    // The block shape is chosen once, at the largest budget, and kept for
-    // every smaller one (recut keeps a file's block shape).
+    // The block shape is chosen at the largest budget and kept for every
+    // smaller one that is cut from it (recut keeps a file's block shape);
+    // a budget decomposed afresh chooses its own, as compress would.
     const BlockGrid grid(shape_, resolve_block_shape(blocks, view(), o));
     o.blocks = BlockChoice::of(grid.block_shape());
     const std::uint64_t one_term = one_term_payload_bits(grid, o.short_scales ? short_scale_bits : float32_scale_bits);
@@ -203,7 +205,9 @@ std::vector<Row> Bench::signed_cuts(const std::string& method, const BlockChoice
         const Stopwatch own;
         // The largest budget is the decomposition itself; the others are cut
         // from it as `signcut recut` cuts a file, or, with other codecs,
-        // decomposed afresh.
+        // decomposed afresh as `compress --bits-per-value b` decomposes
+        // (block shape included: the best tile at 4 bits per value is not
+        // the best at 0.5).
         const bool whole = std::floor(b * double(values())) >= double(d.payload().bits());
         SignedCutDecomposition p;
         double seconds = decompose_seconds;
@@ -214,6 +218,7 @@ std::vector<Row> Bench::signed_cuts(const std::string& method, const BlockChoice
         } else {
             DecomposeOptions at = o;
             at.bits_per_value = b;
+            at.blocks = blocks;
             p = decompose(view(), at);
             seconds = 0;
         }
@@ -222,7 +227,8 @@ std::vector<Row> Bench::signed_cuts(const std::string& method, const BlockChoice
         const double file = file_bits_per_value(
             values(), [&](const std::string& path) { write_decomposition(path, p, provenance, true); });
         Row r{method, b, p.bits_per_value(), p.error_against(x, threads_), seconds + own.seconds(),
-              fmt::format("blocks={} width={}{}", grid.is_whole() ? std::string("whole") : format_shape(grid.block_shape()),
+              fmt::format("blocks={} width={}{}",
+                          p.grid().is_whole() ? std::string("whole") : format_shape(p.grid().block_shape()),
                           p.width(), p.coded_block_count() > 0 ? fmt::format(" zfp_blocks={}", p.coded_block_count()) : ""),
               p.counted_bits_per_value(), file};
         rows.push_back(std::move(r));
@@ -475,7 +481,7 @@ int run_compare(const CompareOptions& o)
     if (o.plot) written += fmt::format("; plot written to {}", *o.plot);
     if (o.csv) written += fmt::format("; CSV written to {}", *o.csv);
     terminal.summary(fmt::format("  {:.3g} s in all; bits/value = real bits (stored payload or stream) / N, counted = "
-                                 "a sign 1 bit, a B-bit code B, a scale 32; PSNR = 20 log10(range/rmse), range = max "
+                                 "a sign 1 bit, a B-bit code B, a float32 32, a short scale 13; PSNR = 20 log10(range/rmse), range = max "
                                  "- min of the original{}\n",
                                  clock.seconds(), written));
     return 0;

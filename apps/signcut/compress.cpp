@@ -231,7 +231,7 @@ std::string summary_text(const std::string& command, const std::string& from, co
     return fmt::format(
         "signcut {}: {} -> {}\n"
         "  shape {} {}, method sct, blocks {}{}, width {}{}\n"
-        "  {:.4g} bits/value stored ({:.4g} counted: a sign 1 bit, a scale 32)\n"
+        "  {:.4g} bits/value stored ({:.4g} counted: a sign 1 bit, a scale {})\n"
         "  {} -> {} on disk, ratio {:.3g}x\n"
         "  rel error {}, rmse {}, max abs error {}, PSNR {} dB (20 log10(range/rmse))\n"
         "  {:.3g} s (decompose {:.3g} s), {} mode updates, {:.3g} passes/term, {}, {} thread{}, seed {}\n",
@@ -240,7 +240,7 @@ std::string summary_text(const std::string& command, const std::string& from, co
         d.coded_block_count() > 0 ? fmt::format(" ({} zfp)", d.coded_block_count()) : std::string(), d.width(),
         d.scales_refit() ? fmt::format(" (scales refit; greedy rel error {})", human_number(out.report.greedy_rel_error))
                          : std::string(),
-        d.bits_per_value(), d.counted_bits_per_value(), human_bytes(raw), human_bytes(double(bytes)),
+        d.bits_per_value(), d.counted_bits_per_value(), d.scale_bits(), human_bytes(raw), human_bytes(double(bytes)),
         raw / double(bytes),
         human_number(out.metrics.rel_fro_error), human_number(out.metrics.rmse),
         human_number(out.metrics.max_abs_error), human_number(out.metrics.psnr_db), seconds, out.decompose_seconds,

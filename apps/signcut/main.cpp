@@ -390,10 +390,11 @@ int main(int argc, char** argv)
     k->add_option("--methods", comparison.methods,
                   "Comma-separated subset of auto,sct,sct-whole,lplr,nq,svd,dsvd,lsvd,bf16,f16,int8,zfp (default: "
                   "all). auto: the default compress pipeline (blocks of the auto shape; the per-block codec choice "
-                  "joins it when it exists); sct: blocks of the auto shape, signed cuts only (today the same as "
-                  "auto); sct-whole: one block, the whole-tensor greedy; zfp: zfp at its best, the lowest error of "
-                  "its fixed-rate, fixed-precision and fixed-accuracy modes whose stream fits. sct and auto are "
-                  "decomposed once at the largest budget and recut for the smaller ones")
+                  "joins it when it exists; each budget decomposed afresh, its block shape chosen at that budget, as "
+                  "compress does); sct: blocks of the auto shape, signed cuts only; sct-whole: one block, the "
+                  "whole-tensor greedy; zfp: zfp at its best, the lowest error of its fixed-rate, fixed-precision "
+                  "and fixed-accuracy modes whose stream fits. sct and sct-whole are decomposed once at the "
+                  "largest budget and recut for the smaller ones (the block shape of the largest budget)")
         ->delimiter(',')
         ->check(CLI::IsMember(
             {"auto", "sct", "sct-whole", "lplr", "nq", "svd", "dsvd", "lsvd", "bf16", "f16", "int8", "zfp"}));

@@ -112,7 +112,7 @@ private:
 /// versions 2 and 3, docs/FORMAT.md), which is what `bits_per_value` counts
 /// and what a budget bounds.
 struct SIGNCUT_API Payload {
-    std::uint64_t widths_bytes = 0;  ///< uint32 per block, stored
+    std::uint64_t widths_bytes = 0;  ///< uint32 per block packed to width_bits() bits, stored
     std::uint64_t scales_bytes = 0;  ///< a float32 or short scale per term, stored
     std::uint64_t signs_bytes = 0;   ///< the blocks' byte-aligned sign segments, stored
     std::uint64_t codecs_bytes = 0;      ///< version 3: uint8 per block, stored
@@ -144,17 +144,24 @@ SIGNCUT_API std::uint64_t dataset_chunk_elements(std::uint64_t elements, std::si
 SIGNCUT_API std::uint64_t stored_packed_dataset_bytes(std::uint64_t elements, unsigned precision);
 /// What `terms` scales of `scale_bits` bits each occupy in a file.
 SIGNCUT_API std::uint64_t stored_scales_bytes(std::uint64_t terms, unsigned scale_bits);
+/// The bits a `widths` entry keeps when the largest width is `max_width`:
+/// its bit length, at least 1 (32 stores plain uint32).
+SIGNCUT_API unsigned width_bits(std::uint64_t max_width) noexcept;
+/// What `blocks` widths of at most `max_width` occupy in a file (n-bit
+/// packed to width_bits(max_width), chunked as 4-byte values).
+SIGNCUT_API std::uint64_t stored_widths_bytes(std::uint64_t blocks, std::uint64_t max_width);
 
 /// The storage rule of a version-2 file, in one place: the payload of
-/// `blocks` widths, `terms` scales of `scale_bits` bits and `sign_bytes`
-/// bytes of byte-aligned sign segments, each dataset as
-/// stored_dataset_bytes() or stored_scales_bytes() counts it.
-SIGNCUT_API Payload sct_payload(std::uint64_t blocks, std::uint64_t terms, std::uint64_t sign_bytes,
-                                unsigned scale_bits);
+/// `blocks` widths of at most `max_width`, `terms` scales of `scale_bits`
+/// bits and `sign_bytes` bytes of byte-aligned sign segments, each dataset
+/// as stored_widths_bytes(), stored_scales_bytes() or stored_dataset_bytes()
+/// counts it.
+SIGNCUT_API Payload sct_payload(std::uint64_t blocks, std::uint64_t max_width, std::uint64_t terms,
+                                std::uint64_t sign_bytes, unsigned scale_bits);
 /// The same with coded blocks (format version 3 when coded.blocks > 0: the
 /// `codecs`, `stream_sizes` and `streams` datasets are added).
-SIGNCUT_API Payload blocks_payload(std::uint64_t blocks, std::uint64_t terms, std::uint64_t sign_bytes,
-                                   const CodedStorage& coded, unsigned scale_bits);
+SIGNCUT_API Payload blocks_payload(std::uint64_t blocks, std::uint64_t max_width, std::uint64_t terms,
+                                   std::uint64_t sign_bytes, const CodedStorage& coded, unsigned scale_bits);
 /// The smallest payload (in bits) that holds one term over `grid`: one
 /// term in the block with the shortest terms, every other block empty.
 SIGNCUT_API std::uint64_t one_term_payload_bits(const BlockGrid& grid, unsigned scale_bits);

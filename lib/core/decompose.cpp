@@ -91,7 +91,7 @@ void check_finite(const T* x, std::size_t n)
 /// terms of scales of `scale_bits`, with its widths entry (format version 2).
 std::uint64_t one_block_payload_bits(std::uint64_t signs_per_term, std::uint64_t w, unsigned scale_bits)
 {
-    return sct_payload(1, w, (w * signs_per_term + 7) / 8, scale_bits).bits();
+    return sct_payload(1, w, w, (w * signs_per_term + 7) / 8, scale_bits).bits();
 }
 
 /// True if the steepest segment of the block's curve from width `w` could

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <numeric>
 #include <type_traits>
@@ -485,19 +486,31 @@ bool SignedCutDecomposition::scales_refit() const noexcept
     return std::any_of(blocks_.begin(), blocks_.end(), [](const SignedCutTerms& b) { return b.scales_refit(); });
 }
 
-Payload sct_payload(std::uint64_t blocks, std::uint64_t terms, std::uint64_t sign_bytes, unsigned scale_bits)
+unsigned width_bits(std::uint64_t max_width) noexcept
+{
+    return std::max(1, static_cast<int>(std::bit_width(max_width)));
+}
+
+std::uint64_t stored_widths_bytes(std::uint64_t blocks, std::uint64_t max_width)
+{
+    const unsigned bits = width_bits(max_width);
+    return bits >= 32 ? stored_dataset_bytes(blocks, 4) : stored_packed_dataset_bytes(blocks, bits);
+}
+
+Payload sct_payload(std::uint64_t blocks, std::uint64_t max_width, std::uint64_t terms, std::uint64_t sign_bytes,
+                    unsigned scale_bits)
 {
     Payload p;
-    p.widths_bytes = stored_dataset_bytes(blocks, 4);
+    p.widths_bytes = stored_widths_bytes(blocks, max_width);
     p.scales_bytes = stored_scales_bytes(terms, scale_bits);
     p.signs_bytes = stored_dataset_bytes(sign_bytes, 1);
     return p;
 }
 
-Payload blocks_payload(std::uint64_t blocks, std::uint64_t terms, std::uint64_t sign_bytes, const CodedStorage& coded,
-                       unsigned scale_bits)
+Payload blocks_payload(std::uint64_t blocks, std::uint64_t max_width, std::uint64_t terms, std::uint64_t sign_bytes,
+                       const CodedStorage& coded, unsigned scale_bits)
 {
-    Payload p = sct_payload(blocks, terms, sign_bytes, scale_bits);
+    Payload p = sct_payload(blocks, max_width, terms, sign_bytes, scale_bits);
     if (coded.blocks > 0) {
         p.codecs_bytes = stored_dataset_bytes(blocks, 1);
         p.stream_sizes_bytes = stored_dataset_bytes(coded.streams, 4);
@@ -510,7 +523,7 @@ std::uint64_t one_term_payload_bits(const BlockGrid& grid, unsigned scale_bits)
 {
     std::uint64_t shortest = grid.signs_per_term(0);
     for (std::size_t b = 1; b < grid.count(); ++b) shortest = std::min(shortest, grid.signs_per_term(b));
-    return sct_payload(grid.count(), 1, (shortest + 7) / 8, scale_bits).bits();
+    return sct_payload(grid.count(), 1, 1, (shortest + 7) / 8, scale_bits).bits();
 }
 
 unsigned SignedCutDecomposition::scale_bits() const noexcept
@@ -525,7 +538,9 @@ Payload SignedCutDecomposition::payload() const
     std::uint64_t sign_bytes = 0;
     for (std::size_t b = 0; b < blocks_.size(); ++b)
         sign_bytes += (blocks_[b].width() * grid_.signs_per_term(b) + 7) / 8;
-    return blocks_payload(blocks_.size(), width(), sign_bytes, coded_storage(), scale_bits());
+    std::uint64_t max_width = 0;
+    for (const SignedCutTerms& b : blocks_) max_width = std::max<std::uint64_t>(max_width, b.width());
+    return blocks_payload(blocks_.size(), max_width, width(), sign_bytes, coded_storage(), scale_bits());
 }
 
 double SignedCutDecomposition::bits_per_value() const

@@ -17,12 +17,13 @@ std::uint64_t budget_bits(double bits_per_value, std::uint64_t n)
 
 std::uint64_t payload_bits(const BlockGrid& grid, unsigned scale_bits, std::span<const std::size_t> widths)
 {
-    std::uint64_t terms = 0, sign_bytes = 0;
+    std::uint64_t terms = 0, sign_bytes = 0, max_width = 0;
     for (std::size_t b = 0; b < widths.size(); ++b) {
         terms += widths[b];
         sign_bytes += (widths[b] * grid.signs_per_term(b) + 7) / 8;
+        max_width = std::max<std::uint64_t>(max_width, widths[b]);
     }
-    return sct_payload(grid.count(), terms, sign_bytes, scale_bits).bits();
+    return sct_payload(grid.count(), max_width, terms, sign_bytes, scale_bits).bits();
 }
 
 CodedStorage chosen_storage(std::span<const BlockCurve> curves, const Allocation& a, const CodedStorage& kept)
@@ -41,21 +42,23 @@ CodedStorage chosen_storage(std::span<const BlockCurve> curves, const Allocation
 std::uint64_t payload_bits(const BlockGrid& grid, unsigned scale_bits, std::span<const BlockCurve> curves,
                            const Allocation& a, const CodedStorage& kept)
 {
-    std::uint64_t terms = 0, sign_bytes = 0;
+    std::uint64_t terms = 0, sign_bytes = 0, max_width = 0;
     for (std::size_t b = 0; b < a.widths.size(); ++b) {
         terms += a.widths[b];
         sign_bytes += (a.widths[b] * grid.signs_per_term(b) + 7) / 8;
+        max_width = std::max<std::uint64_t>(max_width, a.widths[b]);
     }
-    return blocks_payload(grid.count(), terms, sign_bytes, chosen_storage(curves, a, kept), scale_bits).bits();
+    return blocks_payload(grid.count(), max_width, terms, sign_bytes, chosen_storage(curves, a, kept), scale_bits)
+        .bits();
 }
 
 std::uint64_t term_bits_ceiling(const BlockGrid& grid, unsigned scale_bits, std::uint64_t total,
                                 const CodedStorage& kept)
 {
-    // The checksums of the scales and signs; with short scales also the
-    // n-bit filter's byte.
+    // The widths at their narrowest, the checksums of the scales and signs;
+    // with short scales also the n-bit filter's byte.
     const std::uint64_t fixed =
-        blocks_payload(grid.count(), 0, 0, kept, scale_bits).bits() + 2 * 32 + (scale_bits < 32 ? 8 : 0);
+        blocks_payload(grid.count(), 0, 0, 0, kept, scale_bits).bits() + 2 * 32 + (scale_bits < 32 ? 8 : 0);
     return total > fixed ? total - fixed : 0;
 }
 

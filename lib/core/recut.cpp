@@ -78,7 +78,7 @@ SignedCutDecomposition recut(const SignedCutDecomposition& d, double norm2, std:
                                     "budget",
                                     *bits_per_value, d.bits_per_value()));
         const std::uint64_t minimum =
-            coded ? blocks_payload(grid.count(), 0, 0, kept, scale_bits).bits() : one_term_payload_bits(grid, scale_bits);
+            coded ? blocks_payload(grid.count(), 0, 0, 0, kept, scale_bits).bits() : one_term_payload_bits(grid, scale_bits);
         if (total < minimum)
             throw Error(errc::bad_input,
                         fmt::format("{} bits per value is below {} of shape {} with blocks of {}: the minimum "

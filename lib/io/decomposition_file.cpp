@@ -124,6 +124,23 @@ void write_vector(hid_t parent, const char* name, hid_t file_type, hid_t memory_
     write_filtered_vector(parent, name, file_type, memory_type, elements, element_size, data, shown, false);
 }
 
+void write_widths(hid_t parent, std::span<const std::uint32_t> widths, const std::string& shown)
+{
+    std::uint64_t max_width = 0;
+    for (const std::uint32_t w : widths) max_width = std::max<std::uint64_t>(max_width, w);
+    const unsigned bits = width_bits(max_width);
+    if (bits >= 32) {
+        write_vector(parent, "widths", H5T_STD_U32LE, H5T_NATIVE_UINT32, widths.size(), 4, widths.data(), shown);
+        return;
+    }
+    // A little-endian uint32 whose significant bits are its low `bits`.
+    h5::Datatype type(H5Tcopy(H5T_STD_U32LE));
+    if (!type || H5Tset_precision(type.get(), bits) < 0)
+        h5::fail(errc::io, fmt::format("cannot make the widths' type in {}", shown));
+    write_filtered_vector(parent, "widths", type.get(), H5T_NATIVE_UINT32, widths.size(), 4, widths.data(), shown,
+                          true);
+}
+
 void write_scales(hid_t parent, std::span<const float> scales, unsigned scale_bits, const std::string& shown)
 {
     if (scale_bits != short_scale_bits) {

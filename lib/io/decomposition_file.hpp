@@ -117,6 +117,11 @@ void write_vector(hid_t parent, const char* name, hid_t file_type, hid_t memory_
 /// exactly stored_scales_bytes().
 void write_scales(hid_t parent, std::span<const float> scales, unsigned scale_bits, const std::string& shown);
 
+/// The `widths` dataset: uint32 values of precision width_bits(max), packed
+/// by HDF5's n-bit filter below 32 bits, chunked as write_vector() chunks
+/// them: HDF5 stores exactly stored_widths_bytes().
+void write_widths(hid_t parent, std::span<const std::uint32_t> widths, const std::string& shown);
+
 /// Checks that `object` exists and is of `kind` (H5I_GROUP or H5I_DATASET).
 void require_object(hid_t file, const std::string& path, const std::string& object, H5I_type_t kind);
 

@@ -669,8 +669,7 @@ void write_sct_into(hid_t root, const std::string& path, const SignedCutDecompos
     attrs.u8("scales_refit", decomposition.scales_refit() ? 1 : 0);
     const Shape& block_shape = decomposition.block_shape();
     attrs.u64_array("block_shape", std::vector<std::uint64_t>(block_shape.begin(), block_shape.end()));
-    io::write_vector(group.get(), "widths", H5T_STD_U32LE, H5T_NATIVE_UINT32, widths.size(), 4, widths.data(),
-                     path);
+    io::write_widths(group.get(), widths, path);
     io::write_scales(group.get(), scales, decomposition.scale_bits(), path);
     io::write_vector(group.get(), "signs", H5T_STD_U8LE, H5T_NATIVE_UINT8, stream.size(), 1, stream.data(), path);
     if (version >= io::coded_format_version) {

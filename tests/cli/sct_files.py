@@ -67,6 +67,31 @@ def scale_bits_of(dataset):
     return 13
 
 
+def width_bits(max_width):
+    """The bits a widths entry keeps: the largest width's bit length, at
+    least 1 (32: plain uint32)."""
+    return max(1, int(max_width).bit_length())
+
+
+def stored_widths_bytes(blocks, max_width):
+    """The widths dataset: uint32 packed by the n-bit filter to
+    width_bits(max_width) bits."""
+    bits = width_bits(max_width)
+    return stored_dataset_bytes(blocks, 4) if bits >= 32 else stored_packed_bytes(blocks, bits)
+
+
+def check_widths_type(dataset, widths):
+    """FORMAT.md: a little-endian uint32 of precision width_bits(max), n-bit
+    filtered when below 32."""
+    t = dataset.id.get_type()
+    bits = width_bits(max(widths, default=0))
+    assert (t.get_size(), t.get_offset(), t.get_precision(), t.get_sign()) == (4, 0, bits, h5py.h5t.SGN_NONE), \
+        (t.get_offset(), t.get_precision(), bits)
+    plist = dataset.id.get_create_plist()
+    filters = [plist.get_filter(i)[0] for i in range(plist.get_nfilters())]
+    assert (h5py.h5z.FILTER_NBIT in filters) == (bits < 32 and len(widths) > 0), filters
+
+
 V3_DATASETS = ("codecs", "stream_sizes", "streams")
 
 
@@ -88,6 +113,7 @@ class SctFile:
             if self.version >= 2:
                 self.block_shape = [int(b) for b in g.attrs["block_shape"]]
                 self.widths = [int(w) for w in g["widths"][...]]
+                check_widths_type(g["widths"], self.widths)
                 self.signs = g["signs"][...]
                 assert self.signs.dtype == np.uint8 and self.signs.ndim == 1
                 names = ("widths", "scales", "signs") + (V3_DATASETS if self.version >= 3 else ())
@@ -209,7 +235,7 @@ class SctFile:
 
     def payload_bits(self):
         """The payload by §6's rule, checked against HDF5's own storage sizes."""
-        expected = {"widths": stored_dataset_bytes(len(self.widths), 4),
+        expected = {"widths": stored_widths_bytes(len(self.widths), max(self.widths, default=0)),
                     "scales": stored_scales_bytes(self.width, self.scale_bits),
                     "signs": stored_dataset_bytes(len(self.signs), 1)}
         if self.version >= 3:

@@ -22,7 +22,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from signcut_testing import CliCase, digest, metrics, run_signcut, run_signcut_json, run_suite  # noqa: E402
-from sct_files import SctFile, stored_dataset_bytes, stored_scales_bytes, text  # noqa: E402
+from sct_files import SctFile, stored_dataset_bytes, stored_scales_bytes, stored_widths_bytes, text  # noqa: E402
 
 SIGNCUT, ROOT, REPORT = sys.argv[1], sys.argv[2], sys.argv[3]
 CAT = os.path.join(ROOT, "data", "skimage_chelsea.png")
@@ -64,7 +64,7 @@ def whole_payload_bits(shape, width, scale_bits=13):
     """The payload of a one-block file of `width` terms (§7's formula with
     §6's chunks and checksums; short scales unless told)."""
     sign_bytes = (width * sum(shape) + 7) // 8
-    return 8 * (stored_dataset_bytes(1, 4) + stored_scales_bytes(width, scale_bits) +
+    return 8 * (stored_widths_bytes(1, width) + stored_scales_bytes(width, scale_bits) +
                 stored_dataset_bytes(sign_bytes, 1))
 
 

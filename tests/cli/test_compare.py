@@ -24,7 +24,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from signcut_testing import CliCase, metrics, run_signcut, run_signcut_json, run_suite  # noqa: E402
-from sct_files import stored_dataset_bytes, stored_scales_bytes, text  # noqa: E402
+from sct_files import stored_dataset_bytes, stored_scales_bytes, stored_widths_bytes, text  # noqa: E402
 
 SIGNCUT, ROOT, REPORT = sys.argv[1], sys.argv[2], sys.argv[3]
 CAMERA = os.path.join(ROOT, "data", "skimage_camera.png")
@@ -276,7 +276,7 @@ class Lplr(CliCase):
                 w = int(m.group(2))
                 if r["method"] == "sct-whole":
                     self.assertEqual(m.group(1), "whole")
-                    payload = 8 * (stored_dataset_bytes(1, 4) + stored_scales_bytes(w, 13) +
+                    payload = 8 * (stored_widths_bytes(1, w) + stored_scales_bytes(w, 13) +
                                    stored_dataset_bytes((w * sum(expected_shape) + 7) // 8, 1))
                     self.assertEqual(r["bits_per_value"], payload / n)
                     self.assertAlmostEqual(r["counted_bits_per_value"], per_term * w / n, places=12)

@@ -23,7 +23,8 @@ sys.path.insert(0, os.path.join(HERE, os.pardir))
 sys.path.insert(0, os.path.join(HERE, os.pardir, "format"))
 sys.path.insert(0, HERE)
 from signcut_testing import CliCase, metrics, run_signcut, run_signcut_json, run_suite  # noqa: E402
-from sct_files import scale_bits_of, stored_dataset_bytes, stored_scales_bytes  # noqa: E402
+from sct_files import (check_widths_type, scale_bits_of, stored_dataset_bytes, stored_scales_bytes,  # noqa: E402
+                       stored_widths_bytes)
 import read_sct_v2  # noqa: E402
 import read_sct_v3  # noqa: E402
 
@@ -53,6 +54,7 @@ class V3File:
             self.norm2 = float(g.attrs["norm2"])
             self.rel_fro_error = float(g.attrs["rel_fro_error"])
             self.widths = g["widths"][...].astype(np.int64)
+            check_widths_type(g["widths"], [int(w) for w in self.widths])
             self.scales = g["scales"][...]
             self.scale_bits = scale_bits_of(g["scales"])
             self.storage = {n: g[n].id.get_storage_size() for n in g if isinstance(g[n], h5py.Dataset)}
@@ -97,6 +99,7 @@ class V3File:
         sizes = {"widths": 4, "scales": 4, "signs": 1, "codecs": 1, "stream_sizes": 4, "streams": 1}
         expected = {n: stored_dataset_bytes(self.lengths[n], sizes[n]) for n in sizes if n in self.lengths}
         expected["scales"] = stored_scales_bytes(self.lengths["scales"], self.scale_bits)
+        expected["widths"] = stored_widths_bytes(self.lengths["widths"], int(self.widths.max(initial=0)))
         storage = {n: self.storage[n] for n in expected}
         assert expected == storage, f"{expected} != {storage}"
         return sum(expected.values())

@@ -548,7 +548,12 @@ BOOST_AUTO_TEST_CASE(payload_counts_chunks_checksums_and_segments)
     BOOST_TEST(stored_scales_bytes(d.width(), float32_scale_bits) == 4 * d.width() + 4);
     // Chunks of 2^18 four-byte values, each packed on its own.
     BOOST_TEST(stored_packed_dataset_bytes(3u << 18, 13) == 3 * ((13u << 18) / 8 + 1 + 4));
-    BOOST_TEST(p.widths_bytes == 4 * d.block_count() + 4);
+    // Widths of 3 need 2 bits each: packed, one byte more, the checksum.
+    BOOST_TEST(width_bits(3) == 2u);
+    BOOST_TEST(width_bits(0) == 1u);
+    BOOST_TEST(width_bits(UINT32_MAX) == 32u);
+    BOOST_TEST(p.widths_bytes == 2 * d.block_count() / 8 + 1 + 4);
+    BOOST_TEST(stored_widths_bytes(d.block_count(), std::uint64_t{1} << 31) == 4 * d.block_count() + 4);
     BOOST_TEST(d.counted_bits_per_value() < d.bits_per_value());
 }
 

@@ -1041,9 +1041,9 @@ def main():
     case("cli-recut-above-own-budget", C, ["recut", valid_v2, "-o", "{out}", "--bits-per-value", "8"], 1,
          "recut only lowers a budget", "8 bits per value asked of a file that stores about 2.6")
     case("cli-recut-below-one-term", C, ["recut", valid_v2, "-o", "{out}", "--bits-per-value", "0.01"], 1,
-         "the minimum is 1.10417",
-         "0.01 bits per value, below the 1.10417 of one term in the smallest (4x4) block plus the datasets' "
-         "chunk checksums")
+         "the minimum is 0.395833",
+         "0.01 bits per value, below the 0.395833 of one term in the smallest (4x4) block, the widths packed to "
+         "1 bit, plus the datasets' chunk checksums")
     case("cli-recut-lplr", C, ["recut", valid_lplr_v2, "-o", "{out}", "--bits-per-value", "1"], 1,
          "only sct files can be recut", "an lplr factorization has no prefixes to cut")
     p = v2("v2-refit.sct.h5", lambda a, d: a.update(scales_refit=np.array(1, "<u1")))

@@ -409,9 +409,15 @@ BOOST_AUTO_TEST_CASE(stored_sizes_are_the_payload)
             const Payload p = d.payload();
             const bool short_scales = d.scale_bits() == short_scale_bits;
             const hid_t scale_type = short_scales ? documented_short_scale_type() : H5Tcopy(H5T_IEEE_F32LE);
+            std::uint64_t max_width = 0;
+            for (std::size_t b = 0; b < d.block_count(); ++b)
+                max_width = std::max<std::uint64_t>(max_width, d.block(b).width());
+            // Widths: a uint32 of precision width_bits(max), n-bit packed.
+            const hid_t widths_type = H5Tcopy(H5T_STD_U32LE);
+            BOOST_TEST_REQUIRE(H5Tset_precision(widths_type, width_bits(max_width)) >= 0);
             std::uint64_t total = 0;
             for (const auto& [name, length, size, type, expected] :
-                 {std::tuple{"/decomposition/widths", std::uint64_t(d.block_count()), std::size_t{4}, H5T_STD_U32LE,
+                 {std::tuple{"/decomposition/widths", std::uint64_t(d.block_count()), std::size_t{4}, widths_type,
                              p.widths_bytes},
                   std::tuple{"/decomposition/scales", d.width(), std::size_t{4}, scale_type, p.scales_bytes},
                   std::tuple{"/decomposition/signs", sign_bytes, std::size_t{1}, H5T_STD_U8LE, p.signs_bytes},
@@ -426,11 +432,15 @@ BOOST_AUTO_TEST_CASE(stored_sizes_are_the_payload)
                     const Stored s = stored(path, name, type);
                     BOOST_TEST(s.type_ok);
                     BOOST_TEST(s.length == length);
-                    // Short scales are packed by the n-bit filter; nothing else is.
-                    const bool packed = short_scales && std::string(name) == "/decomposition/scales";
-                    BOOST_TEST(s.bytes == (packed ? stored_packed_dataset_bytes(length, short_scale_bits)
-                                                  : stored_dataset_bytes(length, size)));
-                    BOOST_TEST(s.nbit == (packed && length > 0));
+                    // Widths and short scales are packed by the n-bit
+                    // filter; nothing else is.
+                    const std::string item(name);
+                    const bool packed_widths = item == "/decomposition/widths" && width_bits(max_width) < 32;
+                    const bool packed_scales = short_scales && item == "/decomposition/scales";
+                    BOOST_TEST(s.bytes == (packed_widths   ? stored_widths_bytes(length, max_width)
+                                           : packed_scales ? stored_packed_dataset_bytes(length, short_scale_bits)
+                                                           : stored_dataset_bytes(length, size)));
+                    BOOST_TEST(s.nbit == ((packed_widths || packed_scales) && length > 0));
                     BOOST_TEST(s.bytes == expected);
                     if (length > 0) {
                         BOOST_TEST(s.layout == H5D_CHUNKED);
@@ -445,6 +455,7 @@ BOOST_AUTO_TEST_CASE(stored_sizes_are_the_payload)
             }
             BOOST_TEST(total == payload_total(d));
             H5Tclose(scale_type);
+            H5Tclose(widths_type);
             BOOST_TEST(read_decomposition_info(path).payload_bytes == total);
             // What the file adds beyond its payload stays small.
             BOOST_TEST(fs::file_size(path) - total <= 24u * 1024u);
