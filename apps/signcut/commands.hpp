@@ -29,6 +29,7 @@ struct StopOptions {
     std::optional<std::string> block;        ///< --block auto|whole|B0xB1x… as given (sct; default auto)
     std::string codecs = "sct,zfp";          ///< --codecs: what a block may be stored with (sct; "sct" or "sct,zfp")
     std::string scales = "short";            ///< --scales: short (13 bits) or float32
+    std::string signs = "deflate";           ///< --signs: deflate (where it stores less) or plain
 };
 
 /// Options of --method lplr (and the low-rank methods of compare).

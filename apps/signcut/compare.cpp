@@ -34,6 +34,7 @@
 #include "signcut/any_decomposition.hpp"
 #include "signcut/baselines.hpp"
 #include "signcut/blocks.hpp"
+#include "signcut/deflated_signs.hpp"
 #include "signcut/decompose.hpp"
 #include "signcut/decomposition_files.hpp"
 #include "signcut/error.hpp"
@@ -179,6 +180,7 @@ std::vector<Row> Bench::signed_cuts(const std::string& method, const BlockChoice
     o.seed = options_.seed;
     o.threads = threads_;
     o.codecs = codecs;
+    o.sign_storage = deflated_signs();  // as compress stores them by default
     // The block shape is chosen at the largest budget and kept for every
     // smaller one that is cut from it (recut keeps a file's block shape);
     // a budget decomposed afresh chooses its own, as compress would.

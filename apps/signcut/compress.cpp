@@ -16,6 +16,7 @@
 #include "output.hpp"
 #include "signcut/arch.hpp"
 #include "signcut/decompose.hpp"
+#include "signcut/deflated_signs.hpp"
 #include "signcut/error.hpp"
 #include "signcut/hdf5.hpp"
 #include "signcut/image.hpp"
@@ -104,6 +105,7 @@ DecomposeOptions decompose_options(const StopOptions& stop, std::uint64_t seed, 
     if (stop.max_updates) o.max_mode_updates = *stop.max_updates;
     o.codecs = parse_codecs(stop.codecs);
     o.short_scales = stop.scales == "short";
+    if (stop.signs == "deflate") o.sign_storage = deflated_signs();
     o.seed = seed;
     o.threads = threads;
     // An unreachable error target gives up before the decomposition would

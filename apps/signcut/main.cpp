@@ -125,6 +125,12 @@ void add_stop(CLI::App* cmd, StopOptions& s)
                     "float32 (32 bits, for readers that expect IEEE float32)")
         ->check(CLI::IsMember({"short", "float32"}))
         ->capture_default_str();
+    cmd->add_option("--signs", s.signs,
+                    "sct: how the sign stream is stored: deflate (default: HDF5's built-in deflate at level 6 "
+                    "wherever it stores fewer bytes, with the allocation counting the exact stored size so the "
+                    "bytes saved buy terms; one-block runs stay plain) or plain")
+        ->check(CLI::IsMember({"deflate", "plain"}))
+        ->capture_default_str();
     cmd->add_option("--max-updates", s.max_updates,
                     "Cap on mode updates per term (default 200). A low cap is faster on large inputs for a slightly "
                     "higher error at the same size (BENCHMARKS.md)")

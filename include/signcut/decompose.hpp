@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <type_traits>
@@ -28,6 +29,7 @@
 #include "signcut/block_codec.hpp"
 #include "signcut/decomposition.hpp"
 #include "signcut/scale_format.hpp"
+#include "signcut/sign_storage.hpp"
 #include "signcut/metrics.hpp"
 #include "signcut/row_source.hpp"
 #include "signcut/tensor.hpp"
@@ -118,6 +120,12 @@ struct SIGNCUT_API DecomposeOptions {
     /// subtracts the term, so errors stay exact, and a term costs 19 bits
     /// less. Off, files keep float32 scales as before.
     bool short_scales = true;
+    /// Where set (deflated_signs() of libsigncut), the signs of a run of
+    /// several blocks are stored deflated when that stores fewer bytes, and
+    /// the allocation counts each candidate's exact deflated size, so the
+    /// bytes deflate saves buy terms. Unset (the default) or one block:
+    /// plain sign bytes.
+    std::shared_ptr<const SignStorage> sign_storage;
     /// Extra random starts per term: each runs the whole alternating loop,
     /// and the largest cut is kept; about (1 + restarts)× the time. 0 is the
     /// plain loop. For order 3 and more with a last mode of 8 or more, a

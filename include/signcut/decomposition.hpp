@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "signcut/blocks.hpp"
 #include "signcut/metrics.hpp"
 #include "signcut/scale_format.hpp"
+#include "signcut/sign_storage.hpp"
 #include "signcut/signs.hpp"
 #include "signcut/tensor.hpp"
 
@@ -217,6 +219,17 @@ public:
     /// Bits of each stored scale: short_scale_bits when every block's scales
     /// are short scales, else float32_scale_bits (scale_format.hpp).
     unsigned scale_bits() const noexcept;
+    /// Lets the signs be stored with `storage` (deflated) where that stores
+    /// fewer bytes than the plain stream; null keeps them plain. Prefixes
+    /// keep the storage and decide again.
+    void set_sign_storage(std::shared_ptr<const SignStorage> storage);
+    const std::shared_ptr<const SignStorage>& sign_storage() const noexcept { return sign_storage_; }
+    /// True when a file stores the signs deflated (sign_storage() is set and
+    /// deflating stores fewer bytes).
+    bool signs_deflated() const noexcept { return deflated_sign_bytes_ > 0; }
+    /// The sign stream of the `signs` dataset: every block's segment in
+    /// block order (docs/FORMAT.md).
+    std::vector<std::uint8_t> sign_stream() const;
     /// The stored datasets' bytes (format version 2, or 3 with coded blocks).
     Payload payload() const;
     /// payload().bits() / N.
@@ -275,5 +288,7 @@ private:
     std::vector<SignedCutTerms> blocks_;
     std::vector<CodedBlock> coded_;  ///< empty, or one per block
     BlockCodecs codecs_;
+    std::shared_ptr<const SignStorage> sign_storage_;
+    std::uint64_t deflated_sign_bytes_ = 0;  ///< the stored signs when deflated, else 0
 };
 }  // namespace signcut

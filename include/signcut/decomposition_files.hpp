@@ -46,6 +46,8 @@ struct SIGNCUT_API DecompositionInfo {
     /// sct: the bits of a stored scale: 13 for short scales (an n-bit
     /// float of precision 13, docs/FORMAT.md), else 32.
     unsigned scale_bits = 32;
+    /// sct: the level of the deflate filter on `signs` (0: plain bytes).
+    int signs_deflate_level = 0;
     /// sct: the block shape and each block's width (a version-1 file is
     /// one block: block_shape = shape, widths = {width}).
     Shape block_shape;

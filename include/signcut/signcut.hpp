@@ -16,6 +16,7 @@
 #include "signcut/metrics.hpp"
 #include "signcut/random.hpp"
 #include "signcut/row_source.hpp"
+#include "signcut/sign_storage.hpp"
 #include "signcut/scale_format.hpp"
 #include "signcut/signs.hpp"
 #include "signcut/tensor.hpp"
@@ -30,4 +31,5 @@
 #include "signcut/lplr.hpp"
 #include "signcut/matricization.hpp"
 #include "signcut/quantizer.hpp"
+#include "signcut/deflated_signs.hpp"
 #include "signcut/zfp_block_codec.hpp"

@@ -31,6 +31,7 @@
 #include "auto_blocks.hpp"
 #include "greedy.hpp"
 #include "payload_budget.hpp"
+#include "sign_stream.hpp"
 #include "signcut/allocation.hpp"
 #include "signcut/error.hpp"
 
@@ -237,6 +238,18 @@ public:
     BlockedRun(const BlockGrid& grid, const DecomposeOptions& options)
         : grid_(grid), opt_(options), scale_bits_(options.short_scales ? short_scale_bits : float32_scale_bits)
     {
+        rule_.scale_bits = scale_bits_;
+        // Deflated signs need each candidate's stream: one block's run keeps
+        // plain signs (its width is found by an exact search on plain sizes).
+        if (opt_.sign_storage && grid_.count() > 1) {
+            segments_.resize(grid_.count());
+            spt_.resize(grid_.count());
+            for (std::size_t b = 0; b < grid_.count(); ++b) spt_[b] = grid_.signs_per_term(b);
+            rule_.stored_sign_bytes = [this](std::span<const std::size_t> widths) {
+                const std::vector<std::uint8_t> stream = detail::prefix_sign_stream(segments_, spt_, widths);
+                return std::min(opt_.sign_storage->stored_bytes(stream), stored_dataset_bytes(stream.size(), 1));
+            };
+        }
     }
 
     SignedCutDecomposition run(BlockData& data, DecomposeReport& report);
@@ -271,6 +284,9 @@ private:
     std::size_t blocks_done_ = 0, work_items_ = 0, terms_found_ = 0;
     bool offer_codecs_ = false;   // other codecs compete with the terms
     unsigned scale_bits_;          // what each stored scale costs
+    detail::PayloadRule rule_;     // how the payload is counted
+    std::vector<std::vector<std::uint8_t>> segments_;  // with deflated signs: each block's found terms, packed
+    std::vector<std::uint64_t> spt_;                   // signs per term of each block
     std::uint64_t total_bits_ = 0;  // the payload budget
 };
 
@@ -489,14 +505,16 @@ SignedCutDecomposition BlockedRun::run(BlockData& data, DecomposeReport& report)
             }
             blocks_[0].ceiling = blocks_[0].max_terms = static_cast<std::size_t>(lo);
         } else {
-            const std::uint64_t term_budget = detail::term_bits_ceiling(grid_, scale_bits_, total);
+            const std::uint64_t term_budget = detail::term_bits_ceiling(grid_, rule_, total);
             // The first pass: each block's share of an assumed budget (the
             // budget itself, or 1 bit per value for an error target).
             const double assumed = opt_.rel_error ? std::min<double>(double(term_budget), double(N))
                                                   : double(term_budget);
             for (std::size_t b = 0; b < G; ++b) {
                 const std::uint64_t t = grid_.signs_per_term(b) + scale_bits_;
-                blocks_[b].max_terms = static_cast<std::size_t>(term_budget / t);
+                // Deflated signs store fewer bytes than they hold, so a block
+                // may take more terms than plain bits would allow.
+                blocks_[b].max_terms = static_cast<std::size_t>(term_budget / t * (rule_.stored_sign_bytes ? 4 : 1));
                 const double share = assumed * double(grid_.block_size(b)) / double(N) / double(t);
                 // With other codecs a block's terms may lose to them, so the
                 // first pass goes a third as far; blocks that keep their
@@ -525,6 +543,12 @@ SignedCutDecomposition BlockedRun::run(BlockData& data, DecomposeReport& report)
             decompose_blocks(data, which, &limits);
         } else {
             decompose_blocks(data, which, nullptr);
+            if (rule_.stored_sign_bytes)
+                for (std::size_t b : which) {
+                    const SignedCutTerms& t = blocks_[b].terms;
+                    segments_[b].assign(static_cast<std::size_t>(detail::segment_bytes(t.width(), spt_[b])), 0);
+                    detail::pack_segment(t, segments_[b]);
+                }
         }
         for (std::size_t b : which) report.decomposed_terms += blocks_[b].terms.width();
         norm2 = 0;
@@ -542,9 +566,9 @@ SignedCutDecomposition BlockedRun::run(BlockData& data, DecomposeReport& report)
             break;
         }
         const auto allocate = [&](const std::vector<BlockCurve>& curves) {
-            if (!opt_.rel_error) return detail::allocate_payload(grid_, scale_bits_, curves, total);
+            if (!opt_.rel_error) return detail::allocate_payload(grid_, rule_, curves, total);
             const double target = *opt_.rel_error * *opt_.rel_error * norm2;
-            return detail::allocate_gain_payload(grid_, scale_bits_, curves, norm2 - target, total);
+            return detail::allocate_gain_payload(grid_, rule_, curves, norm2 - target, total);
         };
         allocation = allocate(c);
         if (offer_codecs_) {
@@ -557,8 +581,8 @@ SignedCutDecomposition BlockedRun::run(BlockData& data, DecomposeReport& report)
             const bool better = opt_.rel_error
                                     ? (terms_only.target_reached &&
                                        (!allocation.target_reached ||
-                                        detail::payload_bits(grid_, scale_bits_, plain, terms_only) <=
-                                            detail::payload_bits(grid_, scale_bits_, c, allocation)))
+                                        detail::payload_bits(grid_, rule_, plain, terms_only) <=
+                                            detail::payload_bits(grid_, rule_, c, allocation)))
                                     : terms_only.gain >= allocation.gain;
             if (better) allocation = terms_only;
         }
@@ -660,8 +684,11 @@ SignedCutDecomposition BlockedRun::run(BlockData& data, DecomposeReport& report)
     report.rel_error = norm2 > 0 ? std::sqrt(sse / norm2) : 0.0;
     report.greedy_rel_error = report.rel_error;
     if (opt_.rel_error) report.target_reached = report.rel_error <= *opt_.rel_error || allocation.target_reached;
-    if (coded.empty()) return SignedCutDecomposition(grid_, std::move(parts));
-    return SignedCutDecomposition(grid_, std::move(parts), std::move(coded), opt_.codecs);
+    SignedCutDecomposition d = coded.empty()
+                                   ? SignedCutDecomposition(grid_, std::move(parts))
+                                   : SignedCutDecomposition(grid_, std::move(parts), std::move(coded), opt_.codecs);
+    if (rule_.stored_sign_bytes) d.set_sign_storage(opt_.sign_storage);
+    return d;
 }
 
 /// The grid of a run; with the auto rule, also the decomposition the rule

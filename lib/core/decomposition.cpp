@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "parallel.hpp"
+#include "sign_stream.hpp"
 #include "signcut/error.hpp"
 #include "signcut/kernels.hpp"
 #include "unfolding.hpp"
@@ -533,6 +534,31 @@ unsigned SignedCutDecomposition::scale_bits() const noexcept
     return short_scale_bits;
 }
 
+std::vector<std::uint8_t> SignedCutDecomposition::sign_stream() const
+{
+    std::uint64_t bytes = 0;
+    for (std::size_t b = 0; b < blocks_.size(); ++b)
+        bytes += detail::segment_bytes(blocks_[b].width(), grid_.signs_per_term(b));
+    std::vector<std::uint8_t> stream(static_cast<std::size_t>(bytes));
+    std::uint64_t at = 0;
+    for (std::size_t b = 0; b < blocks_.size(); ++b) {
+        const std::uint64_t n = detail::segment_bytes(blocks_[b].width(), grid_.signs_per_term(b));
+        detail::pack_segment(blocks_[b], std::span<std::uint8_t>(stream.data() + at, static_cast<std::size_t>(n)));
+        at += n;
+    }
+    return stream;
+}
+
+void SignedCutDecomposition::set_sign_storage(std::shared_ptr<const SignStorage> storage)
+{
+    sign_storage_ = std::move(storage);
+    deflated_sign_bytes_ = 0;
+    if (!sign_storage_) return;
+    const std::vector<std::uint8_t> stream = sign_stream();
+    const std::uint64_t deflated = sign_storage_->stored_bytes(stream);
+    if (deflated > 0 && deflated < stored_dataset_bytes(stream.size(), 1)) deflated_sign_bytes_ = deflated;
+}
+
 Payload SignedCutDecomposition::payload() const
 {
     std::uint64_t sign_bytes = 0;
@@ -540,7 +566,9 @@ Payload SignedCutDecomposition::payload() const
         sign_bytes += (blocks_[b].width() * grid_.signs_per_term(b) + 7) / 8;
     std::uint64_t max_width = 0;
     for (const SignedCutTerms& b : blocks_) max_width = std::max<std::uint64_t>(max_width, b.width());
-    return blocks_payload(blocks_.size(), max_width, width(), sign_bytes, coded_storage(), scale_bits());
+    Payload p = blocks_payload(blocks_.size(), max_width, width(), sign_bytes, coded_storage(), scale_bits());
+    if (signs_deflated()) p.signs_bytes = deflated_sign_bytes_;
+    return p;
 }
 
 double SignedCutDecomposition::bits_per_value() const
@@ -573,7 +601,9 @@ SignedCutDecomposition SignedCutDecomposition::prefix(std::span<const std::size_
     std::vector<SignedCutTerms> blocks;
     blocks.reserve(blocks_.size());
     for (std::size_t b = 0; b < blocks_.size(); ++b) blocks.push_back(blocks_[b].prefix(widths[b]));
-    return SignedCutDecomposition(grid_, std::move(blocks), coded_, codecs_);
+    SignedCutDecomposition p(grid_, std::move(blocks), coded_, codecs_);
+    p.set_sign_storage(sign_storage_);
+    return p;
 }
 
 void SignedCutDecomposition::reconstruct_block(std::size_t b, std::span<float> out, unsigned threads) const

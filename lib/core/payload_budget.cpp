@@ -15,7 +15,17 @@ std::uint64_t budget_bits(double bits_per_value, std::uint64_t n)
     return b >= 1.8e19 ? std::numeric_limits<std::uint64_t>::max() / 2 : static_cast<std::uint64_t>(b);
 }
 
-std::uint64_t payload_bits(const BlockGrid& grid, unsigned scale_bits, std::span<const std::size_t> widths)
+namespace {
+
+/// The payload of `widths` by `rule`, and how many plain sign bytes each
+/// stored one stands for (1 for plain signs).
+struct Measured {
+    std::uint64_t bits = 0;
+    double sign_expansion = 1.0;
+};
+
+Measured measure(const BlockGrid& grid, const PayloadRule& rule, std::span<const std::size_t> widths,
+                 const CodedStorage& coded)
 {
     std::uint64_t terms = 0, sign_bytes = 0, max_width = 0;
     for (std::size_t b = 0; b < widths.size(); ++b) {
@@ -23,7 +33,22 @@ std::uint64_t payload_bits(const BlockGrid& grid, unsigned scale_bits, std::span
         sign_bytes += (widths[b] * grid.signs_per_term(b) + 7) / 8;
         max_width = std::max<std::uint64_t>(max_width, widths[b]);
     }
-    return sct_payload(grid.count(), max_width, terms, sign_bytes, scale_bits).bits();
+    Payload p = blocks_payload(grid.count(), max_width, terms, sign_bytes, coded, rule.scale_bits);
+    Measured m;
+    if (rule.stored_sign_bytes && sign_bytes > 0) {
+        const std::uint64_t plain = p.signs_bytes;
+        p.signs_bytes = rule.stored_sign_bytes(widths);
+        if (p.signs_bytes > 0) m.sign_expansion = std::max(1.0, double(plain) / double(p.signs_bytes));
+    }
+    m.bits = p.bits();
+    return m;
+}
+
+}  // namespace
+
+std::uint64_t payload_bits(const BlockGrid& grid, const PayloadRule& rule, std::span<const std::size_t> widths)
+{
+    return measure(grid, rule, widths, {}).bits;
 }
 
 CodedStorage chosen_storage(std::span<const BlockCurve> curves, const Allocation& a, const CodedStorage& kept)
@@ -39,33 +64,28 @@ CodedStorage chosen_storage(std::span<const BlockCurve> curves, const Allocation
     return s;
 }
 
-std::uint64_t payload_bits(const BlockGrid& grid, unsigned scale_bits, std::span<const BlockCurve> curves,
+std::uint64_t payload_bits(const BlockGrid& grid, const PayloadRule& rule, std::span<const BlockCurve> curves,
                            const Allocation& a, const CodedStorage& kept)
 {
-    std::uint64_t terms = 0, sign_bytes = 0, max_width = 0;
-    for (std::size_t b = 0; b < a.widths.size(); ++b) {
-        terms += a.widths[b];
-        sign_bytes += (a.widths[b] * grid.signs_per_term(b) + 7) / 8;
-        max_width = std::max<std::uint64_t>(max_width, a.widths[b]);
-    }
-    return blocks_payload(grid.count(), max_width, terms, sign_bytes, chosen_storage(curves, a, kept), scale_bits)
-        .bits();
+    return measure(grid, rule, a.widths, chosen_storage(curves, a, kept)).bits;
 }
 
-std::uint64_t term_bits_ceiling(const BlockGrid& grid, unsigned scale_bits, std::uint64_t total,
+std::uint64_t term_bits_ceiling(const BlockGrid& grid, const PayloadRule& rule, std::uint64_t total,
                                 const CodedStorage& kept)
 {
     // The widths at their narrowest, the checksums of the scales and signs;
     // with short scales also the n-bit filter's byte.
     const std::uint64_t fixed =
-        blocks_payload(grid.count(), 0, 0, 0, kept, scale_bits).bits() + 2 * 32 + (scale_bits < 32 ? 8 : 0);
+        blocks_payload(grid.count(), 0, 0, 0, kept, rule.scale_bits).bits() + 2 * 32 + (rule.scale_bits < 32 ? 8 : 0);
     return total > fixed ? total - fixed : 0;
 }
 
 namespace {
 
 /// Runs `alloc(term_budget)` and moves the term budget by what the exact
-/// payload misses or exceeds, keeping the best allocation that fits. The
+/// payload misses or exceeds, keeping the best allocation that fits. With
+/// deflated signs a stored byte left over buys about as many plain sign
+/// bytes as the last measure's expansion says, so the step is scaled by it. The
 /// payload exceeds the term bits by the widths, checksums, chunk padding and
 /// at most 7 bits per sign segment, all small and nearly constant, so a few
 /// steps settle it. An allocation over the total is followed by a budget
@@ -73,25 +93,30 @@ namespace {
 /// its budget unused, lowering only the budget can give the same allocation
 /// again, step after step, and end with none that fits.
 template <class F>
-Allocation fit_payload(const BlockGrid& grid, unsigned scale_bits, std::span<const BlockCurve> curves,
+Allocation fit_payload(const BlockGrid& grid, const PayloadRule& rule, std::span<const BlockCurve> curves,
                        std::uint64_t total, const CodedStorage& kept, F&& alloc)
 {
-    std::uint64_t term_budget = term_bits_ceiling(grid, scale_bits, total, kept);
+    std::uint64_t term_budget = term_bits_ceiling(grid, rule, total, kept);
     Allocation best;
     best.widths.assign(grid.count(), 0);
     best.choices.assign(grid.count(), 0);
     std::uint64_t cheapest = std::numeric_limits<std::uint64_t>::max();
-    for (std::size_t b = 0; b < grid.count(); ++b) cheapest = std::min(cheapest, grid.signs_per_term(b) + scale_bits);
+    for (std::size_t b = 0; b < grid.count(); ++b) cheapest = std::min(cheapest, grid.signs_per_term(b) + rule.scale_bits);
     for (int step = 0; step < 12; ++step) {
         const Allocation a = alloc(term_budget);
-        const std::uint64_t p = payload_bits(grid, scale_bits, curves, a, kept);
+        const Measured m = measure(grid, rule, a.widths, chosen_storage(curves, a, kept));
+        const std::uint64_t p = m.bits;
         if (p <= total) {
             if (a.gain > best.gain || (a.gain == best.gain && a.term_bits < best.term_bits)) best = a;
             // Less room left than the cheapest term: nothing more can come.
             if (total - p < cheapest) break;
-            term_budget += total - p;
+            const auto grow = static_cast<std::uint64_t>(double(total - p) * m.sign_expansion);
+            // The found terms are all taken: more budget changes nothing.
+            if (term_budget > a.term_bits + grow && a.term_bits > 0 && step > 0) break;
+            term_budget = std::max(term_budget, a.term_bits) + grow;
         } else {
-            term_budget = a.term_bits - std::min(a.term_bits, p - total);
+            const auto shrink = static_cast<std::uint64_t>(double(p - total) * m.sign_expansion);
+            term_budget = a.term_bits - std::min(a.term_bits, shrink);
         }
     }
     return best;
@@ -99,19 +124,19 @@ Allocation fit_payload(const BlockGrid& grid, unsigned scale_bits, std::span<con
 
 }  // namespace
 
-Allocation allocate_payload(const BlockGrid& grid, unsigned scale_bits, std::span<const BlockCurve> curves,
+Allocation allocate_payload(const BlockGrid& grid, const PayloadRule& rule, std::span<const BlockCurve> curves,
                             std::uint64_t total, const CodedStorage& kept)
 {
-    return fit_payload(grid, scale_bits, curves, total, kept, [&](std::uint64_t t) { return allocate_bits(curves, t); });
+    return fit_payload(grid, rule, curves, total, kept, [&](std::uint64_t t) { return allocate_bits(curves, t); });
 }
 
-Allocation allocate_gain_payload(const BlockGrid& grid, unsigned scale_bits, std::span<const BlockCurve> curves,
+Allocation allocate_gain_payload(const BlockGrid& grid, const PayloadRule& rule, std::span<const BlockCurve> curves,
                                  double needed_gain, std::uint64_t total, const CodedStorage& kept)
 {
-    Allocation a = allocate_gain(curves, needed_gain, term_bits_ceiling(grid, scale_bits, total, kept));
-    if (payload_bits(grid, scale_bits, curves, a, kept) <= total) return a;
+    Allocation a = allocate_gain(curves, needed_gain, term_bits_ceiling(grid, rule, total, kept));
+    if (payload_bits(grid, rule, curves, a, kept) <= total) return a;
     // The target needs more than the cap allows: the best within the cap.
-    a = allocate_payload(grid, scale_bits, curves, total, kept);
+    a = allocate_payload(grid, rule, curves, total, kept);
     a.target_reached = a.gain >= needed_gain;
     return a;
 }

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "payload_budget.hpp"
+#include "sign_stream.hpp"
 #include "signcut/allocation.hpp"
 #include "signcut/decompose.hpp"
 #include "signcut/error.hpp"
@@ -69,6 +70,25 @@ SignedCutDecomposition recut(const SignedCutDecomposition& d, double norm2, std:
     }
     const std::uint64_t own = d.payload().bits();
 
+    // With a sign storage (a file whose signs are deflated), every candidate
+    // is counted with its exact deflated stream, as decompose() counts it.
+    detail::PayloadRule rule;
+    rule.scale_bits = scale_bits;
+    std::vector<std::vector<std::uint8_t>> segments;
+    std::vector<std::uint64_t> spt(d.block_count());
+    if (d.sign_storage()) {
+        segments.resize(d.block_count());
+        for (std::size_t b = 0; b < d.block_count(); ++b) {
+            spt[b] = grid.signs_per_term(b);
+            segments[b].assign(static_cast<std::size_t>(detail::segment_bytes(d.block(b).width(), spt[b])), 0);
+            detail::pack_segment(d.block(b), segments[b]);
+        }
+        rule.stored_sign_bytes = [&](std::span<const std::size_t> widths) {
+            const std::vector<std::uint8_t> stream = detail::prefix_sign_stream(segments, spt, widths);
+            return std::min(d.sign_storage()->stored_bytes(stream), stored_dataset_bytes(stream.size(), 1));
+        };
+    }
+
     Allocation allocation;
     if (bits_per_value) {
         const std::uint64_t total = detail::budget_bits(*bits_per_value, n);
@@ -86,7 +106,7 @@ SignedCutDecomposition recut(const SignedCutDecomposition& d, double norm2, std:
                                     *bits_per_value, coded ? "the zfp blocks a recut keeps" : "one term",
                                     format_shape(grid.shape()), format_shape(grid.block_shape()),
                                     double(minimum) / double(n)));
-        allocation = detail::allocate_payload(grid, scale_bits, curves, total, kept);
+        allocation = detail::allocate_payload(grid, rule, curves, total, kept);
     } else {
         const double target = *rel_error * *rel_error * norm2;
         double needed = norm2 - target;
@@ -98,7 +118,7 @@ SignedCutDecomposition recut(const SignedCutDecomposition& d, double norm2, std:
             const double before = *rel_error_before * *rel_error_before * norm2;
             needed = all - (target - before);
         }
-        allocation = detail::allocate_gain_payload(grid, scale_bits, curves, needed, own, kept);
+        allocation = detail::allocate_gain_payload(grid, rule, curves, needed, own, kept);
     }
 
     // The kept and dropped gains in block and term order (a fixed order of the sum).

@@ -94,8 +94,14 @@ h5::Group create_group(hid_t parent, const char* name, const std::string& shown)
 
 namespace {
 
+/// The filters a vector is written with besides fletcher32 (always last).
+struct Filters {
+    bool nbit = false;
+    int deflate_level = 0;  ///< 0: none
+};
+
 void write_filtered_vector(hid_t parent, const char* name, hid_t file_type, hid_t memory_type, std::uint64_t elements,
-                           std::size_t element_size, const void* data, const std::string& shown, bool nbit)
+                           std::size_t element_size, const void* data, const std::string& shown, Filters filters)
 {
     const hsize_t n = elements;
     h5::Dataspace space(H5Screate_simple(1, &n, nullptr));
@@ -103,10 +109,11 @@ void write_filtered_vector(hid_t parent, const char* name, hid_t file_type, hid_
     if (elements > 0) {
         // The chunking stored_dataset_bytes() assumes: equal chunks of about
         // 1 MiB, the last one padded, each with its 4-byte checksum (HDF5
-        // filters a partial edge chunk whole). The n-bit filter, when asked,
-        // packs each chunk before its checksum is taken.
+        // filters a partial edge chunk whole). The n-bit or deflate filter,
+        // when asked, codes each chunk before its checksum is taken.
         const hsize_t chunk = dataset_chunk_elements(elements, element_size);
-        if (H5Pset_chunk(dcpl.get(), 1, &chunk) < 0 || (nbit && H5Pset_nbit(dcpl.get()) < 0) ||
+        if (H5Pset_chunk(dcpl.get(), 1, &chunk) < 0 || (filters.nbit && H5Pset_nbit(dcpl.get()) < 0) ||
+            (filters.deflate_level > 0 && H5Pset_deflate(dcpl.get(), unsigned(filters.deflate_level)) < 0) ||
             H5Pset_fletcher32(dcpl.get()) < 0)
             h5::fail(errc::io, fmt::format("cannot set the chunking of dataset {} in {}", name, shown));
     }
@@ -121,7 +128,13 @@ void write_filtered_vector(hid_t parent, const char* name, hid_t file_type, hid_
 void write_vector(hid_t parent, const char* name, hid_t file_type, hid_t memory_type, std::uint64_t elements,
                   std::size_t element_size, const void* data, const std::string& shown)
 {
-    write_filtered_vector(parent, name, file_type, memory_type, elements, element_size, data, shown, false);
+    write_filtered_vector(parent, name, file_type, memory_type, elements, element_size, data, shown, {});
+}
+
+void write_signs(hid_t parent, std::span<const std::uint8_t> stream, int deflate_level, const std::string& shown)
+{
+    write_filtered_vector(parent, "signs", H5T_STD_U8LE, H5T_NATIVE_UINT8, stream.size(), 1, stream.data(), shown,
+                          Filters{false, deflate_level});
 }
 
 void write_widths(hid_t parent, std::span<const std::uint32_t> widths, const std::string& shown)
@@ -138,7 +151,7 @@ void write_widths(hid_t parent, std::span<const std::uint32_t> widths, const std
     if (!type || H5Tset_precision(type.get(), bits) < 0)
         h5::fail(errc::io, fmt::format("cannot make the widths' type in {}", shown));
     write_filtered_vector(parent, "widths", type.get(), H5T_NATIVE_UINT32, widths.size(), 4, widths.data(), shown,
-                          true);
+                          Filters{true, 0});
 }
 
 void write_scales(hid_t parent, std::span<const float> scales, unsigned scale_bits, const std::string& shown)
@@ -158,7 +171,7 @@ void write_scales(hid_t parent, std::span<const float> scales, unsigned scale_bi
         H5Tset_size(type.get(), 4) < 0)
         h5::fail(errc::io, fmt::format("cannot make the short scales' type in {}", shown));
     write_filtered_vector(parent, "scales", type.get(), H5T_NATIVE_FLOAT, scales.size(), 4, scales.data(), shown,
-                          true);
+                          Filters{true, 0});
 }
 
 h5::Group write_common(hid_t file, const std::string& shown, const std::string& method, const Shape& shape,
@@ -398,9 +411,11 @@ namespace {
 /// Refuses filters other than the ones version 2 allows (all four built into
 /// HDF5): HDF5 would try to load any other one as a plugin, from wherever
 /// HDF5_PLUGIN_PATH points.
-/// Returns whether fletcher32 is among them.
-bool check_filters(hid_t file, const std::string& path, const std::string& name)
+/// Returns whether fletcher32 is among them, and sets `deflate_level` to
+/// the level of a deflate filter (0 without one).
+bool check_filters(hid_t file, const std::string& path, const std::string& name, int& deflate_level)
 {
+    deflate_level = 0;
     h5::Dataset dataset(H5Dopen2(file, name.c_str(), H5P_DEFAULT));
     if (!dataset) h5::fail(errc::bad_input, fmt::format("{}: cannot open {}", path, name));
     h5::PropList dcpl(H5Dget_create_plist(dataset.get()));
@@ -409,10 +424,12 @@ bool check_filters(hid_t file, const std::string& path, const std::string& name)
     bool checksummed = false;
     for (int i = 0; i < n; ++i) {
         unsigned flags = 0, config = 0;
-        std::size_t nvalues = 0;
+        unsigned values[4] = {};
+        std::size_t nvalues = 4;
         char filter_name[64] = {};
-        const H5Z_filter_t id = H5Pget_filter2(dcpl.get(), static_cast<unsigned>(i), &flags, &nvalues, nullptr,
+        const H5Z_filter_t id = H5Pget_filter2(dcpl.get(), static_cast<unsigned>(i), &flags, &nvalues, values,
                                                sizeof filter_name, filter_name, &config);
+        if (id == H5Z_FILTER_DEFLATE) deflate_level = nvalues > 0 && values[0] <= 9 ? int(values[0]) : 6;
         if (id != H5Z_FILTER_FLETCHER32 && id != H5Z_FILTER_DEFLATE && id != H5Z_FILTER_SHUFFLE &&
             id != H5Z_FILTER_NBIT)
             throw Error(errc::bad_input,
@@ -479,7 +496,8 @@ ArrayMeta require_vector(hid_t file, const std::string& path, const std::string&
     if (meta.dims[0] != expected)
         throw Error(errc::bad_input,
                     fmt::format("{}: {} has {} entries, expected {}", path, name, meta.dims[0], expected));
-    const bool checksummed = check_filters(file, path, name);
+    ArrayMeta result = meta;
+    const bool checksummed = check_filters(file, path, name, result.deflate_level);
     if (expected > 0) check_stored(file, path, name, expected, meta);
     // Without a checksum, damaged payload would decode to wrong values
     // silently; only an empty dataset has nothing to check.
@@ -487,7 +505,7 @@ ArrayMeta require_vector(hid_t file, const std::string& path, const std::string&
         throw Error(errc::bad_input,
                     fmt::format("{}: {} has no fletcher32 checksum; version 2 checksums every non-empty dataset", path,
                                 name));
-    return meta;
+    return result;
 }
 
 std::string dims_text(const std::vector<hsize_t>& dims)

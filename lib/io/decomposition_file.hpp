@@ -122,6 +122,10 @@ void write_scales(hid_t parent, std::span<const float> scales, unsigned scale_bi
 /// them: HDF5 stores exactly stored_widths_bytes().
 void write_widths(hid_t parent, std::span<const std::uint32_t> widths, const std::string& shown);
 
+/// The `signs` dataset: the sign stream, deflated at `deflate_level` before
+/// its checksum (0: plain bytes), chunked as write_vector() chunks bytes.
+void write_signs(hid_t parent, std::span<const std::uint8_t> stream, int deflate_level, const std::string& shown);
+
 /// Checks that `object` exists and is of `kind` (H5I_GROUP or H5I_DATASET).
 void require_object(hid_t file, const std::string& path, const std::string& object, H5I_type_t kind);
 
@@ -131,6 +135,7 @@ struct ArrayMeta {
     H5T_class_t type_class = H5T_NO_CLASS;
     std::size_t type_size = 0;
     std::size_t type_precision = 0;  ///< significant bits (H5Tget_precision)
+    int deflate_level = 0;           ///< require_vector: the deflate filter's level, 0 without one
     H5T_sign_t sign = H5T_SGN_ERROR;
     std::uint64_t storage_bytes = 0;  ///< H5Dget_storage_size
 };

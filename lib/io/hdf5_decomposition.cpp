@@ -26,6 +26,7 @@
 #include "hdf5_handle.hpp"
 #include "sign_stream.hpp"
 #include "signcut/error.hpp"
+#include "signcut/deflated_signs.hpp"
 #include "signcut/hdf5.hpp"
 #include "signcut/scale_format.hpp"
 
@@ -345,6 +346,7 @@ void read_v2_info(hid_t file, const std::string& path, CommonAttributes& common,
     // HDF5 converts any float to float32 on reading; the precision says
     // what a scale costs.
     info.scale_bits = scales_meta.type_precision == short_scale_bits ? short_scale_bits : float32_scale_bits;
+    info.signs_deflate_level = signs_meta.deflate_level;
     info.payload_bytes = widths_meta.storage_bytes + scales_meta.storage_bytes + signs_meta.storage_bytes;
     if (version >= coded_format_version) info.payload_bytes += read_v3_info(file, path, info, blocks, widths_limit);
 }
@@ -469,7 +471,14 @@ SignedCutDecomposition read_v2_arrays(hid_t file, const std::string& path, const
         else
             terms_of[b] = SignedCutTerms(grid.extents(static_cast<std::size_t>(b)));
     }
-    if (!coded_file) return SignedCutDecomposition(grid, std::move(terms_of));
+    // Deflated signs: the decomposition counts its payload, and a recut's,
+    // as the file stores them.
+    const auto with_storage = [&](SignedCutDecomposition d) {
+        if (info.signs_deflate_level > 0 && region == nullptr)
+            d.set_sign_storage(deflated_signs(info.signs_deflate_level));
+        return d;
+    };
+    if (!coded_file) return with_storage(SignedCutDecomposition(grid, std::move(terms_of)));
 
     // The coded blocks' streams, each block decoded once here so that a
     // stream its codec refuses is refused now, naming the file, and not
@@ -484,7 +493,7 @@ SignedCutDecomposition read_v2_arrays(hid_t file, const std::string& path, const
                            std::span<float>(check.data(), static_cast<std::size_t>(element_count(extents))));
         coded[static_cast<std::size_t>(r.block)] = std::move(c);
     });
-    return SignedCutDecomposition(grid, std::move(terms_of), std::move(coded), file_codecs());
+    return with_storage(SignedCutDecomposition(grid, std::move(terms_of), std::move(coded), file_codecs()));
 }
 
 }  // namespace
@@ -671,7 +680,10 @@ void write_sct_into(hid_t root, const std::string& path, const SignedCutDecompos
     attrs.u64_array("block_shape", std::vector<std::uint64_t>(block_shape.begin(), block_shape.end()));
     io::write_widths(group.get(), widths, path);
     io::write_scales(group.get(), scales, decomposition.scale_bits(), path);
-    io::write_vector(group.get(), "signs", H5T_STD_U8LE, H5T_NATIVE_UINT8, stream.size(), 1, stream.data(), path);
+    // Deflated where that stores fewer bytes (SignedCutDecomposition::payload()
+    // counts the same bytes).
+    io::write_signs(group.get(), stream,
+                    decomposition.signs_deflated() ? decomposition.sign_storage()->deflate_level() : 0, path);
     if (version >= io::coded_format_version) {
         // Chunked as the others, so that the payload is blocks_payload()'s.
         io::write_vector(group.get(), "codecs", H5T_STD_U8LE, H5T_NATIVE_UINT8, codecs.size(), 1, codecs.data(),

@@ -7,6 +7,7 @@ file), never from signcut's code, so that the tests check the binary against
 the page.
 """
 import functools
+import zlib
 
 import h5py
 import numpy as np
@@ -67,6 +68,32 @@ def scale_bits_of(dataset):
     return 13
 
 
+def deflate_level_of(dataset):
+    """The level of the deflate filter on `dataset`, 0 without one."""
+    plist = dataset.id.get_create_plist()
+    for i in range(plist.get_nfilters()):
+        code, _, values, _ = plist.get_filter(i)
+        if code == h5py.h5z.FILTER_DEFLATE:
+            return int(values[0]) if len(values) else 6
+    return 0
+
+
+def stored_deflated_bytes(stream, level):
+    """FORMAT.md: a byte dataset deflated at `level`, chunked as
+    stored_dataset_bytes() chunks it; each chunk (the last padded with zeros)
+    is zlib's compress at that level, then a 4-byte checksum."""
+    stream = bytes(stream)
+    if not stream:
+        return 0
+    n = -(-len(stream) // MIB)
+    per_chunk = -(-len(stream) // n)
+    total = 0
+    for at in range(0, len(stream), per_chunk):
+        chunk = stream[at: at + per_chunk]
+        total += len(zlib.compress(chunk + bytes(per_chunk - len(chunk)), level)) + 4
+    return total
+
+
 def width_bits(max_width):
     """The bits a widths entry keeps: the largest width's bit length, at
     least 1 (32: plain uint32)."""
@@ -115,6 +142,7 @@ class SctFile:
                 self.widths = [int(w) for w in g["widths"][...]]
                 check_widths_type(g["widths"], self.widths)
                 self.signs = g["signs"][...]
+                self.signs_deflate_level = deflate_level_of(g["signs"])
                 assert self.signs.dtype == np.uint8 and self.signs.ndim == 1
                 names = ("widths", "scales", "signs") + (V3_DATASETS if self.version >= 3 else ())
                 self.storage = {name: g[name].id.get_storage_size() for name in names}
@@ -237,7 +265,8 @@ class SctFile:
         """The payload by §6's rule, checked against HDF5's own storage sizes."""
         expected = {"widths": stored_widths_bytes(len(self.widths), max(self.widths, default=0)),
                     "scales": stored_scales_bytes(self.width, self.scale_bits),
-                    "signs": stored_dataset_bytes(len(self.signs), 1)}
+                    "signs": (stored_deflated_bytes(self.signs, self.signs_deflate_level) if self.signs_deflate_level
+                              else stored_dataset_bytes(len(self.signs), 1))}
         if self.version >= 3:
             expected.update({"codecs": stored_dataset_bytes(len(self.codecs), 1),
                              "stream_sizes": stored_dataset_bytes(len(self.stream_sizes), 4),

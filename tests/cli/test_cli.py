@@ -136,7 +136,11 @@ class Cli(CliCase):
             self.assertEqual(j["bits_per_value"], f.payload_bits() / x.size)
             self.assert_close(j["counted_bits_per_value"], f.counted_bits() / x.size, 1e-12)
             self.assertLessEqual(f.payload_bits(), 2.0 * x.size)
-            self.assertGreater(j["bits_per_value"], j["counted_bits_per_value"])
+            # Padding and checksums make the payload the larger, unless the
+            # signs are deflated (several blocks of a smooth field).
+            if f.signs_deflate_level == 0:
+                self.assertGreater(j["bits_per_value"], j["counted_bits_per_value"])
+            self.assertEqual(f.signs_deflate_level, 0 if block == "whole" else 6)
             self.assert_close(j["compression_ratio"], x.size * 4 / os.path.getsize(out))
             m = metrics(x, rebuild(out))
             for k in ("rel_fro_error", "rmse", "max_abs_error", "psnr_db"):
@@ -415,10 +419,14 @@ class Cli(CliCase):
         self.assertLessEqual(r["rel_fro_error"], 0.1)
         self.assertLess(r["bits_per_value"], c["bits_per_value"])
         self.assertLessEqual(metrics(x, rebuild(cut))["rel_fro_error"], 0.1 * 1.002)
-        # A recut of a recut.
+        # A recut of a recut: the same budget, nearly the same error (with
+        # deflated signs the fit to the budget follows the stored sizes of
+        # the candidates each file offers, so the kept terms may differ a
+        # little).
         rr = run_json("recut", cut, "-o", self.path("ee.recut.h5"), "--bits-per-value", "0.25")
+        self.assertLessEqual(SctFile(self.path("ee.recut.h5")).payload_bits(), 0.25 * n)
         self.assert_close(rr["rel_fro_error"],
-                          run_json("info", self.path("t0.25.recut.h5"))["rel_fro_error"], 1e-9, "recut twice")
+                          run_json("info", self.path("t0.25.recut.h5"))["rel_fro_error"], 0.03, "recut twice")
         # An unreachable target keeps everything and says so.
         p = run("recut", big, "-o", self.path("u.recut.h5"), "--rel-error", "0.001", "--json")
         self.assertFalse(json.loads(p.stdout)["target_reached"])

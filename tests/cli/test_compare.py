@@ -256,7 +256,10 @@ class Lplr(CliCase):
                 self.assertLessEqual(r["counted_bits_per_value" if method in LOW_RANK else "bits_per_value"],
                                      r["budget"], method)
                 self.assertGreaterEqual(r["rel_fro_error"], 0, method)
-                self.assertLessEqual(r["counted_bits_per_value"], r["bits_per_value"] + 1e-12, method)
+                # The logical count is below the stored bits, except where
+                # deflated signs store fewer bytes than they hold.
+                if method not in ("auto", "sct"):
+                    self.assertLessEqual(r["counted_bits_per_value"], r["bits_per_value"] + 1e-12, method)
             done = [r for r in own if r["rel_fro_error"] is not None]
             errors = [r["rel_fro_error"] for r in done]
             self.assertEqual(errors, sorted(errors, reverse=True), f"{method}: more bits, more error")

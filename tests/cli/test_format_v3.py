@@ -23,8 +23,8 @@ sys.path.insert(0, os.path.join(HERE, os.pardir))
 sys.path.insert(0, os.path.join(HERE, os.pardir, "format"))
 sys.path.insert(0, HERE)
 from signcut_testing import CliCase, metrics, run_signcut, run_signcut_json, run_suite  # noqa: E402
-from sct_files import (check_widths_type, scale_bits_of, stored_dataset_bytes, stored_scales_bytes,  # noqa: E402
-                       stored_widths_bytes)
+from sct_files import (check_widths_type, deflate_level_of, scale_bits_of, stored_dataset_bytes,  # noqa: E402
+                       stored_deflated_bytes, stored_scales_bytes, stored_widths_bytes)
 import read_sct_v2  # noqa: E402
 import read_sct_v3  # noqa: E402
 
@@ -57,6 +57,8 @@ class V3File:
             check_widths_type(g["widths"], [int(w) for w in self.widths])
             self.scales = g["scales"][...]
             self.scale_bits = scale_bits_of(g["scales"])
+            self.signs = g["signs"][...]
+            self.signs_deflate_level = deflate_level_of(g["signs"])
             self.storage = {n: g[n].id.get_storage_size() for n in g if isinstance(g[n], h5py.Dataset)}
             self.lengths = {n: len(g[n]) for n in g if isinstance(g[n], h5py.Dataset)}
             if self.version == 3:
@@ -100,6 +102,8 @@ class V3File:
         expected = {n: stored_dataset_bytes(self.lengths[n], sizes[n]) for n in sizes if n in self.lengths}
         expected["scales"] = stored_scales_bytes(self.lengths["scales"], self.scale_bits)
         expected["widths"] = stored_widths_bytes(self.lengths["widths"], int(self.widths.max(initial=0)))
+        if self.signs_deflate_level:
+            expected["signs"] = stored_deflated_bytes(self.signs, self.signs_deflate_level)
         storage = {n: self.storage[n] for n in expected}
         assert expected == storage, f"{expected} != {storage}"
         return sum(expected.values())

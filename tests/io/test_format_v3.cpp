@@ -18,6 +18,8 @@
 
 #include "io_test_support.hpp"
 #include "signcut/hdf5.hpp"
+#include "signcut/decompose.hpp"
+#include "signcut/deflated_signs.hpp"
 #include "signcut/zfp_block_codec.hpp"
 
 #ifndef SIGNCUT_SOURCE_DIR
@@ -1095,4 +1097,91 @@ BOOST_AUTO_TEST_CASE(short_scales_round_to_nearest)
         BOOST_TEST_REQUIRE(std::abs(double(r) - c) <= step / 2);
         BOOST_TEST_REQUIRE(std::abs(double(r) - c) <= 0x1p-5 * c);
     }
+}
+
+BOOST_AUTO_TEST_CASE(deflated_signs_are_counted_as_hdf5_stores_them)
+{
+    // A smooth field in 32x32 blocks: its signs deflate, the allocation
+    // counts the deflated stream, the budget is filled to within 2 % and
+    // never passed, and HDF5 stores exactly the bytes the payload counts; the
+    // file reads back bit for bit, with the same payload.
+    ScratchDir dir;
+    const Shape shape{256, 320};
+    const std::vector<float> x = smooth_field(shape, 81);
+    for (const double bits : {0.5, 1.0, 2.0}) {
+        BOOST_TEST_CONTEXT(bits << " bits per value")
+        {
+            DecomposeOptions o;
+            o.bits_per_value = bits;
+            o.blocks = BlockChoice::of({32, 32});
+            o.sign_storage = deflated_signs();
+            DecomposeOptions plain = o;
+            plain.sign_storage = nullptr;
+            const SignedCutDecomposition d = decompose(TensorView<float>{x.data(), shape}, o);
+            const SignedCutDecomposition p = decompose(TensorView<float>{x.data(), shape}, plain);
+            BOOST_TEST(d.signs_deflated());
+            BOOST_TEST(!p.signs_deflated());
+            const double budget = bits * double(element_count(shape));
+            BOOST_TEST(double(d.payload().bits()) <= budget);
+            BOOST_TEST(double(d.payload().bits()) >= 0.98 * budget);
+            BOOST_TEST(d.width() > p.width());  // the bytes saved bought terms
+            const std::string path = dir.file(fmt::format("deflated-{}.h5", bits));
+            write_decomposition(path, d, fixed_provenance(), false);
+            const Stored s = stored(path, "/decomposition/signs", H5T_STD_U8LE);
+            BOOST_TEST(s.bytes == d.payload().signs_bytes);
+            BOOST_TEST(s.fletcher32);
+            DecompositionInfo info;
+            const Decomposition any = read_decomposition(path, UINT64_MAX, &info);
+            BOOST_TEST(info.signs_deflate_level == 6);
+            BOOST_TEST(info.payload_bytes * 8 == d.payload().bits());
+            const SignedCutDecomposition& back = sct_of(any);
+            BOOST_TEST(back.signs_deflated());
+            BOOST_TEST(back.payload().bits() == d.payload().bits());
+            BOOST_TEST(same_bits(back.reconstruct(), d.reconstruct()));
+            // A recut of it counts its candidates deflated too.
+            RecutReport report;
+            const SignedCutDecomposition cut = recut(back, info.norm2, bits / 2, std::nullopt, &report, info.provenance.rel_fro_error);
+            BOOST_TEST(double(cut.payload().bits()) <= budget / 2);
+            BOOST_TEST(double(cut.payload().bits()) >= 0.98 * budget / 2);
+            const std::string cut_path = dir.file(fmt::format("deflated-{}-cut.h5", bits));
+            write_decomposition(cut_path, cut, fixed_provenance(), false);
+            BOOST_TEST(read_decomposition_info(cut_path).payload_bytes * 8 == cut.payload().bits());
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(deflated_signs_in_several_chunks_and_incompressible_ones)
+{
+    // Signs of 2.4 MiB (three chunks, the last one partial): runs of equal
+    // signs, which deflate, and random ones, which do not (those stay
+    // plain: deflate would store more).
+    ScratchDir dir;
+    const std::size_t w = 20000, e = 1000;
+    SplitMix64 g(90);
+    for (const bool random : {false, true}) {
+        BOOST_TEST_CONTEXT((random ? "random" : "runs of") << " signs")
+        {
+            SignMatrix signs(e, w);
+            for (std::size_t j = 0; j < w; ++j) {
+                SignVector v(e);
+                const std::size_t cut = g.next() % e;
+                for (std::size_t i = 0; i < e; ++i)
+                    if (random ? (g.next() & 1) != 0 : i >= cut) v.set(i, true);
+                signs.set_column(j, v);
+            }
+            std::vector<float> scales(w, 1.0f);
+            SignedCutDecomposition d(SignedCutTerms(Shape{e}, std::move(scales), std::vector<SignMatrix>{signs}));
+            d.set_sign_storage(deflated_signs(6));
+            BOOST_TEST(d.signs_deflated() == !random);
+            const std::string path = dir.file(random ? "random.h5" : "runs.h5");
+            write_decomposition(path, d, fixed_provenance(), false);
+            const Stored s = stored(path, "/decomposition/signs", H5T_STD_U8LE);
+            BOOST_TEST(s.chunk == dataset_chunk_elements(w * e / 8, 1));
+            BOOST_TEST(s.bytes == d.payload().signs_bytes);
+            BOOST_TEST(s.bytes == (random ? stored_dataset_bytes(w * e / 8, 1) : deflated_signs(6)->stored_bytes(d.sign_stream())));
+            BOOST_TEST(read_decomposition_info(path).payload_bytes * 8 == d.payload().bits());
+        }
+    }
+    BOOST_CHECK_THROW(deflated_signs(0), Error);
+    BOOST_CHECK_THROW(deflated_signs(10), Error);
 }

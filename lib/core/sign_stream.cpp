@@ -6,7 +6,7 @@
 
 #include "signcut/error.hpp"
 
-namespace signcut::io {
+namespace signcut::detail {
 namespace {
 
 /// ORs the low `n` bits of `value` (n <= 64; higher bits must be 0) into the
@@ -107,4 +107,26 @@ std::vector<SignMatrix> unpack_segment(std::span<const std::uint8_t> segment, co
     return signs;
 }
 
-}  // namespace signcut::io
+std::vector<std::uint8_t> prefix_sign_stream(std::span<const std::vector<std::uint8_t>> segments,
+                                             std::span<const std::uint64_t> signs_per_term,
+                                             std::span<const std::size_t> widths)
+{
+    std::uint64_t total = 0;
+    for (std::size_t b = 0; b < widths.size(); ++b) total += segment_bytes(widths[b], signs_per_term[b]);
+    std::vector<std::uint8_t> stream(static_cast<std::size_t>(total));
+    std::uint64_t at = 0;
+    for (std::size_t b = 0; b < widths.size(); ++b) {
+        const std::uint64_t bits = widths[b] * signs_per_term[b];
+        const std::uint64_t bytes = segment_bytes(widths[b], signs_per_term[b]);
+        if (bytes > segments[b].size())
+            throw Error(errc::invalid_argument, fmt::format("block {}: a prefix of {} terms needs {} sign bytes, the "
+                                                            "segment has {}",
+                                                            b, widths[b], bytes, segments[b].size()));
+        std::copy_n(segments[b].begin(), bytes, stream.begin() + static_cast<std::ptrdiff_t>(at));
+        if (bits % 8 != 0) stream[at + bytes - 1] &= static_cast<std::uint8_t>((1u << (bits % 8)) - 1);
+        at += bytes;
+    }
+    return stream;
+}
+
+}  // namespace signcut::detail
