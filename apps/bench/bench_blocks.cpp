@@ -28,6 +28,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include "signcut/deflated_signs.hpp"
 #include "signcut/baselines.hpp"
 #include "signcut/decompose.hpp"
 #include "signcut/error.hpp"
@@ -75,6 +76,7 @@ Result run(const Input& in, double bits, BlockChoice blocks, unsigned threads = 
     o.bits_per_value = bits;
     o.blocks = std::move(blocks);
     o.threads = threads;
+    o.sign_storage = deflated_signs();  // stored as compress stores them
     DecomposeReport r;
     const auto t0 = std::chrono::steady_clock::now();
     Result out;

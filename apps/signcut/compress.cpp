@@ -220,6 +220,7 @@ JsonObject outcome_json(const Outcome& out, std::uint64_t bytes, double seconds,
         .add("format_version", Json::integer(d.format_version()))
         .add("scales_refit", Json::boolean(d.scales_refit()))
         .add("scale_bits", Json::integer(d.scale_bits()))
+        .add("signs_deflated", Json::boolean(d.signs_deflated()))
         .add("greedy_rel_fro_error", Json::number(out.report.greedy_rel_error))
         .add("mode_updates", Json::integer(out.report.mode_updates));
     return j;

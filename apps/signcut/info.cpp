@@ -48,7 +48,8 @@ int run_info(const InfoOptions& o)
                                            .add("zfp", Json::integer(zfp_blocks))
                                            .json()
                                      : Json::null())
-            .add("scale_bits", sct ? Json::integer(info.scale_bits) : Json::null());
+            .add("scale_bits", sct ? Json::integer(info.scale_bits) : Json::null())
+            .add("signs_deflate_level", sct ? Json::integer(std::uint64_t(info.signs_deflate_level)) : Json::null());
         if (!sct)
             j.add("bits_l", Json::integer(info.bits_l))
                 .add("bits_r", Json::integer(info.bits_r))
@@ -63,7 +64,9 @@ int run_info(const InfoOptions& o)
         grid += fmt::format(": {} signed cuts, {} zfp)", sct_blocks, zfp_blocks);
     }
     const std::string layout =
-        sct ? fmt::format("blocks {}, width {}, {}-bit scales{}", grid, info.width, info.scale_bits,
+        sct ? fmt::format("blocks {}, width {}, {}-bit scales, {} signs{}", grid, info.width, info.scale_bits,
+                          info.signs_deflate_level > 0 ? fmt::format("deflated (level {})", info.signs_deflate_level)
+                                                       : std::string("plain"),
                           info.scales_refit ? " (scales refit)" : "")
             : fmt::format("rank {} ({}x{} matricization {}), {}-bit L, {}-bit R", info.width,
                           info.matricization.rows(info.shape), info.matricization.cols(info.shape),

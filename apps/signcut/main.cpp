@@ -126,7 +126,7 @@ void add_stop(CLI::App* cmd, StopOptions& s)
         ->check(CLI::IsMember({"short", "float32"}))
         ->capture_default_str();
     cmd->add_option("--signs", s.signs,
-                    "sct: how the sign stream is stored: deflate (default: HDF5's built-in deflate at level 6 "
+                    "sct: how the sign stream is stored: deflate (default: HDF5's built-in deflate at level 1 "
                     "wherever it stores fewer bytes, with the allocation counting the exact stored size so the "
                     "bytes saved buy terms; one-block runs stay plain) or plain")
         ->check(CLI::IsMember({"deflate", "plain"}))

@@ -9,8 +9,9 @@
 
 namespace signcut {
 
-/// Signs deflated at `level` (1-9; 6 is zlib's default trade-off). Throws
+/// Signs deflated at `level` (1-9; 1, the default, deflates 2-3x faster
+/// than 6 and stores about 1 % more). Throws
 /// `Error` (errc::invalid_argument) for another level.
-SIGNCUT_API std::shared_ptr<const SignStorage> deflated_signs(int level = 6);
+SIGNCUT_API std::shared_ptr<const SignStorage> deflated_signs(int level = 1);
 
 }  // namespace signcut

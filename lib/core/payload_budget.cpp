@@ -109,7 +109,10 @@ Allocation fit_payload(const BlockGrid& grid, const PayloadRule& rule, std::span
         if (p <= total) {
             if (a.gain > best.gain || (a.gain == best.gain && a.term_bits < best.term_bits)) best = a;
             // Less room left than the cheapest term: nothing more can come.
-            if (total - p < cheapest) break;
+            // With deflated signs each step deflates the whole stream, and
+            // what a term stores is only known afterwards: a quarter of a
+            // percent of the budget is close enough.
+            if (total - p < cheapest || (rule.stored_sign_bytes && total - p < total / 400)) break;
             const auto grow = static_cast<std::uint64_t>(double(total - p) * m.sign_expansion);
             // The found terms are all taken: more budget changes nothing.
             if (term_budget > a.term_bits + grow && a.term_bits > 0 && step > 0) break;
