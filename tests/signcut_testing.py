@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 import numpy as np
@@ -97,11 +98,36 @@ class CliCase(TempFolderCase):
         self.assertEqual([f for f in os.listdir(self.dir) if "signcut-tmp" in f], [])
 
 
+# The sanitizer build runs these suites too (.ci/check-sanitizers), some
+# twenty times slower; there the largest inputs shrink and what a sanitizer
+# cannot see (RSS, kills, wall time) is left to the release build.
+UNDER_SANITIZERS = "ASAN_OPTIONS" in os.environ
+
+
+class _TimedResult(unittest.TextTestResult):
+    """A text result that also keeps each case's wall time."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.seconds = {}
+
+    def startTest(self, test):
+        self._t0 = time.monotonic()
+        super().startTest(test)
+
+    def stopTest(self, test):
+        self.seconds[test._testMethodName] = time.monotonic() - self._t0
+        super().stopTest(test)
+
+
 def run_suite(case, suite_name, report_path, after=None):
     """Runs every test of `case`, writes the XML report CI reads, and exits
     non-zero if any failed. `after(result)` may print figures first."""
     suite = unittest.defaultTestLoader.loadTestsFromTestCase(case)
-    result = unittest.TextTestRunner(verbosity=2).run(suite)
+    result = unittest.TextTestRunner(verbosity=2, resultclass=_TimedResult).run(suite)
+    # Where the suite's time went, slowest first: CI's budget is kept by it.
+    for name, seconds in sorted(result.seconds.items(), key=lambda kv: -kv[1])[:5]:
+        print(f"  {seconds:7.1f} s  {name}", file=sys.stderr)
     if after is not None:
         after(result)
     failed = len(result.failures) + len(result.errors)
