@@ -41,6 +41,7 @@
 #include "signcut/files.hpp"
 #include "signcut/hdf5.hpp"
 #include "signcut/lplr.hpp"
+#include "signcut/unfinished_outputs.hpp"
 #include "signcut/zfp_block_codec.hpp"
 #include "svg_plot.hpp"
 #include "terminal.hpp"
@@ -73,7 +74,8 @@ double file_bits_per_value(std::uint64_t values, Write&& write)
 {
     const char* dir = std::getenv("TMPDIR");
     std::string path = std::string(dir != nullptr && *dir != '\0' ? dir : "/tmp") + "/signcut-compare-XXXXXX";
-    const int fd = ::mkstemp(path.data());
+    int ticket = -1;
+    const int fd = create_unfinished_output(path.data(), &ticket);
     if (fd < 0) throw Error(errc::io, fmt::format("cannot create a temporary file {}: {}", path, std::strerror(errno)));
     ::close(fd);
     struct stat st {};
@@ -83,9 +85,11 @@ double file_bits_per_value(std::uint64_t values, Write&& write)
             throw Error(errc::io, fmt::format("cannot stat {}: {}", path, std::strerror(errno)));
     } catch (...) {
         ::unlink(path.c_str());
+        untrack_unfinished_output(ticket);
         throw;
     }
     ::unlink(path.c_str());
+    untrack_unfinished_output(ticket);
     return 8.0 * static_cast<double>(st.st_size) / static_cast<double>(values);
 }
 

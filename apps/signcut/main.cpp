@@ -6,16 +6,23 @@
 #include <charconv>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <new>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#endif
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "commands.hpp"
 #include "common.hpp"
+#include "signals.hpp"
 #include "signcut/arch.hpp"
 #include "signcut/error.hpp"
 #include "signcut/version.hpp"
@@ -46,6 +53,18 @@ const CLI::Validator at_least_one(
         return "must be an integer >= 1, got '" + v + "'";
     },
     "INT>=1");
+// More threads than any machine has cores only costs memory, and past some
+// thousands the system refuses them; a number beyond this is a typo.
+constexpr unsigned max_threads = 1024;
+const CLI::Validator thread_number(
+    [](std::string& v) {
+        unsigned n = 0;
+        const char* end = v.data() + v.size();
+        const auto [ptr, ec] = std::from_chars(v.data(), end, n);
+        if (!v.empty() && ec == std::errc() && ptr == end && n >= 1 && n <= max_threads) return std::string();
+        return fmt::format("must be an integer from 1 to {}, got '{}'", max_threads, v);
+    },
+    "1.." + std::to_string(max_threads));
 const CLI::Validator whole_number(
     [](std::string& v) {
         if (whole_number_at_least(v, 0)) return std::string();
@@ -77,8 +96,8 @@ void add_common(CLI::App* cmd, CommonOptions& c, bool outputs, bool threads, boo
     cmd->add_flag("--quiet,-q", c.quiet, "No summary and no progress bar on stderr");
     if (outputs) cmd->add_flag("--force", c.force, "Replace an existing output (atomically)");
     if (threads)
-        cmd->add_option("--threads", c.threads, "Threads (default: every core). sct results do not depend on it; lplr results may differ in the last bits (OpenBLAS splits its sums by thread)")
-            ->check(at_least_one);
+        cmd->add_option("--threads", c.threads, "Threads (default: every core). sct results do not depend on it; lplr results may differ in the last bits (OpenBLAS splits its sums by thread); at most 1024, and fewer if the system has no more to give")
+            ->check(thread_number);
     if (memory)
         cmd->add_option("--max-memory", c.max_memory,
                         "Refuse inputs needing more memory than this, e.g. 2G (default: 80% of physical memory)");
@@ -307,7 +326,51 @@ int run_help(const CLI::App& app, const std::optional<std::string>& command)
 }  // namespace
 }  // namespace signcut::cli
 
+namespace {
+
+/// An error as one line: libraries' messages (HDF5's above all) may hold
+/// line breaks, and a caller reads the first line of stderr.
+std::string one_line(std::string_view text)
+{
+    std::string line;
+    line.reserve(text.size());
+    for (const char ch : text) {
+        const bool space = ch == '\n' || ch == '\r' || ch == '\t' || ch == ' ';
+        if (space && (line.empty() || line.back() == ' ')) continue;
+        line += space ? ' ' : ch;
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    return line;
+}
+
+/// Ends the process without the libraries' exit-time teardown, once every
+/// file is closed and every output committed or removed: after a failed
+/// write HDF5's teardown closes the file a second time and reads freed
+/// memory, and OpenBLAS's can wait forever on a worker it could not start
+/// (under ulimit -v). Nothing else is left to do at exit but flush stdio.
+[[noreturn]] void finish(int status)
+{
+    if (std::fflush(nullptr) != 0 && status == 0) status = 1;
+#if defined(__SANITIZE_ADDRESS__)
+    // LeakSanitizer checks at exit, which _Exit skips: check here.
+    __lsan_do_leak_check();
+#endif
+    std::_Exit(status);
+}
+
+int run(int argc, char** argv);
+
+}  // namespace
+
 int main(int argc, char** argv)
+{
+    signcut::cli::handle_stop_signals();
+    finish(run(argc, argv));
+}
+
+namespace {
+
+int run(int argc, char** argv)
 {
     using namespace signcut;
     using namespace signcut::cli;
@@ -462,13 +525,15 @@ int main(int argc, char** argv)
                    listed(command_names(app), " or "));
         return 2;
     } catch (const Error& err) {
-        fmt::print(stderr, "signcut: error: {}\n", err.what());
+        fmt::print(stderr, "signcut: error: {}\n", one_line(err.what()));
         return err.code() == errc::invalid_argument ? 2 : 1;
     } catch (const std::bad_alloc&) {
         fmt::print(stderr, "signcut: error: out of memory (lower the input size or raise --max-memory)\n");
         return 1;
     } catch (const std::exception& err) {
-        fmt::print(stderr, "signcut: error: {}\n", err.what());
+        fmt::print(stderr, "signcut: error: {}\n", one_line(err.what()));
         return 1;
     }
 }
+
+}  // namespace

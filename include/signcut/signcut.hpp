@@ -31,5 +31,6 @@
 #include "signcut/lplr.hpp"
 #include "signcut/matricization.hpp"
 #include "signcut/quantizer.hpp"
+#include "signcut/unfinished_outputs.hpp"
 #include "signcut/deflated_signs.hpp"
 #include "signcut/zfp_block_codec.hpp"

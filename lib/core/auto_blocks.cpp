@@ -182,7 +182,8 @@ detail::AutoChoice choose(const Shape& shape, const DecomposeOptions& options, R
                 choice.result = std::move(d);
                 choice.report = r;
             }
-        } catch (const Error&) {
+        } catch (const Error& e) {
+            if (e.code() == errc::cancelled) throw;  // the caller's stop, not this tile's
             continue;  // a budget below one term of this tile on the crop
         }
         // Ties go to the larger tile (fewer blocks, less overhead).

@@ -362,10 +362,10 @@ void BlockedRun::for_blocks(BlockData& data, const std::vector<std::size_t>& whi
         std::vector<std::thread> pool;
         try {
             for (unsigned t = 1; t < n; ++t) pool.emplace_back(work);
-        } catch (const std::system_error& e) {
-            stop = true;
-            for (auto& th : pool) th.join();
-            throw Error(errc::limit, fmt::format("cannot start {} threads: {}", n, e.what()));
+        } catch (const std::system_error&) {
+            // The system has no more threads to give (a thread limit,
+            // ulimit -v): those that started and this one claim the blocks,
+            // each decomposed the same whoever takes it.
         }
         // The next block row is read while this one's blocks are decomposed.
         if (data.streamed() && g + 1 < groups.size()) {

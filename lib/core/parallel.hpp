@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <exception>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -46,8 +47,16 @@ void parallel_ranges(unsigned threads, std::size_t n, std::size_t work_per_item,
         pool->run([&](unsigned i) { piece(i); }, static_cast<unsigned>(t));
     } else {
         std::vector<std::thread> extra;
-        for (std::size_t i = 1; i < t; ++i) extra.emplace_back(piece, i);
+        std::size_t started = 1;
+        try {
+            for (; started < t; ++started) extra.emplace_back(piece, started);
+        } catch (const std::system_error&) {
+            // The system has no more threads (a thread limit, ulimit -v):
+            // this thread takes the pieces that found none. The pieces are
+            // the same, so the results are too.
+        }
         piece(0);
+        for (std::size_t i = started; i < t; ++i) piece(i);
         for (auto& th : extra) th.join();
     }
     for (auto& e : errors)

@@ -1,5 +1,7 @@
 #include "worker_pool.hpp"
 
+#include <system_error>
+
 #include "spin_pause.hpp"
 
 namespace signcut::detail {
@@ -29,7 +31,14 @@ void spin_then_wait(std::atomic<T>& a, Pred done)
 
 WorkerPool::WorkerPool(unsigned threads) : size_(threads < 1 ? 1 : threads)
 {
-    for (unsigned i = 1; i < size_; ++i) workers_.emplace_back([this] { work(); });
+    try {
+        for (unsigned i = 1; i < size_; ++i) workers_.emplace_back([this] { work(); });
+    } catch (const std::system_error&) {
+        // Fewer threads than asked for (a thread limit, ulimit -v): the pool
+        // is as large as what started, and the loops split their work by
+        // size(), so results do not change.
+    }
+    size_ = static_cast<unsigned>(workers_.size()) + 1;
 }
 
 WorkerPool::~WorkerPool()

@@ -19,6 +19,7 @@
 
 #include "signcut/error.hpp"
 #include "signcut/hdf5.hpp"
+#include "signcut/unfinished_outputs.hpp"
 
 namespace signcut {
 namespace io {
@@ -72,7 +73,7 @@ AtomicOutput::AtomicOutput(std::string target, bool force) : target_(std::move(t
     // Keep the temporary's name within NAME_MAX (255) whatever the output's.
     if (name.size() > 200) name.resize(200);
     temp_ = (std::filesystem::path(folder_of(target_)) / fmt::format(".{}.signcut-tmp-XXXXXX", name)).string();
-    fd_ = ::mkstemp(temp_.data());
+    fd_ = create_unfinished_output(temp_.data(), &unfinished_ticket_);
     if (fd_ < 0) {
         const int err = errno;
         throw Error(errc::io, fmt::format("cannot create a temporary file in {} for {}: {}", folder_of(target_),
@@ -84,6 +85,7 @@ AtomicOutput::~AtomicOutput()
 {
     if (fd_ >= 0) ::close(fd_);
     if (!committed_) ::unlink(temp_.c_str());
+    untrack_unfinished_output(unfinished_ticket_);
 }
 
 void AtomicOutput::write(const void* data, std::size_t size)
@@ -185,6 +187,9 @@ void AtomicOutput::commit()
         }
     }
     committed_ = true;
+    // After the rename: a signal in between finds no temporary to remove.
+    untrack_unfinished_output(unfinished_ticket_);
+    unfinished_ticket_ = -1;
 
     // Make the rename itself durable. Some file systems cannot sync a folder;
     // the output is complete either way, so this is best effort.

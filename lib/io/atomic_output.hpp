@@ -60,6 +60,7 @@ private:
     bool committed_ = false;
     std::optional<struct ::stat> original_;
     bool owner_kept_ = true;
+    int unfinished_ticket_ = -1;  ///< the temporary in unfinished_outputs.hpp's table
 };
 
 }  // namespace signcut::io

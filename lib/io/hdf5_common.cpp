@@ -10,9 +10,29 @@
 namespace signcut::h5 {
 namespace {
 
+/// HDF5's description of a failed system call spells out its whole state
+/// over two lines ("file write failed: time = ..., errno = 27, error message
+/// = 'File too large', buf = ..."); what a person needs is the first phrase
+/// and the system's reason.
+std::string condensed(std::string desc)
+{
+    const std::string key = "error message = '";
+    const std::size_t at = desc.find(key);
+    if (at != std::string::npos) {
+        const std::size_t from = at + key.size();
+        const std::size_t to = desc.find('\'', from);
+        const std::size_t colon = desc.find(':');
+        if (to != std::string::npos && colon != std::string::npos && colon < at)
+            desc = desc.substr(0, colon) + ": " + desc.substr(from, to - from);
+    }
+    for (char& ch : desc)
+        if (ch == '\n' || ch == '\r') ch = ' ';
+    return desc;
+}
+
 herr_t remember_description(unsigned /*n*/, const H5E_error2_t* err, void* data)
 {
-    if (err->desc != nullptr && err->desc[0] != '\0') *static_cast<std::string*>(data) = err->desc;
+    if (err->desc != nullptr && err->desc[0] != '\0') *static_cast<std::string*>(data) = condensed(err->desc);
     return 0;
 }
 
@@ -58,6 +78,10 @@ File open_read_only(const std::string& path)
         throw Error(errc::io, fmt::format("cannot open {}: {}", path, std::strerror(err)));
     }
     if (S_ISDIR(st.st_mode)) throw Error(errc::io, fmt::format("cannot open {}: it is a folder", path));
+    // A FIFO or a device would block the open, or feed HDF5 a stream it
+    // cannot seek in: only regular files are inputs.
+    if (!S_ISREG(st.st_mode))
+        throw Error(errc::io, fmt::format("cannot open {}: not a regular file (a FIFO, socket or device)", path));
     if (std::FILE* probe = std::fopen(path.c_str(), "rb")) {
         std::fclose(probe);
     } else {

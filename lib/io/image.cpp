@@ -49,6 +49,9 @@ FilePtr open_image(const std::string& path)
     struct stat st {};
     if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
         throw Error(errc::io, fmt::format("cannot open {}: it is a folder", path));
+    // A FIFO or a device would block the open: only regular files are inputs.
+    if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+        throw Error(errc::io, fmt::format("cannot open {}: not a regular file (a FIFO, socket or device)", path));
     FilePtr f(std::fopen(path.c_str(), "rb"));
     if (!f) {
         const int err = errno;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <system_error>
 #include <thread>
 #include <type_traits>
 
@@ -58,8 +59,15 @@ void on_threads(std::size_t n, unsigned threads, Fn&& fn)
     };
     std::vector<std::thread> extra;
     extra.reserve(t - 1);
-    for (std::size_t i = 1; i < t; ++i) extra.emplace_back(piece, i);
+    std::size_t started = 1;
+    try {
+        for (; started < t; ++started) extra.emplace_back(piece, started);
+    } catch (const std::system_error&) {
+        // No more threads to be had: this one takes the pieces left over
+        // (the same pieces, so the same results).
+    }
     piece(0);
+    for (std::size_t i = started; i < t; ++i) piece(i);
     for (std::thread& th : extra) th.join();
     for (const std::exception_ptr& e : errors)
         if (e) std::rethrow_exception(e);

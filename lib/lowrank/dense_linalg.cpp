@@ -2,6 +2,7 @@
 #include "dense_linalg.hpp"
 
 #include <algorithm>
+#include <thread>
 #include <climits>
 #include <cmath>
 
@@ -147,7 +148,10 @@ BlasThreads::BlasThreads(unsigned threads)
 {
     if (threads == 0 || openblas_set_num_threads == nullptr || openblas_get_num_threads == nullptr) return;
     previous_ = openblas_get_num_threads();
-    openblas_set_num_threads(static_cast<int>(threads));
+    // OpenBLAS gains nothing from more threads than cores, and when it cannot
+    // start the ones it was told to (ulimit -v) it waits for them forever.
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    openblas_set_num_threads(static_cast<int>(std::min(threads, cores)));
 }
 
 BlasThreads::~BlasThreads()
