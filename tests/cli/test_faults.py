@@ -36,6 +36,17 @@ def field(shape, seed):
     return (x / np.abs(x).max()).astype(np.float32)
 
 
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGPIPE)
+
+
+def default_stop_signals():
+    """A preexec_fn: the stop signals at their default action in the child,
+    whatever this test inherited (nohup and background jobs ignore SIGHUP
+    and SIGINT, and signcut keeps an ignored signal ignored)."""
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, signal.SIG_DFL)
+
+
 def limited(resource_id, value):
     """A preexec_fn that sets one resource limit in the child."""
     def set_limit():
@@ -132,10 +143,11 @@ class Faults(CliCase):
         old = self.path("old.h5")
         with open(old, "wb") as f:
             f.write(b"an older output")
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGPIPE):
+        for sig in STOP_SIGNALS:
             for out, force in ((self.path("new.h5"), []), (old, ["--force"])):
                 p = subprocess.Popen([SIGNCUT, "decompress", dec, "-o", out, "--threads", "1", "-q", *force],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     preexec_fn=default_stop_signals)
                 t0 = time.monotonic()
                 while not self.temporaries() and p.poll() is None and time.monotonic() - t0 < 120:
                     time.sleep(0.001)
