@@ -58,10 +58,7 @@ const CLI::Validator at_least_one(
 constexpr unsigned max_threads = 1024;
 const CLI::Validator thread_number(
     [](std::string& v) {
-        unsigned n = 0;
-        const char* end = v.data() + v.size();
-        const auto [ptr, ec] = std::from_chars(v.data(), end, n);
-        if (!v.empty() && ec == std::errc() && ptr == end && n >= 1 && n <= max_threads) return std::string();
+        if (whole_number_at_least(v, 1) && std::stoull(v) <= max_threads) return std::string();
         return fmt::format("must be an integer from 1 to {}, got '{}'", max_threads, v);
     },
     "1.." + std::to_string(max_threads));
