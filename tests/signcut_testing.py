@@ -47,6 +47,81 @@ def digest(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
+def write_netcdf_like_file(path, user_block=512):
+    """A netCDF-4-style file: dimension scales attached to a variable, global
+    and variable attributes (variable- and fixed-length strings, numbers), a
+    group, a dataset of object references, a compound dataset and a user
+    block of `user_block` bytes."""
+    import h5py
+    x = np.random.default_rng(1).standard_normal((48, 40))
+    x = np.cumsum(np.cumsum(x, axis=0), axis=1).astype(np.float32)
+    with h5py.File(path, "w", userblock_size=user_block, track_order=True) as f:
+        f.attrs["title"] = "a test field"
+        f.attrs["Conventions"] = np.bytes_("CF-1.8")
+        f["lat"] = np.linspace(-90, 90, 48)
+        f["lon"] = np.linspace(0, 357.5, 40)
+        f["lat"].make_scale("lat")
+        f["lon"].make_scale("lon")
+        t = f.create_dataset("t", data=x, chunks=(16, 20), compression="gzip")
+        t.attrs["units"] = "K"
+        t.attrs["long_name"] = np.bytes_("air temperature")
+        t.attrs["valid_range"] = np.array([-500, 500], np.float32)
+        t.attrs["_FillValue"] = np.float32(-9999)
+        t.attrs["levels"] = np.array([1, 2, 3], np.int16)
+        t.dims[0].attach_scale(f["lat"])
+        t.dims[1].attach_scale(f["lon"])
+        g = f.create_group("meta")
+        g.attrs["licence"] = "CC-BY-4.0"
+        g["counts"] = np.arange(12, dtype=np.int64).reshape(3, 4)
+        refs = g.create_dataset("refs", (2,), dtype=h5py.ref_dtype)
+        refs[0] = f["t"].ref
+        refs[1] = f["lat"].ref
+        g["table"] = np.array([(1, 2.5), (2, 3.5)], dtype=[("id", "<i4"), ("v", "<f8")])
+    if user_block:
+        with open(path, "r+b") as fh:
+            fh.write(b"USERBLOCK: keep me".ljust(64, b"."))
+
+
+def hdf5_snapshot(path, user_block=0, leave_out=()):
+    """Everything of a file h5py sees, as comparable values: every object's
+    kind, data and attributes, with references shown as the names they point
+    to, plus the user block's bytes; the objects named in `leave_out` (and
+    their members) are left out."""
+    import h5py
+    out = {}
+    with open(path, "rb") as fh:
+        out["#userblock"] = fh.read(user_block)
+
+    def value(v, f):
+        if isinstance(v, h5py.Reference):
+            return ("ref", f[v].name if v else None)
+        if isinstance(v, np.void):
+            return tuple(value(e, f) for e in v)
+        if isinstance(v, np.ndarray):
+            if v.dtype == object or (v.dtype.fields and any(d[0].hasobject for d in v.dtype.fields.values())):
+                return tuple(value(e, f) for e in v.ravel())
+            return (v.dtype.str, v.shape, v.tobytes())
+        if isinstance(v, bytes):
+            return ("bytes", v)
+        return ("value", repr(v))
+
+    def left_out(name):
+        return any(name == n or name.startswith(n + "/") for n in leave_out)
+
+    with h5py.File(path, "r") as f:
+        def visit(name, obj):
+            if left_out(name):
+                return
+            attrs = tuple(sorted((k, value(obj.attrs[k], f)) for k in obj.attrs))
+            if isinstance(obj, h5py.Dataset):
+                out[name] = ("dataset", value(obj[()], f), attrs)
+            else:
+                out[name] = ("group", attrs)
+        out["/"] = ("group", tuple(sorted((k, value(f.attrs[k], f)) for k in f.attrs)))
+        f.visititems(visit)
+    return out
+
+
 class TempFolderCase(unittest.TestCase):
     """A test case whose every test gets a fresh temporary folder."""
     folder_prefix = "signcut-test-"

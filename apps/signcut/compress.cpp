@@ -284,12 +284,12 @@ std::vector<CarriedAttribute> source_attributes(const InputRef& ref, const Termi
     std::vector<std::string> skipped;
     std::vector<CarriedAttribute> kept = read_dataset_attributes(ref.file, ref.dataset, &skipped);
     if (!skipped.empty()) {
-        std::string names;
-        for (const std::string& n : skipped) names += (names.empty() ? "" : ", ") + n;
-        terminal.warn(fmt::format("{} attribute{} of {} {} not kept ({}): only numbers and strings travel with a "
-                                  "decomposition",
+        std::string reasons;
+        for (const std::string& n : skipped) reasons += (reasons.empty() ? "" : "; ") + n;
+        terminal.warn(fmt::format("{} attribute{} of {} {} not kept ({}): numbers and readable strings travel with "
+                                  "a decomposition",
                                   skipped.size(), skipped.size() == 1 ? "" : "s", ref.spec,
-                                  skipped.size() == 1 ? "is" : "are", names));
+                                  skipped.size() == 1 ? "is" : "are", reasons));
     }
     return kept;
 }

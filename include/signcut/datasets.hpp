@@ -95,8 +95,10 @@ struct SIGNCUT_API CarriedAttribute {
 
 /// Reads the attributes of a dataset that can be carried, in name order.
 /// Attributes of other kinds (object references such as DIMENSION_LIST,
-/// compounds, enums, variable-length sequences) or larger than 16 MiB are
-/// left out, and their names appended to `skipped` if given.
+/// compounds, enums, variable-length sequences), larger than 16 MiB, or
+/// variable-length strings whose trial read in a child process crashed or
+/// hung (a damaged heap) are left out, each appended to `skipped` if given
+/// as "name: why".
 SIGNCUT_API std::vector<CarriedAttribute> read_dataset_attributes(const std::string& file, const std::string& dataset,
                                                       std::vector<std::string>* skipped = nullptr);
 

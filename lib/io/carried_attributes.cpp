@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "signcut/error.hpp"
+#include "variable_length.hpp"
 
 namespace signcut::io {
 namespace {
@@ -96,7 +97,7 @@ std::vector<CarriedAttribute> read_carried_attributes(hid_t object, const std::s
         const std::string what = fmt::format("attribute {} of {}", name, shown);
         const auto skip = [&](const std::string& why) {
             if (strict) throw Error(errc::bad_input, fmt::format("{}: {}", what, why));
-            if (skipped != nullptr) skipped->push_back(name);
+            if (skipped != nullptr) skipped->push_back(fmt::format("{}: {}", name, why));
         };
         h5::Attribute a(H5Aopen(object, name.c_str(), H5P_DEFAULT));
         if (!a) h5::fail(errc::bad_input, fmt::format("cannot open {}", what));
@@ -140,9 +141,24 @@ std::vector<CarriedAttribute> read_carried_attributes(hid_t object, const std::s
             if (H5Aread(a.get(), little_endian_type(c.kind, c.element_size), c.bytes.data()) < 0)
                 h5::fail(errc::bad_input, fmt::format("cannot read {}", what));
         } else if (type_class == H5T_STRING) {
-            if (strict && H5Tis_variable_str(type.get()) > 0) {
-                skip("a variable-length string (version 2 stores fixed-length strings only)");
-                continue;
+            if (H5Tis_variable_str(type.get()) > 0) {
+                if (strict) {
+                    skip("a variable-length string (version 2 stores fixed-length strings only)");
+                    continue;
+                }
+                // An input's attribute (h5py writes every str this way): its
+                // heap is read first by a child process, where damage can
+                // only end the child.
+                h5::Datatype memory(H5Tcopy(H5T_C_S1));
+                if (!memory || H5Tset_size(memory.get(), H5T_VARIABLE) < 0 ||
+                    H5Tset_cset(memory.get(), H5Tget_cset(type.get())) < 0)
+                    h5::fail(errc::io, "cannot create an HDF5 string type");
+                const Trial trial = trial_attribute_read(a.get(), memory.get());
+                if (trial.outcome != TrialOutcome::succeeded) {
+                    skip(fmt::format("a variable-length string that could not be read safely: a trial read {}",
+                                     trial.detail));
+                    continue;
+                }
             }
             const std::vector<std::string> strings = read_strings(a.get(), type.get(), count, what);
             std::size_t longest = 0;

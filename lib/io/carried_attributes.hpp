@@ -11,8 +11,9 @@
 
 namespace signcut::io {
 
-/// The attributes of `object` that can be carried, in name order; the names
-/// of the others go to `skipped`. `strict` (reading a decomposition's
+/// The attributes of `object` that can be carried, in name order; each of
+/// the others goes to `skipped` as "name: why". Variable-length strings are
+/// read only after a trial read in a child process (variable_length.hpp). `strict` (reading a decomposition's
 /// `source_attributes`, which the format restricts): anything else, a
 /// variable-length string included, is refused naming `shown` instead of
 /// skipped. Sizes are checked from the dataspace before anything is read.

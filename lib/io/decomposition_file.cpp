@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "dtype.hpp"
+#include "variable_length.hpp"
 #include "signcut/decomposition.hpp"
 #include "signcut/error.hpp"
 #include "signcut/scale_format.hpp"
@@ -265,6 +266,17 @@ std::string AttributeReader::string(const char* name) const
         h5::Datatype memory_type(h5::check(H5Tcopy(H5T_C_S1), errc::io, "cannot create an HDF5 string type"));
         H5Tset_size(memory_type.get(), H5T_VARIABLE);
         H5Tset_cset(memory_type.get(), H5Tget_cset(type.get()));  // no cset conversion needed
+        // A version-1 file: its heap is read first by a child process,
+        // where damage can only end the child.
+        const Trial trial = trial_attribute_read(attribute.get(), memory_type.get());
+        if (trial.outcome == TrialOutcome::unavailable)
+            throw Error(errc::io, fmt::format("{}: cannot read attribute {}{} (a variable-length string) safely: {}",
+                                              file_, prefix_, name, trial.detail));
+        if (trial.outcome == TrialOutcome::failed) unreadable(name);
+        if (trial.outcome != TrialOutcome::succeeded)
+            throw Error(errc::bad_input,
+                        fmt::format("{}: attribute {}{} is a damaged variable-length string: a trial read {}", file_,
+                                    prefix_, name, trial.detail));
         char* text = nullptr;
         if (H5Aread(attribute.get(), memory_type.get(), &text) < 0) unreadable(name);
         if (text != nullptr) value = text;

@@ -70,6 +70,21 @@ PropList file_access_properties()
     return fapl;
 }
 
+PropList writing_access_properties()
+{
+    PropList fapl = file_access_properties();
+    // HDF5's 1.10 file format, for every object signcut creates: object
+    // headers (and with them every attribute), chunk indexes and the
+    // superblock carry checksums, so a damaged file is refused where the
+    // older format reads on. In the older format one flipped bit in a chunk
+    // index's B-tree key hides the chunk, and HDF5 returns its fill value
+    // without an error. Pinned to 1.10, not "latest", so a newer HDF5 writes
+    // the same bytes and any HDF5 from 1.10 on reads them.
+    check_status(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V110, H5F_LIBVER_V110), errc::io,
+                 "cannot set the HDF5 format version");
+    return fapl;
+}
+
 File open_read_only(const std::string& path)
 {
     struct stat st {};
@@ -107,7 +122,7 @@ File create_file(const std::string& path, const std::string& shown_name)
     // A file creation property list is also a group creation list: this is
     // where the root group's time tracking is switched off.
     PropList fcpl = untimed_creation_properties(H5P_FILE_CREATE);
-    PropList fapl = file_access_properties();
+    PropList fapl = writing_access_properties();
     const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get());
     if (id < 0) fail(errc::io, fmt::format("cannot create the HDF5 file {}", shown_name));
     return File(id);

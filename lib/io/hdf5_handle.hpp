@@ -112,6 +112,10 @@ inline void check_status(herr_t status, errc code, std::string_view message)
 /// kept, but a file system without lock support does not make opening fail.
 PropList file_access_properties();
 
+/// The same, for files signcut writes or edits: objects it creates use
+/// HDF5's 1.10 format, whose metadata is checksummed.
+PropList writing_access_properties();
+
 /// Opens an existing HDF5 file read-only. Distinguishes a missing or
 /// unreadable file (errc::io, with the OS's reason), a file that is not HDF5
 /// (errc::bad_input) and a damaged one (errc::bad_input, HDF5's detail).

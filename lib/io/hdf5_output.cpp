@@ -160,7 +160,7 @@ Hdf5Output::Hdf5Output(Plan p, bool force)
         }
         output_.copy_from(target_);
         output_.keep_mode_and_owner(original);
-        h5::PropList fapl = h5::file_access_properties();
+        h5::PropList fapl = h5::writing_access_properties();
         file_ = h5::File(H5Fopen(output_.temporary_path().c_str(), H5F_ACC_RDWR, fapl.get()));
         if (!file_) h5::fail(errc::io, fmt::format("cannot open a copy of {} for writing", target_));
         if (h5::link_exists(file_.get(), object_) || H5Lexists(file_.get(), object_.c_str(), H5P_DEFAULT) > 0) {

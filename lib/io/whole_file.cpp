@@ -9,6 +9,7 @@
 #include "hdf5_handle.hpp"
 #include "hdf5_output.hpp"
 #include "object_writers.hpp"
+#include "variable_length.hpp"
 #include "signcut/error.hpp"
 #include "signcut/hdf5.hpp"
 
@@ -59,6 +60,18 @@ void copy_attributes(hid_t from, hid_t to, const std::string& shown, std::vector
         const hssize_t count = H5Sget_simple_extent_npoints(space.get());
         const std::size_t size = H5Tget_size(type.get());
         if (count < 0 || size == 0) h5::fail(errc::bad_input, fmt::format("cannot read attribute {} of {}", name, shown));
+        // Variable-length values live in the file's global heap, which a
+        // damaged file can make libhdf5 crash or hang on: read by a child
+        // process first.
+        if (io::has_variable_length(type.get())) {
+            const io::Trial trial = io::trial_attribute_read(a.get(), type.get());
+            if (trial.outcome != io::TrialOutcome::succeeded) {
+                notes.push_back(fmt::format("attribute {} of {} is not copied: its variable-length values could not "
+                                            "be read safely (a trial read {})",
+                                            name, shown, trial.detail));
+                continue;
+            }
+        }
         std::vector<unsigned char> buffer(std::max<std::size_t>(1, static_cast<std::size_t>(count) * size));
         if (H5Aread(a.get(), type.get(), buffer.data()) < 0)
             h5::fail(errc::bad_input, fmt::format("cannot read attribute {} of {}", name, shown));
@@ -158,6 +171,23 @@ private:
     /// H5Ocopy would keep reference attributes pointing nowhere.
     void copy_object(const std::string& path, const std::string& shown)
     {
+        if (H5Oexists_by_name(in_, path.c_str(), H5P_DEFAULT) > 0) {
+            h5::Object o(H5Oopen(in_, path.c_str(), H5P_DEFAULT));
+            if (o && H5Iget_type(o.get()) == H5I_DATASET) {
+                // H5Ocopy reads variable-length values through the global
+                // heap: a child process reads them all first.
+                h5::Datatype t(H5Dget_type(o.get()));
+                if (t && io::has_variable_length(t.get())) {
+                    const io::Trial trial = io::trial_dataset_read(o.get());
+                    if (trial.outcome != io::TrialOutcome::succeeded) {
+                        notes.push_back(fmt::format("{} is not copied: its variable-length values could not be read "
+                                                    "safely (a trial read {})",
+                                                    shown, trial.detail));
+                        return;
+                    }
+                }
+            }
+        }
         h5::PropList ocpypl(H5Pcreate(H5P_OBJECT_COPY));
         H5Pset_copy_object(ocpypl.get(), H5O_COPY_WITHOUT_ATTR_FLAG);
         if (H5Ocopy(in_, path.c_str(), out_, path.c_str(), ocpypl.get(), H5P_DEFAULT) < 0)

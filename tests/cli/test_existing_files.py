@@ -21,7 +21,8 @@ import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
-from signcut_testing import UNDER_SANITIZERS, CliCase, digest, run_signcut, run_signcut_json, run_suite  # noqa: E402,F401
+from signcut_testing import (UNDER_SANITIZERS, CliCase, digest, hdf5_snapshot, run_signcut, run_signcut_json,  # noqa: E402,F401
+                             run_suite, write_netcdf_like_file)
 
 SIGNCUT, ROOT, REPORT = sys.argv[1], sys.argv[2], sys.argv[3]
 run = functools.partial(run_signcut, SIGNCUT)
@@ -36,68 +37,8 @@ def field(shape, seed):
     return x.astype(np.float32)
 
 
-def write_netcdf_like(path):
-    """A netCDF-4-style file: dimension scales attached to a variable, global
-    and variable attributes (variable- and fixed-length strings, numbers), a
-    group, a dataset of object references, a compound dataset and a user
-    block."""
-    with h5py.File(path, "w", userblock_size=USER_BLOCK, track_order=True) as f:
-        f.attrs["title"] = "a test field"
-        f.attrs["Conventions"] = np.bytes_("CF-1.8")
-        f["lat"] = np.linspace(-90, 90, 48)
-        f["lon"] = np.linspace(0, 357.5, 40)
-        f["lat"].make_scale("lat")
-        f["lon"].make_scale("lon")
-        t = f.create_dataset("t", data=field((48, 40), 1), chunks=(16, 20), compression="gzip")
-        t.attrs["units"] = "K"
-        t.attrs["long_name"] = np.bytes_("air temperature")
-        t.attrs["valid_range"] = np.array([-500, 500], np.float32)
-        t.attrs["_FillValue"] = np.float32(-9999)
-        t.attrs["levels"] = np.array([1, 2, 3], np.int16)
-        t.dims[0].attach_scale(f["lat"])
-        t.dims[1].attach_scale(f["lon"])
-        g = f.create_group("meta")
-        g.attrs["licence"] = "CC-BY-4.0"
-        g["counts"] = np.arange(12, dtype=np.int64).reshape(3, 4)
-        refs = g.create_dataset("refs", (2,), dtype=h5py.ref_dtype)
-        refs[0] = f["t"].ref
-        refs[1] = f["lat"].ref
-        g["table"] = np.array([(1, 2.5), (2, 3.5)], dtype=[("id", "<i4"), ("v", "<f8")])
-    with open(path, "r+b") as fh:
-        fh.write(b"USERBLOCK: keep me".ljust(64, b"."))
-
-
-def snapshot(path):
-    """Everything of a file h5py sees, as comparable values: every object's
-    kind, data and attributes, with references shown as the names they point
-    to, plus the user block's bytes."""
-    out = {}
-    with open(path, "rb") as fh:
-        out["#userblock"] = fh.read(USER_BLOCK)
-
-    def value(v, f):
-        if isinstance(v, h5py.Reference):
-            return ("ref", f[v].name if v else None)
-        if isinstance(v, np.void):
-            return tuple(value(e, f) for e in v)
-        if isinstance(v, np.ndarray):
-            if v.dtype == object or (v.dtype.fields and any(d[0].hasobject for d in v.dtype.fields.values())):
-                return tuple(value(e, f) for e in v.ravel())
-            return (v.dtype.str, v.shape, v.tobytes())
-        if isinstance(v, bytes):
-            return ("bytes", v)
-        return ("value", repr(v))
-
-    with h5py.File(path, "r") as f:
-        def visit(name, obj):
-            attrs = tuple(sorted((k, value(obj.attrs[k], f)) for k in obj.attrs))
-            if isinstance(obj, h5py.Dataset):
-                out[name] = ("dataset", value(obj[()], f) if obj.shape != () else value(obj[()], f), attrs)
-            else:
-                out[name] = ("group", attrs)
-        out["/"] = ("group", tuple(sorted((k, value(f.attrs[k], f)) for k in f.attrs)))
-        f.visititems(visit)
-    return out
+snapshot = functools.partial(hdf5_snapshot, user_block=USER_BLOCK)
+write_netcdf_like = functools.partial(write_netcdf_like_file, user_block=USER_BLOCK)
 
 
 class CliExistingFiles(CliCase):

@@ -3,13 +3,17 @@
 is hostile: inputs that are not regular files, more threads than can be had,
 a file size limit, and signals that stop a run. Each must end with one
 `signcut: error:` line (or death by the signal) and a non-zero status,
-never a crash or a hang, and leave no temporary file.
+never a crash or a hang, and leave no temporary file. And inputs whose
+variable-length strings point into a damaged global heap, which crash
+libhdf5 when read: their attributes and objects are left out with a
+warning, the rest of the work is done.
 
 usage: test_faults.py SIGNCUT_BINARY SOURCE_ROOT REPORT_XML
 """
 import functools
 import os
 import resource
+import struct
 import signal
 import subprocess
 import sys
@@ -52,6 +56,29 @@ def limited(resource_id, value):
     def set_limit():
         resource.setrlimit(resource_id, (value, value))
     return set_limit
+
+
+def damage_heap_object(path, text):
+    """Makes the global heap object holding `text` (a variable-length string
+    h5py wrote) claim 2^62 bytes: libhdf5 copies that many when it reads the
+    string, and crashes."""
+    with open(path, "rb") as f:
+        data = bytearray(f.read())
+    encoded = text.encode()
+    for heap in (i for i in range(len(data)) if data.startswith(b"GCOL", i)):
+        p = heap + 16  # signature, version, reserved, collection size
+        end = heap + struct.unpack_from("<Q", data, heap + 8)[0]
+        while p + 16 <= end:  # index (2), reference count (2), reserved (4), size (8), data padded to 8
+            index, _, _, size = struct.unpack_from("<HHIQ", data, p)
+            if index == 0:
+                break
+            if bytes(data[p + 16:p + 16 + size]) == encoded:
+                struct.pack_into("<Q", data, p + 8, 2 ** 62)
+                with open(path, "wb") as f:
+                    f.write(data)
+                return
+            p += 16 + -(-size // 8) * 8
+    raise AssertionError(f"no heap object holds {text!r}")
 
 
 class Faults(CliCase):
@@ -176,6 +203,54 @@ class Faults(CliCase):
         self.assertEqual(p.returncode, 0, err)
         with h5py.File(out, "r") as f:
             self.assertEqual(f["data"].shape, shape)
+
+    def test_damaged_variable_length_strings_are_left_out_with_a_warning(self):
+        # An input dataset whose "history" attribute (a Python str, so a
+        # variable-length string) points into a damaged heap: reading it
+        # crashed the run. It is tried in a child process and left out.
+        src = self.path("src.h5")
+        with h5py.File(src, "w") as f:
+            d = f.create_dataset("t", data=field((40, 30), 1))
+            d.attrs["units"] = np.bytes_("K")
+            # Written before the damaged one: libhdf5 stops its walk of the
+            # heap at the damage, and the strings stored after it read as
+            # empty, in h5py as in signcut.
+            d.attrs["source"] = "a model run"
+            d.attrs["history"] = "a damaged history"
+        damage_heap_object(src, "a damaged history")
+        out = self.path("t.sct.h5")
+        p = run("compress", src + ":/t", "-o", out, "-b", "2")
+        self.assertIn("history: a variable-length string that could not be read safely: a trial read crashed",
+                      p.stderr)
+        with h5py.File(out, "r") as f:
+            carried = f["decomposition/source_attributes"].attrs
+            self.assertEqual(sorted(carried), ["source", "units"])
+            self.assertEqual(carried["source"], b"a model run")
+
+        # The whole file: a damaged attribute of a group, then a dataset of
+        # damaged variable-length strings, are not copied, and said so;
+        # everything else is.
+        for damaged, said in (("attribute", "attribute history of"), ("dataset", "/meta/notes is not copied")):
+            whole = self.path(f"whole-{damaged}.h5")
+            with h5py.File(whole, "w") as f:
+                f["t"] = field((40, 30), 1)
+                g = f.create_group("meta")
+                g.attrs["licence"] = np.bytes_("CC-BY-4.0")
+                g["counts"] = np.arange(5)
+                if damaged == "attribute":
+                    g.attrs["history"] = "a damaged history"
+                else:
+                    g["notes"] = np.array(["a damaged note"], dtype=h5py.string_dtype())
+            damage_heap_object(whole, "a damaged history" if damaged == "attribute" else "a damaged note")
+            all_out = self.path(f"whole-{damaged}.sct.h5")
+            p = run("compress", whole, "--all", "-o", all_out, "-b", "2")
+            self.assertIn(said, p.stderr)
+            self.assertIn("could not be read safely (a trial read crashed", p.stderr)
+            with h5py.File(all_out, "r") as f:
+                self.assertEqual(list(f["meta"].attrs), ["licence"])
+                self.assertNotIn("notes", f["meta"])
+                np.testing.assert_array_equal(f["meta/counts"][()], np.arange(5))
+                self.assertIn("decomposition", f["t"])
 
 
 if __name__ == "__main__":

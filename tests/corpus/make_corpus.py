@@ -16,6 +16,7 @@ change the corpus:
 Each case in cases.json has a name, a category (decomposition, dataset,
 image, cli), the arguments given to signcut (paths relative to this folder;
 "{out}", "{out.png}" and "{outdir}" name places in an empty scratch folder),
+"{fifo}" a named pipe with no writer, made by the runner outside the corpus),
 the exit status it must give (1 bad input, 2 bad usage), a fragment its one
 error line must contain, and why the input is bad.
 """
@@ -182,14 +183,17 @@ def put_v2_dataset(group, name, data, fletcher32=True):
     d.close()
 
 
-def write_v2_file(name, attrs, datasets, fletcher32=True, root=None):
+def write_v2_file(name, attrs, datasets, fletcher32=True, root=None, libver=None):
     """A version-2 file: the root attributes (`root` overrides them), the
     /decomposition group with `attrs` (name -> value; str is a fixed-length
     string, Vlen a variable-length one, anything else a little-endian numpy
     value) and `datasets` (name -> 1-D array), in the order given."""
     fcpl = h5py.h5p.create(h5py.h5p.FILE_CREATE)
     fcpl.set_obj_track_times(False)
-    fid = h5py.h5f.create(path(name).encode(), h5py.h5f.ACC_TRUNC, fcpl=fcpl)
+    fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
+    if libver == "v110":  # what signcut writes: checksummed object headers
+        fapl.set_libver_bounds(h5py.h5f.LIBVER_V110, h5py.h5f.LIBVER_V110)
+    fid = h5py.h5f.create(path(name).encode(), h5py.h5f.ACC_TRUNC, fcpl=fcpl, fapl=fapl)
     with h5py.File(fid) as f:
         root_attrs = {"signcut_format": "signcut-decomposition", "format_version": np.array(2, "<i4")}
         root_attrs.update(root or {})
@@ -420,6 +424,84 @@ def jpeg_markers(data):
             break
         pos += 2 + struct.unpack(">H", data[pos + 2:pos + 4])[0]
     return out
+
+
+def v1_heap_damage(good, name, edit):
+    """valid.sct.h5 (version 1: variable-length strings in one global heap
+    collection) with the heap or a reference into it damaged by `edit(data,
+    heap, refs)`; refs maps each string attribute's value to the offset of
+    its heap reference (length u32, collection address u64, index u32)."""
+    data = bytearray(good)
+    assert data.count(b"GCOL") == 1
+    heap = data.index(b"GCOL")
+    objects, p = {}, heap + 16
+    while True:  # index (2), reference count (2), reserved (4), size (8), data padded to 8
+        index, _, _, size = struct.unpack_from("<HHIQ", data, p)
+        if index == 0:
+            break
+        objects[index] = bytes(data[p + 16:p + 16 + size]).decode()
+        p += 16 + -(-size // 8) * 8
+    refs, address, at = {}, struct.pack("<Q", heap), 0
+    while (at := data.find(address, at + 1)) > 0:
+        length, index = struct.unpack_from("<I", data, at - 4)[0], struct.unpack_from("<I", data, at + 8)[0]
+        if index in objects and len(objects[index]) == length:
+            refs[objects[index]] = at - 4
+    edit(data, heap, refs)
+    write_bytes(name, bytes(data))
+    return rel(name)
+
+
+def faults(D, C, valid_h5, good):
+    """Files that crashed or hung libhdf5 before the readers took care, and
+    inputs the system cannot give (a FIFO, more threads than allowed)."""
+    # A version-1 file's strings are variable-length: libhdf5 reads them from
+    # the global heap trusting its sizes and indexes (H5HG_read), so damage
+    # there crashed the process. The reader tries each read in a child
+    # process first and refuses the file when the child dies.
+    def object_size(data, heap, refs):
+        # object 1 (signcut_format's text) claims 2^62 bytes
+        data[heap + 24:heap + 32] = struct.pack("<Q", 2 ** 62)
+    p = v1_heap_damage(good, "v1-heap-object-size.sct.h5", object_size)
+    for command, args in (("info", ["info", p]), ("decompress", ["decompress", p, "-o", "{out}"]),
+                          ("eval", ["eval", valid_h5, p])):
+        case(f"dec-v1-heap-object-size-{command}", D, args, 1,
+             "attribute /signcut_format is a damaged variable-length string: a trial read crashed",
+             "version 1: the heap object behind @signcut_format claims 2^62 bytes (libhdf5 copied them)")
+
+    def method_index(data, heap, refs):
+        # @method's reference names heap object 0xfff0 of a collection of 7
+        data[refs["sct"] + 12:refs["sct"] + 16] = struct.pack("<I", 0xFFF0)
+    p = v1_heap_damage(good, "v1-heap-index.sct.h5", method_index)
+    case("dec-v1-heap-index", D, ["decompress", p, "-o", "{out}"], 1,
+         "attribute /decomposition/method is a damaged variable-length string",
+         "version 1: @method points at heap object 65520 of 7 (libhdf5 indexed past its table)")
+
+    # Only regular files are inputs: a FIFO would block the open for ever
+    # ("{fifo}" is a named pipe the runner makes, with no writer).
+    for command, args in (("info", ["info", "{fifo}"]), ("compress", ["compress", "{fifo}", "-o", "{out}"]),
+                          ("decompress", ["decompress", "{fifo}", "-o", "{out}"]),
+                          ("eval", ["eval", valid_h5, "{fifo}"])):
+        case(f"cli-fifo-{command}", C, args, 1, "not a regular file (a FIFO, socket or device)",
+             "a named pipe as input: opening it blocks until someone writes")
+    case("cli-device", C, ["info", "/dev/zero"], 1, "not a regular file", "a device as input: an endless stream")
+    case("cli-threads-beyond-cap", C, ["compress", valid_h5, "-o", "{out}", "--threads", "100000"], 2,
+         "--threads", "100000 threads: thread creation failed and aborted the run")
+
+    # A version-2 file as signcut writes it (HDF5's 1.10 format, whose
+    # object headers carry checksums) with one byte of @shape changed: the
+    # header's checksum no longer matches, so the file is refused instead of
+    # read with another shape.
+    write_v2_file("v2-header-checksum.sct.h5", *sct_v2(), libver="v110")
+    with open(path("v2-header-checksum.sct.h5"), "rb") as f:
+        data = bytearray(f.read())
+    # @shape is uint64[2] = (24, 16): the only such run of bytes in the file
+    at = data.index(struct.pack("<QQ", *V2_SHAPE))
+    data[at] ^= 0x04  # 24 -> 28
+    write_bytes("v2-header-checksum.sct.h5", bytes(data))
+    for command, args in (("info", ["info", rel("v2-header-checksum.sct.h5")]),
+                          ("decompress", ["decompress", rel("v2-header-checksum.sct.h5"), "-o", "{out}"])):
+        case(f"dec-v2-header-checksum-{command}", D, args, 1, "incorrect metadata checksum",
+             "a bit of @shape flipped under the object header's checksum")
 
 
 def main():
@@ -1154,6 +1236,9 @@ def main():
         g.attrs.create("target", f["decomposition"].ref, dtype=h5py.ref_dtype)
     case("ds-source-attributes-reference", S, ["decompress", rel("v2-source-reference.sct.h5"), "-o", "{out}"], 1,
          "reference values cannot be carried", "an object reference inside source_attributes")
+
+    # --- faults of files and of the system (RELIABILITY.md) ------------------------
+    faults(D, C, valid_h5, good)
 
     with open(os.path.join(HERE, "cases.json"), "w") as f:
         json.dump(cases, f, indent=1)

@@ -21,8 +21,15 @@ temporary file appears). After every kill:
 A kill that leaves no output (or the old one) landed before the final
 rename. Each command is killed 24 times (14 runs writing a new output, 10
 replacing an older one), and at least 10 kills must land before the rename.
-The counts are printed, and each command is one test case of the XML
-report.
+
+Writes into an existing file (`-o FILE.h5:/object`) are killed 24 times
+more: 12 compress runs adding a decomposition to a netCDF-like file with a
+64 MiB variable, dimension scales, object references and a user block, and
+12 decompress runs replacing a dataset of it. After each kill the file is
+either the old one, byte for byte, or holds the new object with every other
+object, attribute and the user block as they were.
+
+The counts are printed, and each test is one test case of the XML report.
 
 usage: kill_test.py SIGNCUT_BINARY REPORT_XML
 """
@@ -39,11 +46,12 @@ import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
-from signcut_testing import TempFolderCase, digest, run_suite  # noqa: E402
+from signcut_testing import TempFolderCase, digest, hdf5_snapshot, run_suite, write_netcdf_like_file  # noqa: E402
 
 SIGNCUT, REPORT = os.path.abspath(sys.argv[1]), sys.argv[2]
 KILLS_NEW = 14    # runs writing a new output
 KILLS_FORCE = 10  # runs replacing an existing output (--force)
+KILLS_INTO = 12   # runs adding an object to an existing file, and as many replacing one
 MIN_SECONDS = 2.0
 TARGET_SECONDS = 3.0  # calibration aims here, so that noise cannot bring a run under MIN_SECONDS
 SHAPE = (2048, 2048)             # compress input
@@ -243,6 +251,62 @@ class KillTest(TempFolderCase):
         os.remove(out)
         signcut(*args())  # an uninterrupted run completes
         valid(out)
+
+    def test_writes_into_an_existing_file(self):
+        src = self.path("field.h5")
+        rng = np.random.default_rng(2)
+        x = np.cumsum(np.cumsum(rng.standard_normal(SHAPE), axis=0), axis=1).astype("<f4")
+        with h5py.File(src, "w") as f:
+            f.create_dataset("data", data=x)
+        # The file written into: netCDF-like metadata and a 64 MiB variable,
+        # which every edit copies before it changes anything.
+        pristine = self.path("pristine.h5")
+        write_netcdf_like_file(pristine)
+        with h5py.File(pristine, "r+") as f:
+            f.create_dataset("big", data=rng.standard_normal((4096, 2048)).astype("<f8"), chunks=(256, 2048))
+        target = self.path("model.h5")
+        shutil.copyfile(pristine, target)
+        kept = hdf5_snapshot(pristine, user_block=512)
+
+        def compress_args(width):
+            return ["compress", src, "-o", target + ":/dec", "--width", str(width), "--block", "whole", "--quiet",
+                    "--force"]
+        width, seconds = calibrate(compress_args, 32, 4096)
+        print(f"compress into an existing file: {SHAPE[0]}x{SHAPE[1]} float32 at --width {width} takes "
+              f"{seconds:.2f} s", flush=True)
+
+        def added(path):
+            self.assertEqual(hdf5_snapshot(path, user_block=512, leave_out=("dec",)), kept,
+                             "another object of the file changed")
+            info = json.loads(signcut("info", path + ":/dec", "--json").stdout)
+            self.assertEqual(info["shape"], list(SHAPE))
+            self.assertEqual(info["width"], width)
+        first = self.kill_runs("compress into an existing file (adding an object)", KILLS_INTO,
+                               lambda: compress_args(width)[:-1], target, seconds, [src], added, old=pristine)
+
+        # Replacing a dataset: the file already holds /restored.
+        dec = self.path("terms.sct.h5")
+        signcut("compress", src, "-o", dec, "--width", str(width), "--block", "whole", "--quiet")
+        with_old = self.path("with-old.h5")
+        shutil.copyfile(pristine, with_old)
+        with h5py.File(with_old, "r+") as f:
+            f.create_dataset("restored", data=np.zeros(SHAPE, "<f4"))
+        kept = hdf5_snapshot(with_old, user_block=512, leave_out=("restored",))
+
+        def decompress_args():
+            return ["decompress", dec, "-o", target + ":/restored", "--force", "--quiet"]
+        shutil.copyfile(with_old, target)
+        seconds = min(timed(decompress_args()), timed(decompress_args()))
+
+        def replaced(path):
+            self.assertEqual(hdf5_snapshot(path, user_block=512, leave_out=("restored",)), kept,
+                             "another object of the file changed")
+            e = json.loads(signcut("eval", path + ":/restored", dec, "--json").stdout)
+            self.assertLess(e["rel_fro_error"], 1e-6)
+        print(f"decompress into an existing file: {SHAPE[0]}x{SHAPE[1]} takes {seconds:.2f} s", flush=True)
+        second = self.kill_runs("decompress --force into an existing file (replacing an object)", KILLS_INTO,
+                                decompress_args, target, seconds, [dec, src, pristine], replaced, old=with_old)
+        self.assertGreaterEqual(first + second, 10)
 
 
 def print_figures(result):
