@@ -515,7 +515,7 @@ ArrayMeta require_vector(hid_t file, const std::string& path, const std::string&
     // silently; only an empty dataset has nothing to check.
     if (expected > 0 && !checksummed)
         throw Error(errc::bad_input,
-                    fmt::format("{}: {} has no fletcher32 checksum; version 2 checksums every non-empty dataset", path,
+                    fmt::format("{}: {} has no fletcher32 checksum; versions 2 and 3 checksum every non-empty dataset", path,
                                 name));
     return result;
 }

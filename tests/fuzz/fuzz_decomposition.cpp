@@ -5,7 +5,12 @@
 // (format version 2 with a block grid, or version 1; order, dimensions,
 // block shape, widths, signs), which is written with the HDF5 C API as the
 // format prescribes (fixed-length strings, chunked arrays with fletcher32;
-// version 1: variable-length strings, contiguous arrays); the rest is a
+// version 1: variable-length strings, contiguous arrays), or, with bit 0x40
+// of its head byte, a file as signcut itself writes it: a small tensor the
+// script describes, decomposed under a bit budget with zfp blocks, short
+// scales and deflated signs allowed, and written by write_decomposition
+// (format version 3 where a block chose zfp, HDF5's checksummed 1.10
+// format); the rest is a
 // sequence of edits applied through HDF5: set, retype or delete an
 // attribute, replace an array with another type, rank or extent, overwrite
 // values, claim a consistent but enormous shape, block grid or width,
@@ -36,9 +41,13 @@
 #include <vector>
 
 #include "signcut/blocks.hpp"
+#include "signcut/decompose.hpp"
 #include "signcut/decomposition.hpp"
+#include "signcut/decomposition_files.hpp"
+#include "signcut/deflated_signs.hpp"
 #include "signcut/error.hpp"
 #include "signcut/hdf5.hpp"
+#include "signcut/zfp_block_codec.hpp"
 
 namespace {
 
@@ -54,6 +63,7 @@ class Script {
 public:
     Script(const std::uint8_t* data, std::size_t size) : p_(data), end_(data + size) {}
     bool done() const { return p_ >= end_; }
+    std::uint8_t peek() const { return p_ < end_ ? *p_ : 0; }
     std::uint8_t byte() { return p_ < end_ ? *p_++ : 0; }
     std::uint16_t u16()
     {
@@ -106,8 +116,11 @@ struct Bits {
 };
 
 /// The objects the edits aim at (index into this table). "signs" is a
-/// dataset in version 2 and a group of mode_a datasets in version 1.
-const std::array<const char*, 13> object_paths{
+/// dataset in version 2 and a group of mode_a datasets in version 1. The
+/// last three, version 3's datasets, are aimed at in files signcut wrote
+/// (head bit 0x40) only: the inputs of the other bases keep the targets
+/// they were found with.
+const std::array<const char*, 16> object_paths{
     "/",
     "/decomposition",
     "/decomposition/scales",
@@ -121,7 +134,11 @@ const std::array<const char*, 13> object_paths{
     "/decomposition/extra",
     "/elsewhere",
     "/decomposition/signs/extra",
+    "/decomposition/codecs",
+    "/decomposition/stream_sizes",
+    "/decomposition/streams",
 };
+constexpr std::size_t hand_written_paths = 13;
 
 const std::array<const char*, 15> attribute_names{
     "signcut_format", "format_version", "method",        "shape",   "original_dtype",
@@ -344,7 +361,15 @@ struct Base {
     int version = 2;
     std::vector<std::uint64_t> shape, block;
     std::uint64_t width = 0;  ///< version 1: the width; version 2: block 0's (the others follow from it)
+    bool written = false;     ///< written by signcut (write_with_signcut)
 };
+
+/// The object an edit aims at, from the table of the file's base.
+const char* pick_path(Script& s, const Base& b)
+{
+    const std::size_t n = b.written ? object_paths.size() : hand_written_paths;
+    return object_paths[s.byte() % n];
+}
 
 /// Version 2's width of block b: block 0 has `w`, the others a mix with
 /// zero-width blocks.
@@ -516,11 +541,84 @@ Base write_base(hid_t file, Script& s, Bits& bits)
     return b;
 }
 
+/// SIGNCUT_FUZZ_VERBOSE=1 prints what the reader said about each input, to
+/// see what a seed or a crash input exercises.
+bool verbose = false;
+
+void say(const char* step, const std::string& what)
+{
+    if (verbose) std::fprintf(stderr, "%s: %s\n", step, what.c_str());
+}
+
+/// The base of a script whose head byte has bit 0x40: a file written by
+/// signcut. The script gives the order (the head's low bits), each
+/// dimension (at most 4096 values in all), the block shape and a style
+/// byte: the budget (0.25 to 4 bits per value), whether zfp, deflated signs
+/// and float32 scales are allowed, and whether the middle third of the
+/// values is a noiseless ramp (where zfp wins). The other values are a
+/// sine plus noise from `bits`. Returns
+/// false when signcut refuses the combination (too small a budget).
+bool write_with_signcut(const std::string& path, std::uint8_t head, Script& s, Bits& bits, Base& b)
+{
+    b.version = 2;  // the edits treat it as the blocked layout
+    b.written = true;
+    const int order = 1 + (head & 0x3f) % 4;
+    std::uint64_t n = 1;
+    b.shape.clear();
+    for (int a = 0; a < order; ++a) {
+        std::uint64_t d = 1 + s.byte() % 64;
+        while (d > 1 && n * d > 4096) d /= 2;
+        b.shape.push_back(d);
+        n *= d;
+    }
+    b.block.clear();
+    for (int a = 0; a < order; ++a) b.block.push_back(1 + s.byte() % b.shape[a]);
+    const std::uint8_t style = s.byte();
+
+    std::vector<float> x(static_cast<std::size_t>(n));
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        // The middle third smooth and without noise: zfp's blocks win there.
+        const bool smooth = (style & 0x80) && (i * 3 / x.size()) == 1;
+        const double t = static_cast<double>(i) / static_cast<double>(x.size());
+        const double noise = static_cast<double>(bits.next() % 2001) / 1000.0 - 1.0;
+        x[i] = static_cast<float>(smooth ? 3.0 + t : std::sin(0.05 * static_cast<double>(i)) + 0.5 * noise);
+    }
+    signcut::DecomposeOptions options;
+    options.blocks = signcut::BlockChoice::of(signcut::Shape(b.block.begin(), b.block.end()));
+    options.bits_per_value = 0.25 * (1 + (style & 0x0f));
+    if (style & 0x10) options.codecs = {signcut::zfp_block_codec()};
+    if (style & 0x20) options.sign_storage = signcut::deflated_signs();
+    options.short_scales = (style & 0x40) == 0;
+    options.threads = 1;
+    double norm2 = 0;
+    for (const float v : x) norm2 += static_cast<double>(v) * v;
+    try {
+        const signcut::SignedCutDecomposition d = signcut::decompose(
+            signcut::TensorView<float>{x.data(), signcut::Shape(b.shape.begin(), b.shape.end())}, options);
+        signcut::Provenance p;
+        p.source = "fuzz";
+        p.signcut_version = "0.1.0";
+        p.created = "2024-01-01T00:00:00Z";
+        p.norm2 = norm2;
+        signcut::write_decomposition(path, d, p, true);
+        b.width = d.width();
+        if (verbose) {
+            const signcut::DecompositionInfo info = signcut::read_decomposition_info(path);
+            say("write", "format version " + std::to_string(info.format_version) + ", " +
+                             std::to_string(info.widths.size()) + " blocks, " + std::to_string(d.width()) + " terms");
+        }
+    } catch (const signcut::Error& e) {
+        say("write", e.what());
+        return false;
+    }
+    return true;
+}
+
 /// Applies one edit. Failures of HDF5 calls are ignored: an edit that HDF5
 /// refuses leaves the file as it was.
 void edit(hid_t file, Script& s, Base& b, Bits& bits)
 {
-    const char* target = object_paths[s.byte() % object_paths.size()];
+    const char* target = pick_path(s, b);
     switch (s.byte() % 11) {
     case 0: {  // set an attribute of the root or the group
         const hid_t object = H5Oopen(file, (s.byte() & 1) ? "/decomposition" : "/", H5P_DEFAULT);
@@ -640,11 +738,11 @@ void edit(hid_t file, Script& s, Base& b, Bits& bits)
     }
     case 7: {  // a soft link, possibly dangling or circular
         delete_link(file, target);
-        H5Lcreate_soft(object_paths[s.byte() % object_paths.size()], file, target, H5P_DEFAULT, H5P_DEFAULT);
+        H5Lcreate_soft(pick_path(s, b), file, target, H5P_DEFAULT, H5P_DEFAULT);
         break;
     }
     case 8: {  // a hard link to another object (shared arrays, cycles)
-        const char* source = object_paths[s.byte() % object_paths.size()];
+        const char* source = pick_path(s, b);
         if (std::strcmp(target, "/") == 0 || H5Lexists(file, source, H5P_DEFAULT) <= 0) break;
         delete_link(file, target);
         H5Lcreate_hard(file, source, file, target, H5P_DEFAULT, H5P_DEFAULT);
@@ -671,14 +769,6 @@ void edit(hid_t file, Script& s, Base& b, Bits& bits)
     std::abort();
 }
 
-/// SIGNCUT_FUZZ_VERBOSE=1 prints what the reader said about each input, to
-/// see what a seed or a crash input exercises.
-bool verbose = false;
-
-void say(const char* step, const std::string& what)
-{
-    if (verbose) std::fprintf(stderr, "%s: %s\n", step, what.c_str());
-}
 
 /// The region a script byte chooses: along each mode, a third of the
 /// range, or one index (the mode dropped), starting where `pick` says.
@@ -789,15 +879,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 {
     Script s(data, size);
     Bits bits{s.u64()};
-    const hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
-    H5Pset_obj_track_times(fcpl, false);
     const hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
-    const hid_t file = H5Fcreate(scratch_path.c_str(), H5F_ACC_TRUNC, fcpl, fapl);
-    H5Pclose(fcpl);
+    Base base;
+    hid_t file = H5I_INVALID_HID;
+    if (s.peek() & 0x40) {
+        // A file signcut wrote, then opened for the edits.
+        if (!write_with_signcut(scratch_path, s.byte(), s, bits, base)) {
+            H5Pclose(fapl);
+            return 0;
+        }
+        file = H5Fopen(scratch_path.c_str(), H5F_ACC_RDWR, fapl);
+    } else {
+        const hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+        H5Pset_obj_track_times(fcpl, false);
+        file = H5Fcreate(scratch_path.c_str(), H5F_ACC_TRUNC, fcpl, fapl);
+        H5Pclose(fcpl);
+        if (file >= 0) base = write_base(file, s, bits);
+    }
     H5Pclose(fapl);
     if (file < 0) violated("cannot create the scratch file");
-    Base base = write_base(file, s, bits);
     const std::uint8_t region_pick = s.byte();
     for (int edits = 0; !s.done() && edits < 64; ++edits) edit(file, s, base, bits);
     H5Fclose(file);

@@ -7,7 +7,9 @@ change them):
 corpus/decomposition/seed-*: scripts for fuzz_decomposition.cpp. A script
 is 8 bytes seeding the arrays' contents, then the base file (a head byte:
 order - 1, plus 0x80 for a version-1 file; each dimension - 1; version 2:
-each block extent - 1; the width), a byte choosing the region read back,
+each block extent - 1; the width; or, with 0x40 in the head, a file
+signcut writes: each dimension - 1, each block extent - 1 and a style
+byte, see written()), a byte choosing the region read back,
 then edits: a target byte (an index into the target's object table), an
 edit byte, and the edit's own bytes. The numbers an edit reads use the
 target's compact encoding (see Script::number).
@@ -32,7 +34,7 @@ import libjpeg_encoder  # noqa: E402  (tests/libjpeg_encoder.py)
 
 # Indices into the target's tables.
 (ROOT, GROUP, SCALES, SIGNS, MODE0, MODE1, MODE2, MODE3, WIDTHS, SOURCE_ATTRIBUTES, EXTRA, ELSEWHERE,
- SIGNS_EXTRA) = range(13)
+ SIGNS_EXTRA, CODECS, STREAM_SIZES, STREAMS) = range(16)
 ATTR = {n: i for i, n in enumerate(["signcut_format", "format_version", "method", "shape", "original_dtype", "width",
                                     "scales_refit", "source", "seed", "signcut_version", "rel_fro_error", "created",
                                     "unrelated", "norm2", "block_shape"])}
@@ -61,6 +63,20 @@ def base(dims, block, width, seed=1, region=REGION):
     """A version-2 file: `width` terms in block 0, a mix in the others."""
     return struct.pack("<Q", seed) + bytes([len(dims) - 1] + [d - 1 for d in dims] + [b - 1 for b in block] +
                                            [width, region])
+
+
+# The style byte of a file signcut writes: the budget is 0.25 · (1 + low
+# four bits) bits per value; then these flags.
+ZFP, DEFLATE, FLOAT32_SCALES, SMOOTH_THIRD = 0x10, 0x20, 0x40, 0x80
+
+
+def written(dims, block, style, seed=1, region=REGION):
+    """A file as signcut writes it (head bit 0x40): a tensor of `dims`
+    decomposed in blocks of `block` with the `style` byte's budget and
+    options, through write_decomposition."""
+    assert all(1 <= d <= 64 for d in dims) and all(1 <= b <= d for b, d in zip(block, dims))
+    return struct.pack("<Q", seed) + bytes([0x40 | (len(dims) - 1)] + [d - 1 for d in dims] +
+                                           [b - 1 for b in block] + [style, region])
 
 
 def base_v1(dims, width, seed=1, region=REGION):
@@ -145,7 +161,23 @@ def decomposition_seeds():
     # unused; block 5's last byte is byte 36.
     valid = base([20, 30], [7, 10], 6)
     v1 = base_v1([20, 30], 6)
+    # Files signcut writes: version 3 where the allocation gave blocks to
+    # zfp (the smooth middle third), version 2 otherwise.
+    v3 = written([64, 64], [16, 16], SMOOTH_THIRD | ZFP | DEFLATE | 7)
     seeds = {
+        "written-64x64-b16x16-zfp-deflate": v3,
+        "written-16x16x16-b8x8x8-zfp": written([16, 16, 16], [8, 8, 8], SMOOTH_THIRD | ZFP | 7, seed=2),
+        "written-24x16-b8x8-float32-scales": written([24, 16], [8, 8], FLOAT32_SCALES | 5, seed=3),
+        "written-64-b16-deflate": written([64], [16], DEFLATE | 15, seed=4, region=0xff),
+        "written-4x4x4x4-b2x4x1x4": written([4, 4, 4, 4], [2, 4, 1, 4], SMOOTH_THIRD | ZFP | 3, seed=5),
+        "written-unknown-codec": v3 + overwrite(CODECS, [0], 7),
+        "written-stream-size-huge": v3 + overwrite(STREAM_SIZES, [0], 2 ** 32 - 1),
+        "written-streams-short": v3 + replace_array(STREAMS, U8, [3]),
+        "written-streams-byte": v3 + overwrite(STREAMS, [5], 0xa5),
+        "written-no-codecs": v3 + link(CODECS, "delete"),
+        "written-v3-as-v2": v3 + set_number_attribute(0, "format_version", I32, [2]),
+        "written-scales-uint8": v3 + replace_array(SCALES, U8, [40]),
+        "written-signs-overwritten": v3 + overwrite(SIGNS, [1], 0xff),
         "valid-20x30-b7x10-w6": valid,
         "valid-64-b64-w3": base([64], [64], 3, seed=2),
         "valid-65x1x7-b16x1x4-w10": base([65, 1, 7], [16, 1, 4], 10, seed=3),
