@@ -76,6 +76,18 @@ struct RecutOptions {
     std::optional<double> rel_error;
 };
 
+struct RepackOptions {
+    CommonOptions common;
+    std::string input, output;
+    std::optional<double> bits_per_value;
+    std::optional<double> rel_error;
+    std::optional<double> rmse;
+    std::optional<std::string> chunk;  ///< "--chunk 64x64" as given
+    std::optional<std::string> block;  ///< "--block 16x16" as given
+    std::string codecs = "sct,zfp";
+    std::uint64_t seed = 0;
+};
+
 struct InfoOptions {
     CommonOptions common;
     std::string input;
@@ -107,6 +119,7 @@ int run_info(const InfoOptions& o);
 int run_eval(const EvalOptions& o);
 int run_compare(const CompareOptions& o);
 int run_recut(const RecutOptions& o);
+int run_repack(const RepackOptions& o);
 
 /// "signcut 0.1.0 (avx512)".
 std::string version_line();

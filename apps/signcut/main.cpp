@@ -445,6 +445,32 @@ int run(int argc, char** argv)
     re->excludes(rb);
     add_common(r, recut.common, true, false, true);
 
+    RepackOptions repack;
+    auto* p = app.add_subcommand("repack", "Copy an HDF5 file with every float32 and float64 dataset stored "
+                                           "through the signcut HDF5 filter, chunk by chunk, so that any HDF5 "
+                                           "program with the plugin reads it; everything else is copied as it is");
+    p->add_option("input", repack.input, "An HDF5 file")->required();
+    p->add_option("output", repack.output, "The new HDF5 file")->required();
+    auto* pb = p->add_option("--bits-per-value,-b", repack.bits_per_value,
+                             "Each chunk stored in at most B bits per value (default 1)")
+                   ->check(positive);
+    auto* pe = p->add_option("--rel-error,-e", repack.rel_error,
+                             "Each chunk in the fewest bits whose relative Frobenius error is at most E")
+                   ->check(positive);
+    auto* pr = p->add_option("--rmse", repack.rmse, "Each chunk in the fewest bits whose RMSE is at most R")
+                   ->check(positive);
+    pb->excludes(pe)->excludes(pr);
+    pe->excludes(pb)->excludes(pr);
+    pr->excludes(pb)->excludes(pe);
+    p->add_option("--chunk", repack.chunk,
+                  "Chunk shape, e.g. 256x256, for datasets of that rank (default: a chunked input keeps its "
+                  "chunks; a contiguous one gets the whole dataset, its longest mode halved until a chunk holds "
+                  "at most 2^20 values)");
+    p->add_option("--block", repack.block, "Block shape within each chunk (default: the auto rule on each chunk)");
+    p->add_option("--codecs", repack.codecs, "sct,zfp (default: zfp may store a block) or sct");
+    p->add_option("--seed", repack.seed, "Seed of the starting signs");
+    add_common(p, repack.common, true, false, false);
+
     CompareOptions comparison;
     auto* k = app.add_subcommand("compare", "Run every method at the same bits per value on one input and tabulate "
                                             "bits, error, PSNR and time");
@@ -517,6 +543,7 @@ int run(int argc, char** argv)
         if (*m) return run_image(image);
         if (*k) return run_compare(comparison);
         if (*r) return run_recut(recut);
+        if (*p) return run_repack(repack);
         if (*h) return run_help(app, help_topic);
         fmt::print(stderr, "signcut: error: a subcommand is required ({}); see 'signcut help'\n",
                    listed(command_names(app), " or "));

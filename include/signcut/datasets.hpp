@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,6 +46,20 @@ struct SIGNCUT_API DatasetInfo {
 /// integer or float (the message names the class: string, compound, enum,
 /// ...), a float that is not IEEE binary16/32/64, rank 0, or zero size.
 SIGNCUT_API DatasetInfo inspect_dataset(const std::string& file, const std::string& dataset);
+
+/// What a dataset stores: its metadata, its values and the bytes HDF5
+/// keeps for them (H5Dget_storage_size: after filters, before metadata).
+struct SIGNCUT_API DatasetStorage {
+    Shape shape;
+    std::string dtype;
+    std::uint64_t values = 0;
+    std::uint64_t stored_bytes = 0;
+};
+SIGNCUT_API DatasetStorage dataset_storage(const std::string& file, const std::string& dataset);
+
+/// The chunk shape of a chunked dataset; nothing for a contiguous or
+/// compact one.
+SIGNCUT_API std::optional<Shape> dataset_chunk_shape(const std::string& file, const std::string& dataset);
 
 /// Absolute paths ("/group/name") of every dataset in `file`, in name order.
 SIGNCUT_API std::vector<std::string> list_datasets(const std::string& file);

@@ -13,8 +13,18 @@
 
 namespace signcut {
 
+/// A dataset copied through the HDF5 filter (hdf5_filter.hpp).
+struct SIGNCUT_API FilteredCopy {
+    std::vector<unsigned> parameters;  ///< the filter's cd_values (hdf5_filter_parameters)
+    Shape chunk;                       ///< the chunk shape, of the dataset's rank
+};
+
 /// What replaces one object in a whole-file rewrite.
 struct SIGNCUT_API ObjectReplacement {
+    /// A dataset is rewritten through the signcut filter with these chunks:
+    /// the same type, shape, fill value and attributes, copied slab by slab
+    /// (at most 64 MiB of it held at once). The filter must be registered.
+    std::optional<FilteredCopy> filtered;
     /// A dataset becomes this decomposition, a group of the same path.
     std::optional<Decomposition> decomposition;
     Provenance provenance;

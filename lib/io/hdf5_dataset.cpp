@@ -1,6 +1,7 @@
 // Reading and writing plain HDF5 datasets.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <new>
 #include <string>
@@ -122,6 +123,36 @@ std::vector<CarriedAttribute> read_dataset_attributes(const std::string& file, c
     h5::File f = h5::open_read_only(file);
     h5::Dataset d = open_dataset_in(f.get(), file, path);
     return io::read_carried_attributes(d.get(), where(file, path), skipped, false);
+}
+
+DatasetStorage dataset_storage(const std::string& file, const std::string& dataset)
+{
+    h5::QuietErrors quiet;
+    const std::string path = io::absolute_dataset_path(dataset);
+    h5::File f = h5::open_read_only(file);
+    h5::Dataset d = open_dataset_in(f.get(), file, path);
+    const DatasetInfo info = describe(d.get(), where(file, path));
+    DatasetStorage s;
+    s.shape = info.shape;
+    s.dtype = info.dtype;
+    s.values = element_count(info.shape);
+    s.stored_bytes = H5Dget_storage_size(d.get());
+    return s;
+}
+
+std::optional<Shape> dataset_chunk_shape(const std::string& file, const std::string& dataset)
+{
+    h5::QuietErrors quiet;
+    const std::string path = io::absolute_dataset_path(dataset);
+    h5::File f = h5::open_read_only(file);
+    h5::Dataset d = open_dataset_in(f.get(), file, path);
+    h5::PropList dcpl(H5Dget_create_plist(d.get()));
+    if (!dcpl) h5::fail(errc::bad_input, fmt::format("cannot read the layout of {}", where(file, path)));
+    if (H5Pget_layout(dcpl.get()) != H5D_CHUNKED) return std::nullopt;
+    std::array<hsize_t, H5S_MAX_RANK> chunk{};
+    const int rank = H5Pget_chunk(dcpl.get(), H5S_MAX_RANK, chunk.data());
+    if (rank < 1) h5::fail(errc::bad_input, fmt::format("cannot read the chunks of {}", where(file, path)));
+    return Shape(chunk.begin(), chunk.begin() + rank);
 }
 
 std::vector<std::string> list_datasets(const std::string& file)

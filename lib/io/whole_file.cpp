@@ -12,6 +12,7 @@
 #include "variable_length.hpp"
 #include "signcut/error.hpp"
 #include "signcut/hdf5.hpp"
+#include "signcut/hdf5_filter.hpp"
 
 namespace signcut {
 namespace {
@@ -152,6 +153,10 @@ private:
 
     void replace(const std::string& path, const ObjectReplacement& r)
     {
+        if (r.filtered) {
+            copy_filtered(path, *r.filtered);
+            return;
+        }
         if (r.data) {
             const Shape shape(r.data->shape().begin(), r.data->shape().end());
             io::write_dataset_into(out_, path, path, r.data->data(), shape, r.dtype, r.attributes);
@@ -165,6 +170,66 @@ private:
             io::write_sct_into(g.get(), path, *r.decomposition->sct(), r.provenance);
         else
             io::write_lplr_into(g.get(), path, *r.decomposition->lplr(), r.provenance);
+    }
+
+    /// The dataset at `path` rewritten through the signcut filter: its type,
+    /// shape, fill value and attributes, its values copied slab by slab of
+    /// whole chunk rows.
+    void copy_filtered(const std::string& path, const FilteredCopy& f)
+    {
+        const std::string shown = fmt::format("{}:{}", input_, path);
+        h5::Dataset in(H5Dopen2(in_, path.c_str(), H5P_DEFAULT));
+        if (!in) h5::fail(errc::bad_input, fmt::format("cannot open {}", shown));
+        h5::Datatype type(H5Dget_type(in.get()));
+        h5::Dataspace space(H5Dget_space(in.get()));
+        h5::PropList in_dcpl(H5Dget_create_plist(in.get()));
+        const int rank = space ? H5Sget_simple_extent_ndims(space.get()) : -1;
+        if (!type || rank < 1 || static_cast<std::size_t>(rank) != f.chunk.size())
+            h5::fail(errc::bad_input, fmt::format("cannot read {} as an array of rank {}", shown, f.chunk.size()));
+        std::vector<hsize_t> dims(static_cast<std::size_t>(rank)), chunk(f.chunk.begin(), f.chunk.end());
+        H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+
+        h5::PropList dcpl = h5::untimed_creation_properties(H5P_DATASET_CREATE);
+        h5::check_status(H5Pset_chunk(dcpl.get(), rank, chunk.data()), errc::io,
+                         fmt::format("cannot set the chunks of {}", path));
+        // The fill value, if the original defines one, for unwritten regions.
+        H5D_fill_value_t defined = H5D_FILL_VALUE_UNDEFINED;
+        if (in_dcpl && H5Pfill_value_defined(in_dcpl.get(), &defined) >= 0 && defined == H5D_FILL_VALUE_USER_DEFINED) {
+            std::vector<unsigned char> fill(H5Tget_size(type.get()));
+            if (H5Pget_fill_value(in_dcpl.get(), type.get(), fill.data()) >= 0)
+                H5Pset_fill_value(dcpl.get(), type.get(), fill.data());
+        }
+        h5::check_status(H5Pset_filter(dcpl.get(), static_cast<H5Z_filter_t>(hdf5_filter_id), H5Z_FLAG_MANDATORY,
+                                       f.parameters.size(), f.parameters.data()),
+                         errc::io, fmt::format("cannot set the signcut filter on {}", path));
+        h5::Dataset out(H5Dcreate2(out_, path.c_str(), type.get(), space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT));
+        if (!out) h5::fail(errc::io, fmt::format("cannot create {} with the signcut filter", path));
+
+        // Slabs of whole chunk rows along mode 0, about 64 MiB each.
+        const std::size_t value_bytes = H5Tget_size(type.get());
+        hsize_t row_values = 1;
+        for (int a = 1; a < rank; ++a) row_values *= dims[static_cast<std::size_t>(a)];
+        const hsize_t chunk_rows = chunk[0];
+        const hsize_t rows_per_slab = std::max<hsize_t>(
+            chunk_rows, ((std::uint64_t{64} << 20) / std::max<hsize_t>(1, row_values * value_bytes)) / chunk_rows *
+                            chunk_rows);
+        std::vector<unsigned char> buffer;
+        for (hsize_t first = 0; first < dims[0]; first += rows_per_slab) {
+            std::vector<hsize_t> start(dims.size(), 0), count = dims;
+            start[0] = first;
+            count[0] = std::min(rows_per_slab, dims[0] - first);
+            buffer.resize(static_cast<std::size_t>(count[0] * row_values * value_bytes));
+            h5::Dataspace file_space(H5Scopy(space.get()));
+            h5::Dataspace memory(H5Screate_simple(rank, count.data(), nullptr));
+            if (!file_space || !memory ||
+                H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr) < 0)
+                h5::fail(errc::io, fmt::format("cannot select rows of {}", shown));
+            if (H5Dread(in.get(), type.get(), memory.get(), file_space.get(), H5P_DEFAULT, buffer.data()) < 0)
+                h5::fail(errc::bad_input, fmt::format("cannot read {}", shown));
+            if (H5Dwrite(out.get(), type.get(), memory.get(), file_space.get(), H5P_DEFAULT, buffer.data()) < 0)
+                h5::fail(errc::io, fmt::format("cannot write {} through the signcut filter", path));
+        }
+        copy_attributes(in.get(), out.get(), shown, notes);
     }
 
     /// H5Ocopy without attributes, which are then copied by copy_attributes:

@@ -1,0 +1,177 @@
+// `signcut repack`: a copy of an HDF5 file whose float datasets go through
+// the signcut HDF5 filter (signcut/hdf5_filter.hpp), chunk by chunk, so
+// that any HDF5 program with the plugin reads them; everything else is
+// copied as it is. The filter is registered in this process, so no plugin
+// path is needed here.
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "common.hpp"
+#include "signcut/datasets.hpp"
+#include "signcut/error.hpp"
+#include "signcut/hdf5.hpp"
+#include "signcut/hdf5_filter.hpp"
+#include "signcut/whole_files.hpp"
+#include "output.hpp"
+#include "terminal.hpp"
+
+namespace signcut::cli {
+namespace {
+
+/// Values per chunk the automatic chunk shape aims below: big enough for
+/// the allocation across a chunk's blocks to pay, small enough to read a
+/// region without decoding much else.
+constexpr std::uint64_t auto_chunk_values = std::uint64_t{1} << 20;
+
+/// "64x64x3" as extents, each at least 1.
+Shape parse_extents(const std::string& text, const char* option)
+{
+    Shape out;
+    std::size_t at = 0;
+    while (at <= text.size()) {
+        const std::size_t end = std::min(text.find('x', at), text.size());
+        std::size_t v = 0;
+        const auto [p, ec] = std::from_chars(text.data() + at, text.data() + end, v);
+        if (ec != std::errc() || p != text.data() + end || v == 0)
+            throw Error(errc::invalid_argument,
+                        fmt::format("{}: '{}' is not a list of positive extents like 64x64x3", option, text));
+        out.push_back(v);
+        at = end + 1;
+    }
+    return out;
+}
+
+/// The chunk shape of a contiguous dataset: the whole dataset, its largest
+/// mode halved until a chunk holds at most auto_chunk_values values.
+Shape automatic_chunk(const Shape& dims)
+{
+    Shape chunk = dims;
+    while (element_count(chunk) > auto_chunk_values) {
+        const auto largest = std::max_element(chunk.begin(), chunk.end());
+        *largest = (*largest + 1) / 2;
+    }
+    return chunk;
+}
+
+bool is_filterable(const std::string& dtype) { return dtype == "float32" || dtype == "float64"; }
+
+}  // namespace
+
+int run_repack(const RepackOptions& o)
+{
+    const Stopwatch clock;
+    const Terminal terminal = Terminal::detect(o.common.quiet, o.common.json);
+    const int rules = int(o.bits_per_value.has_value()) + int(o.rel_error.has_value()) + int(o.rmse.has_value());
+    if (rules > 1) throw Error(errc::invalid_argument, "repack takes one of --bits-per-value, --rel-error, --rmse");
+    if (o.codecs != "sct,zfp" && o.codecs != "sct")
+        throw Error(errc::invalid_argument, fmt::format("--codecs: 'sct,zfp' or 'sct', got '{}'", o.codecs));
+    ChunkEncoding encoding;
+    if (o.rel_error) encoding.rule = {ChunkRule::Kind::rel_error, *o.rel_error};
+    else if (o.rmse) encoding.rule = {ChunkRule::Kind::rmse, *o.rmse};
+    else encoding.rule = {ChunkRule::Kind::bits_per_value, o.bits_per_value.value_or(1.0)};
+    encoding.seed = o.seed;
+    encoding.zfp = o.codecs == "sct,zfp";
+    const std::optional<Shape> chunk_option = o.chunk ? std::optional(parse_extents(*o.chunk, "--chunk")) : std::nullopt;
+    const std::optional<Shape> block_option = o.block ? std::optional(parse_extents(*o.block, "--block")) : std::nullopt;
+    const Hdf5Target target = parse_hdf5_target(o.output);
+    if (target.into_existing())
+        throw Error(errc::invalid_argument,
+                    fmt::format("repack writes a whole new file; give {} without :{}", target.file, target.object));
+    const std::string inputs[] = {o.input};
+    check_output_path(target.file, inputs, o.common.force);
+    {
+        struct stat st {};
+        if (::stat(o.input.c_str(), &st) != 0)
+            throw Error(errc::io, fmt::format("cannot open {}: {}", o.input, std::strerror(errno)));
+    }
+    register_hdf5_filter();
+
+    std::vector<Json> rows;
+    std::string table;
+    std::size_t filtered = 0, copied = 0;
+    std::vector<std::pair<std::string, Shape>> chunks;  // the filtered datasets and their chunks
+    const ObjectTransform transform = [&](const std::string& path,
+                                          bool is_decomposition) -> std::optional<ObjectReplacement> {
+        const auto copy = [&](const std::string& why) -> std::optional<ObjectReplacement> {
+            ++copied;
+            table += fmt::format("  {:<32} copied: {}\n", path, why);
+            JsonObject row;
+            row.add("path", Json::string(path)).add("action", Json::string("copied")).add("reason", Json::string(why));
+            rows.push_back(row.json());
+            return std::nullopt;
+        };
+        if (is_decomposition) return copy("a signcut decomposition");
+        DatasetInfo info;
+        try {
+            info = inspect_dataset(o.input, path);
+        } catch (const Error&) {
+            return copy("not a numeric array");
+        }
+        if (!is_filterable(info.dtype)) return copy(fmt::format("{} data (the filter stores float32 and float64)", info.dtype));
+        Shape chunk;
+        if (chunk_option && chunk_option->size() == info.shape.size()) {
+            chunk = *chunk_option;
+        } else if (const std::optional<Shape> own = dataset_chunk_shape(o.input, path)) {
+            chunk = *own;
+        } else {
+            chunk = automatic_chunk(info.shape);
+        }
+        for (std::size_t a = 0; a < chunk.size(); ++a) chunk[a] = std::min(chunk[a], info.shape[a]);
+        ChunkEncoding e = encoding;
+        if (block_option && block_option->size() == info.shape.size()) e.block_shape = *block_option;
+        ObjectReplacement r;
+        r.filtered = FilteredCopy{hdf5_filter_parameters(e), chunk};
+        ++filtered;
+        chunks.emplace_back(path, chunk);
+        return r;
+    };
+    for (const std::string& note : rewrite_file(o.input, target.file, o.common.force, transform)) terminal.warn(note);
+
+    // What each filtered dataset stores, read back from the new file.
+    std::uint64_t filtered_values = 0, filtered_bytes = 0;
+    for (const auto& [path, chunk] : chunks) {
+        const DatasetStorage s = dataset_storage(target.file, path);
+        filtered_values += s.values;
+        filtered_bytes += s.stored_bytes;
+        const double bpv = s.values > 0 ? 8.0 * double(s.stored_bytes) / double(s.values) : 0.0;
+        table += fmt::format("  {:<32} {} {}, chunks {}, {:.3g} bits/value\n", path, format_shape(s.shape), s.dtype,
+                             format_shape(chunk), bpv);
+        JsonObject row;
+        row.add("path", Json::string(path))
+            .add("action", Json::string("filtered"))
+            .add("shape", Json::integers(s.shape))
+            .add("chunk", Json::integers(chunk))
+            .add("stored_bytes", Json::integer(s.stored_bytes))
+            .add("bits_per_value", Json::number(bpv));
+        rows.push_back(row.json());
+    }
+    const std::uint64_t in_bytes = file_bytes(o.input), out_bytes = file_bytes(target.file);
+    if (o.common.json) {
+        JsonObject j;
+        j.add("datasets", Json::array(rows))
+            .add("filtered", Json::integer(filtered))
+            .add("copied", Json::integer(copied))
+            .add("filter_id", Json::integer(hdf5_filter_id))
+            .add("bits_per_value", Json::number(filtered_values ? 8.0 * double(filtered_bytes) / double(filtered_values) : 0.0))
+            .add("input_bytes", Json::integer(in_bytes))
+            .add("file_bytes", Json::integer(out_bytes))
+            .add("seconds", Json::number(clock.seconds()));
+        print_json(j);
+    } else {
+        terminal.summary(fmt::format("signcut repack: {} -> {} (filter {})\n{}  {} filtered, {} copied; {} -> {} "
+                                     "({:.3g}x), {:.3g} s\n",
+                                     o.input, target.file, hdf5_filter_id, table, filtered, copied,
+                                     human_bytes(double(in_bytes)), human_bytes(double(out_bytes)),
+                                     double(in_bytes) / double(out_bytes), clock.seconds()));
+    }
+    return 0;
+}
+
+}  // namespace signcut::cli
