@@ -14,6 +14,9 @@ then edits: a target byte (an index into the target's object table), an
 edit byte, and the edit's own bytes. The numbers an edit reads use the
 target's compact encoding (see Script::number).
 
+corpus/chunk/seed-*: scripts for fuzz_chunk.cpp: chunks the target encodes
+and then damages, and streams given as bytes (see chunk_seeds()).
+
 corpus/image/seed-*: small PNG (every colour type and depth, interlaced,
 palette with transparency, 16-bit), JPEG (libjpeg-turbo's encoder, through a
 small C program compiled here with the system's C compiler; colour and gray)
@@ -267,6 +270,53 @@ def decomposition_seeds():
     return seeds
 
 
+# --- chunk streams (fuzz_chunk.cpp) -------------------------------------------------
+
+def chunk_head(dims, dtype=0, storage=0):
+    """A chunk stream's head: magic, version 1, storage, dtype, order, dims."""
+    return b"SCUT" + bytes([1, storage, dtype, len(dims)]) + b"".join(struct.pack("<I", d) for d in dims)
+
+
+def with_crc(body):
+    return body + struct.pack("<I", zlib.crc32(body) & 0xffffffff)
+
+
+def chunk_script_dims(dims):
+    """The target's dims bytes for `dims` (each 1..64, order 1..4)."""
+    return bytes([len(dims) - 1] + [d - 1 for d in dims])
+
+
+def chunk_seeds():
+    # Scripts that make a stream: mode (bit 0: CRC made to match after the
+    # edits, bit 1: float64), dims (at most 2048 values), style (budget
+    # 0.25·(1 + low three bits), plus 2 with 0x08;
+    # 0x10 zfp, 0x20 explicit blocks, 0x40 noiseless), [blocks], values seed,
+    # then edits (op < 0xf0: xor at a u16 offset; 0xf0-0xf7: cut; 0xf8-: lengthen).
+    def made(mode, dims, style, blocks=(), seed=1, edits=b""):
+        return bytes([mode]) + chunk_script_dims(dims) + bytes([style]) + bytes(b - 1 for b in blocks) + \
+            bytes([seed]) + edits
+    seeds = {
+        "made-64x32-b16-zfp": made(0, [64, 32], 0x20 | 0x10 | 0x40 | 7, [16, 16]),
+        "made-48x40-auto": made(0, [48, 40], 3),
+        "made-16x12x3-f64": made(2, [16, 12, 3], 7, seed=2),
+        "made-4-raw": made(0, [4], 3),
+        "made-32x64-xor-width-crc": made(1, [32, 64], 0x20 | 7, [16, 16], edits=bytes([0, 28, 0, 0x40])),
+        "made-32x64-xor-scale-crc": made(1, [32, 64], 0x20 | 7, [16, 16], edits=bytes([0, 40, 0, 0x01])),
+        "made-32x64-cut-crc": made(1, [32, 64], 0x20 | 0x10 | 0x40 | 7, [16, 16], edits=bytes([0xf0, 100, 0])),
+        "made-32x64-long": made(0, [32, 64], 7, edits=bytes([0xf8, 7, 0xaa])),
+        "made-zfp-streams-crc": made(1, [16, 32, 4], 0x20 | 0x10 | 0x40 | 15, [16, 16, 4],
+                                     edits=bytes([0, 60, 0, 0x80, 0, 90, 0, 0x7f])),
+    }
+    # Streams given as bytes (mode 0x80): raw and decomposed heads.
+    values = struct.pack("<6f", *[0.5 * i for i in range(6)])
+    seeds["bytes-raw-2x3"] = bytes([0x80]) + chunk_script_dims([2, 3]) + with_crc(chunk_head([2, 3]) + values)
+    zero = chunk_head([8, 8], storage=1) + struct.pack("<II", 8, 8) + bytes([13, 0, 0, 0])
+    seeds["bytes-zero-8x8"] = bytes([0x80]) + chunk_script_dims([8, 8]) + with_crc(zero)
+    claims = chunk_head([8, 8], storage=1) + struct.pack("<II", 1, 1) + bytes([13, 32, 0, 0]) + b"\xff" * 16
+    seeds["bytes-huge-widths"] = bytes([0x80]) + chunk_script_dims([8, 8]) + with_crc(claims)
+    return seeds
+
+
 # --- images ----------------------------------------------------------------------
 
 def chunk(kind, data):
@@ -335,7 +385,7 @@ def image_seeds():
 
 
 def main():
-    for name, seeds in (("decomposition", decomposition_seeds()), ("image", image_seeds())):
+    for name, seeds in (("decomposition", decomposition_seeds()), ("image", image_seeds()), ("chunk", chunk_seeds())):
         folder = os.path.join(HERE, "corpus", name)
         for old in os.listdir(folder) if os.path.isdir(folder) else []:
             if old.startswith("seed-"):
