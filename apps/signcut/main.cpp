@@ -25,6 +25,7 @@
 #include "signals.hpp"
 #include "signcut/arch.hpp"
 #include "signcut/error.hpp"
+#include "signcut/hdf5_filter.hpp"
 #include "signcut/version.hpp"
 #include "terminal.hpp"
 
@@ -532,6 +533,9 @@ int run(int argc, char** argv)
     }
 
     try {
+        // Datasets stored through signcut's own HDF5 filter are inputs like
+        // any other, with no plugin path.
+        register_hdf5_filter();
         if (show_version) {
             write_stdout(version_line() + "\n");
             return 0;
