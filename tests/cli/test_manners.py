@@ -21,7 +21,7 @@ SIGNCUT, ROOT, REPORT = sys.argv[1], sys.argv[2], sys.argv[3]
 run = functools.partial(run_signcut, SIGNCUT)
 run_json = functools.partial(run_signcut_json, SIGNCUT)
 
-COMMANDS = ["compress", "decompress", "info", "eval", "recut", "compare", "image", "help"]
+COMMANDS = ["compress", "decompress", "info", "eval", "recut", "repack", "compare", "image", "help"]
 
 
 def options_in_help(command):
