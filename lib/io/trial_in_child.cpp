@@ -30,8 +30,19 @@ std::uint64_t data_size()
     return std::uint64_t{kib} * 1024;
 }
 
+/// The exit status of an attempt that returned false or threw; any other
+/// non-zero status is a crash (a sanitizer ends a process with one of its own).
+constexpr int attempt_failed = 1;
+
 [[noreturn]] void run_child(const std::function<bool()>& attempt)
 {
+    // Nothing the child says reaches the parent's terminal: a crash report
+    // there would be the parent's second line.
+    if (const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC); null >= 0) {
+        ::dup2(null, STDOUT_FILENO);
+        ::dup2(null, STDERR_FILENO);
+        ::close(null);
+    }
     // The parent's stop-signal handlers remove the parent's unfinished
     // outputs; a Ctrl-C reaching both must not run them twice. Ignored
     // signals stay ignored, as the parent keeps them.
@@ -57,7 +68,7 @@ std::uint64_t data_size()
     } catch (...) {
         ok = false;
     }
-    ::_exit(ok ? 0 : 1);
+    ::_exit(ok ? 0 : attempt_failed);
 }
 
 std::string signal_detail(int s)
@@ -121,7 +132,8 @@ Trial trial_in_child(const std::function<bool()>& attempt, std::chrono::millisec
     if (WIFSIGNALED(status))
         return {TrialOutcome::crashed, fmt::format("crashed ({})", signal_detail(WTERMSIG(status)))};
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {TrialOutcome::succeeded, "succeeded"};
-    return {TrialOutcome::failed, "failed"};
+    if (WIFEXITED(status) && WEXITSTATUS(status) == attempt_failed) return {TrialOutcome::failed, "failed"};
+    return {TrialOutcome::crashed, fmt::format("crashed (exit status {})", WEXITSTATUS(status))};
 }
 
 }  // namespace signcut::io

@@ -23,7 +23,7 @@ namespace signcut::io {
 enum class TrialOutcome {
     succeeded,    ///< the attempt returned true in the child
     failed,       ///< it returned false or threw: an ordinary read error
-    crashed,      ///< the child died of a signal (detail names it)
+    crashed,      ///< the child died of a signal or ended with another status (a sanitizer's); detail says which
     timed_out,    ///< it ran past the limit and was killed
     unavailable,  ///< no child could be made (detail says why)
 };
@@ -36,7 +36,7 @@ struct Trial {
 /// Runs `attempt` in a forked child and reports how it ended, waiting at
 /// most `limit`. The child makes no HDF5 call beyond the attempt, closes
 /// nothing and leaves through _exit: the parent's files and buffers are
-/// untouched. Its stop signals go back to their default actions, so the
+/// untouched, and its output goes to /dev/null. Its stop signals go back to their default actions, so the
 /// parent's handlers (which remove the parent's unfinished outputs) never
 /// run in it, and its memory may grow by at most 1 GiB. Call it from the
 /// thread that makes HDF5 calls, with no other thread inside libhdf5.

@@ -47,10 +47,17 @@ from signcut_testing import UNDER_SANITIZERS, run_suite  # noqa: E402
 SIGNCUT, REPORT = os.path.abspath(sys.argv[1]), sys.argv[2]
 # Damaged copies of each valid file: 5 files x 64 = 320 files, 960 runs.
 # Under the sanitizers, where a run costs some twenty times more, a fixed
-# sample of 16 per file. A longer search away from CI:
+# sample of 8 per file. A longer search away from CI:
 #   SIGNCUT_DAMAGED_COPIES=1000 SIGNCUT_DAMAGED_SEED=7 run_damaged.py ...
 SEED = int(os.environ.get("SIGNCUT_DAMAGED_SEED", "20261207"))
-COPIES = int(os.environ.get("SIGNCUT_DAMAGED_COPIES", "16" if UNDER_SANITIZERS else "64"))
+COPIES = int(os.environ.get("SIGNCUT_DAMAGED_COPIES", "8" if UNDER_SANITIZERS else "64"))
+# libhdf5 1.10 loses an allocation (424 bytes) when a metadata checksum
+# fails; LeakSanitizer, which signcut's exit runs, would report it as the
+# run's. Only allocations made inside libhdf5 are suppressed.
+SUBPROCESS_ENV = dict(os.environ)
+if UNDER_SANITIZERS:
+    SUBPROCESS_ENV["LSAN_OPTIONS"] = "suppressions={}:print_suppressions=0".format(
+        os.path.join(os.path.dirname(os.path.abspath(__file__)), "lsan-libhdf5.supp"))
 TIMEOUT = 60  # seconds per run; an undamaged file takes well under one
 OUTCOMES = collections.Counter()
 
@@ -166,7 +173,7 @@ class Damaged(unittest.TestCase):
                 shown = f"{os.path.basename(damaged)} {command}"
                 try:
                     p = subprocess.run([SIGNCUT, *args], capture_output=True, text=True, timeout=TIMEOUT,
-                                       errors="replace")
+                                       errors="replace", env=SUBPROCESS_ENV)
                 except subprocess.TimeoutExpired:
                     OUTCOMES["hang"] += 1
                     problems.append(f"{shown}: no end after {TIMEOUT} s")
