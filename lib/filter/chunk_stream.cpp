@@ -149,20 +149,27 @@ std::vector<std::uint8_t> decomposed_stream(const SignedCutDecomposition& d, Chu
     return std::move(w.out());
 }
 
+/// Value i of a chunk's bytes as a double. The bytes come from HDF5's buffer
+/// with no alignment promise, hence the copy.
+double chunk_value(std::span<const std::byte> values, ChunkDtype dtype, std::size_t i)
+{
+    if (dtype == ChunkDtype::float64) {
+        double v;
+        std::memcpy(&v, values.data() + 8 * i, 8);
+        return v;
+    }
+    float f;
+    std::memcpy(&f, values.data() + 4 * i, 4);
+    return f;
+}
+
 double squared_norm(std::span<const std::byte> values, ChunkDtype dtype, bool* finite)
 {
     double sum = 0;
     *finite = true;
     const std::size_t n = values.size() / chunk_value_bytes(dtype);
     for (std::size_t i = 0; i < n; ++i) {
-        double v;
-        if (dtype == ChunkDtype::float64) {
-            std::memcpy(&v, values.data() + 8 * i, 8);
-        } else {
-            float f;
-            std::memcpy(&f, values.data() + 4 * i, 4);
-            v = f;
-        }
+        const double v = chunk_value(values, dtype, i);
         // float64 values beyond float32's range cannot be decomposed (the
         // working precision is float32): raw.
         if (!std::isfinite(v) || std::fabs(v) > std::numeric_limits<float>::max()) *finite = false;
@@ -191,14 +198,7 @@ double rel_error_of(const SignedCutDecomposition& d, std::span<const std::byte> 
     const std::vector<double> y = d.reconstruct_float64(1);
     double e2 = 0;
     for (std::size_t i = 0; i < y.size(); ++i) {
-        double v;
-        if (dtype == ChunkDtype::float64) {
-            std::memcpy(&v, values.data() + 8 * i, 8);
-        } else {
-            float f;
-            std::memcpy(&f, values.data() + 4 * i, 4);
-            v = f;
-        }
+        const double v = chunk_value(values, dtype, i);
         e2 += (v - y[i]) * (v - y[i]);
     }
     return norm2 > 0 ? std::sqrt(e2 / norm2) : 0.0;
