@@ -35,6 +35,13 @@ import numpy as np
 FILTER_ID = 34021
 
 
+def parameters(bits, block):
+    """The filter's cd_values (docs/FORMAT.md): version 1, rule 1 (bits per
+    value) as a double in two words, seed 0, zfp allowed, the block shape."""
+    low, high = struct.unpack("<II", struct.pack("<d", bits))
+    return (1, 1, low, high, 0, 0, 1, len(block), *block)
+
+
 def timed(args, env=None):
     t0 = time.monotonic()
     p = subprocess.run(args, capture_output=True, text=True, env=env)
@@ -53,8 +60,6 @@ def main():
     a = ap.parse_args()
     env = dict(os.environ, HDF5_PLUGIN_PATH=os.path.abspath(a.plugin_dir))
     work = tempfile.mkdtemp(prefix="signcut-bench-filter-")
-    low, high = struct.unpack("<II", struct.pack("<d", a.bits))
-    opts = (1, 1, low, high, 0, 0, 1, 0)
     print("| input | chunk | filter bits/value | filter error | compress error at those bits | error ratio | "
           "write s (h5py) | compress s | ratio | read s (h5py) | decompress s | ratio |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
@@ -77,7 +82,10 @@ def main():
                 args += ["--chunk", chunk_text]
             _, p = timed(args)
             row = json.loads(p.stdout)["datasets"][0]
-            bpv, chunk = row["bits_per_value"], row["chunk"]
+            bpv, chunk, block = row["bits_per_value"], row["chunk"], row["block"]
+            # h5py writes with the parameters repack chose, its block shape
+            # included.
+            opts = parameters(a.bits, block)
             _, p = timed(["/usr/bin/python3", "-c", f"import h5py, numpy as np; "
                           f"np.save({os.path.join(work, 'y.npy')!r}, h5py.File({out!r}, 'r')['data'][()])"], env)
             y = np.load(os.path.join(work, "y.npy"))

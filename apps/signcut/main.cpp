@@ -471,7 +471,7 @@ int run(int argc, char** argv)
                   "Chunk shape, e.g. 256x256, for datasets of that rank (default: a chunked input keeps its "
                   "chunks; a contiguous one gets the whole dataset, its longest mode halved until a chunk holds "
                   "at most 2^20 values)");
-    p->add_option("--block", repack.block, "Block shape within each chunk (default: the auto rule on each chunk)");
+    p->add_option("--block", repack.block, "Block shape within each chunk (default: the auto rule, run once on the whole dataset and cut to the chunk)");
     p->add_option("--codecs", repack.codecs, "sct,zfp (default: zfp may store a block) or sct");
     p->add_option("--seed", repack.seed, "Seed of the starting signs");
     add_common(p, repack.common, true, false, false);

@@ -225,6 +225,10 @@ class Hdf5Filter(TempFolderCase):
         # here, so the same allocation but the stream's head).
         c = json.loads(run_signcut(SIGNCUT, "compress", src + ":/weights", "-o", self.path("w.sct.h5"), "-b", "1",
                                    "--json").stdout)
+        # The block shape is chosen once per dataset, as compress chooses
+        # it, and cut to the chunk.
+        self.assertEqual(rows["/weights"]["block"], c["block_shape"])
+        self.assertTrue(all(b <= k for b, k in zip(rows["/chunked"]["block"], [64, 64])), rows["/chunked"])
         p = self.python(f"""
             with h5py.File({out!r}, "r") as f:
                 print(json.dumps({{"title": f.attrs["title"], "units": f["weights"].attrs["units"],
