@@ -7,9 +7,11 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <optional>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -502,16 +504,24 @@ void decode_chunk(std::span<const std::uint8_t> stream, ChunkDtype dtype, const 
     const SignedCutDecomposition d =
         coded.empty() ? SignedCutDecomposition(grid, std::move(blocks))
                       : SignedCutDecomposition(grid, std::move(blocks), std::move(coded), {zfp_block_codec()});
-    // Rebuilt in the value type, then copied: `out` need not be aligned.
-    if (dtype == ChunkDtype::float64) {
-        std::vector<double> y(static_cast<std::size_t>(N));
-        d.reconstruct_float64_into(y, 1);
+    // Rebuilt in the value type: in place when `out` is aligned for it (the
+    // filter's buffers come from malloc), else through a copy. In place
+    // spares a chunk-sized allocation, its zeroing and a copy, which cost
+    // more than the reconstruction itself on large chunks.
+    const auto rebuild = [&]<class T>(T*) {
+        if (reinterpret_cast<std::uintptr_t>(out.data()) % alignof(T) == 0) {
+            const std::span<T> y(reinterpret_cast<T*>(out.data()), static_cast<std::size_t>(N));
+            if constexpr (std::is_same_v<T, double>) d.reconstruct_float64_into(y, 1);
+            else d.reconstruct_into(y, 1);
+            return;
+        }
+        std::vector<T> y(static_cast<std::size_t>(N));
+        if constexpr (std::is_same_v<T, double>) d.reconstruct_float64_into(y, 1);
+        else d.reconstruct_into(y, 1);
         std::memcpy(out.data(), y.data(), out.size());
-    } else {
-        std::vector<float> y(static_cast<std::size_t>(N));
-        d.reconstruct_into(y, 1);
-        std::memcpy(out.data(), y.data(), out.size());
-    }
+    };
+    if (dtype == ChunkDtype::float64) rebuild(static_cast<double*>(nullptr));
+    else rebuild(static_cast<float*>(nullptr));
 }
 
 }  // namespace signcut
