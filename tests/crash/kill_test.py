@@ -49,9 +49,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.p
 from signcut_testing import TempFolderCase, digest, hdf5_snapshot, run_suite, write_netcdf_like_file  # noqa: E402
 
 SIGNCUT, REPORT = os.path.abspath(sys.argv[1]), sys.argv[2]
-KILLS_NEW = 14    # runs writing a new output
-KILLS_FORCE = 10  # runs replacing an existing output (--force)
-KILLS_INTO = 12   # runs adding an object to an existing file, and as many replacing one
+KILLS_NEW = 10    # runs writing a new output
+KILLS_FORCE = 8   # runs replacing an existing output (--force)
+KILLS_INTO = 8    # runs adding an object to an existing file, and as many replacing one
 MIN_SECONDS = 2.0
 TARGET_SECONDS = 3.0  # calibration aims here, so that noise cannot bring a run under MIN_SECONDS
 SHAPE = (2048, 2048)             # compress input
