@@ -470,3 +470,26 @@ def test_the_readme_example_runs(tmp_path):
     code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
     r = subprocess.run(["/usr/bin/python3", "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
+
+
+def test_no_signal_handler_and_hdf5_error_printing_left_alone(tmp_path):
+    import signal
+    hdf5 = ctypes.CDLL("libhdf5_serial.so.103")
+
+    def printing():
+        func, data = ctypes.c_void_p(), ctypes.c_void_p()
+        assert hdf5.H5Eget_auto2(ctypes.c_int64(0), ctypes.byref(func), ctypes.byref(data)) >= 0
+        return func.value, data.value
+
+    signals = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE, signal.SIGQUIT]
+    handlers = [signal.getsignal(s) for s in signals]
+    before = printing()
+    junk = tmp_path / "junk.h5"
+    junk.write_bytes(b"\x89HDF\r\n\x1a\n" + os.urandom(2000))
+    with pytest.raises(OSError):
+        signcut.load(junk)
+    d = signcut.compress(smooth_field((32, 32)), width=2)
+    d.save(tmp_path / "d.h5")
+    signcut.load(tmp_path / "d.h5").reconstruct()
+    assert printing() == before
+    assert [signal.getsignal(s) for s in signals] == handlers
