@@ -117,11 +117,16 @@ HeldDecomposition compress(const py::array& x, const std::string& original_dtype
 
     HeldDecomposition held;
     DecomposeReport report;
-    {
+    try {
         py::gil_scoped_release release;
         const LibraryClock clock;
         held.decomposition = type == ViewedType::float32 ? decompose(view_of<float>(x), options, &report)
                                                          : decompose(view_of<double>(x), options, &report);
+    } catch (const Error& e) {
+        // A stop during the auto rule's trials throws; Python's own
+        // exception (KeyboardInterrupt) is the one to raise.
+        if (e.code() == errc::cancelled) interrupt.raise_if_interrupted();
+        throw;
     }
     interrupt.raise_if_interrupted();
     if (report.cancelled) throw Error(errc::cancelled, "compress was cancelled");

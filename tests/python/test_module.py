@@ -411,6 +411,16 @@ def test_ctrl_c_interrupts_a_long_compress():
             signcut.compress(x, rel_error=1e-3, block=block, threads=1)
         timer.join()
         assert time.monotonic() - start < 5
+    # The default auto rule on a smooth field of 2^20 values: the work is
+    # its trials of tile shapes, which must hear the stop too.
+    smooth = smooth_field((1024, 1024), seed=2)
+    timer = threading.Timer(0.2, _thread.interrupt_main)
+    start = time.monotonic()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        signcut.compress(smooth, rel_error=1e-4, threads=1)
+    timer.join()
+    assert time.monotonic() - start < 5
 
 
 # --- LPLR and compare -----------------------------------------------------------------
