@@ -90,11 +90,11 @@ def _positive(name, value, allow_zero=False):
     return float(value)
 
 
-def _count(name, value):
+def _count(name, value, minimum=1):
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1 or value >= 2**63:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum or value >= 2**63:
+        raise ValueError(f"{name} must be an integer of at least {minimum}, got {value!r}")
     return int(value)
 
 
@@ -251,7 +251,7 @@ def compress(array, *, bits_per_value=None, rel_error=None, width=None, block="a
     args.seed = _seed(seed)
     args.threads = _optional_threads(threads)
     args.zfp = _codecs(codecs)
-    args.restarts = None if restarts is None else _count("restarts", restarts + 1) - 1
+    args.restarts = _count("restarts", restarts, minimum=0)
     args.short_scales = scales == "short"
     args.deflate_signs = signs == "deflate"
     args.refit = bool(refit)
@@ -278,8 +278,7 @@ def lplr(array, bits_per_value=None, *, rank=None, bits_l=None, bits_r=None, mat
     x, dtype, _ = _float_array(array, "lplr", allow_float64=False)
     return Decomposition(_signcut.lplr(x, dtype, _positive("bits_per_value", bits_per_value), _count("rank", rank),
                                        _count("bits_l", bits_l), _count("bits_r", bits_r), matricize,
-                                       _count("power_iterations", power_iterations + 1) - 1
-                                       if power_iterations is not None else None,
+                                       _count("power_iterations", power_iterations, minimum=0),
                                        _seed(seed), _optional_threads(threads)))
 
 
