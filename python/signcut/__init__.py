@@ -60,9 +60,12 @@ def _float_array(array, what="compress", allow_float64=True):
         raise ValueError(f"{what}: cannot decompose an array of dtype {a.dtype} (expected a float or integer dtype: "
                          f"{', '.join(sorted(_KNOWN_DTYPES))})")
     name = a.dtype.name
-    if a.dtype == np.float32 and a.flags.c_contiguous:
+    # Viewed in place only when C-ordered and aligned (a buffer at an odd
+    # offset is legal in numpy, not for C++'s float loads).
+    in_place = a.flags.c_contiguous and a.flags.aligned
+    if a.dtype == np.float32 and in_place:
         return a, name, False
-    if allow_float64 and a.dtype == np.float64 and a.flags.c_contiguous:
+    if allow_float64 and a.dtype == np.float64 and in_place:
         return a, name, False
     return np.ascontiguousarray(a, dtype=np.float32), name, True
 
