@@ -24,6 +24,7 @@
 #include "signcut/version.hpp"
 #include "signcut/zfp_block_codec.hpp"
 #include "terminal.hpp"
+#include "whole_file_report.hpp"
 
 namespace signcut::cli {
 namespace {
@@ -530,34 +531,15 @@ int run_compress_all(const CompressOptions& o)
     if (o.method != "sct") throw Error(errc::invalid_argument, "--all decomposes with --method sct only");
     if (o.stop.width) throw Error(errc::invalid_argument, "--all takes --bits-per-value or --rel-error, not --width");
     if (is_image_path(o.input)) throw Error(errc::invalid_argument, "--all takes an HDF5 file, not an image");
-    const Hdf5Target target = parse_hdf5_target(o.output);
-    if (target.into_existing())
-        throw Error(errc::invalid_argument,
-                    fmt::format("--all writes a whole new file; give -o {} without :{}", target.file, target.object));
-    const std::string inputs[] = {o.input};
-    check_output_path(target.file, inputs, o.common.force);
-    {
-        struct stat st {};
-        if (::stat(o.input.c_str(), &st) != 0)
-            throw Error(errc::io, fmt::format("cannot open {}: {}", o.input, std::strerror(errno)));
-    }
+    const std::string output = whole_file_output(o.input, o.output, o.common.force, "--all");
 
-    std::vector<Json> rows;
-    std::string table;
-    std::size_t decomposed = 0, copied = 0;
+    ObjectReport report;
+    std::size_t decomposed = 0;
     const ObjectTransform transform = [&](const std::string& path,
                                           bool is_decomposition) -> std::optional<ObjectReplacement> {
         const std::string spec = o.input + ":" + path;
-        const auto copy = [&](const std::string& why) -> std::optional<ObjectReplacement> {
-            ++copied;
-            table += fmt::format("  {:<32} copied: {}\n", path, why);
-            JsonObject row;
-            row.add("path", Json::string(path)).add("action", Json::string("copied")).add("reason", Json::string(why));
-            rows.push_back(row.json());
-            return std::nullopt;
-        };
-        if (is_decomposition) return copy("already a signcut decomposition");
-        if (const std::optional<std::string> why = reason_to_copy(o.input, path)) return copy(*why);
+        if (is_decomposition) return report.copied(path, "already a signcut decomposition");
+        if (const std::optional<std::string> why = reason_to_copy(o.input, path)) return report.copied(path, *why);
         InputRef ref;
         ref.spec = spec;
         ref.file = o.input;
@@ -570,14 +552,11 @@ int run_compress_all(const CompressOptions& o)
             // A budget below one term of this dataset (a bias vector, a
             // small table) keeps it exact; anything else is an error.
             if (std::string_view(e.what()).find("one term") == std::string_view::npos) throw;
-            return copy("the budget is below one term");
+            return report.copied(path, "the budget is below one term");
         }
         ++decomposed;
         ObjectReplacement r;
         r.provenance = provenance_of(out, spec, o.seed, std::move(attributes));
-        table += fmt::format("  {:<32} {} {}, {:.3g} bits/value, rel error {:.4g}\n", path,
-                             format_shape(out.shape), out.original_dtype, out.decomposition.bits_per_value(),
-                             out.metrics.rel_fro_error);
         JsonObject row;
         row.add("path", Json::string(path))
             .add("action", Json::string("decomposed"))
@@ -585,28 +564,17 @@ int run_compress_all(const CompressOptions& o)
             .add("width", Json::integer(out.decomposition.width()))
             .add("bits_per_value", Json::number(out.decomposition.bits_per_value()))
             .add("rel_fro_error", Json::number(out.metrics.rel_fro_error));
-        rows.push_back(row.json());
+        report.transformed(fmt::format("  {:<32} {} {}, {:.3g} bits/value, rel error {:.4g}\n", path,
+                                       format_shape(out.shape), out.original_dtype,
+                                       out.decomposition.bits_per_value(), out.metrics.rel_fro_error),
+                           row.json());
         r.decomposition = Decomposition(std::move(out.decomposition));
         return r;
     };
-    for (const std::string& note : rewrite_file(o.input, target.file, o.common.force, transform)) terminal.warn(note);
-    const std::uint64_t in_bytes = file_bytes(o.input), out_bytes = file_bytes(target.file);
-    if (o.common.json) {
-        JsonObject j;
-        j.add("datasets", Json::array(rows))
-            .add("decomposed", Json::integer(decomposed))
-            .add("copied", Json::integer(copied))
-            .add("input_bytes", Json::integer(in_bytes))
-            .add("file_bytes", Json::integer(out_bytes))
-            .add("seconds", Json::number(clock.seconds()));
-        print_json(j);
-    } else {
-        terminal.summary(fmt::format("signcut compress --all: {} -> {}\n{}  {} decomposed, {} copied; {} -> {} "
-                                     "({:.3g}x), {:.3g} s\n",
-                                     o.input, target.file, table, decomposed, copied, human_bytes(double(in_bytes)),
-                                     human_bytes(double(out_bytes)), double(in_bytes) / double(out_bytes),
-                                     clock.seconds()));
-    }
+    for (const std::string& note : rewrite_file(o.input, output, o.common.force, transform)) terminal.warn(note);
+    report.print(terminal, o.common.json, "signcut compress --all", o.input, output,
+                 {{"decomposed", Json::integer(decomposed)}, {"copied", Json::integer(report.copied_count())}},
+                 fmt::format("{} decomposed, {} copied", decomposed, report.copied_count()), clock.seconds());
     return 0;
 }
 

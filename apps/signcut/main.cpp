@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <initializer_list>
 #include <new>
 #include <optional>
 #include <string>
@@ -25,7 +26,6 @@
 #include "signals.hpp"
 #include "signcut/arch.hpp"
 #include "signcut/error.hpp"
-#include "signcut/hdf5_filter.hpp"
 #include "signcut/version.hpp"
 #include "terminal.hpp"
 
@@ -101,6 +101,14 @@ void add_common(CLI::App* cmd, CommonOptions& c, bool outputs, bool threads, boo
                         "Refuse inputs needing more memory than this, e.g. 2G (default: 80% of physical memory)");
 }
 
+/// At most one of `options` may be given (the stopping rules of a command).
+void mutually_exclusive(std::initializer_list<CLI::Option*> options)
+{
+    for (CLI::Option* a : options)
+        for (CLI::Option* b : options)
+            if (a != b) a->excludes(b);
+}
+
 void add_stop(CLI::App* cmd, StopOptions& s)
 {
     auto* w = cmd->add_option("--width,-w", s.width, "Number of terms in every block (no allocation)")
@@ -111,8 +119,7 @@ void add_stop(CLI::App* cmd, StopOptions& s)
     auto* e = cmd->add_option("--rel-error,-e", s.rel_error,
                               "The fewest bits whose relative Frobenius error is at most E")
                   ->check(non_negative);
-    w->excludes(b)->excludes(e);
-    b->excludes(e);
+    mutually_exclusive({w, b, e});
     cmd->add_flag("--refit", s.refit,
                   "Refit all scales by least squares after the greedy: lower error at the same size (the width is "
                   "still chosen by the greedy's error). One block only: give --block whole; a refit file cannot be "
@@ -442,8 +449,7 @@ int run(int argc, char** argv)
     auto* re = r->add_option("--rel-error,-e", recut.rel_error,
                              "The fewest bits whose estimated relative Frobenius error is at most E")
                    ->check(non_negative);
-    rb->excludes(re);
-    re->excludes(rb);
+    mutually_exclusive({rb, re});
     add_common(r, recut.common, true, false, true);
 
     RepackOptions repack;
@@ -460,14 +466,12 @@ int run(int argc, char** argv)
                    ->check(positive);
     auto* pr = p->add_option("--rmse", repack.rmse, "Each chunk in the fewest bits whose RMSE is at most R")
                    ->check(positive);
-    pb->excludes(pe)->excludes(pr);
-    pe->excludes(pb)->excludes(pr);
-    pr->excludes(pb)->excludes(pe);
+    mutually_exclusive({pb, pe, pr});
     p->add_option("--chunk", repack.chunk,
                   "Chunk shape, e.g. 256x256, for datasets of that rank (default: a chunked input keeps its "
                   "chunks; a contiguous one gets the whole dataset, its longest mode halved until a chunk holds "
                   "at most 2^20 values)");
-    p->add_option("--block", repack.block, "Block shape within each chunk (default: the auto rule on each chunk)");
+    p->add_option("--block", repack.block, "Block shape within each chunk (default: the auto rule, run once on the whole dataset and cut to the chunk)");
     p->add_option("--codecs", repack.codecs, "sct,zfp (default: zfp may store a block) or sct");
     p->add_option("--seed", repack.seed, "Seed of the starting signs");
     add_common(p, repack.common, true, false, false);
@@ -533,9 +537,6 @@ int run(int argc, char** argv)
     }
 
     try {
-        // Datasets stored through signcut's own HDF5 filter are inputs like
-        // any other, with no plugin path.
-        register_hdf5_filter();
         if (show_version) {
             write_stdout(version_line() + "\n");
             return 0;

@@ -1,10 +1,8 @@
 // `signcut repack`: a copy of an HDF5 file whose float datasets go through
 // the signcut HDF5 filter (signcut/hdf5_filter.hpp), chunk by chunk, so
 // that any HDF5 program with the plugin reads them; everything else is
-// copied as it is. The filter is registered in this process, so no plugin
-// path is needed here.
-#include <sys/stat.h>
-
+// copied as it is. The library registers the filter with this process's
+// HDF5 when it opens a file, so no plugin path is needed here.
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -15,12 +13,14 @@
 
 #include "common.hpp"
 #include "signcut/datasets.hpp"
+#include "signcut/decompose.hpp"
 #include "signcut/error.hpp"
 #include "signcut/hdf5.hpp"
 #include "signcut/hdf5_filter.hpp"
 #include "signcut/whole_files.hpp"
-#include "output.hpp"
+#include "signcut/zfp_block_codec.hpp"
 #include "terminal.hpp"
+#include "whole_file_report.hpp"
 
 namespace signcut::cli {
 namespace {
@@ -60,6 +60,40 @@ Shape automatic_chunk(const Shape& dims)
     return chunk;
 }
 
+/// The block shape of the auto rule for a whole dataset, clamped to its
+/// chunk: chosen once, on a crop sampled across the dataset as compress
+/// chooses it, where a chunk left to itself runs the rule's trials on all
+/// of its own values (on the MRI volume's 91x109x91 chunks that made writes
+/// about 4x slower than compress). Nothing when the rule cannot run on the
+/// data (NaN or infinities, which the filter stores raw): each chunk then
+/// chooses for itself.
+std::optional<Shape> dataset_block_shape(const std::string& file, const std::string& path, const ChunkEncoding& e,
+                                         const Shape& chunk, unsigned threads)
+{
+    DecomposeOptions options;
+    options.seed = e.seed;
+    options.threads = threads;
+    if (e.zfp) options.codecs = {zfp_block_codec()};
+    switch (e.rule.kind) {
+    case ChunkRule::Kind::bits_per_value: options.bits_per_value = e.rule.value; break;
+    case ChunkRule::Kind::rel_error: options.rel_error = e.rule.value; break;
+    // An absolute error is a different relative error in every chunk: the
+    // trials rank the tiles at 1 bit per value, as for a --width run.
+    case ChunkRule::Kind::rmse: options.bits_per_value = 1.0; break;
+    }
+    Shape b;
+    try {
+        const std::unique_ptr<RowSource> rows = open_dataset_rows(file, path);
+        b = auto_block_shape(*rows, options);
+    } catch (const Error& err) {
+        if (err.code() == errc::cancelled) throw;
+        return std::nullopt;
+    }
+    if (b.empty()) return chunk;  // no mode worth cutting: one block per chunk
+    for (std::size_t a = 0; a < b.size(); ++a) b[a] = std::min(b[a], chunk[a]);
+    return b;
+}
+
 bool is_filterable(const std::string& dtype) { return dtype == "float32" || dtype == "float64"; }
 
 }  // namespace
@@ -80,41 +114,25 @@ int run_repack(const RepackOptions& o)
     encoding.zfp = o.codecs == "sct,zfp";
     const std::optional<Shape> chunk_option = o.chunk ? std::optional(parse_extents(*o.chunk, "--chunk")) : std::nullopt;
     const std::optional<Shape> block_option = o.block ? std::optional(parse_extents(*o.block, "--block")) : std::nullopt;
-    const Hdf5Target target = parse_hdf5_target(o.output);
-    if (target.into_existing())
-        throw Error(errc::invalid_argument,
-                    fmt::format("repack writes a whole new file; give {} without :{}", target.file, target.object));
-    const std::string inputs[] = {o.input};
-    check_output_path(target.file, inputs, o.common.force);
-    {
-        struct stat st {};
-        if (::stat(o.input.c_str(), &st) != 0)
-            throw Error(errc::io, fmt::format("cannot open {}: {}", o.input, std::strerror(errno)));
-    }
-    register_hdf5_filter();
+    const std::string output = whole_file_output(o.input, o.output, o.common.force, "repack");
 
-    std::vector<Json> rows;
-    std::string table;
-    std::size_t filtered = 0, copied = 0;
-    std::vector<std::pair<std::string, Shape>> chunks;  // the filtered datasets and their chunks
+    ObjectReport report;
+    std::size_t filtered = 0;
+    struct Filtered {
+        std::string path;
+        Shape chunk, block;  ///< block: empty when each chunk chooses its own
+    };
+    std::vector<Filtered> chunks;
     const ObjectTransform transform = [&](const std::string& path,
                                           bool is_decomposition) -> std::optional<ObjectReplacement> {
-        const auto copy = [&](const std::string& why) -> std::optional<ObjectReplacement> {
-            ++copied;
-            table += fmt::format("  {:<32} copied: {}\n", path, why);
-            JsonObject row;
-            row.add("path", Json::string(path)).add("action", Json::string("copied")).add("reason", Json::string(why));
-            rows.push_back(row.json());
-            return std::nullopt;
-        };
-        if (is_decomposition) return copy("a signcut decomposition");
+        if (is_decomposition) return report.copied(path, "a signcut decomposition");
         DatasetInfo info;
         try {
             info = inspect_dataset(o.input, path);
         } catch (const Error&) {
-            return copy("not a numeric array");
+            return report.copied(path, "not a numeric array");
         }
-        if (!is_filterable(info.dtype)) return copy(fmt::format("{} data (the filter stores float32 and float64)", info.dtype));
+        if (!is_filterable(info.dtype)) return report.copied(path, fmt::format("{} data (the filter stores float32 and float64)", info.dtype));
         Shape chunk;
         if (chunk_option && chunk_option->size() == info.shape.size()) {
             chunk = *chunk_option;
@@ -125,52 +143,46 @@ int run_repack(const RepackOptions& o)
         }
         for (std::size_t a = 0; a < chunk.size(); ++a) chunk[a] = std::min(chunk[a], info.shape[a]);
         ChunkEncoding e = encoding;
-        if (block_option && block_option->size() == info.shape.size()) e.block_shape = *block_option;
+        if (block_option && block_option->size() == info.shape.size()) {
+            e.block_shape = *block_option;
+        } else if (const std::optional<Shape> b = dataset_block_shape(o.input, path, e, chunk, thread_count(o.common))) {
+            e.block_shape = *b;
+        }
         ObjectReplacement r;
         r.filtered = FilteredCopy{hdf5_filter_parameters(e), chunk};
         ++filtered;
-        chunks.emplace_back(path, chunk);
+        chunks.push_back({path, chunk, e.block_shape});
         return r;
     };
-    for (const std::string& note : rewrite_file(o.input, target.file, o.common.force, transform)) terminal.warn(note);
+    for (const std::string& note : rewrite_file(o.input, output, o.common.force, transform)) terminal.warn(note);
 
     // What each filtered dataset stores, read back from the new file.
     std::uint64_t filtered_values = 0, filtered_bytes = 0;
-    for (const auto& [path, chunk] : chunks) {
-        const DatasetStorage s = dataset_storage(target.file, path);
+    for (const auto& [path, chunk, block] : chunks) {
+        const DatasetStorage s = dataset_storage(output, path);
         filtered_values += s.values;
         filtered_bytes += s.stored_bytes;
         const double bpv = s.values > 0 ? 8.0 * double(s.stored_bytes) / double(s.values) : 0.0;
-        table += fmt::format("  {:<32} {} {}, chunks {}, {:.3g} bits/value\n", path, format_shape(s.shape), s.dtype,
-                             format_shape(chunk), bpv);
         JsonObject row;
         row.add("path", Json::string(path))
             .add("action", Json::string("filtered"))
             .add("shape", Json::integers(s.shape))
             .add("chunk", Json::integers(chunk))
+            .add("block", Json::integers(block))
             .add("stored_bytes", Json::integer(s.stored_bytes))
             .add("bits_per_value", Json::number(bpv));
-        rows.push_back(row.json());
+        report.transformed(fmt::format("  {:<32} {} {}, chunks {}, blocks {}, {:.3g} bits/value\n", path,
+                                       format_shape(s.shape), s.dtype, format_shape(chunk),
+                                       block.empty() ? std::string("chosen per chunk") : format_shape(block), bpv),
+                           row.json());
     }
-    const std::uint64_t in_bytes = file_bytes(o.input), out_bytes = file_bytes(target.file);
-    if (o.common.json) {
-        JsonObject j;
-        j.add("datasets", Json::array(rows))
-            .add("filtered", Json::integer(filtered))
-            .add("copied", Json::integer(copied))
-            .add("filter_id", Json::integer(hdf5_filter_id))
-            .add("bits_per_value", Json::number(filtered_values ? 8.0 * double(filtered_bytes) / double(filtered_values) : 0.0))
-            .add("input_bytes", Json::integer(in_bytes))
-            .add("file_bytes", Json::integer(out_bytes))
-            .add("seconds", Json::number(clock.seconds()));
-        print_json(j);
-    } else {
-        terminal.summary(fmt::format("signcut repack: {} -> {} (filter {})\n{}  {} filtered, {} copied; {} -> {} "
-                                     "({:.3g}x), {:.3g} s\n",
-                                     o.input, target.file, hdf5_filter_id, table, filtered, copied,
-                                     human_bytes(double(in_bytes)), human_bytes(double(out_bytes)),
-                                     double(in_bytes) / double(out_bytes), clock.seconds()));
-    }
+    const double bpv = filtered_values ? 8.0 * double(filtered_bytes) / double(filtered_values) : 0.0;
+    report.print(terminal, o.common.json, fmt::format("signcut repack (filter {})", hdf5_filter_id), o.input, output,
+                 {{"filtered", Json::integer(filtered)},
+                  {"copied", Json::integer(report.copied_count())},
+                  {"filter_id", Json::integer(hdf5_filter_id)},
+                  {"bits_per_value", Json::number(bpv)}},
+                 fmt::format("{} filtered, {} copied", filtered, report.copied_count()), clock.seconds());
     return 0;
 }
 

@@ -297,6 +297,10 @@ SIGNCUT_API Shape resolve_block_shape(const BlockChoice& choice, const TensorVie
 /// behind it.
 SIGNCUT_API Shape auto_block_shape(const TensorView<float>& x, const DecomposeOptions& options);
 SIGNCUT_API Shape auto_block_shape(const TensorView<double>& x, const DecomposeOptions& options);
+/// The same rule over data read from `source`, of which only the crop's rows
+/// are read (a row at a time): one block shape for data of any size, such as
+/// a dataset whose chunks are then each decomposed with it.
+SIGNCUT_API Shape auto_block_shape(RowSource& source, const DecomposeOptions& options);
 
 /// Counted bits of `width` terms of `shape` per value, (Σ d_a + scale_bits)·w / N.
 SIGNCUT_API double sct_bits_per_value(std::span<const std::size_t> shape, std::size_t width,

@@ -192,8 +192,13 @@ detail::AutoChoice choose(const Shape& shape, const DecomposeOptions& options, R
                 choice.report = r;
             }
         } catch (const Error& e) {
-            if (e.code() == errc::cancelled) throw;  // the caller's stop, not this tile's
-            continue;  // a budget below one term of this tile on the crop
+            // Bad options and the caller's cancel fail every tile alike: they
+            // are the run's error, not a reason to fall back to one block
+            // (threads = 0 once made every trial fail and the rule pick the
+            // whole tensor in silence). A budget below one term of this tile
+            // on the crop rules out this tile only.
+            if (e.code() == errc::invalid_argument || e.code() == errc::cancelled) throw;
+            continue;
         }
         // Ties go to the larger tile (fewer blocks, less overhead).
         if (score <= best_score) {
@@ -237,6 +242,11 @@ Shape auto_block_shape(const TensorView<float>& x, const DecomposeOptions& optio
 Shape auto_block_shape(const TensorView<double>& x, const DecomposeOptions& options)
 {
     return choose_in_memory(x, options).shape;
+}
+
+Shape auto_block_shape(RowSource& source, const DecomposeOptions& options)
+{
+    return detail::auto_blocks(source, options).shape;
 }
 
 detail::AutoChoice detail::auto_blocks(const TensorView<float>& x, const DecomposeOptions& options)

@@ -167,7 +167,13 @@ herr_t set_local(hid_t dcpl, hid_t type, hid_t /*space*/) noexcept
             push_error(fmt::format("chunks of rank {}: the signcut filter takes at most {}", rank, max_order));
             return -1;
         }
-        if (refusal(type)) return -1;  // can_apply said why
+        // An optional filter (h5py's default) reaches set_local even when
+        // can_apply said no, and HDF5 drops can_apply's message then: say
+        // it again here.
+        if (const auto why = refusal(type)) {
+            push_error(*why);
+            return -1;
+        }
         std::vector<unsigned> out = user_values(p.encoding);
         out.push_back(H5Tget_size(type) == 8 ? 1u : 0u);
         out.push_back(static_cast<unsigned>(rank));

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "signcut/hdf5_filter.hpp"
+
 namespace signcut::h5 {
 namespace {
 
@@ -58,6 +60,10 @@ void fail(errc code, std::string message)
 
 PropList file_access_properties()
 {
+    // Every file signcut opens passes through here, so datasets stored
+    // through signcut's own filter read like any other, with no plugin path
+    // (a no-op once the filter is registered with this process's HDF5).
+    register_hdf5_filter();
     PropList fapl(check(H5Pcreate(H5P_FILE_ACCESS), errc::io, "cannot create HDF5 file access properties"));
     // Close every object of the file with it: nothing can keep a file open
     // behind signcut's back after an exception.

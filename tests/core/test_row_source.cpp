@@ -109,6 +109,30 @@ BOOST_AUTO_TEST_CASE(streamed_runs_equal_runs_in_memory_bit_for_bit)
     }
 }
 
+BOOST_AUTO_TEST_CASE(the_auto_rule_from_rows_matches_the_rule_in_memory_and_passes_bad_options_on)
+{
+    SplitMix64 g(9);
+    for (const Shape& shape : {Shape{96, 80}, Shape{1600, 1400}}) {
+        const std::vector<float> x = field(g, shape);
+        DecomposeOptions o;
+        o.bits_per_value = 1.0;
+        o.restarts = 1;
+        MemoryRows rows(shape, x);
+        const Shape from_rows = auto_block_shape(rows, o);
+        BOOST_TEST(from_rows == auto_block_shape(TensorView<float>{x.data(), shape}, o));
+        BOOST_TEST(from_rows != shape);  // a smooth field: tiles pay
+    }
+    // Options that fail every trial are the caller's error, not a reason to
+    // choose one block.
+    const Shape shape{96, 80};
+    const std::vector<float> x = field(g, shape);
+    DecomposeOptions o;
+    o.bits_per_value = 1.0;
+    o.threads = 0;
+    check_error([&] { auto_block_shape(TensorView<float>{x.data(), shape}, o); }, errc::invalid_argument,
+                {"threads must be at least 1"});
+}
+
 BOOST_AUTO_TEST_CASE(the_memory_bound_counts_terms_and_slabs)
 {
     SplitMix64 g(5);

@@ -179,21 +179,33 @@ class KillTest(TempFolderCase):
         self.assertGreater(stale, 0, f"{name}: no kill landed while the output was being written")
         return landed_before
 
-    def test_compress(self):
+    def smooth_field(self, seed):
+        """A smooth SHAPE float32 field as field.h5:/data; returns the path."""
         src = self.path("field.h5")
-        rng = np.random.default_rng(1)
+        rng = np.random.default_rng(seed)
         x = np.cumsum(np.cumsum(rng.standard_normal(SHAPE), axis=0), axis=1).astype("<f4")
         with h5py.File(src, "w") as f:
             f.create_dataset("data", data=x)
-        out = self.path("field.sct.h5")
+        return src
 
+    @staticmethod
+    def calibrated_compress(src, out, what):
+        """The arguments of a compress of `src` into `out` (a file or
+        FILE:/object) and the width at which it runs long enough to be
+        killed; returns (args(width, force=True), width, seconds)."""
         # One block, so that --width W is the file's width (with blocks it
-        # counts terms per block) and the run time grows with it as before.
+        # counts terms per block) and the run time grows with it.
         def args(width, force=True):
             return ["compress", src, "-o", out, "--width", str(width), "--block", "whole", "--quiet"] + \
                 (["--force"] if force else [])
         width, seconds = calibrate(args, 32, 4096)
-        print(f"compress: {SHAPE[0]}x{SHAPE[1]} float32 at --width {width} takes {seconds:.2f} s", flush=True)
+        print(f"{what}: {SHAPE[0]}x{SHAPE[1]} float32 at --width {width} takes {seconds:.2f} s", flush=True)
+        return args, width, seconds
+
+    def test_compress(self):
+        src = self.smooth_field(1)
+        out = self.path("field.sct.h5")
+        args, width, seconds = self.calibrated_compress(src, out, "compress")
 
         def valid(path):
             info = json.loads(signcut("info", path, "--json").stdout)
@@ -253,11 +265,8 @@ class KillTest(TempFolderCase):
         valid(out)
 
     def test_writes_into_an_existing_file(self):
-        src = self.path("field.h5")
+        src = self.smooth_field(2)
         rng = np.random.default_rng(2)
-        x = np.cumsum(np.cumsum(rng.standard_normal(SHAPE), axis=0), axis=1).astype("<f4")
-        with h5py.File(src, "w") as f:
-            f.create_dataset("data", data=x)
         # The file written into: netCDF-like metadata and a 64 MiB variable,
         # which every edit copies before it changes anything.
         pristine = self.path("pristine.h5")
@@ -268,12 +277,7 @@ class KillTest(TempFolderCase):
         shutil.copyfile(pristine, target)
         kept = hdf5_snapshot(pristine, user_block=512)
 
-        def compress_args(width):
-            return ["compress", src, "-o", target + ":/dec", "--width", str(width), "--block", "whole", "--quiet",
-                    "--force"]
-        width, seconds = calibrate(compress_args, 32, 4096)
-        print(f"compress into an existing file: {SHAPE[0]}x{SHAPE[1]} float32 at --width {width} takes "
-              f"{seconds:.2f} s", flush=True)
+        compress_args, width, seconds = self.calibrated_compress(src, target + ":/dec", "compress into an existing file")
 
         def added(path):
             self.assertEqual(hdf5_snapshot(path, user_block=512, leave_out=("dec",)), kept,
@@ -282,7 +286,7 @@ class KillTest(TempFolderCase):
             self.assertEqual(info["shape"], list(SHAPE))
             self.assertEqual(info["width"], width)
         first = self.kill_runs("compress into an existing file (adding an object)", KILLS_INTO,
-                               lambda: compress_args(width)[:-1], target, seconds, [src], added, old=pristine)
+                               lambda: compress_args(width, force=False), target, seconds, [src], added, old=pristine)
 
         # Replacing a dataset: the file already holds /restored.
         dec = self.path("terms.sct.h5")
