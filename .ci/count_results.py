@@ -2,7 +2,9 @@
 """Counts test cases across a `meson test` run.
 
 Boost.Test executables write an XML report (see tests/meson.build); each of
-their test cases counts once. Any other test (a script) counts as one case.
+their test cases counts once, and so does each case of a JUnit report (what
+pytest writes for the Python suite). Any other test (a script) counts as one
+case.
 A Boost executable that crashed before writing its report counts as one
 failure. Prints "N passed, N failed, N skipped" and exits 1 if anything
 failed.
@@ -29,6 +31,16 @@ for run in runs:
     if os.path.exists(report):
         try:
             root = ET.parse(report).getroot()
+            if root.tag in ("testsuites", "testsuite"):
+                # JUnit (pytest --junitxml): one <testsuite> or several.
+                suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+                total = sum(int(s_.get("tests", 0)) for s_ in suites)
+                f_ = sum(int(s_.get("failures", 0)) + int(s_.get("errors", 0)) for s_ in suites)
+                s = sum(int(s_.get("skipped", 0)) for s_ in suites)
+                if result not in ("OK", "EXPECTEDFAIL") and f_ == 0:
+                    f_ = 1
+                passed, failed, skipped = passed + total - f_ - s, failed + f_, skipped + s
+                continue
             suite = root.find("TestSuite")
             p = int(suite.get("test_cases_passed", 0)) + int(suite.get("test_cases_passed_with_warnings", 0))
             f_ = int(suite.get("test_cases_failed", 0)) + int(suite.get("test_cases_aborted", 0))

@@ -149,6 +149,7 @@ Outcome decompose_input(const InputRef& ref, const StopOptions& stop, std::uint6
     if (!stop.width && !stop.rel_error) total = sct_width_for_bits(out.shape, stop.bits_per_value.value_or(1.0));
     ProgressBar bar(terminal, total, stop.rel_error);
     options.progress = [&](const Progress& p) {
+        if (p.trial) return true;  // the auto rule's trials: the bar shows the run itself
         // A blocked run reports blocks done (its error is known at the end).
         if (p.blocks <= 1) bar.update(p.terms, p.rel_error);
         else bar.update_fraction(p.fraction, p.terms);

@@ -44,6 +44,10 @@ struct SIGNCUT_API Progress {
     double fraction = 0.0;        ///< share of the work done, 0..1 (blocks done, or the
                                   ///< width or error reached so far by a one-block run)
     std::size_t blocks = 1;       ///< blocks in the grid (1: terms and error are per term)
+    /// True while the auto block rule tries block shapes: the figures are
+    /// a trial's, not the run's, so a display may skip them; returning
+    /// false still stops the run.
+    bool trial = false;
 };
 
 /// How a tensor is cut into blocks.
@@ -160,7 +164,9 @@ struct SIGNCUT_API DecomposeOptions {
 
     /// Called after every term of a one-block run and after every block of
     /// a blocked one; return false to cancel (the terms found so far are
-    /// returned, and the report says cancelled).
+    /// returned, and the report says cancelled). Also called during the
+    /// auto rule's trials (Progress::trial), where there is nothing to
+    /// return yet: a false there throws Error(errc::cancelled).
     std::function<bool(const Progress&)> progress;
 };
 

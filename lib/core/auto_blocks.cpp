@@ -145,7 +145,15 @@ detail::AutoChoice choose(const Shape& shape, const DecomposeOptions& options, R
     // The candidates, on the crop, at the run's own budget (a width rule
     // has none: 1 bit per value stands in).
     DecomposeOptions trial = options;
-    trial.progress = nullptr;
+    // The trials report as trials: a display skips them, but a caller that
+    // wants to stop (Ctrl-C in Python) must be heard during them too, as
+    // on data of up to 2^21 values they are all of the run's work.
+    if (options.progress)
+        trial.progress = [&options](const Progress& p) {
+            Progress t = p;
+            t.trial = true;
+            return options.progress(t);
+        };
     trial.refit_scales = false;
     if (!trial.bits_per_value && !trial.rel_error) {
         trial.width.reset();
@@ -175,6 +183,7 @@ detail::AutoChoice choose(const Shape& shape, const DecomposeOptions& options, R
         double score = 0;
         try {
             auto d = decompose(TensorView<float>{data.data(), crop}, trial, &r);
+            if (r.cancelled) throw Error(errc::cancelled, "cancelled while the auto rule tried block shapes");
             score = trial.rel_error ? d.bits_per_value() : r.rel_error;
             // Tried on all of the data with the run's own options, the best
             // candidate's decomposition is the run's result.

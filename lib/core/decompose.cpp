@@ -619,7 +619,10 @@ SignedCutDecomposition BlockedRun::run(BlockData& data, DecomposeReport& report)
             chosen_codec[b] = blocks_[b].point_codec[allocation.choices[b] - 1];
             ++report.coded_blocks;
         }
-        parts.push_back(blocks_[b].terms.prefix(w));
+        // A cancelled run may not have reached every block: those come
+        // back with no terms, but with their extents.
+        parts.push_back(blocks_[b].terms.order() == 0 ? SignedCutTerms(grid_.extents(b))
+                                                      : blocks_[b].terms.prefix(w));
         blocks_[b].terms = SignedCutTerms();  // so the kept terms and the found ones are not all held twice
     }
 
@@ -643,6 +646,10 @@ SignedCutDecomposition BlockedRun::run(BlockData& data, DecomposeReport& report)
         if (opt_.rel_error) report.target_reached = r.target_reached;
         return SignedCutDecomposition(grid_, std::move(parts));
     }
+
+    // A cancelled run returns what it found at once: the caller asked to
+    // stop, so the data is not read again to measure it.
+    if (report.cancelled) return SignedCutDecomposition(grid_, std::move(parts));
 
     // The coded blocks are encoded from their data, and the exact error of
     // what is kept is measured block by block in block order (streamed data

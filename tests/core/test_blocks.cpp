@@ -558,3 +558,35 @@ BOOST_AUTO_TEST_CASE(payload_counts_chunks_checksums_and_segments)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(the_auto_rule_trials_report_as_trials_and_can_be_cancelled)
+{
+    SplitMix64 g(41);
+    const Shape shape{128, 96};
+    const auto x = field(g, shape);
+    const TensorView<float> v{x.data(), shape};
+    DecomposeOptions o;
+    o.bits_per_value = 1.0;
+    std::size_t trials = 0, run = 0;
+    o.progress = [&](const Progress& p) {
+        ++(p.trial ? trials : run);
+        return true;
+    };
+    DecomposeReport report;
+    const auto d = decompose(v, o, &report);
+    BOOST_TEST_REQUIRE(trials > 0u);  // the field is smooth enough for the rule to try tiles
+    BOOST_TEST(!report.cancelled);
+    // A stop asked for during the trials: there are no terms of the run
+    // yet, so the run throws.
+    o.progress = [](const Progress& p) { return !p.trial; };
+    try {
+        decompose(v, o);
+        BOOST_FAIL("expected errc::cancelled");
+    } catch (const Error& e) {
+        BOOST_TEST(int(e.code()) == int(errc::cancelled));
+    }
+    // The same options without a callback give the same result as with one
+    // that never stops.
+    o.progress = nullptr;
+    BOOST_TEST(decompose(v, o).sign_stream() == d.sign_stream());
+}

@@ -544,6 +544,25 @@ BOOST_AUTO_TEST_CASE(stopping_rules)
         BOOST_TEST(rep.cancelled);
     }
     {
+        // A blocked run cancelled after its first block: the blocks it never
+        // reached come back empty, with their extents.
+        for (const unsigned threads : {1u, 2u}) {
+            DecomposeOptions o;
+            o.bits_per_value = 2.0;
+            o.blocks = BlockChoice::of(Shape(shape.size(), 4));
+            o.threads = threads;
+            o.progress = [](const Progress&) { return false; };
+            DecomposeReport rep;
+            const auto d = decompose(v, o, &rep);
+            BOOST_TEST(rep.cancelled);
+            BOOST_TEST(d.shape() == shape);
+            BOOST_TEST(d.block_count() == BlockGrid(shape, Shape(shape.size(), 4)).count());
+            for (std::size_t b = 0; b < d.block_count(); ++b)
+                BOOST_TEST(d.block(b).shape() == d.grid().extents(b));
+            BOOST_TEST(d.reconstruct().size() == element_count(shape));
+        }
+    }
+    {
         DecomposeOptions o;
         o.width = 5;
         o.max_mode_updates = 2;
