@@ -39,6 +39,7 @@ std::vector<std::vector<std::uint8_t>> MpiTeam::all_gather(std::span<const std::
         if (r == rank_) bytes.assign(mine.begin(), mine.end());
         else bytes.resize(sizes[static_cast<std::size_t>(r)]);
         broadcast_bytes(bytes.data(), bytes.size(), r, comm_);
+        exchange_bytes_ += bytes.size();
     }
     exchange_seconds_ += MPI_Wtime() - start;
     return all;
@@ -62,6 +63,7 @@ std::vector<std::vector<std::uint8_t>> MpiTeam::gather_to_first(std::span<const 
             for (std::uint64_t at = 0; at < bytes.size(); at += piece)
                 MPI_Recv(bytes.data() + at, static_cast<int>(std::min(piece, bytes.size() - at)), MPI_BYTE, r, 0,
                          comm_, MPI_STATUS_IGNORE);
+            exchange_bytes_ += bytes.size();
         }
     } else {
         for (std::uint64_t at = 0; at < n; at += piece)

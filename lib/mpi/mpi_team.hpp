@@ -19,11 +19,14 @@ public:
                                                            const TeamFailure& failure) override;
     /// Seconds spent in the exchanges so far (for the scaling figures).
     double exchange_seconds() const noexcept { return exchange_seconds_; }
+    /// Bytes this rank received in them (its own included).
+    std::uint64_t exchange_bytes() const noexcept { return exchange_bytes_; }
 
 private:
     MPI_Comm comm_;
     int rank_ = 0, size_ = 1;
     double exchange_seconds_ = 0;
+    std::uint64_t exchange_bytes_ = 0;
 };
 
 }  // namespace signcut::mpi
