@@ -61,6 +61,14 @@ int run(int argc, char** argv, MPI_Comm comm)
     add_common(c, compress.common, true, true, true);
     c->get_option("--threads")->description("Threads per rank (default 1: one rank per core); results do not depend on it");
 
+    DecompressOptions decompress;
+    auto* d = app.add_subcommand("decompress",
+                                 "Rebuild the tensor from a decomposition file into the float32 dataset of a new HDF5 "
+                                 "file, each rank writing its block rows");
+    d->add_option("input", decompress.input, "A decomposition file (sct)")->required();
+    d->add_option("-o,--output", decompress.output, "FILE.h5[:/dataset] (default /data), a new file")->required();
+    add_common(d, decompress.common, true, true, true);
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& h) {
@@ -81,7 +89,9 @@ int run(int argc, char** argv, MPI_Comm comm)
             return 0;
         }
         if (*c) return run_parallel_compress(compress, comm);
-        if (rank == 0) fmt::print(stderr, "signcut-mpi: error: a subcommand is required (compress); see --help\n");
+        if (*d) return run_parallel_decompress(decompress, comm);
+        if (rank == 0)
+            fmt::print(stderr, "signcut-mpi: error: a subcommand is required (compress or decompress); see --help\n");
         return 2;
     } catch (const mpi::AgreedError& err) {
         // Every rank has it: rank 0 says it once.

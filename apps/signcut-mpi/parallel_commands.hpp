@@ -13,4 +13,9 @@ namespace signcut::cli {
 /// failures throw mpi::AgreedError on every rank alike.
 int run_parallel_compress(const CompressOptions& o, MPI_Comm comm);
 
+/// `signcut-mpi decompress`: each rank rebuilds its block rows and the
+/// ranks write the float32 dataset of a new file together (collective
+/// hyperslab writes); the values are those of `signcut decompress`.
+int run_parallel_decompress(const DecompressOptions& o, MPI_Comm comm);
+
 }  // namespace signcut::cli

@@ -1,9 +1,10 @@
 #!/usr/bin/python3
-"""End-to-end tests of `signcut-mpi compress`: for 1, 2 and 3 ranks the file
-holds exactly what `signcut compress` writes with the same options (every
-dataset and attribute but @created), on a matrix, a 3-d field and a block
-grid that does not split evenly between the ranks; a failure on one rank
-ends every rank with one line, a non-zero status and no output.
+"""End-to-end tests of `signcut-mpi`: for 1, 2 and 3 ranks, compress writes
+exactly what `signcut compress` writes with the same options (every dataset
+and attribute but @created), on a matrix, a 3-d field and a block grid that
+does not split evenly between the ranks, and decompress writes the values
+`signcut decompress` writes; a failure on one rank ends every rank with one
+line, a non-zero status and no output.
 
 usage: test_mpi.py SIGNCUT_MPI SIGNCUT SOURCE_ROOT REPORT_XML
 """
@@ -115,6 +116,35 @@ class MpiCompress(TempFolderCase):
             self.assertIn("NaN", lines[0])
             self.assertFalse(os.path.exists(out))
             self.assertEqual([f for f in os.listdir(self.dir) if f not in ("nan.h5",)], [])
+
+    def test_decompress_writes_the_values_signcut_decompress_writes(self):
+        import h5py
+        x = field((70, 52), 9)
+        t = np.meshgrid(np.linspace(0, 6, 70), np.linspace(0, 6, 52), indexing="ij")
+        x[:32] = (np.sin(t[0]) + np.cos(t[1]))[:32]
+        cases = [(x, ["--block", "16x16", "--bits-per-value", "4"]),  # zfp blocks too
+                 (field((20, 24, 16), 10), ["--block", "8x8x8", "--bits-per-value", "1"])]
+        for i, (data, options) in enumerate(cases):
+            src = self.h5(f"in{i}.h5", data)
+            sct = self.path(f"d{i}.sct.h5")
+            run_signcut(SIGNCUT, "compress", src, "-o", sct, "--quiet", *options)
+            serial = self.path(f"serial{i}.h5")
+            run_signcut(SIGNCUT, "decompress", sct, "-o", serial, "--quiet")
+            with h5py.File(serial, "r") as f:
+                want = f["data"][()]
+            for p in (1, 2, 3):
+                out = self.path(f"p{p}-{i}.h5")
+                mpirun(p, "decompress", sct, "-o", out + ":/field", "--quiet")
+                with h5py.File(out, "r") as f:
+                    got = f["field"][()]
+                self.assertEqual(got.dtype, np.float32)
+                self.assertTrue(np.array_equal(got.view(np.uint32), want.view(np.uint32)), f"P={p}, case {i}")
+        r = mpirun(2, "decompress", self.path("missing.sct.h5"), "-o", self.path("o.h5"), expect=1)
+        lines = [line for line in r.stderr.splitlines() if line.strip()]
+        self.assertEqual(len(lines), 1, r.stderr)
+        self.assertTrue(lines[0].startswith("signcut-mpi: error: "), lines[0])
+        self.assertFalse(os.path.exists(self.path("o.h5")))
+        self.assertEqual([f for f in os.listdir(self.dir) if "signcut-tmp" in f], [])
 
     def test_usage_errors_are_told_once(self):
         src = self.h5("in.h5", field((32, 32), 8))
