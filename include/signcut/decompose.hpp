@@ -27,6 +27,7 @@
 #include <xtensor/xmath.hpp>
 
 #include "signcut/block_codec.hpp"
+#include "signcut/block_team.hpp"
 #include "signcut/decomposition.hpp"
 #include "signcut/scale_format.hpp"
 #include "signcut/sign_storage.hpp"
@@ -168,6 +169,17 @@ struct SIGNCUT_API DecomposeOptions {
     /// auto rule's trials (Progress::trial), where there is nothing to
     /// return yet: a false there throws Error(errc::cancelled).
     std::function<bool(const Progress&)> progress;
+
+    /// Decompose together with the other members of a team (block_team.hpp,
+    /// e.g. MPI ranks): this member decomposes and reads only the blocks
+    /// block_owner() gives it, and the members exchange what the allocation
+    /// needs. Every member must call decompose() with the same options and
+    /// data source. The result is the same as without a team, bit for bit,
+    /// but only member 0 receives the terms (the others get the same grid
+    /// with no terms); the report is whole on every member. A run of one
+    /// block (and the auto rule's trials) is not shared: every member runs
+    /// it. Null: one process.
+    std::shared_ptr<BlockTeam> team;
 };
 
 /// What a run did, for users and for the cost tests.

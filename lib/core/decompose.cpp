@@ -29,6 +29,7 @@
 
 #include "aligned_buffer.hpp"
 #include "auto_blocks.hpp"
+#include "byte_buffer.hpp"
 #include "greedy.hpp"
 #include "payload_budget.hpp"
 #include "sign_stream.hpp"
@@ -137,6 +138,9 @@ bool terms_may_reach(const BlockCurve& c, const AlternativePoint& z)
 /// One block's state across the rounds.
 struct BlockState {
     SignedCutTerms terms;
+    // The drop of squared error of each term found, what the allocation
+    // reads (with a team, the only part of a block all members hold).
+    std::vector<double> gains;
     std::size_t ceiling = 0;    // terms asked for in the last run
     std::size_t max_terms = 0;  // the most the budget allows
     bool complete = false;      // the last run could not or need not go further
@@ -239,6 +243,9 @@ public:
         : grid_(grid), opt_(options), scale_bits_(options.short_scales ? short_scale_bits : float32_scale_bits)
     {
         rule_.scale_bits = scale_bits_;
+        // One block is not shared (decompose() runs it on every member).
+        if (grid_.count() > 1 && options.team && options.team->members() > 1) team_ = options.team;
+        opt_.team = nullptr;
         // Deflated signs need each candidate's stream: one block's run keeps
         // plain signs (its width is found by an exact search on plain sizes).
         if (opt_.sign_storage && grid_.count() > 1) {
@@ -255,6 +262,28 @@ public:
     SignedCutDecomposition run(BlockData& data, DecomposeReport& report);
 
 private:
+    /// True when this process decomposes block b (always, without a team).
+    bool owns(std::size_t b) const
+    {
+        return !team_ || block_owner(grid_, team_->members(), b) == team_->member();
+    }
+    /// The blocks of `which` this process decomposes.
+    std::vector<std::size_t> own_part(const std::vector<std::size_t>& which) const
+    {
+        if (!team_) return which;
+        std::vector<std::size_t> mine;
+        for (std::size_t b : which)
+            if (owns(b)) mine.push_back(b);
+        return mine;
+    }
+    /// With a team: sends what the allocation reads of the blocks of `which`
+    /// this member decomposed, and takes the other members' (every member
+    /// then holds the same gains, points and counts of every block).
+    void share_round(const std::vector<std::size_t>& which, const TeamFailure& failure);
+    /// With a team: shares the blocks' measured errors, then hands the kept
+    /// terms and coded streams of every block to member 0.
+    void share_result(std::vector<SignedCutTerms>& parts, std::vector<CodedBlock>& coded,
+                      std::vector<ErrorAccumulator>& measured, const TeamFailure& failure);
     void decompose_blocks(BlockData& data, const std::vector<std::size_t>& which,
                           const detail::TermLimits* one_block_limits);
     /// Runs `job(b, slot)` for every block of `which` on the run's threads,
@@ -287,8 +316,31 @@ private:
     detail::PayloadRule rule_;     // how the payload is counted
     std::vector<std::vector<std::uint8_t>> segments_;  // with deflated signs: each block's found terms, packed
     std::vector<std::uint64_t> spt_;                   // signs per term of each block
+    std::uint64_t spt(std::size_t b) const { return spt_.empty() ? grid_.signs_per_term(b) : spt_[b]; }
     std::uint64_t total_bits_ = 0;  // the payload budget
+    std::shared_ptr<BlockTeam> team_;  // the other processes sharing the blocks, if any
 };
+
+/// Runs `f`; with a team, a failure is caught and returned, to travel to the
+/// other members at the next exchange rather than leave them waiting.
+template <class F>
+TeamFailure attempt(bool catching, F&& f)
+{
+    if (!catching) {
+        f();
+        return {};
+    }
+    try {
+        f();
+    } catch (const Error& e) {
+        return {true, e.code(), e.what()};
+    } catch (const std::bad_alloc&) {
+        return {true, errc::limit, "out of memory"};
+    } catch (const std::exception& e) {
+        return {true, errc::io, e.what()};
+    }
+    return {};
+}
 
 std::vector<BlockCurve> BlockedRun::curves() const
 {
@@ -296,13 +348,8 @@ std::vector<BlockCurve> BlockedRun::curves() const
     for (std::size_t b = 0; b < blocks_.size(); ++b) {
         const std::uint64_t n = grid_.block_size(b);
         c[b].term_bits = grid_.signs_per_term(b) + scale_bits_;
-        // The greedy's own drops of squared error: exact with short scales,
-        // where c²·n is off by up to 2^-4 of a term's gain.
-        c[b].gains = blocks_[b].report.term_gains;
-        if (c[b].gains.size() != blocks_[b].terms.width()) {
-            c[b].gains.clear();
-            for (float s : blocks_[b].terms.scales()) c[b].gains.push_back(term_gain(s, n));
-        }
+        (void)n;
+        c[b].gains = blocks_[b].gains;
         const BlockState& s = blocks_[b];
         for (std::size_t i = 0; i < s.points.size(); ++i) {
             // Data near the float32 limit can square to infinity: such a
@@ -419,9 +466,10 @@ void BlockedRun::decompose_blocks(BlockData& data, const std::vector<std::size_t
 {
     const bool one = grid_.count() == 1;
     const unsigned threads = one ? 1u : opt_.threads;
-    check_memory(data, std::min<std::size_t>(threads, which.size()));
+    const std::vector<std::size_t> mine = own_part(which);
+    check_memory(data, std::min<std::size_t>(threads, mine.size()));
     float* adopt = one ? data.adoptable() : nullptr;
-    for_blocks(data, which, threads, true, [&](std::size_t b, int slot) {
+    for_blocks(data, mine, threads, true, [&](std::size_t b, int slot) {
         BlockState& s = blocks_[b];
         DecomposeOptions o = opt_;
         o.seed = block_seed(opt_.seed, b);
@@ -450,6 +498,14 @@ void BlockedRun::decompose_blocks(BlockData& data, const std::vector<std::size_t
         }
         s.terms = detail::greedy_terms(std::move(working), adopt, e, o, limits, s.report);
         s.norm2 = s.report.norm2;
+        // The greedy's own drops of squared error: exact with short scales,
+        // where c²·n is off by up to 2^-4 of a term's gain.
+        s.gains = s.report.term_gains;
+        if (s.gains.size() != s.terms.width()) {
+            s.gains.clear();
+            for (float v : s.terms.scales()) s.gains.push_back(term_gain(v, grid_.block_size(b)));
+        }
+        if (!one) std::vector<double>().swap(s.report.term_gains);
         // The per-term trajectory is reported for one block only; across
         // thousands of blocks it would cost as much memory as a third of the terms.
         if (!one) std::vector<double>().swap(s.report.rel_error_trajectory);
@@ -467,6 +523,118 @@ void BlockedRun::decompose_blocks(BlockData& data, const std::vector<std::size_t
             if (!cancelled_.load() && !opt_.progress(p)) cancelled_ = true;
         }
     });
+}
+
+void BlockedRun::share_round(const std::vector<std::size_t>& which, const TeamFailure& failure)
+{
+    detail::ByteWriter out;
+    out.put<std::uint8_t>(cancelled_.load() ? 1 : 0);
+    for (std::size_t b : own_part(which)) {
+        const BlockState& s = blocks_[b];
+        out.put<std::uint64_t>(b);
+        out.put_span(std::span<const double>(s.gains));
+        out.put(s.norm2);
+        out.put<std::uint8_t>(s.complete ? 1 : 0);
+        out.put<std::uint8_t>(s.pointed ? 1 : 0);
+        out.put_span(std::span<const CodecPoint>(s.points));
+        out.put_span(std::span<const std::size_t>(s.point_codec));
+        out.put(s.report.mode_updates);
+        out.put(s.report.flipped_signs);
+        out.put(s.report.dense_passes);
+        out.put(s.report.flushes);
+        if (rule_.stored_sign_bytes) out.put_span(std::span<const std::uint8_t>(segments_[b]));
+    }
+    const auto all = team_->all_gather(out.bytes(), failure);
+    for (std::size_t m = 0; m < all.size(); ++m) {
+        if (m == team_->member()) continue;
+        detail::ByteReader in(all[m]);
+        if (in.get<std::uint8_t>() != 0) cancelled_ = true;
+        while (!in.done()) {
+            const auto b = static_cast<std::size_t>(in.get<std::uint64_t>());
+            if (b >= blocks_.size()) throw Error(errc::io, "a message between the processes of a run names no block");
+            BlockState& s = blocks_[b];
+            s.gains = in.get_vector<double>();
+            s.norm2 = in.get<double>();
+            s.complete = in.get<std::uint8_t>() != 0;
+            s.pointed = in.get<std::uint8_t>() != 0;
+            s.points = in.get_vector<CodecPoint>();
+            s.point_codec = in.get_vector<std::size_t>();
+            s.report.mode_updates = in.get<std::size_t>();
+            s.report.flipped_signs = in.get<std::size_t>();
+            s.report.dense_passes = in.get<double>();
+            s.report.flushes = in.get<std::size_t>();
+            if (rule_.stored_sign_bytes) segments_[b] = in.get_vector<std::uint8_t>();
+        }
+    }
+}
+
+void BlockedRun::share_result(std::vector<SignedCutTerms>& parts, std::vector<CodedBlock>& coded,
+                              std::vector<ErrorAccumulator>& measured, const TeamFailure& failure)
+{
+    std::vector<std::size_t> all(blocks_.size());
+    std::iota(all.begin(), all.end(), 0);
+    const std::vector<std::size_t> mine = own_part(all);
+    // Every member reports the same error: each block's figures, merged
+    // in block order afterwards.
+    {
+        detail::ByteWriter out;
+        for (std::size_t b : mine) {
+            out.put<std::uint64_t>(b);
+            out.put(measured[b]);
+        }
+        const auto all_measured = team_->all_gather(out.bytes(), failure);
+        for (std::size_t m = 0; m < all_measured.size(); ++m) {
+            if (m == team_->member()) continue;
+            detail::ByteReader in(all_measured[m]);
+            while (!in.done()) {
+                const auto b = static_cast<std::size_t>(in.get<std::uint64_t>());
+                if (b >= measured.size()) throw Error(errc::io, "a message between the processes of a run names no block");
+                measured[b] = in.get<ErrorAccumulator>();
+            }
+        }
+    }
+    // The kept terms (scales and packed signs) and coded streams go to
+    // member 0, which writes the file.
+    detail::ByteWriter out;
+    for (std::size_t b : mine) {
+        const SignedCutTerms& t = parts[b];
+        out.put<std::uint64_t>(b);
+        out.put_span(std::span<const float>(t.scales()));
+        std::vector<std::uint8_t> segment(static_cast<std::size_t>(detail::segment_bytes(t.width(), spt(b))), 0);
+        detail::pack_segment(t, segment);
+        out.put_span(std::span<const std::uint8_t>(segment));
+        const bool has_code = !coded.empty();
+        out.put<std::uint8_t>(has_code ? 1 : 0);
+        if (has_code) {
+            out.put(coded[b].codec);
+            out.put<std::uint64_t>(coded[b].streams.size());
+            for (const auto& stream : coded[b].streams) out.put_span(std::span<const std::uint8_t>(stream));
+        }
+        if (team_->member() != 0) {
+            parts[b] = SignedCutTerms(grid_.extents(b));
+            if (has_code) coded[b] = CodedBlock{};
+        }
+    }
+    const auto gathered = team_->gather_to_first(out.bytes(), TeamFailure{});
+    for (std::size_t m = 1; m < gathered.size(); ++m) {
+        detail::ByteReader in(gathered[m]);
+        while (!in.done()) {
+            const auto b = static_cast<std::size_t>(in.get<std::uint64_t>());
+            if (b >= parts.size()) throw Error(errc::io, "a message between the processes of a run names no block");
+            const Shape e = grid_.extents(b);
+            std::vector<float> scales = in.get_vector<float>();
+            const std::vector<std::uint8_t> segment = in.get_vector<std::uint8_t>();
+            const std::size_t width = scales.size();
+            parts[b] = SignedCutTerms(e, std::move(scales), detail::unpack_segment(segment, e, width));
+            if (in.get<std::uint8_t>() != 0) {
+                CodedBlock c;
+                c.codec = in.get<CodecId>();
+                const auto streams = in.get<std::uint64_t>();
+                for (std::uint64_t i = 0; i < streams; ++i) c.streams.push_back(in.get_vector<std::uint8_t>());
+                coded[b] = std::move(c);
+            }
+        }
+    }
 }
 
 SignedCutDecomposition BlockedRun::run(BlockData& data, DecomposeReport& report)
@@ -542,15 +710,18 @@ SignedCutDecomposition BlockedRun::run(BlockData& data, DecomposeReport& report)
             if (opt_.rel_error) limits.stop_gain_fraction = 1.0 - *opt_.rel_error * *opt_.rel_error;
             decompose_blocks(data, which, &limits);
         } else {
-            decompose_blocks(data, which, nullptr);
-            if (rule_.stored_sign_bytes)
-                for (std::size_t b : which) {
-                    const SignedCutTerms& t = blocks_[b].terms;
-                    segments_[b].assign(static_cast<std::size_t>(detail::segment_bytes(t.width(), spt_[b])), 0);
-                    detail::pack_segment(t, segments_[b]);
-                }
+            const TeamFailure failure = attempt(team_ != nullptr, [&] {
+                decompose_blocks(data, which, nullptr);
+                if (rule_.stored_sign_bytes)
+                    for (std::size_t b : own_part(which)) {
+                        const SignedCutTerms& t = blocks_[b].terms;
+                        segments_[b].assign(static_cast<std::size_t>(detail::segment_bytes(t.width(), spt_[b])), 0);
+                        detail::pack_segment(t, segments_[b]);
+                    }
+            });
+            if (team_) share_round(which, failure);
         }
-        for (std::size_t b : which) report.decomposed_terms += blocks_[b].terms.width();
+        for (std::size_t b : which) report.decomposed_terms += blocks_[b].gains.size();
         norm2 = 0;
         for (const auto& s : blocks_) norm2 += s.norm2;
         if (cancelled_.load()) break;
@@ -619,10 +790,12 @@ SignedCutDecomposition BlockedRun::run(BlockData& data, DecomposeReport& report)
             chosen_codec[b] = blocks_[b].point_codec[allocation.choices[b] - 1];
             ++report.coded_blocks;
         }
-        // A cancelled run may not have reached every block: those come
-        // back with no terms, but with their extents.
-        parts.push_back(blocks_[b].terms.order() == 0 ? SignedCutTerms(grid_.extents(b))
-                                                      : blocks_[b].terms.prefix(w));
+        // With a team, the terms of the blocks of other members arrive at
+        // member 0 once the allocation is final; a cancelled run may not
+        // have reached every block. Both come back with no terms, but with
+        // their extents.
+        parts.push_back(owns(b) && blocks_[b].terms.order() != 0 ? blocks_[b].terms.prefix(w)
+                                                                 : SignedCutTerms(grid_.extents(b)));
         blocks_[b].terms = SignedCutTerms();  // so the kept terms and the found ones are not all held twice
     }
 
@@ -658,7 +831,8 @@ SignedCutDecomposition BlockedRun::run(BlockData& data, DecomposeReport& report)
     std::vector<ErrorAccumulator> measured(G);
     std::vector<std::size_t> all(G);
     std::iota(all.begin(), all.end(), 0);
-    for_blocks(data, all, opt_.threads, false, [&](std::size_t b, int slot) {
+    const TeamFailure failure = attempt(team_ != nullptr, [&] {
+    for_blocks(data, own_part(all), opt_.threads, false, [&](std::size_t b, int slot) {
         const SignedCutTerms& t = parts[b];
         std::vector<float> orig(t.size()), rec(t.size(), 0.0f);
         data.gather(b, slot, orig.data());
@@ -684,6 +858,8 @@ SignedCutDecomposition BlockedRun::run(BlockData& data, DecomposeReport& report)
             measured[b].add(orig, rec);
         }
     });
+    });
+    if (team_) share_result(parts, coded, measured, failure);
     ErrorAccumulator all_blocks;
     for (const ErrorAccumulator& m : measured) all_blocks.merge(m);
     report.metrics = all_blocks.result();
@@ -706,7 +882,9 @@ BlockGrid grid_of(const TensorView<T>& x, const DecomposeOptions& options, std::
 {
     Shape b;
     if (options.blocks.kind == BlockChoice::Kind::automatic) {
-        detail::AutoChoice c = detail::auto_blocks(x, options);
+        DecomposeOptions solo = options;  // the rule's trials are not shared
+        solo.team = nullptr;
+        detail::AutoChoice c = detail::auto_blocks(x, solo);
         b = c.shape;
         if (c.result) {
             done = std::move(c.result);
@@ -853,7 +1031,9 @@ SignedCutDecomposition decompose(RowSource& source, const DecomposeOptions& opti
     case BlockChoice::Kind::whole: block_shape = shape; break;
     case BlockChoice::Kind::shape: block_shape = options.blocks.shape; break;
     case BlockChoice::Kind::automatic: {
-        detail::AutoChoice c = detail::auto_blocks(source, options);
+        DecomposeOptions solo = options;  // the rule's trials are not shared
+        solo.team = nullptr;
+        detail::AutoChoice c = detail::auto_blocks(source, solo);
         if (c.result) {
             if (report != nullptr) *report = c.report;
             return std::move(*c.result);
@@ -878,6 +1058,7 @@ SignedCutDecomposition decompose(RowSource& source, const DecomposeOptions& opti
         source.read_rows(0, shape[0], x.data());
         DecomposeOptions rest = options;
         rest.blocks = BlockChoice::whole();
+        rest.team = nullptr;
         rest.max_memory = options.max_memory == 0 ? 0 : options.max_memory - bytes + 1;
         DecomposeReport local;
         DecomposeReport& r = report ? *report : local;

@@ -91,7 +91,7 @@ PropList writing_access_properties()
     return fapl;
 }
 
-File open_read_only(const std::string& path)
+File open_read_only(const std::string& path, hid_t access)
 {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) {
@@ -117,8 +117,9 @@ File open_read_only(const std::string& path)
     }
     if (is_hdf5 < 0) fail(errc::bad_input, fmt::format("cannot read {} as HDF5", path));
 
-    PropList fapl = file_access_properties();
-    const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get());
+    PropList own;
+    if (access < 0) own = file_access_properties();
+    const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, access < 0 ? own.get() : access);
     if (id < 0) fail(errc::bad_input, fmt::format("cannot open {}: the HDF5 file is damaged or truncated", path));
     return File(id);
 }

@@ -119,7 +119,9 @@ PropList writing_access_properties();
 /// Opens an existing HDF5 file read-only. Distinguishes a missing or
 /// unreadable file (errc::io, with the OS's reason), a file that is not HDF5
 /// (errc::bad_input) and a damaged one (errc::bad_input, HDF5's detail).
-File open_read_only(const std::string& path);
+/// `access`, if given, replaces file_access_properties() (the MPI front end
+/// opens its input with MPI-IO).
+File open_read_only(const std::string& path, hid_t access = H5I_INVALID_HID);
 
 /// Creates (truncating) an HDF5 file for writing at `path` — in practice the
 /// temporary file of an AtomicOutput. The root group records no times.

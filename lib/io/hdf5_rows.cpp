@@ -9,6 +9,7 @@
 
 #include "float32_conversion.hpp"
 #include "hdf5_handle.hpp"
+#include "hdf5_rows.hpp"
 #include "signcut/datasets.hpp"
 #include "signcut/error.hpp"
 
@@ -17,7 +18,7 @@ namespace {
 
 class DatasetRows final : public RowSource {
 public:
-    DatasetRows(const std::string& file, const std::string& dataset)
+    DatasetRows(const std::string& file, const std::string& dataset, hid_t access)
     {
         const DatasetInfo info = inspect_dataset(file, dataset);  // the checks of read_dataset
         shape_ = info.shape;
@@ -25,7 +26,7 @@ public:
         path_ = dataset.empty() || dataset[0] != '/' ? "/" + dataset : dataset;
         name_ = fmt::format("{}:{}", file, path_);
         h5::QuietErrors quiet;
-        file_ = h5::open_read_only(file);
+        file_ = h5::open_read_only(file, access);
         dataset_ = h5::Dataset(H5Dopen2(file_.get(), path_.c_str(), H5P_DEFAULT));
         if (!dataset_) h5::fail(errc::bad_input, fmt::format("cannot open {}", name_));
         row_values_ = 1;
@@ -103,7 +104,13 @@ private:
 std::unique_ptr<RowSource> open_dataset_rows(const std::string& file, const std::string& dataset,
                                              std::string* original_dtype)
 {
-    auto rows = std::make_unique<DatasetRows>(file, dataset);
+    return io::open_dataset_rows_with(file, dataset, original_dtype, H5I_INVALID_HID);
+}
+
+std::unique_ptr<RowSource> io::open_dataset_rows_with(const std::string& file, const std::string& dataset,
+                                                      std::string* original_dtype, hid_t access)
+{
+    auto rows = std::make_unique<DatasetRows>(file, dataset, access);
     if (original_dtype != nullptr) *original_dtype = rows->dtype();
     return rows;
 }

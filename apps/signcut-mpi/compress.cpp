@@ -1,0 +1,164 @@
+// `signcut-mpi compress`: every rank opens the input with MPI-IO and
+// decomposes the block rows it owns (signcut/block_team.hpp); the ranks
+// exchange the blocks' gains, each computes the same allocation, and rank 0
+// receives the kept terms and writes the file, atomically (a temporary,
+// renamed when complete), so a failure anywhere leaves no output.
+//
+// Every phase that may fail on one rank alone ends with an agreement
+// (lib/mpi/collective.hpp): a failure on any rank ends every rank with that
+// rank's message.
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "collective.hpp"
+#include "common.hpp"
+#include "compress_options.hpp"
+#include "input.hpp"
+#include "mpi_team.hpp"
+#include "output.hpp"
+#include "parallel_commands.hpp"
+#include "parallel_rows.hpp"
+#include "signcut/arch.hpp"
+#include "signcut/datasets.hpp"
+#include "signcut/decompose.hpp"
+#include "signcut/decomposition_files.hpp"
+#include "signcut/error.hpp"
+#include "signcut/version.hpp"
+#include "terminal.hpp"
+
+namespace signcut::cli {
+namespace {
+
+/// The options signcut-mpi does not take: the methods and inputs that are
+/// not cut into blocks.
+void refuse_serial_only(const CompressOptions& o)
+{
+    if (o.method != "sct")
+        throw Error(errc::invalid_argument,
+                    "signcut-mpi compresses with --method sct only (an lplr factorization is one matrix: use signcut)");
+    if (o.all) throw Error(errc::invalid_argument, "signcut-mpi compresses one dataset; --all is signcut's");
+    if (o.lplr.rank || o.lplr.bits_l || o.lplr.bits_r || o.lplr.matricize || o.lplr.power_iterations)
+        throw Error(errc::invalid_argument,
+                    "--rank, --bits-l, --bits-r, --matricize and --power-iterations apply to --method lplr only");
+}
+
+}  // namespace
+
+int run_parallel_compress(const CompressOptions& o, MPI_Comm comm)
+{
+    int rank = 0, size = 1;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+    const bool first = rank == 0;
+    MPI_Barrier(comm);
+    const double start = MPI_Wtime();
+    // Only rank 0 speaks; the others' warnings would repeat its own.
+    const Terminal terminal = Terminal::detect(o.common.quiet || !first, o.common.json);
+
+    InputRef ref;
+    Hdf5Target target;
+    Shape shape;
+    std::vector<CarriedAttribute> attributes;
+    mpi::agree(comm, [&] {
+        refuse_serial_only(o);
+        ref = resolve_input(o.input);
+        if (ref.image)
+            throw Error(errc::invalid_argument,
+                        fmt::format("signcut-mpi reads HDF5 datasets; {} is an image (use signcut compress)", o.input));
+        target = parse_hdf5_target(o.output);
+        shape = inspect_dataset(ref.file, ref.dataset).shape;
+        (void)block_choice(o.stop, shape);
+        if (!first) return;
+        // The output is rank 0's alone: only it checks and writes it.
+        const ObjectRef inputs[] = {{ref.file, ref.dataset}};
+        check_hdf5_target(target, inputs, o.common.force, terminal);
+        std::vector<std::string> skipped;
+        attributes = read_dataset_attributes(ref.file, ref.dataset, &skipped);
+        if (!skipped.empty())
+            terminal.warn(fmt::format("{} attribute{} of {} not kept: numbers and readable strings travel with a "
+                                      "decomposition",
+                                      skipped.size(), skipped.size() == 1 ? "" : "s", ref.spec));
+    });
+
+    std::string dtype;
+    std::unique_ptr<RowSource> rows;
+    mpi::agree(comm, [&] { rows = mpi::open_parallel_dataset_rows(comm, ref.file, ref.dataset, &dtype); });
+
+    // Threads per rank: one unless asked (ranks are usually one per core).
+    const unsigned threads = o.common.threads == 0 ? 1u : o.common.threads;
+    auto team = std::make_shared<mpi::MpiTeam>(comm);
+    SignedCutDecomposition d;
+    DecomposeReport report;
+    MPI_Barrier(comm);
+    const double decompose_start = MPI_Wtime();
+    mpi::agree(comm, [&] {
+        DecomposeOptions options = decompose_options(o.stop, o.seed, threads, dtype);
+        options.blocks = block_choice(o.stop, shape);
+        options.max_memory = memory_limit(o.common);
+        options.team = team;
+        d = decompose(*rows, options, &report);
+        check_metrics(*report.metrics, fmt::format("the decomposition of {}", o.input));
+    });
+    const double decompose_seconds = MPI_Wtime() - decompose_start;
+    rows.reset();  // closes the input, collectively
+
+    Provenance prov;
+    prov.source_attributes = std::move(attributes);
+    prov.original_dtype = dtype;
+    prov.source = o.input;
+    prov.seed = o.seed;
+    prov.signcut_version = version;
+    prov.rel_fro_error = report.metrics->rel_fro_error;
+    prov.norm2 = report.norm2;
+    std::uint64_t bytes = 0;
+    mpi::agree(comm, [&] {
+        if (!first) return;
+        write_decomposition(target.file, d, prov, o.common.force, target.object);
+        bytes = target.into_existing() ? own_file_bytes(d, prov) : file_bytes(target.file);
+    });
+    const double seconds = MPI_Wtime() - start;
+    if (!first) return 0;
+
+    const ErrorMetrics& m = *report.metrics;
+    if (o.common.json) {
+        JsonObject j;
+        j.add("method", Json::string("sct"))
+            .add("shape", Json::integers(shape))
+            .add("width", Json::integer(d.width()))
+            .add("bits_per_value", Json::number(d.bits_per_value()))
+            .add("counted_bits_per_value", Json::number(d.counted_bits_per_value()))
+            .add("compression_ratio", Json::number(compression_ratio(d.size(), dtype, bytes)))
+            .add("file_bytes", Json::integer(bytes));
+        add_metrics(j, m);
+        j.add("seconds", Json::number(seconds))
+            .add("decompose_seconds", Json::number(decompose_seconds))
+            .add("exchange_seconds", Json::number(team->exchange_seconds()))
+            .add("exchange_bytes", Json::integer(team->exchange_bytes()))
+            .add("arch", Json::string(arch_name(active_arch())))
+            .add("ranks", Json::integer(std::uint64_t(size)))
+            .add("threads", Json::integer(threads))
+            .add("seed", Json::integer(o.seed))
+            .add("target_reached", Json::boolean(!o.stop.rel_error || report.target_reached))
+            .add("block_shape", Json::integers(d.block_shape()))
+            .add("blocks", Json::integer(d.block_count()))
+            .add("zfp_blocks", Json::integer(d.coded_block_count()))
+            .add("format_version", Json::integer(d.format_version()));
+        print_json(j);
+        return 0;
+    }
+    terminal.summary(fmt::format(
+        "signcut-mpi compress: {} -> {}\n"
+        "  shape {} {}, method sct, blocks {}{}, width {}\n"
+        "  {:.4g} bits/value stored, {} on disk\n"
+        "  rel error {}, rmse {}, max abs error {}, PSNR {} dB (20 log10(range/rmse))\n"
+        "  {:.3g} s (decompose {:.3g} s, of which exchanges {:.3g} s on rank 0), {} rank{} x {} thread{}, {}, seed {}\n",
+        o.input, o.output, format_shape(shape), dtype, blocks_text(d.shape(), d.block_shape(), d.block_count()),
+        d.coded_block_count() > 0 ? fmt::format(" ({} zfp)", d.coded_block_count()) : std::string(), d.width(),
+        d.bits_per_value(), human_bytes(double(bytes)), human_number(m.rel_fro_error), human_number(m.rmse),
+        human_number(m.max_abs_error), human_number(m.psnr_db), seconds, decompose_seconds, team->exchange_seconds(),
+        size, size == 1 ? "" : "s", threads, threads == 1 ? "" : "s", arch_name(active_arch()), o.seed));
+    return 0;
+}
+
+}  // namespace signcut::cli
