@@ -14,6 +14,7 @@
 #include "signcut/decompose.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -170,6 +171,8 @@ public:
     virtual float* adoptable() const noexcept { return nullptr; }
     /// What the slots hold, in bytes.
     virtual std::uint64_t held_bytes() const noexcept { return 0; }
+    /// Frees the slots once no block will be read again.
+    virtual void release() noexcept {}
 };
 
 template <class T>
@@ -196,6 +199,11 @@ public:
     std::uint64_t held_bytes() const noexcept override
     {
         return 2 * std::uint64_t(grid_.block_shape()[0]) * row_values_ * sizeof(float);
+    }
+    void release() noexcept override
+    {
+        slots_[0].reset();
+        slots_[1].reset();
     }
     void load(std::size_t r, int slot) override
     {
@@ -439,10 +447,33 @@ void BlockedRun::check_memory(const BlockData& data, std::size_t in_flight) cons
     // most 1/8 of it each); block 0 is never cut short, so it is the largest.
     const std::uint64_t block = grid_.block_size(0);
     const std::uint64_t blocks = std::uint64_t(in_flight) * (2 * block + block / 4) * sizeof(float);
+    // Per term up to its block's ceiling: the terms themselves where this
+    // process finds them; the gains the allocation reads, of every block;
+    // with deflated signs, every block's packed signs (the candidate
+    // streams are built from them). A member of a team also holds a round's
+    // messages beside what it keeps: its own blocks' gains and signs in the
+    // message it sends and again in the list every member receives, the
+    // others' in that list.
+    const bool deflated = static_cast<bool>(rule_.stored_sign_bytes);
     long double terms = 0;
-    for (std::size_t b = 0; b < blocks_.size(); ++b)
-        terms += static_cast<long double>(blocks_[b].ceiling) * static_cast<long double>(term_bytes(grid_, b));
-    const long double need = static_cast<long double>(data.held_bytes()) + blocks + terms;
+    for (std::size_t b = 0; b < blocks_.size(); ++b) {
+        const long double ceiling = static_cast<long double>(blocks_[b].ceiling);
+        long double shared = sizeof(double);
+        if (deflated) shared += static_cast<long double>(spt(b)) / 8;
+        if (owns(b)) terms += ceiling * static_cast<long double>(term_bytes(grid_, b));
+        terms += ceiling * shared * (!team_ ? 1 : owns(b) ? 3 : 2);
+    }
+    // The candidate sign stream the deflated accounting weighs: at most the
+    // budget's worth of signs.
+    if (deflated) terms += static_cast<long double>(total_bits_) / 8;
+    const long double counted = static_cast<long double>(data.held_bytes()) + blocks + terms;
+    // What the count misses (the heap's own overhead and holes, the codecs'
+    // and the exchanges' scratch buffers, MPI's message buffers): 13-18 % of
+    // it, measured as peak RSS less the process's baseline on 128 and 512
+    // MiB fields in 32³ blocks, with one and two processes (BENCHMARKS.md).
+    // A quarter more keeps the whole run within the limit.
+    const long double margin = counted / 4;
+    const long double need = counted + margin;
     if (need > static_cast<long double>(opt_.max_memory)) {
         const auto human = [](long double bytes) {
             const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
@@ -452,12 +483,13 @@ void BlockedRun::check_memory(const BlockData& data, std::size_t in_flight) cons
         };
         throw Error(errc::limit,
                     fmt::format("decomposing {} {} needs about {} ({} for the terms, {} for the blocks in flight, {} "
-                                "for the slabs read), more than the memory limit of {}",
+                                "for the slabs read, {} for the heap and scratch buffers), more than the memory "
+                                "limit of {}",
                                 format_shape(grid_.shape()),
                                 grid_.is_whole() ? std::string("as one block")
                                                  : fmt::format("in blocks of {}", format_shape(grid_.block_shape())),
                                 human(need), human(terms), human(blocks), human(data.held_bytes()),
-                                human(opt_.max_memory)));
+                                human(margin), human(opt_.max_memory)));
     }
 }
 
@@ -859,7 +891,12 @@ SignedCutDecomposition BlockedRun::run(BlockData& data, DecomposeReport& report)
         }
     });
     });
+    // The data is not read again: its slabs make room for the kept terms
+    // and coded streams of every block, which member 0 of a team receives.
+    data.release();
+    release_free_memory();
     if (team_) share_result(parts, coded, measured, failure);
+
     ErrorAccumulator all_blocks;
     for (const ErrorAccumulator& m : measured) all_blocks.merge(m);
     report.metrics = all_blocks.result();

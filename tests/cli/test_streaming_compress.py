@@ -56,10 +56,12 @@ class StreamingCompress(CliCase):
     folder_prefix = "signcut-stream-"
 
     def test_a_dataset_larger_than_the_memory_limit_compresses_to_the_same_bits(self):
-        # 48 MiB of float32 in chunks unlike the blocks; 16 MiB of memory
-        # (16 MiB against 12 under the sanitizers, where RSS is not checked).
+        # 48 MiB of float32 in chunks unlike the blocks; 20 MiB of memory
+        # (16 MiB against 16 under the sanitizers, where RSS is not checked).
+        # The decomposer counts 12.9 MiB here, and a quarter more for the
+        # heap and scratch buffers.
         x = field((64, 256, 256) if UNDER_SANITIZERS else (192, 256, 256), 1)
-        limit = "12M" if UNDER_SANITIZERS else "16M"
+        limit = "16M" if UNDER_SANITIZERS else "20M"
         src = self.h5("big.h5", x, chunks=(16, 64, 64))
         opts = ["--block", "16x32x32", "--bits-per-value", "0.25", "--restarts", "0"]
         roomy = self.path("roomy.sct.h5")
@@ -74,7 +76,7 @@ class StreamingCompress(CliCase):
         # make RSS say nothing about signcut's own holdings.)
         _, floor = peak_rss_mib(["--version"])
         if not UNDER_SANITIZERS:
-            self.assertLess(rss, 16 + floor + 4, f"peak RSS {rss:.1f} MiB, floor {floor:.1f} MiB")
+            self.assertLess(rss, 20 + floor + 4, f"peak RSS {rss:.1f} MiB, floor {floor:.1f} MiB")
         run("compress", src, "-o", two, *opts, "--threads", "2", "--max-memory", limit)
         a, attrs_a = stored(roomy)
         for other in (tight, two):
