@@ -11,4 +11,10 @@ namespace signcut {
 /// `--max-memory`. Falls back to 4 GiB if the OS does not say.
 SIGNCUT_API std::uint64_t default_memory_limit();
 
+/// What this process holds in memory now (its resident set, from
+/// /proc/self/statm), or 0 where the OS does not say. A front end that
+/// bounds the whole process subtracts it from the limit it hands the
+/// decomposer, whose own accounting counts only what it allocates.
+SIGNCUT_API std::uint64_t resident_bytes();
+
 }  // namespace signcut
