@@ -206,10 +206,14 @@ class MpiDecompress(TempFolderCase):
         t = np.meshgrid(np.linspace(0, 6, 70), np.linspace(0, 6, 52), indexing="ij")
         x[:32] = (np.sin(t[0]) + np.cos(t[1]))[:32]
         sct = self.compress(x, ["--block", "16x16", "--bits-per-value", "4"], units="K")
-        for options in ([], ["--dtype", "float64"], ["--region", "5:60,3:40"], ["--region", "20:36,:"],
-                        ["--region", "33,:"], ["--region", ":,7"], ["--width", "2"],
-                        ["--width", "1", "--region", "40:,10:20", "--dtype", "float64"]):
-            want, _ = self.decompressed_as_serial(sct, options)
+        # Every P for the defaults and for all options at once; three ranks
+        # (the uneven split) for each option alone, to keep the suite short.
+        for options, ranks in (([], (1, 2, 3)), (["--width", "1", "--region", "40:,10:20", "--dtype", "float64"],
+                                                 (1, 2, 3)),
+                               (["--dtype", "float64"], (3,)), (["--region", "5:60,3:40"], (3,)),
+                               (["--region", "20:36,:"], (3,)), (["--region", "33,:"], (3,)),
+                               (["--region", ":,7"], (3,)), (["--width", "2"], (3,))):
+            want, _ = self.decompressed_as_serial(sct, options, ranks)
             self.assertIn("units", dict(want["data"][2]), options)
         cube = self.compress(field((20, 24, 16), 10), ["--block", "8x8x8", "--bits-per-value", "1"], "c.sct.h5")
         self.decompressed_as_serial(cube, [])
@@ -330,7 +334,11 @@ class MpiDecompress(TempFolderCase):
             lines = lines_of(r.stderr)
             self.assertEqual(len(lines), 1, r.stderr)
             self.assertIn(word, lines[0])
-        self.assertEqual(os.listdir(self.dir), ["d.sct.h5"])
+        lplr = self.compress(field((32, 32), 18), ["--method", "lplr", "--bits-per-value", "2"], "l.sct.h5")
+        r = mpirun(2, "decompress", lplr, "-o", self.path("o.h5"), expect=2)
+        self.assertEqual(len(lines_of(r.stderr)), 1, r.stderr)
+        self.assertIn("lplr", r.stderr)
+        self.assertEqual(sorted(os.listdir(self.dir)), ["d.sct.h5", "l.sct.h5"])
 
 
 class MpiSuite(MpiCompress, MpiDecompress):
