@@ -1,24 +1,19 @@
-// `signcut-mpi decompress`: every rank reads the blocks of its own block
-// rows from the decomposition file, rebuilds them, and the ranks write the
-// float32 dataset together in one collective transfer into a temporary
-// file that rank 0 renames when every rank has succeeded.
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdlib>
-#include <cstring>
-#include <filesystem>
+// `signcut-mpi decompress`: every rank rebuilds the slabs of its own block
+// rows from the decomposition file, one at a time, and the ranks write the
+// dataset together (mpi::decompress_in_slabs_together), with signcut
+// decompress's options, checks and values.
+#include <algorithm>
+#include <optional>
+#include <span>
 
 #include <fmt/format.h>
 
 #include "collective.hpp"
 #include "common.hpp"
 #include "input.hpp"
+#include "output.hpp"
 #include "parallel_commands.hpp"
-#include "parallel_dataset_writer.hpp"
-#include "signcut/block_team.hpp"
+#include "parallel_decompression.hpp"
 #include "signcut/decomposition_files.hpp"
 #include "signcut/error.hpp"
 #include "signcut/output_checks.hpp"
@@ -27,31 +22,22 @@
 namespace signcut::cli {
 namespace {
 
-void refuse_serial_only(const DecompressOptions& o)
+/// What only signcut decompress does: it needs the whole tensor in one
+/// process, or a whole file of decompositions.
+void refuse_serial_only(const DecompressOptions& o, const OutputRef& out)
 {
-    const auto serial = [](const char* what) {
+    if (o.all)
         throw Error(errc::invalid_argument,
-                    fmt::format("signcut-mpi decompress writes the whole tensor as float32 into a new file; {} is "
-                                "signcut decompress's",
-                                what));
-    };
-    if (o.all) serial("--all");
-    if (o.region) serial("--region");
-    if (o.width) serial("--width");
-    if (o.scale) serial("--scale");
-    if (o.dtype && *o.dtype != "float32") serial("--dtype other than float32");
-}
-
-/// A temporary file beside `output`, created (empty) by rank 0.
-std::string make_temporary(const std::string& output)
-{
-    const std::filesystem::path p(output);
-    std::string name = (p.parent_path() / fmt::format(".{}.signcut-tmp-XXXXXX", p.filename().string())).string();
-    const int fd = ::mkstemp(name.data());
-    if (fd < 0)
-        throw Error(errc::io, fmt::format("cannot create a temporary file beside {}: {}", output, std::strerror(errno)));
-    ::close(fd);
-    return name;
+                    "signcut-mpi decompress rebuilds one decomposition; --all (every decomposition of a file) is "
+                    "signcut decompress's");
+    if (out.image)
+        throw Error(errc::invalid_argument,
+                    fmt::format("signcut-mpi decompress writes HDF5 datasets; an image ({}) is rebuilt whole by "
+                                "signcut decompress",
+                                o.output));
+    if (o.scale)
+        throw Error(errc::invalid_argument, "--scale maps an image's samples, and signcut-mpi decompress writes HDF5 "
+                                            "datasets only");
 }
 
 }  // namespace
@@ -66,88 +52,80 @@ int run_parallel_decompress(const DecompressOptions& o, MPI_Comm comm)
     const double start = MPI_Wtime();
     const Terminal terminal = Terminal::detect(o.common.quiet || !first, o.common.json);
 
+    // signcut decompress's checks, in its order: the output, then the
+    // decomposition's metadata, which decides what the options may ask.
     DecompositionInfo info;
     OutputRef out;
+    std::optional<Region> region;
     mpi::agree(comm, [&] {
-        refuse_serial_only(o);
         out = parse_output(o.output);
-        // A dataset named in a file that exists would keep the file's other
-        // objects: that edit is signcut decompress's.
-        if (out.image || (out.into_existing && std::filesystem::exists(out.file)))
-            throw Error(errc::invalid_argument,
-                        fmt::format("signcut-mpi decompress writes a new HDF5 file (got {}): name one that does not "
-                                    "exist, or use signcut decompress to add a dataset to a file",
-                                    o.output));
+        refuse_serial_only(o, out);
+        if (first) {
+            const ObjectRef inputs[] = {decomposition_object(o.input)};
+            if (out.into_existing) {
+                for (const std::string& w : check_output_object(out.file, out.dataset, inputs, o.common.force))
+                    terminal.warn(w);
+            } else {
+                const std::string files[] = {inputs[0].file};
+                check_output_path(out.file, files, o.common.force);
+            }
+        }
         info = read_decomposition_info(o.input);
         if (info.method != "sct")
             throw Error(errc::invalid_argument,
-                        fmt::format("{} is an {} decomposition; signcut-mpi rebuilds sct ones (use signcut decompress)",
+                        fmt::format("{} is an {} decomposition, which is rebuilt whole; signcut-mpi rebuilds sct "
+                                    "ones (use signcut decompress)",
                                     o.input, info.method));
-        if (first) {
-            const std::string inputs[] = {o.input.substr(0, o.input.rfind(".h5") + 3)};
-            check_output_path(out.file, inputs, o.common.force);
-        }
+        region = decompress_region(o.region, info.shape);
+        // --width against the file's widths, with apply_width's messages,
+        // before any array is read.
+        Decomposition unread;
+        apply_width(unread, o.width, info, o.input);
     });
 
-    // This rank's rows: those of its block rows, as signcut-mpi compress
-    // shares them.
-    const BlockGrid grid(info.shape, info.block_shape);
-    const auto [r0, r1] = owned_block_rows(grid, static_cast<std::size_t>(size), static_cast<std::size_t>(rank));
-    const std::size_t b0 = info.block_shape[0], d0 = info.shape[0];
-    const std::size_t first_row = std::min(r0 * b0, d0), last_row = std::min(r1 * b0, d0);
-    const unsigned threads = o.common.threads == 0 ? 1u : o.common.threads;
-    Tensor values;
-    mpi::agree(comm, [&] {
-        if (last_row == first_row) return;
-        Region region = full_region(info.shape);
-        region[0] = RegionRange{first_row, last_row, true};
-        const Decomposition d = read_decomposition(o.input, memory_limit(o.common), nullptr, &region);
-        values = d.reconstruct(region, threads);
-        refuse_non_finite(std::span<const float>(values.data(), values.size()), o.input, false);
-    });
-
-    std::string temporary;
-    mpi::agree(comm, [&] {
-        if (first) temporary = make_temporary(out.file);
-    });
-    std::uint64_t length = temporary.size();
-    MPI_Bcast(&length, 1, MPI_UINT64_T, 0, comm);
-    temporary.resize(length);
-    MPI_Bcast(temporary.data(), static_cast<int>(length), MPI_CHAR, 0, comm);
-    try {
-        mpi::agree(comm, [&] {
-            mpi::write_rows_together(comm, temporary, out.dataset, info.shape, first_row, last_row - first_row,
-                                     values.data());
-        });
-        mpi::agree(comm, [&] {
-            if (!first) return;
-            // mkstemp made it private; an output is as readable as any file.
-            const mode_t mask = ::umask(0);
-            ::umask(mask);
-            if (::chmod(temporary.c_str(), 0666 & ~mask) != 0 || ::rename(temporary.c_str(), out.file.c_str()) != 0)
-                throw Error(errc::io, fmt::format("cannot write {}: {}", out.file, std::strerror(errno)));
-        });
-    } catch (...) {
-        if (first) ::unlink(temporary.c_str());
-        throw;
-    }
+    const std::string dtype = o.dtype.value_or(info.provenance.original_dtype);
+    SlabDecompression options;
+    options.max_bytes = memory_limit(o.common);
+    options.region = region ? &*region : nullptr;
+    options.width = o.width.value_or(0);
+    options.dtype = dtype;
+    options.force = o.common.force;
+    options.into_existing = out.into_existing;
+    // One thread per rank unless --threads says otherwise: the ranks are
+    // the parallelism.
+    options.threads = o.common.threads == 0 ? 1u : o.common.threads;
+    options.check_float32 = [&](std::span<const float> x, std::uint64_t at) { refuse_non_finite_slab(x, at, o.input); };
+    options.check_float64 = [&](std::span<const double> x, std::uint64_t at) {
+        refuse_non_finite_slab(x, at, o.input);
+    };
+    std::uint64_t rounds = 0;
+    const Shape shape = mpi::decompress_in_slabs_together(comm, o.input, out.file, out.dataset, options, &rounds);
     const double seconds = MPI_Wtime() - start;
     if (!first) return 0;
+
     const std::uint64_t bytes = file_bytes(out.file);
+    std::uint64_t width = 0;  // every block's terms, as signcut decompress counts them
+    for (const std::uint64_t w : info.widths) width += o.width ? std::min<std::uint64_t>(*o.width, w) : w;
     if (o.common.json) {
         JsonObject j;
-        j.add("shape", Json::integers(info.shape))
-            .add("width", Json::integer(info.width))
+        j.add("shape", Json::integers(shape))
+            .add("width", Json::integer(width))
             .add("seconds", Json::number(seconds))
             .add("file_bytes", Json::integer(bytes))
-            .add("ranks", Json::integer(std::uint64_t(size)));
+            .add("ranks", Json::integer(std::uint64_t(size)))
+            .add("rounds", Json::integer(rounds));
+        if (region) j.add("region", Json::string(format_region(*region, info.shape)));
         print_json(j);
         return 0;
     }
-    terminal.summary(fmt::format("signcut-mpi decompress: {} -> {}:{}\n  shape {} float32, {} on disk, {:.3g} s, {} "
-                                 "rank{}\n",
-                                 o.input, out.file, out.dataset, format_shape(info.shape), human_bytes(double(bytes)),
-                                 seconds, size, size == 1 ? "" : "s"));
+    terminal.summary(fmt::format(
+        "signcut-mpi decompress: {} -> {}\n  shape {} {}{}, width {} of {}, {} written, {:.3g} s, {} rank{}, {} "
+        "collective write{}\n",
+        o.input, o.output, format_shape(shape), dtype,
+        region ? fmt::format(" (region {} of {})", format_region(*region, info.shape), format_shape(info.shape))
+               : std::string(),
+        width, info.width, human_bytes(double(bytes)), seconds, size, size == 1 ? "" : "s", rounds,
+        rounds == 1 ? "" : "s"));
     return 0;
 }
 

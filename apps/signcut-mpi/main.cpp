@@ -19,6 +19,7 @@
 #include "collective.hpp"
 #include "commands.hpp"
 #include "parallel_commands.hpp"
+#include "signals.hpp"
 #include "signcut/arch.hpp"
 #include "signcut/error.hpp"
 #include "signcut/hdf5_filter.hpp"
@@ -63,10 +64,22 @@ int run(int argc, char** argv, MPI_Comm comm)
 
     DecompressOptions decompress;
     auto* d = app.add_subcommand("decompress",
-                                 "Rebuild the tensor from a decomposition file into the float32 dataset of a new HDF5 "
-                                 "file, each rank writing its block rows");
+                                 "Rebuild the tensor from a decomposition file into an HDF5 dataset, each rank "
+                                 "rebuilding and writing its block rows; the values signcut decompress writes");
     d->add_option("input", decompress.input, "A decomposition file (sct)")->required();
-    d->add_option("-o,--output", decompress.output, "FILE.h5[:/dataset] (default /data), a new file")->required();
+    d->add_option("-o,--output", decompress.output,
+                  "FILE.h5 (a new file, dataset /data) or FILE.h5:/dataset (added to FILE.h5 if it exists, its "
+                  "other objects kept)")
+        ->required();
+    d->add_option("--width,-w", decompress.width, "Use only the first W terms of every block")->check(at_least_one);
+    d->add_option("--region", decompress.region,
+                  "Rebuild only this region, numpy style, one entry per mode: start:stop or an index, which drops "
+                  "that mode; e.g. 0:10,:,5");
+    d->add_option("--dtype", decompress.dtype, "Stored type (default: the original's)")
+        ->check(CLI::IsMember({"float32", "float64"}));
+    // Parsed so that they are refused with a reason rather than as unknown.
+    d->add_flag("--all", decompress.all, "Not here: every decomposition of a file is signcut decompress's");
+    d->add_flag("--scale", decompress.scale, "Not here: image outputs are signcut decompress's");
     add_common(d, decompress.common, true, true, true);
 
     try {
@@ -82,6 +95,8 @@ int run(int argc, char** argv, MPI_Comm comm)
     }
 
     try {
+        // A stopped run removes the temporary rank 0 is writing.
+        handle_stop_signals();
         register_hdf5_filter();
         const Arch arch = mpi::agree_on_arch(comm);
         if (show_version) {

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <thread>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -94,6 +95,56 @@ void refuse_non_finite(std::span<const double> x, const std::string& source)
     throw Error(errc::bad_input, fmt::format("the float64 reconstruction of {} has {} non-finite values (the first at "
                                              "entry {}: {})",
                                              source, bad, first, x[first]));
+}
+
+namespace {
+
+template <class T>
+void refuse_non_finite_in(std::span<const T> x, std::uint64_t first, const std::string& source)
+{
+    std::uint64_t bad = 0, at = 0;
+    for (std::uint64_t i = x.size(); i-- > 0;)
+        if (!std::isfinite(x[i])) ++bad, at = i;
+    if (bad == 0) return;
+    if constexpr (std::is_same_v<T, float>)
+        throw Error(errc::bad_input,
+                    fmt::format("the float32 reconstruction of {} overflows at {} values of entries {}..{} (the first "
+                                "at entry {}, where it gives {}); write it with --dtype float64, which sums in double",
+                                source, bad, first, first + x.size() - 1, first + at, x[at]));
+    else
+        throw Error(errc::bad_input,
+                    fmt::format("the float64 reconstruction of {} has {} non-finite values among entries {}..{} (the "
+                                "first at entry {}: {})",
+                                source, bad, first, first + x.size() - 1, first + at, x[at]));
+}
+
+}  // namespace
+
+void refuse_non_finite_slab(std::span<const float> x, std::uint64_t first, const std::string& source)
+{
+    refuse_non_finite_in(x, first, source);
+}
+
+void refuse_non_finite_slab(std::span<const double> x, std::uint64_t first, const std::string& source)
+{
+    refuse_non_finite_in(x, first, source);
+}
+
+std::optional<Region> decompress_region(const std::optional<std::string>& given, const Shape& shape)
+{
+    if (!given) return std::nullopt;
+    Region region;
+    try {
+        region = parse_region(*given, shape);
+    } catch (const Error& e) {
+        throw Error(errc::invalid_argument, fmt::format("--region: {}", e.what()));
+    }
+    if (region_shape(region).empty())
+        throw Error(errc::invalid_argument,
+                    fmt::format("--region {} selects a single value; keep at least one mode as a range (e.g. "
+                                "{}:{} for the last one)",
+                                *given, region.back().start, region.back().start + 1));
+    return region;
 }
 
 void apply_width(Decomposition& d, std::optional<std::size_t> width, const DecompositionInfo& info,

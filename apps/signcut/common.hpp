@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -11,6 +12,7 @@
 #include "commands.hpp"
 #include "json.hpp"
 #include "signcut/any_decomposition.hpp"
+#include "signcut/blocks.hpp"
 #include "signcut/decomposition.hpp"
 #include "signcut/hdf5.hpp"
 #include "signcut/metrics.hpp"
@@ -65,6 +67,18 @@ void check_metrics(const ErrorMetrics& m, const std::string& what);
 /// `--dtype float64` (for an image output, an HDF5 output with it).
 void refuse_non_finite(std::span<const float> x, const std::string& source, bool image_output);
 void refuse_non_finite(std::span<const double> x, const std::string& source);
+
+/// refuse_non_finite for one slab of a streamed reconstruction, whose first
+/// value is entry `first` of the output: the entries named are the output's.
+/// The run stops at the first slab that overflows, so the values counted
+/// are that slab's.
+void refuse_non_finite_slab(std::span<const float> x, std::uint64_t first, const std::string& source);
+void refuse_non_finite_slab(std::span<const double> x, std::uint64_t first, const std::string& source);
+
+/// `--region` of decompress checked against the decomposition's `shape`
+/// (a usage error names the option); a region that selects a single value
+/// is refused. Nothing given: no region.
+std::optional<Region> decompress_region(const std::optional<std::string>& given, const Shape& shape);
 
 /// Applies `--width W` (the first W terms of every block) to an sct
 /// decomposition read from `path`, whose metadata is `info` (the blocks a

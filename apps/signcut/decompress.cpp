@@ -16,32 +16,6 @@
 #include "terminal.hpp"
 
 namespace signcut::cli {
-namespace {
-
-/// refuse_non_finite for one slab of a streamed reconstruction, whose first
-/// value is entry `first` of the output: the entries named are the output's.
-/// The run stops at the first slab that overflows, so the values counted
-/// are that slab's.
-template <class T>
-void refuse_non_finite_slab(std::span<const T> x, std::uint64_t first, const std::string& source)
-{
-    std::uint64_t bad = 0, at = 0;
-    for (std::uint64_t i = x.size(); i-- > 0;)
-        if (!std::isfinite(x[i])) ++bad, at = i;
-    if (bad == 0) return;
-    if constexpr (std::is_same_v<T, float>)
-        throw Error(errc::bad_input,
-                    fmt::format("the float32 reconstruction of {} overflows at {} values of entries {}..{} (the first "
-                                "at entry {}, where it gives {}); write it with --dtype float64, which sums in double",
-                                source, bad, first, first + x.size() - 1, first + at, x[at]));
-    else
-        throw Error(errc::bad_input,
-                    fmt::format("the float64 reconstruction of {} has {} non-finite values among entries {}..{} (the "
-                                "first at entry {}: {})",
-                                source, bad, first, first + x.size() - 1, first + at, x[at]));
-}
-
-}  // namespace
 
 int run_decompress(const DecompressOptions& o)
 {
@@ -63,19 +37,7 @@ int run_decompress(const DecompressOptions& o)
     if (info.method == "lplr" && o.width)
         no_prefixes("--width", "decompress rebuilds the whole factorization (--region keeps part of it, --dtype "
                                "chooses the stored type)");
-    std::optional<Region> region;
-    if (o.region) {
-        try {
-            region = parse_region(*o.region, info.shape);
-        } catch (const Error& e) {
-            throw Error(errc::invalid_argument, fmt::format("--region: {}", e.what()));
-        }
-        if (region_shape(*region).empty())
-            throw Error(errc::invalid_argument,
-                        fmt::format("--region {} selects a single value; keep at least one mode as a range (e.g. "
-                                    "{}:{} for the last one)",
-                                    *o.region, region->back().start, region->back().start + 1));
-    }
+    const std::optional<Region> region = decompress_region(o.region, info.shape);
 
     const unsigned threads = thread_count(o.common);
     const std::string dtype = o.dtype.value_or(info.provenance.original_dtype);

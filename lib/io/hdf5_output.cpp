@@ -199,6 +199,11 @@ h5::Group Hdf5Output::open_root_group()
     return g;
 }
 
+void Hdf5Output::close_file()
+{
+    if (!file_.close()) h5::fail(errc::io, fmt::format("cannot write {}", shown_));
+}
+
 void Hdf5Output::commit()
 {
     if (!file_.close()) h5::fail(errc::io, fmt::format("cannot write {}", shown_));

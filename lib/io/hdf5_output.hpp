@@ -48,6 +48,13 @@ public:
     /// object, created as a group (with its parents).
     h5::Group open_root_group();
 
+    /// Closes the HDF5 file now, leaving the temporary in place, so that
+    /// other processes can open it (signcut-mpi's ranks, with MPI-IO) and
+    /// fill it before `commit()`.
+    void close_file();
+    /// The temporary file the output is written into until `commit()`.
+    const std::string& temporary_path() const noexcept { return output_.temporary_path(); }
+
     /// Closes the HDF5 file (where HDF5 writes what it buffered), then
     /// flushes and renames the temporary over the target.
     void commit();

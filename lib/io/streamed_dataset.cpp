@@ -121,6 +121,73 @@ std::string absolute_dataset_path(std::string_view name)
     return path;
 }
 
+bool stored_as_given(const DtypeSpec& spec, bool from_double)
+{
+    return spec.kind == (from_double ? DtypeKind::float64 : DtypeKind::float32);
+}
+
+namespace {
+
+template <class S>
+void convert_values(const DtypeSpec& spec, std::span<const S> data, std::uint64_t first, const std::string& name,
+                    void* out)
+{
+    const auto each = [&]<class T>(T* to, auto convert) {
+        for (std::size_t i = 0; i < data.size(); ++i) to[i] = convert(data[i], first + i);
+    };
+    switch (spec.kind) {
+    case DtypeKind::float32:
+        each(static_cast<float*>(out), [&](S v, std::uint64_t i) {
+            // As RowWriter::write refuses it, rather than store ±Inf.
+            if (std::isfinite(v) && std::isinf(static_cast<float>(v)))
+                throw Error(errc::bad_input, fmt::format("cannot store {} (entry {}) in {}, a dataset of float32: it "
+                                                         "is beyond the float32 range",
+                                                         v, i, name));
+            return static_cast<float>(v);
+        });
+        break;
+    case DtypeKind::float64: each(static_cast<double*>(out), [](S v, std::uint64_t) { return double(v); }); break;
+    case DtypeKind::float16: each(static_cast<std::uint16_t*>(out), [](S v, std::uint64_t) { return to_half(v); }); break;
+#define SIGNCUT_CONVERT_INT(KIND, TYPE)                                                                       \
+    case DtypeKind::KIND:                                                                                     \
+        each(static_cast<TYPE*>(out), [&](S v, std::uint64_t i) { return to_integer<TYPE>(v, i, name, spec.name); }); \
+        break;
+        SIGNCUT_CONVERT_INT(int8, std::int8_t)
+        SIGNCUT_CONVERT_INT(int16, std::int16_t)
+        SIGNCUT_CONVERT_INT(int32, std::int32_t)
+        SIGNCUT_CONVERT_INT(int64, std::int64_t)
+        SIGNCUT_CONVERT_INT(uint8, std::uint8_t)
+        SIGNCUT_CONVERT_INT(uint16, std::uint16_t)
+        SIGNCUT_CONVERT_INT(uint32, std::uint32_t)
+        SIGNCUT_CONVERT_INT(uint64, std::uint64_t)
+#undef SIGNCUT_CONVERT_INT
+    }
+}
+
+}  // namespace
+
+void convert_for_storage(const DtypeSpec& spec, std::span<const float> data, std::uint64_t first,
+                         const std::string& shown, void* out)
+{
+    convert_values(spec, data, first, shown, out);
+}
+
+void convert_for_storage(const DtypeSpec& spec, std::span<const double> data, std::uint64_t first,
+                         const std::string& shown, void* out)
+{
+    convert_values(spec, data, first, shown, out);
+}
+
+h5::Datatype memory_type_of(const DtypeSpec& spec)
+{
+    // The file's type in the machine's order: the converted values are
+    // native integers, floats or binary16 bit patterns.
+    h5::Datatype type = file_type_of(spec);
+    h5::check_status(H5Tset_order(type.get(), H5Tget_order(H5T_NATIVE_INT)), errc::io,
+                     fmt::format("cannot describe {} values in memory", spec.name));
+    return type;
+}
+
 RowWriter::RowWriter(hid_t file, const std::string& dataset_path, std::string shown,
                      std::span<const std::size_t> shape, const DtypeSpec& spec)
     : shown_(std::move(shown)), shape_(shape.begin(), shape.end()), spec_(&spec)

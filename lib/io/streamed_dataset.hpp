@@ -20,6 +20,25 @@ namespace signcut::io {
 /// name, the root and names HDF5 would misread ("a//b", "a/").
 std::string absolute_dataset_path(std::string_view name);
 
+/// Whether values of float (or, with `from_double`, double) are stored in
+/// `spec` as they are, with no conversion.
+bool stored_as_given(const DtypeSpec& spec, bool from_double);
+
+/// Converts `data` to `spec`'s stored type as RowWriter::write does (the
+/// same rounding, clamping and refusals; `first` is the dataset entry of
+/// data[0] and `shown` names the dataset, for messages) into `out`, which
+/// holds data.size() · spec.size bytes, in the type memory_type_of(spec):
+/// for writers that make their own transfers (signcut-mpi's collective
+/// writes, which must not leave the conversion to HDF5, as a rank's
+/// transfer is then split in pieces whose number depends on the shape).
+void convert_for_storage(const DtypeSpec& spec, std::span<const float> data, std::uint64_t first,
+                         const std::string& shown, void* out);
+void convert_for_storage(const DtypeSpec& spec, std::span<const double> data, std::uint64_t first,
+                         const std::string& shown, void* out);
+
+/// The native-order HDF5 type of convert_for_storage's output.
+h5::Datatype memory_type_of(const DtypeSpec& spec);
+
 /// One dataset of `shape` and `spec`'s dtype (little-endian, contiguous, no
 /// times recorded), created with the groups above it in an open file and
 /// filled by `write` calls that together cover every row of mode 0 once.

@@ -210,6 +210,11 @@ void SlabReader::join(std::uint64_t values, const std::function<bool(const Slab&
     slabs_ = std::move(joined);
 }
 
+void SlabReader::keep_grid_rows(std::size_t first, std::size_t last)
+{
+    std::erase_if(slabs_, [&](const Slab& s) { return s.grid_row < first || s.grid_row + s.grid_rows > last; });
+}
+
 template <class F>
 void SlabReader::for_each_block_of_row(std::size_t row, F&& f) const
 {

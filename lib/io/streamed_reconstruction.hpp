@@ -88,6 +88,10 @@ public:
     /// which would otherwise be paid per row).
     void join(std::uint64_t values, const std::function<bool(const Slab&)>& fits);
 
+    /// Keeps only the slabs of grid rows [first, last) (before `join`): the
+    /// share of one of several processes that write one output together.
+    void keep_grid_rows(std::size_t first, std::size_t last);
+
     /// What the reader holds for the whole run besides the slabs: the
     /// widths and codecs of `info` and the stream sizes, from the info's
     /// counts (so that it can be checked before the reader is made).

@@ -8,7 +8,10 @@ line, a non-zero status and no output.
 
 usage: test_mpi.py SIGNCUT_MPI SIGNCUT SOURCE_ROOT REPORT_XML
 """
+import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 
@@ -154,5 +157,193 @@ class MpiCompress(TempFolderCase):
         self.assertIn("--block 7x7x7", lines[0])
 
 
+def lines_of(stderr):
+    return [line for line in stderr.splitlines() if line.strip()]
+
+
+class MpiDecompress(TempFolderCase):
+    """signcut-mpi decompress against signcut decompress: the same file
+    contents (values bit for bit, dtype, shape, attributes) for the same
+    options, for 1, 2 and 3 ranks."""
+    folder_prefix = "signcut-mpi-test-"
+
+    def compress(self, data, options, name="d.sct.h5", **attrs):
+        import h5py
+        src = self.h5(name + ".in.h5", data)
+        with h5py.File(src, "a") as f:
+            for k, v in attrs.items():
+                f["data"].attrs[k] = v
+        sct = self.path(name)
+        run_signcut(SIGNCUT, "compress", src, "-o", sct, "--quiet", *options)
+        os.remove(src)
+        return sct
+
+    def leftovers(self):
+        return [f for f in os.listdir(self.dir) if "signcut-tmp" in f]
+
+    def decompressed_as_serial(self, sct, options, ranks=(1, 2, 3), dataset=""):
+        serial = self.path("serial.h5")
+        run_signcut(SIGNCUT, "decompress", sct, "-o", serial + dataset, "--quiet", "--threads", "1", *options)
+        want = hdf5_snapshot(serial)
+        os.remove(serial)
+        rounds = {}
+        for p in ranks:
+            out = self.path(f"p{p}.h5")
+            r = mpirun(p, "decompress", sct, "-o", out + dataset, "--json", *options)
+            rounds[p] = json.loads(r.stdout)["rounds"]
+            got = hdf5_snapshot(out)
+            self.assertEqual(sorted(got), sorted(want), f"P={p} {options}: the objects differ")
+            for name in want:
+                self.assertEqual(got[name], want[name], f"P={p} {options}: {name} differs")
+            os.remove(out)
+        self.assertEqual(self.leftovers(), [])
+        return want, rounds
+
+    def test_values_dtype_shape_and_attributes_for_each_option(self):
+        # 5 block rows of 16 (the last short): 2, 2 and 1 for three ranks;
+        # zfp blocks in the smooth half; a carried attribute.
+        x = field((70, 52), 9)
+        t = np.meshgrid(np.linspace(0, 6, 70), np.linspace(0, 6, 52), indexing="ij")
+        x[:32] = (np.sin(t[0]) + np.cos(t[1]))[:32]
+        sct = self.compress(x, ["--block", "16x16", "--bits-per-value", "4"], units="K")
+        # Every P for the defaults and for all options at once; three ranks
+        # (the uneven split) for each option alone, to keep the suite short.
+        for options, ranks in (([], (1, 2, 3)), (["--width", "1", "--region", "40:,10:20", "--dtype", "float64"],
+                                                 (1, 2, 3)),
+                               (["--dtype", "float64"], (3,)), (["--region", "5:60,3:40"], (3,)),
+                               (["--region", "20:36,:"], (3,)), (["--region", "33,:"], (3,)),
+                               (["--region", ":,7"], (3,)), (["--width", "2"], (3,))):
+            want, _ = self.decompressed_as_serial(sct, options, ranks)
+            self.assertIn("units", dict(want["data"][2]), options)
+        cube = self.compress(field((20, 24, 16), 10), ["--block", "8x8x8", "--bits-per-value", "1"], "c.sct.h5")
+        self.decompressed_as_serial(cube, [])
+        self.decompressed_as_serial(cube, ["--region", "3:17,5,2:9"])
+
+    def test_the_original_integer_dtype_is_converted_as_signcut_does(self):
+        g = np.random.default_rng(11)
+        for dtype in (np.int16, np.uint8):
+            info = np.iinfo(dtype)
+            x = (field((48, 40), 12) * 40 + (info.max + info.min) / 2).clip(info.min, info.max).astype(dtype)
+            x[0, :4] = info.max  # values near the ends: clamped, not wrapped
+            x[47, :4] = info.min
+            x += g.integers(0, 2, x.shape).astype(dtype)
+            sct = self.compress(x, ["--block", "16x8", "--bits-per-value", "1"], f"{np.dtype(dtype).name}.sct.h5")
+            want, _ = self.decompressed_as_serial(sct, [])
+            self.assertEqual(want["data"][1][0], np.dtype(dtype).str)
+
+    def test_a_dataset_added_to_an_existing_file_keeps_everything_else(self):
+        import h5py
+        sct = self.compress(field((40, 36), 13), ["--block", "8x12", "--bits-per-value", "2"])
+        base = self.path("base.h5")
+        with h5py.File(base, "w", userblock_size=512) as f:
+            f.attrs["title"] = "run 42"
+            f["grid/x"] = np.arange(40.0)
+            f["grid/x"].attrs["units"] = "m"
+            f["old"] = np.ones((3, 3), np.int32)
+            f["ref"] = f["grid/x"].ref
+        with open(base, "r+b") as fh:
+            fh.write(b"user block bytes")
+        for dataset, extra in ((":/recon/t", []), (":/old", ["--force"])):
+            serial = self.path("serial.h5")
+            shutil.copy(base, serial)
+            run_signcut(SIGNCUT, "decompress", sct, "-o", serial + dataset, "--quiet", *extra)
+            want = hdf5_snapshot(serial, user_block=512)
+            for p in (1, 2, 3):
+                out = self.path(f"p{p}.h5")
+                shutil.copy(base, out)
+                mpirun(p, "decompress", sct, "-o", out + dataset, "--quiet", *extra)
+                got = hdf5_snapshot(out, user_block=512)
+                self.assertEqual(sorted(got), sorted(want), f"P={p} {dataset}")
+                for name in want:
+                    self.assertEqual(got[name], want[name], f"P={p} {dataset}: {name} differs")
+            self.assertEqual(self.leftovers(), [])
+        # Without --force an existing object is refused, and the file is kept.
+        out = self.path("kept.h5")
+        shutil.copy(base, out)
+        before = open(out, "rb").read()
+        r = mpirun(2, "decompress", sct, "-o", out + ":/old", expect=1)
+        self.assertEqual(len(lines_of(r.stderr)), 1, r.stderr)
+        self.assertIn("--force", r.stderr)
+        self.assertEqual(open(out, "rb").read(), before)
+
+    def test_a_small_memory_limit_makes_several_rounds_with_the_same_values(self):
+        # 12 block rows of 4: thin rows that a generous limit joins into one
+        # slab per rank.
+        sct = self.compress(field((48, 40, 12), 14), ["--block", "4x8x12", "--bits-per-value", "1",
+                                                      "--codecs", "sct"])
+        _, generous = self.decompressed_as_serial(sct, [], ranks=(1, 2, 3))
+        self.assertEqual(generous, {1: 1, 2: 1, 3: 1})
+        # The least limit signcut decompress accepts holds one row of blocks
+        # and not two.
+        r = run_signcut(SIGNCUT, "decompress", sct, "-o", self.path("x.h5"), "--threads", "1",
+                        "--max-memory", "1000", expect=1)
+        needed = int(re.search(r"needs (\d+) bytes at once", r.stderr).group(1))
+        _, tight = self.decompressed_as_serial(sct, ["--max-memory", str(needed)], ranks=(1, 2, 3))
+        self.assertEqual(tight, {1: 12, 2: 6, 3: 4})
+        self.assertEqual(os.listdir(self.dir), ["d.sct.h5"])
+
+    def test_ranks_without_rows_join_every_round(self):
+        # 2 block rows for 3 ranks: the third has nothing to rebuild; a
+        # region in the last rows leaves the first rank nothing either.
+        sct = self.compress(field((32, 40), 15), ["--block", "16x16", "--bits-per-value", "2"])
+        self.decompressed_as_serial(sct, [], ranks=(3,))
+        self.decompressed_as_serial(sct, ["--region", "20:30,:"], ranks=(2, 3))
+        r = run_signcut(SIGNCUT, "decompress", sct, "-o", self.path("x.h5"), "--threads", "1",
+                        "--max-memory", "1000", expect=1)
+        needed = int(re.search(r"needs (\d+) bytes at once", r.stderr).group(1))
+        self.decompressed_as_serial(sct, ["--max-memory", str(needed)], ranks=(3,))
+
+    def test_a_failure_on_one_rank_leaves_nothing(self):
+        import h5py
+        sct = self.compress(field((64, 32), 16), ["--block", "16x16", "--bits-per-value", "1", "--codecs", "sct",
+                                                  "--signs", "plain"])
+        # The last block's last scale: read by the last rank only.
+        with h5py.File(sct, "a") as f:
+            scales = f["decomposition/scales"]
+            s = scales[()]
+            s[-1] = np.nan
+            scales[...] = s
+        existing = self.path("existing.h5")
+        with h5py.File(existing, "w") as f:
+            f["keep"] = np.arange(5)
+        before = open(existing, "rb").read()
+        for p in (1, 2, 3):
+            for target in (self.path("new.h5"), existing + ":/t"):
+                r = mpirun(p, "decompress", sct, "-o", target, expect=None)
+                self.assertEqual(r.returncode, 1, r.stderr)
+                lines = lines_of(r.stderr)
+                self.assertEqual(len(lines), 1, f"P={p}: stderr was {r.stderr!r}")
+                self.assertTrue(lines[0].startswith("signcut-mpi: error: "), lines[0])
+                self.assertIn("scale", lines[0])
+                self.assertFalse(os.path.exists(self.path("new.h5")))
+                self.assertEqual(open(existing, "rb").read(), before)
+                self.assertEqual(self.leftovers(), [])
+        # A missing input, and an output in a folder that does not exist.
+        for args in (["decompress", self.path("missing.sct.h5"), "-o", self.path("o.h5")],
+                     ["decompress", sct, "-o", self.path("no/such/folder/o.h5")]):
+            r = mpirun(3, *args, expect=1)
+            self.assertEqual(len(lines_of(r.stderr)), 1, r.stderr)
+            self.assertTrue(lines_of(r.stderr)[0].startswith("signcut-mpi: error: "), r.stderr)
+        self.assertEqual(sorted(os.listdir(self.dir)), ["d.sct.h5", "existing.h5"])
+
+    def test_what_only_signcut_decompress_does_is_refused_in_one_line(self):
+        sct = self.compress(field((32, 32), 17), ["--block", "16x16", "--bits-per-value", "1"])
+        for args, word in ((["-o", self.path("o.png")], "image"), (["-o", self.path("o.h5"), "--all"], "--all"),
+                           (["-o", self.path("o.h5"), "--scale"], "--scale")):
+            r = mpirun(2, "decompress", sct, *args, expect=2)
+            lines = lines_of(r.stderr)
+            self.assertEqual(len(lines), 1, r.stderr)
+            self.assertIn(word, lines[0])
+        lplr = self.compress(field((32, 32), 18), ["--method", "lplr", "--bits-per-value", "2"], "l.sct.h5")
+        r = mpirun(2, "decompress", lplr, "-o", self.path("o.h5"), expect=2)
+        self.assertEqual(len(lines_of(r.stderr)), 1, r.stderr)
+        self.assertIn("lplr", r.stderr)
+        self.assertEqual(sorted(os.listdir(self.dir)), ["d.sct.h5", "l.sct.h5"])
+
+
+class MpiSuite(MpiCompress, MpiDecompress):
+    """Both, in one report."""
+
+
 if __name__ == "__main__":
-    run_suite(MpiCompress, "mpi", REPORT)
+    run_suite(MpiSuite, "mpi", REPORT)
