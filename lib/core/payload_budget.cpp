@@ -64,6 +64,19 @@ CodedStorage chosen_storage(std::span<const BlockCurve> curves, const Allocation
     return s;
 }
 
+double allocated_gain(std::span<const BlockCurve> curves, const Allocation& a)
+{
+    double gain = 0;
+    for (std::size_t b = 0; b < curves.size(); ++b) {
+        if (!a.choices.empty() && a.choices[b] != 0) {
+            gain += curves[b].alternatives[a.choices[b] - 1].gain;
+            continue;
+        }
+        for (std::size_t j = 0; j < a.widths[b]; ++j) gain += curves[b].gains[j];
+    }
+    return gain;
+}
+
 std::uint64_t payload_bits(const BlockGrid& grid, const PayloadRule& rule, std::span<const BlockCurve> curves,
                            const Allocation& a, const CodedStorage& kept)
 {

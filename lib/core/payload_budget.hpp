@@ -36,6 +36,11 @@ std::uint64_t payload_bits(const BlockGrid& grid, const PayloadRule& rule, std::
 /// blocks a recut keeps as they are).
 CodedStorage chosen_storage(std::span<const BlockCurve> curves, const Allocation& a, const CodedStorage& kept);
 
+/// The total gain of an allocation's widths and choices over `curves`,
+/// summed in block and term order (so two allocations over the same curves
+/// compare without the rounding of the order they were taken in).
+double allocated_gain(std::span<const BlockCurve> curves, const Allocation& a);
+
 /// The exact payload in bits of an allocation over `curves`, with `kept`.
 std::uint64_t payload_bits(const BlockGrid& grid, const PayloadRule& rule, std::span<const BlockCurve> curves,
                            const Allocation& a, const CodedStorage& kept = {});
