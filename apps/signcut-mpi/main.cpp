@@ -19,6 +19,7 @@
 #include "collective.hpp"
 #include "commands.hpp"
 #include "parallel_commands.hpp"
+#include "terminal.hpp"
 #include "signals.hpp"
 #include "signcut/arch.hpp"
 #include "signcut/error.hpp"
@@ -27,15 +28,6 @@
 
 namespace {
 
-/// One line, whatever a library's message holds.
-std::string one_line(std::string text)
-{
-    for (char& ch : text)
-        if (ch == '\n' || ch == '\r') ch = ' ';
-    return text;
-}
-
-int exit_status(signcut::errc code) { return code == signcut::errc::invalid_argument ? 2 : 1; }
 
 int run(int argc, char** argv, MPI_Comm comm)
 {

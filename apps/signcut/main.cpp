@@ -189,21 +189,6 @@ int run_help(const CLI::App& app, const std::optional<std::string>& command)
 
 namespace {
 
-/// An error as one line: libraries' messages (HDF5's above all) may hold
-/// line breaks, and a caller reads the first line of stderr.
-std::string one_line(std::string_view text)
-{
-    std::string line;
-    line.reserve(text.size());
-    for (const char ch : text) {
-        const bool space = ch == '\n' || ch == '\r' || ch == '\t' || ch == ' ';
-        if (space && (line.empty() || line.back() == ' ')) continue;
-        line += space ? ' ' : ch;
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    return line;
-}
-
 /// Ends the process without the libraries' exit-time teardown, once every
 /// file is closed and every output committed or removed: after a failed
 /// write HDF5's teardown closes the file a second time and reads freed
@@ -411,7 +396,7 @@ int run(int argc, char** argv)
         return 2;
     } catch (const Error& err) {
         fmt::print(stderr, "signcut: error: {}\n", one_line(err.what()));
-        return err.code() == errc::invalid_argument ? 2 : 1;
+        return exit_status(err.code());
     } catch (const std::bad_alloc&) {
         fmt::print(stderr, "signcut: error: out of memory (lower the input size or raise --max-memory)\n");
         return 1;

@@ -12,6 +12,21 @@
 
 namespace signcut::cli {
 
+std::string one_line(std::string_view text)
+{
+    std::string line;
+    line.reserve(text.size());
+    for (const char ch : text) {
+        const bool space = ch == '\n' || ch == '\r' || ch == '\t' || ch == ' ';
+        if (space && (line.empty() || line.back() == ' ')) continue;
+        line += space ? ' ' : ch;
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    return line;
+}
+
+int exit_status(errc code) noexcept { return code == errc::invalid_argument ? 2 : 1; }
+
 std::string human_number(double v, int precision)
 {
     if (std::isnan(v)) return "nan";

@@ -9,7 +9,16 @@
 #include <string_view>
 #include <vector>
 
+#include "signcut/error.hpp"
+
 namespace signcut::cli {
+
+/// An error as one line: libraries' messages (HDF5's above all) may hold
+/// line breaks, and a caller reads the first line of stderr.
+std::string one_line(std::string_view text);
+/// The exit status of a failure with this code: 2 for bad usage, 1 for the
+/// rest (bad input, failed I/O).
+int exit_status(errc code) noexcept;
 
 /// "inf" / "-inf" for people where JSON says null.
 std::string human_number(double v, int precision = 4);
