@@ -471,6 +471,8 @@ void BlockedRun::check_memory(const BlockData& data, std::size_t in_flight) cons
         const long double ceiling = static_cast<long double>(blocks_[b].ceiling);
         long double shared = sizeof(double);
         if (deflated) shared += static_cast<long double>(spt(b)) / 8;
+        // Between the members of a team the blocks' stored scales travel too.
+        if (team_) shared += sizeof(float);
         if (owns(b)) terms += ceiling * static_cast<long double>(term_bytes(grid_, b));
         terms += ceiling * shared * (!team_ ? 1 : owns(b) ? 3 : 2);
     }
