@@ -149,6 +149,35 @@ class MpiCompress(TempFolderCase):
         self.assertFalse(os.path.exists(self.path("o.h5")))
         self.assertEqual([f for f in os.listdir(self.dir) if "signcut-tmp" in f], [])
 
+    def test_each_rank_stays_within_its_memory_limit(self):
+        # 72 MiB of float32, more than a rank's --max-memory of 68M, which
+        # bounds the whole rank: what MPI and the parallel HDF5 hold before
+        # any data (about 28 MiB) and 16 MiB for MPI's buffers are taken off
+        # the decomposer's share (about 21 MiB needed here).
+        src = self.h5("big.h5", field((288, 256, 256), 11), chunks=(16, 64, 64))
+        options = ["--block", "16x32x32", "--bits-per-value", "0.25", "--threads", "1", "--quiet"]
+        serial = self.path("serial.sct.h5")
+        run_signcut(SIGNCUT, "compress", src, "-o", serial, *options)
+        out = self.path("p2.sct.h5")
+        cmd = ["mpirun", "-q", "--oversubscribe", "-np", "2", sys.executable, os.path.join(HERE, "peak_rss.py"),
+               SIGNCUT_MPI, "compress", src, "-o", out, *options, "--max-memory", "68M"]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=ENV)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        peaks = [int(line.split()[2]) for line in r.stderr.splitlines() if line.startswith("peak RSS")]
+        self.assertEqual(len(peaks), 2, r.stderr)
+        for kib in peaks:
+            self.assertLessEqual(kib, 68 * 1024, f"a rank peaked at {kib} KiB: {r.stderr}")
+        self.assertEqual(without_created(hdf5_snapshot(out)), without_created(hdf5_snapshot(serial)))
+        # Below what a rank holds before any data, and below what the
+        # decomposition needs: one line each, naming the figures; no output.
+        for limit, said in (("20M", "before reading any data"), ("60M", "less the")):
+            r = mpirun(2, "compress", src, "-o", out + ".x", *options, "--max-memory", limit, expect=1)
+            lines = [line for line in r.stderr.splitlines() if line.strip()]
+            self.assertEqual(len(lines), 1, r.stderr)
+            self.assertIn(said, lines[0])
+            self.assertIn("--max-memory", lines[0])
+            self.assertFalse(os.path.exists(out + ".x"))
+
     def test_usage_errors_are_told_once(self):
         src = self.h5("in.h5", field((32, 32), 8))
         r = mpirun(2, "compress", src, "-o", self.path("o.h5"), "--block", "7x7x7", expect=2)
