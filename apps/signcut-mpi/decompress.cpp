@@ -17,6 +17,7 @@
 #include "signcut/decomposition_files.hpp"
 #include "signcut/error.hpp"
 #include "signcut/output_checks.hpp"
+#include "rank_context.hpp"
 #include "terminal.hpp"
 
 namespace signcut::cli {
@@ -44,13 +45,10 @@ void refuse_serial_only(const DecompressOptions& o, const OutputRef& out)
 
 int run_parallel_decompress(const DecompressOptions& o, MPI_Comm comm)
 {
-    int rank = 0, size = 1;
-    MPI_Comm_rank(comm, &rank);
-    MPI_Comm_size(comm, &size);
-    const bool first = rank == 0;
-    MPI_Barrier(comm);
-    const double start = MPI_Wtime();
-    const Terminal terminal = Terminal::detect(o.common.quiet || !first, o.common.json);
+    const RankContext ranks(comm, o.common.quiet, o.common.json);
+    const bool first = ranks.first();
+    const int size = ranks.size;
+    const Terminal& terminal = ranks.terminal;
 
     // signcut decompress's checks, in its order: the output, then the
     // decomposition's metadata, which decides what the options may ask.
@@ -100,7 +98,7 @@ int run_parallel_decompress(const DecompressOptions& o, MPI_Comm comm)
     };
     std::uint64_t rounds = 0;
     const Shape shape = mpi::decompress_in_slabs_together(comm, o.input, out.file, out.dataset, options, &rounds);
-    const double seconds = MPI_Wtime() - start;
+    const double seconds = ranks.seconds();
     if (!first) return 0;
 
     const std::uint64_t bytes = file_bytes(out.file);
