@@ -157,8 +157,10 @@ struct SIGNCUT_API DecomposeOptions {
     double first_pass_share = 1.5;
 
     /// Bytes decompose() may hold at once beyond the caller's own input: the
-    /// slabs of a RowSource, the blocks being decomposed and the terms found
-    /// (the first pass's and those a re-decomposition grows to). 0: no bound.
+    /// slabs of a RowSource, the blocks being decomposed, the terms found
+    /// (the first pass's and those a re-decomposition grows to), what the
+    /// allocation and a team's exchanges hold of every block, and a quarter
+    /// more for the heap and scratch buffers (docs/ALGORITHM.md). 0: no bound.
     /// A run that would need more is refused (errc::limit, naming both
     /// figures) before it allocates, or before the round that would exceed it.
     std::uint64_t max_memory = 0;
