@@ -60,13 +60,8 @@ int run_parallel_decompress(const DecompressOptions& o, MPI_Comm comm)
         refuse_serial_only(o, out);
         if (first) {
             const ObjectRef inputs[] = {decomposition_object(o.input)};
-            if (out.into_existing) {
-                for (const std::string& w : check_output_object(out.file, out.dataset, inputs, o.common.force))
-                    terminal.warn(w);
-            } else {
-                const std::string files[] = {inputs[0].file};
-                check_output_path(out.file, files, o.common.force);
-            }
+            check_hdf5_target({o.output, out.file, out.into_existing ? out.dataset : std::string()}, inputs,
+                              o.common.force, terminal);
         }
         info = read_decomposition_info(o.input);
         if (info.method != "sct")

@@ -23,13 +23,8 @@ int run_decompress(const DecompressOptions& o)
     const Terminal terminal = Terminal::detect(o.common.quiet, o.common.json);
     const OutputRef out = parse_output(o.output);
     const ObjectRef inputs[] = {decomposition_object(o.input)};
-    if (out.into_existing) {
-        for (const std::string& w : check_output_object(out.file, out.dataset, inputs, o.common.force))
-            terminal.warn(w);
-    } else {
-        const std::string files[] = {inputs[0].file};
-        check_output_path(out.file, files, o.common.force);
-    }
+    check_hdf5_target({o.output, out.file, out.into_existing ? out.dataset : std::string()}, inputs,
+                      o.common.force, terminal);
 
     // The metadata first: the method decides which options apply, and the
     // shape checks the region before any array is read.
