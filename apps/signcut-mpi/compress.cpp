@@ -1,8 +1,9 @@
 // `signcut-mpi compress`: every rank opens the input with MPI-IO and
 // decomposes the block rows it owns (signcut/block_team.hpp); the ranks
-// exchange the blocks' gains, each computes the same allocation, and rank 0
-// receives the kept terms and writes the file, atomically (a temporary,
-// renamed when complete), so a failure anywhere leaves no output.
+// exchange the blocks' gains, each computes the same allocation and keeps
+// its own blocks' terms, and the ranks write the file together, each its
+// own blocks, into rank 0's temporary, renamed when complete, so a failure
+// anywhere leaves no output.
 //
 // Every phase that may fail on one rank alone ends with an agreement
 // (lib/mpi/collective.hpp): a failure on any rank ends every rank with that
@@ -18,6 +19,7 @@
 #include "mpi_team.hpp"
 #include "output.hpp"
 #include "parallel_commands.hpp"
+#include "parallel_decomposition_writer.hpp"
 #include "parallel_rows.hpp"
 #include "signcut/arch.hpp"
 #include "signcut/datasets.hpp"
@@ -142,12 +144,15 @@ int run_parallel_compress(const CompressOptions& o, MPI_Comm comm)
     prov.signcut_version = version;
     prov.rel_fro_error = report.metrics->rel_fro_error;
     prov.norm2 = report.norm2;
-    std::uint64_t bytes = 0;
+    // Every rank holds the file's layout and its own blocks' terms; the
+    // group and its attributes (the source's among them) are rank 0's to
+    // create.
     mpi::agree(comm, [&] {
-        if (!first) return;
-        write_decomposition(target.file, d, prov, o.common.force, target.object);
-        bytes = target.into_existing() ? own_file_bytes(d, prov) : file_bytes(target.file);
+        if (!report.layout) throw Error(errc::io, "the ranks' decomposition came back without the file's layout");
     });
+    const StoredLayout& layout = *report.layout;
+    const std::uint64_t bytes = mpi::write_decomposition_together(comm, target.file, target.object, o.common.force,
+                                                                  layout, d, prov);
     const double seconds = ranks.seconds();
     if (!first) return 0;
 
@@ -156,9 +161,9 @@ int run_parallel_compress(const CompressOptions& o, MPI_Comm comm)
         JsonObject j;
         j.add("method", Json::string("sct"))
             .add("shape", Json::integers(shape))
-            .add("width", Json::integer(d.width()))
-            .add("bits_per_value", Json::number(d.bits_per_value()))
-            .add("counted_bits_per_value", Json::number(d.counted_bits_per_value()))
+            .add("width", Json::integer(layout.width()))
+            .add("bits_per_value", Json::number(layout.bits_per_value()))
+            .add("counted_bits_per_value", Json::number(layout.counted_bits_per_value()))
             .add("compression_ratio", Json::number(compression_ratio(d.size(), dtype, bytes)))
             .add("file_bytes", Json::integer(bytes));
         add_metrics(j, m);
@@ -173,8 +178,8 @@ int run_parallel_compress(const CompressOptions& o, MPI_Comm comm)
             .add("target_reached", Json::boolean(!o.stop.rel_error || report.target_reached))
             .add("block_shape", Json::integers(d.block_shape()))
             .add("blocks", Json::integer(d.block_count()))
-            .add("zfp_blocks", Json::integer(d.coded_block_count()))
-            .add("format_version", Json::integer(d.format_version()));
+            .add("zfp_blocks", Json::integer(layout.coded_block_count()))
+            .add("format_version", Json::integer(layout.format_version()));
         print_json(j);
         return 0;
     }
@@ -185,8 +190,8 @@ int run_parallel_compress(const CompressOptions& o, MPI_Comm comm)
         "  rel error {}, rmse {}, max abs error {}, PSNR {} dB (20 log10(range/rmse))\n"
         "  {:.3g} s (decompose {:.3g} s, of which exchanges {:.3g} s on rank 0), {} rank{} x {} thread{}, {}, seed {}\n",
         o.input, o.output, format_shape(shape), dtype, blocks_text(d.shape(), d.block_shape(), d.block_count()),
-        d.coded_block_count() > 0 ? fmt::format(" ({} zfp)", d.coded_block_count()) : std::string(), d.width(),
-        d.bits_per_value(), human_bytes(double(bytes)), human_number(m.rel_fro_error), human_number(m.rmse),
+        layout.coded_block_count() > 0 ? fmt::format(" ({} zfp)", layout.coded_block_count()) : std::string(),
+        layout.width(), layout.bits_per_value(), human_bytes(double(bytes)), human_number(m.rel_fro_error), human_number(m.rmse),
         human_number(m.max_abs_error), human_number(m.psnr_db), seconds, decompose_seconds, team->exchange_seconds(),
         size, size == 1 ? "" : "s", threads, threads == 1 ? "" : "s", arch_name(active_arch()), o.seed));
     return 0;

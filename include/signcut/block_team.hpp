@@ -6,7 +6,9 @@
 // what the allocation reads of the blocks they decomposed (a few numbers
 // per term, and with deflated signs the blocks' packed signs), and each
 // member then computes the same allocation from the same numbers. The
-// result is the decomposition one process gives, bit for bit.
+// result is the decomposition one process gives, bit for bit: each member
+// keeps its own blocks' terms, and all hold where every block lies in the
+// file (stored_layout.hpp), which they write together.
 //
 // The core knows a team only through this interface; the MPI one lives in
 // lib/mpi/ (libsigncut-core links no MPI).
@@ -46,10 +48,6 @@ public:
     /// slab on one member ends all of them alike, never a hang).
     virtual std::vector<std::vector<std::uint8_t>> all_gather(std::span<const std::uint8_t> mine,
                                                               const TeamFailure& failure) = 0;
-    /// The same, but only member 0 receives the others' bytes (the others
-    /// get an empty list); failures end every member as all_gather does.
-    virtual std::vector<std::vector<std::uint8_t>> gather_to_first(std::span<const std::uint8_t> mine,
-                                                                   const TeamFailure& failure) = 0;
 };
 
 /// The member that decomposes block b when `members` share `grid`: the

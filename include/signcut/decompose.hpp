@@ -31,6 +31,7 @@
 #include "signcut/decomposition.hpp"
 #include "signcut/scale_format.hpp"
 #include "signcut/sign_storage.hpp"
+#include "signcut/stored_layout.hpp"
 #include "signcut/metrics.hpp"
 #include "signcut/row_source.hpp"
 #include "signcut/tensor.hpp"
@@ -177,10 +178,12 @@ struct SIGNCUT_API DecomposeOptions {
     /// block_owner() gives it, and the members exchange what the allocation
     /// needs. Every member must call decompose() with the same options and
     /// data source. The result is the same as without a team, bit for bit,
-    /// but only member 0 receives the terms (the others get the same grid
-    /// with no terms); the report is whole on every member. A run of one
+    /// but each member keeps the terms and coded streams of its own blocks
+    /// only (the others' blocks come back empty, with their extents); the
+    /// report is whole on every member, and its `layout` places every block
+    /// in the file, so that the members write it together. A run of one
     /// block (and the auto rule's trials) is not shared: every member runs
-    /// it. Null: one process.
+    /// it and holds it whole. Null: one process.
     std::shared_ptr<BlockTeam> team;
 };
 
@@ -210,6 +213,11 @@ struct SIGNCUT_API DecomposeReport {
     /// block in block order) and every run from a RowSource, whose data the
     /// caller may not be able to hold.
     std::optional<ErrorMetrics> metrics;
+    /// With a team (DecomposeOptions::team) and several blocks: where every
+    /// block lies in the file, which each member writes its own blocks into
+    /// (stored_layout.hpp). It is stored_layout() of the decomposition one
+    /// process gives.
+    std::optional<StoredLayout> layout;
 };
 
 /// Decomposes C-ordered float32 data. Each block is copied once into its

@@ -19,6 +19,7 @@
 #include "signcut/sign_storage.hpp"
 #include "signcut/scale_format.hpp"
 #include "signcut/signs.hpp"
+#include "signcut/stored_layout.hpp"
 #include "signcut/tensor.hpp"
 #include "signcut/version.hpp"
 

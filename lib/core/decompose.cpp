@@ -291,10 +291,12 @@ private:
     /// this member decomposed, and takes the other members' (every member
     /// then holds the same gains, points and counts of every block).
     void share_round(const std::vector<std::size_t>& which, const TeamFailure& failure);
-    /// With a team: shares the blocks' measured errors, then hands the kept
-    /// terms and coded streams of every block to member 0.
-    void share_result(std::vector<SignedCutTerms>& parts, std::vector<CodedBlock>& coded,
-                      std::vector<ErrorAccumulator>& measured, const TeamFailure& failure);
+    /// With a team: shares the blocks' measured errors, and the numbers
+    /// that place every block's kept terms and streams in the file
+    /// (`layout`); the terms and streams stay with the member that made
+    /// them.
+    void share_result(const std::vector<SignedCutTerms>& parts, const std::vector<CodedBlock>& coded,
+                      std::vector<ErrorAccumulator>& measured, const TeamFailure& failure, StoredLayout& layout);
     void decompose_blocks(BlockData& data, const std::vector<std::size_t>& which,
                           const detail::TermLimits* one_block_limits);
     /// Runs `job(b, slot)` for every block of `which` on the run's threads,
@@ -615,71 +617,60 @@ void BlockedRun::share_round(const std::vector<std::size_t>& which, const TeamFa
     }
 }
 
-void BlockedRun::share_result(std::vector<SignedCutTerms>& parts, std::vector<CodedBlock>& coded,
-                              std::vector<ErrorAccumulator>& measured, const TeamFailure& failure)
+void BlockedRun::share_result(const std::vector<SignedCutTerms>& parts, const std::vector<CodedBlock>& coded,
+                              std::vector<ErrorAccumulator>& measured, const TeamFailure& failure,
+                              StoredLayout& layout)
 {
     std::vector<std::size_t> all(blocks_.size());
     std::iota(all.begin(), all.end(), 0);
     const std::vector<std::size_t> mine = own_part(all);
-    // Every member reports the same error: each block's figures, merged
-    // in block order afterwards.
-    {
-        detail::ByteWriter out;
-        for (std::size_t b : mine) {
-            out.put<std::uint64_t>(b);
-            out.put(measured[b]);
-        }
-        const auto all_measured = team_->all_gather(out.bytes(), failure);
-        for (std::size_t m = 0; m < all_measured.size(); ++m) {
-            if (m == team_->member()) continue;
-            detail::ByteReader in(all_measured[m]);
-            while (!in.done()) {
-                const auto b = static_cast<std::size_t>(in.get<std::uint64_t>());
-                if (b >= measured.size()) throw Error(errc::io, "a message between the processes of a run names no block");
-                measured[b] = in.get<ErrorAccumulator>();
-            }
-        }
-    }
-    // The kept terms (scales and packed signs) and coded streams go to
-    // member 0, which writes the file.
+    // Every member reports the same error (each block's figures, merged in
+    // block order afterwards) and holds the same layout: what a member
+    // needs to place its own blocks in the file and what the file's
+    // datasets hold, a few numbers per block. The terms stay where they are.
     detail::ByteWriter out;
     for (std::size_t b : mine) {
-        const SignedCutTerms& t = parts[b];
         out.put<std::uint64_t>(b);
-        out.put_span(std::span<const float>(t.scales()));
-        std::vector<std::uint8_t> segment(static_cast<std::size_t>(detail::segment_bytes(t.width(), spt(b))), 0);
-        detail::pack_segment(t, segment);
-        out.put_span(std::span<const std::uint8_t>(segment));
-        const bool has_code = !coded.empty();
-        out.put<std::uint8_t>(has_code ? 1 : 0);
-        if (has_code) {
-            out.put(coded[b].codec);
-            out.put<std::uint64_t>(coded[b].streams.size());
-            for (const auto& stream : coded[b].streams) out.put_span(std::span<const std::uint8_t>(stream));
-        }
-        if (team_->member() != 0) {
-            parts[b] = SignedCutTerms(grid_.extents(b));
-            if (has_code) coded[b] = CodedBlock{};
-        }
+        out.put(measured[b]);
+        out.put<std::uint64_t>(parts[b].width());
+        out.put<std::uint32_t>(parts[b].scale_bits());
+        const CodedBlock none;
+        const CodedBlock& c = coded.empty() ? none : coded[b];
+        out.put(c.codec);
+        std::vector<std::uint64_t> sizes;
+        for (const auto& stream : c.streams) sizes.push_back(stream.size());
+        out.put_span(std::span<const std::uint64_t>(sizes));
     }
-    const auto gathered = team_->gather_to_first(out.bytes(), TeamFailure{});
-    for (std::size_t m = 1; m < gathered.size(); ++m) {
-        detail::ByteReader in(gathered[m]);
+    const std::size_t G = blocks_.size();
+    layout.grid = grid_;
+    layout.widths.assign(G, 0);
+    layout.codecs.assign(G, CodecId::sct);
+    layout.stream_sizes.assign(G, {});
+    layout.scale_bits = short_scale_bits;
+    const auto everyone = team_->all_gather(out.bytes(), failure);
+    for (std::size_t m = 0; m < everyone.size(); ++m) {
+        detail::ByteReader in(everyone[m]);
         while (!in.done()) {
             const auto b = static_cast<std::size_t>(in.get<std::uint64_t>());
-            if (b >= parts.size()) throw Error(errc::io, "a message between the processes of a run names no block");
-            const Shape e = grid_.extents(b);
-            std::vector<float> scales = in.get_vector<float>();
-            const std::vector<std::uint8_t> segment = in.get_vector<std::uint8_t>();
-            const std::size_t width = scales.size();
-            parts[b] = SignedCutTerms(e, std::move(scales), detail::unpack_segment(segment, e, width));
-            if (in.get<std::uint8_t>() != 0) {
-                CodedBlock c;
-                c.codec = in.get<CodecId>();
-                const auto streams = in.get<std::uint64_t>();
-                for (std::uint64_t i = 0; i < streams; ++i) c.streams.push_back(in.get_vector<std::uint8_t>());
-                coded[b] = std::move(c);
-            }
+            if (b >= G) throw Error(errc::io, "a message between the processes of a run names no block");
+            measured[b] = in.get<ErrorAccumulator>();
+            layout.widths[b] = in.get<std::uint64_t>();
+            // As SignedCutDecomposition::scale_bits(): short only when every
+            // block's scales are.
+            if (in.get<std::uint32_t>() != short_scale_bits) layout.scale_bits = float32_scale_bits;
+            layout.codecs[b] = in.get<CodecId>();
+            layout.stream_sizes[b] = in.get_vector<std::uint64_t>();
+        }
+    }
+    // Deflated where that stores fewer bytes, as set_sign_storage decides:
+    // with deflated signs every member holds every block's found signs.
+    if (rule_.stored_sign_bytes) {
+        std::vector<std::size_t> widths(layout.widths.begin(), layout.widths.end());
+        const std::vector<std::uint8_t> stream = detail::prefix_sign_stream(segments_, spt_, widths);
+        const std::uint64_t deflated = opt_.sign_storage->stored_bytes(stream);
+        if (deflated > 0 && deflated < stored_dataset_bytes(stream.size(), 1)) {
+            layout.deflate_level = opt_.sign_storage->deflate_level();
+            layout.deflated_sign_bytes = deflated;
         }
     }
 }
@@ -895,10 +886,9 @@ SignedCutDecomposition BlockedRun::run(BlockData& data, DecomposeReport& report)
             chosen_codec[b] = blocks_[b].point_codec[allocation.choices[b] - 1];
             ++report.coded_blocks;
         }
-        // With a team, the terms of the blocks of other members arrive at
-        // member 0 once the allocation is final; a cancelled run may not
-        // have reached every block. Both come back with no terms, but with
-        // their extents.
+        // With a team, the terms of the blocks of other members stay with
+        // them; a cancelled run may not have reached every block. Both come
+        // back with no terms, but with their extents.
         parts.push_back(owns(b) && blocks_[b].terms.order() != 0 ? blocks_[b].terms.prefix(w)
                                                                  : SignedCutTerms(grid_.extents(b)));
         blocks_[b].terms = SignedCutTerms();  // so the kept terms and the found ones are not all held twice
@@ -964,11 +954,14 @@ SignedCutDecomposition BlockedRun::run(BlockData& data, DecomposeReport& report)
         }
     });
     });
-    // The data is not read again: its slabs make room for the kept terms
-    // and coded streams of every block, which member 0 of a team receives.
+    // The data is not read again: its slabs make room for the file's
+    // buffers.
     data.release();
     release_free_memory();
-    if (team_) share_result(parts, coded, measured, failure);
+    if (team_) {
+        report.layout.emplace();
+        share_result(parts, coded, measured, failure, *report.layout);
+    }
 
     ErrorAccumulator all_blocks;
     for (const ErrorAccumulator& m : measured) all_blocks.merge(m);
@@ -980,7 +973,9 @@ SignedCutDecomposition BlockedRun::run(BlockData& data, DecomposeReport& report)
     SignedCutDecomposition d = coded.empty()
                                    ? SignedCutDecomposition(grid_, std::move(parts))
                                    : SignedCutDecomposition(grid_, std::move(parts), std::move(coded), opt_.codecs);
-    if (rule_.stored_sign_bytes) d.set_sign_storage(opt_.sign_storage);
+    // A member of a team holds its own blocks only: the whole stream's
+    // storage is the layout's.
+    if (rule_.stored_sign_bytes && !team_) d.set_sign_storage(opt_.sign_storage);
     return d;
 }
 
@@ -1103,17 +1098,45 @@ double sct_payload_bits_per_value(std::span<const std::size_t> shape, std::size_
     return static_cast<double>(one_block_payload_bits(s, width, scale_bits)) / static_cast<double>(element_count(shape));
 }
 
+namespace {
+
+/// With a team, the report places every block in the file; a run that was
+/// not shared (one block, or the auto rule's whole decomposition) is held
+/// whole by every member, and its layout is its own.
+SignedCutDecomposition with_layout(SignedCutDecomposition d, const DecomposeOptions& options, DecomposeReport* report)
+{
+    if (options.team && report != nullptr && !report->layout) report->layout = stored_layout(d);
+    return d;
+}
+
+SignedCutDecomposition decompose_tensor(Tensor&& x, const DecomposeOptions& options, DecomposeReport* report);
+SignedCutDecomposition decompose_rows(RowSource& source, const DecomposeOptions& options, DecomposeReport* report);
+
+}  // namespace
+
 SignedCutDecomposition decompose(const TensorView<float>& x, const DecomposeOptions& options, DecomposeReport* report)
 {
-    return decompose_view(x, options, report);
+    return with_layout(decompose_view(x, options, report), options, report);
 }
 
 SignedCutDecomposition decompose(const TensorView<double>& x, const DecomposeOptions& options, DecomposeReport* report)
 {
-    return decompose_view(x, options, report);
+    return with_layout(decompose_view(x, options, report), options, report);
 }
 
 SignedCutDecomposition decompose(Tensor&& x, const DecomposeOptions& options, DecomposeReport* report)
+{
+    return with_layout(decompose_tensor(std::move(x), options, report), options, report);
+}
+
+SignedCutDecomposition decompose(RowSource& source, const DecomposeOptions& options, DecomposeReport* report)
+{
+    return with_layout(decompose_rows(source, options, report), options, report);
+}
+
+namespace {
+
+SignedCutDecomposition decompose_tensor(Tensor&& x, const DecomposeOptions& options, DecomposeReport* report)
 {
     validate_options(options);
     Shape shape(x.shape().begin(), x.shape().end());
@@ -1131,7 +1154,7 @@ SignedCutDecomposition decompose(Tensor&& x, const DecomposeOptions& options, De
     return run.run(data, report ? *report : local);
 }
 
-SignedCutDecomposition decompose(RowSource& source, const DecomposeOptions& options, DecomposeReport* report)
+SignedCutDecomposition decompose_rows(RowSource& source, const DecomposeOptions& options, DecomposeReport* report)
 {
     validate_options(options);
     const Shape shape = source.shape();
@@ -1185,5 +1208,7 @@ SignedCutDecomposition decompose(RowSource& source, const DecomposeOptions& opti
     StreamedData data(grid, source);
     return run.run(data, report ? *report : local);
 }
+
+}  // namespace
 
 }  // namespace signcut

@@ -4,6 +4,7 @@
 #include "carried_attributes.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -93,16 +94,8 @@ h5::Group create_group(hid_t parent, const char* name, const std::string& shown)
     return group;
 }
 
-namespace {
-
-/// The filters a vector is written with besides fletcher32 (always last).
-struct Filters {
-    bool nbit = false;
-    int deflate_level = 0;  ///< 0: none
-};
-
-void write_filtered_vector(hid_t parent, const char* name, hid_t file_type, hid_t memory_type, std::uint64_t elements,
-                           std::size_t element_size, const void* data, const std::string& shown, Filters filters)
+h5::Dataset create_vector(hid_t parent, const char* name, hid_t file_type, std::uint64_t elements,
+                          std::size_t element_size, const std::string& shown, VectorFilters filters)
 {
     const hsize_t n = elements;
     h5::Dataspace space(H5Screate_simple(1, &n, nullptr));
@@ -120,47 +113,87 @@ void write_filtered_vector(hid_t parent, const char* name, hid_t file_type, hid_
     }
     h5::Dataset dataset(H5Dcreate2(parent, name, file_type, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT));
     if (!space || !dataset) h5::fail(errc::io, fmt::format("cannot create dataset {} in {}", name, shown));
-    if (elements > 0 && H5Dwrite(dataset.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
-        h5::fail(errc::io, fmt::format("cannot write dataset {} in {}", name, shown));
+    return dataset;
 }
 
-}  // namespace
+// write_vector_part() passes values as they lie in memory, which are the
+// stored little-endian types only on a little-endian machine.
+static_assert(std::endian::native == std::endian::little, "the datasets' values are written as they lie in memory");
+
+void write_vector_part(hid_t dataset, std::uint64_t first, std::uint64_t count, const void* data, hid_t transfer,
+                       const std::string& shown)
+{
+    h5::Dataspace file_space(H5Dget_space(dataset));
+    if (!file_space) h5::fail(errc::io, fmt::format("cannot describe a dataset of {}", shown));
+    const hssize_t elements = H5Sget_simple_extent_npoints(file_space.get());
+    if (elements <= 0) return;  // nothing stored, nothing to write (on every writer alike)
+    if (first > std::uint64_t(elements) || count > std::uint64_t(elements) - first)
+        throw Error(errc::invalid_argument, fmt::format("cannot write values {}:{} of a dataset of {} values in {}",
+                                                        first, first + count, elements, shown));
+    // The stored type itself: the values are given as stored, so that HDF5
+    // converts nothing (with MPI-IO a conversion would make the write
+    // independent, which a filtered dataset does not allow).
+    h5::Datatype type(H5Dget_type(dataset));
+    const hsize_t one = 1, n = count, start = first;
+    h5::Dataspace memory_space(H5Screate_simple(1, count == 0 ? &one : &n, nullptr));
+    if (!type || !memory_space) h5::fail(errc::io, fmt::format("cannot describe a dataset of {}", shown));
+    if (count == 0) {
+        h5::check_status(H5Sselect_none(file_space.get()), errc::io, "cannot select nothing");
+        h5::check_status(H5Sselect_none(memory_space.get()), errc::io, "cannot select nothing");
+    } else {
+        h5::check_status(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &start, nullptr, &n, nullptr),
+                         errc::io, fmt::format("cannot select values {}:{} of a dataset of {}", first, first + count,
+                                               shown));
+    }
+    // HDF5 refuses a null buffer even for an empty selection in some
+    // releases.
+    static const unsigned char nothing[8] = {};
+    if (data == nullptr) data = nothing;
+    if (H5Dwrite(dataset, type.get(), memory_space.get(), file_space.get(), transfer, data) < 0)
+        h5::fail(errc::io, fmt::format("cannot write {}", shown));
+}
 
 void write_vector(hid_t parent, const char* name, hid_t file_type, hid_t memory_type, std::uint64_t elements,
                   std::size_t element_size, const void* data, const std::string& shown)
 {
-    write_filtered_vector(parent, name, file_type, memory_type, elements, element_size, data, shown, {});
+    h5::Dataset dataset = create_vector(parent, name, file_type, elements, element_size, shown);
+    if (elements > 0 && H5Dwrite(dataset.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+        h5::fail(errc::io, fmt::format("cannot write dataset {} in {}", name, shown));
+}
+
+h5::Dataset create_signs(hid_t parent, std::uint64_t bytes, int deflate_level, const std::string& shown)
+{
+    return create_vector(parent, "signs", H5T_STD_U8LE, bytes, 1, shown, VectorFilters{false, deflate_level});
 }
 
 void write_signs(hid_t parent, std::span<const std::uint8_t> stream, int deflate_level, const std::string& shown)
 {
-    write_filtered_vector(parent, "signs", H5T_STD_U8LE, H5T_NATIVE_UINT8, stream.size(), 1, stream.data(), shown,
-                          Filters{false, deflate_level});
+    h5::Dataset dataset = create_signs(parent, stream.size(), deflate_level, shown);
+    write_vector_part(dataset.get(), 0, stream.size(), stream.data(), H5P_DEFAULT, shown);
+}
+
+h5::Dataset create_widths(hid_t parent, std::uint64_t blocks, std::uint64_t max_width, const std::string& shown)
+{
+    const unsigned bits = width_bits(max_width);
+    if (bits >= 32) return create_vector(parent, "widths", H5T_STD_U32LE, blocks, 4, shown);
+    // A little-endian uint32 whose significant bits are its low `bits`.
+    h5::Datatype type(H5Tcopy(H5T_STD_U32LE));
+    if (!type || H5Tset_precision(type.get(), bits) < 0)
+        h5::fail(errc::io, fmt::format("cannot make the widths' type in {}", shown));
+    return create_vector(parent, "widths", type.get(), blocks, 4, shown, VectorFilters{true, 0});
 }
 
 void write_widths(hid_t parent, std::span<const std::uint32_t> widths, const std::string& shown)
 {
     std::uint64_t max_width = 0;
     for (const std::uint32_t w : widths) max_width = std::max<std::uint64_t>(max_width, w);
-    const unsigned bits = width_bits(max_width);
-    if (bits >= 32) {
-        write_vector(parent, "widths", H5T_STD_U32LE, H5T_NATIVE_UINT32, widths.size(), 4, widths.data(), shown);
-        return;
-    }
-    // A little-endian uint32 whose significant bits are its low `bits`.
-    h5::Datatype type(H5Tcopy(H5T_STD_U32LE));
-    if (!type || H5Tset_precision(type.get(), bits) < 0)
-        h5::fail(errc::io, fmt::format("cannot make the widths' type in {}", shown));
-    write_filtered_vector(parent, "widths", type.get(), H5T_NATIVE_UINT32, widths.size(), 4, widths.data(), shown,
-                          Filters{true, 0});
+    h5::Dataset dataset = create_widths(parent, widths.size(), max_width, shown);
+    write_vector_part(dataset.get(), 0, widths.size(), widths.data(), H5P_DEFAULT, shown);
 }
 
-void write_scales(hid_t parent, std::span<const float> scales, unsigned scale_bits, const std::string& shown)
+h5::Dataset create_scales(hid_t parent, std::uint64_t terms, unsigned scale_bits, const std::string& shown)
 {
-    if (scale_bits != short_scale_bits) {
-        write_vector(parent, "scales", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, scales.size(), 4, scales.data(), shown);
-        return;
-    }
+    if (scale_bits != short_scale_bits) return create_vector(parent, "scales", H5T_IEEE_F32LE, terms, 4, shown);
     // IEEE float32's sign (bit 31), exponent (bits 23-30) and top 4
     // mantissa bits (19-22): a 4-byte float whose significant bits start at
     // bit 19. Field positions count from bit 0 of the value; moving the
@@ -171,8 +204,13 @@ void write_scales(hid_t parent, std::span<const float> scales, unsigned scale_bi
         H5Tset_offset(type.get(), low) < 0 || H5Tset_precision(type.get(), short_scale_bits) < 0 ||
         H5Tset_size(type.get(), 4) < 0)
         h5::fail(errc::io, fmt::format("cannot make the short scales' type in {}", shown));
-    write_filtered_vector(parent, "scales", type.get(), H5T_NATIVE_FLOAT, scales.size(), 4, scales.data(), shown,
-                          Filters{true, 0});
+    return create_vector(parent, "scales", type.get(), terms, 4, shown, VectorFilters{true, 0});
+}
+
+void write_scales(hid_t parent, std::span<const float> scales, unsigned scale_bits, const std::string& shown)
+{
+    h5::Dataset dataset = create_scales(parent, scales.size(), scale_bits, shown);
+    write_vector_part(dataset.get(), 0, scales.size(), scales.data(), H5P_DEFAULT, shown);
 }
 
 h5::Group write_common(hid_t file, const std::string& shown, const std::string& method, const Shape& shape,

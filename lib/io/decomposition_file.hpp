@@ -103,10 +103,31 @@ private:
 
 h5::Group create_group(hid_t parent, const char* name, const std::string& shown);
 
+/// The filters a version-2 dataset is written with besides fletcher32
+/// (always last).
+struct VectorFilters {
+    bool nbit = false;
+    int deflate_level = 0;  ///< 0: none
+};
+
 /// A version-2 dataset: 1-D, `elements` values of `element_size` bytes.
 /// Non-empty: chunked by dataset_chunk_elements() with HDF5's fletcher32
 /// filter, so HDF5 stores exactly stored_dataset_bytes(); empty: shape [0],
-/// contiguous, nothing stored.
+/// contiguous, nothing stored. Created without its values.
+h5::Dataset create_vector(hid_t parent, const char* name, hid_t file_type, std::uint64_t elements,
+                          std::size_t element_size, const std::string& shown, VectorFilters filters = {});
+
+/// Writes values [first, first + count) of a 1-D dataset from `data`, given
+/// in the dataset's stored type (which needs no conversion on this
+/// little-endian machine: the integers, floats and short scales of the
+/// decomposition's datasets are stored as they lie in memory). `transfer`:
+/// the transfer properties (H5P_DEFAULT, or a collective MPI-IO transfer,
+/// where every writer calls, `count` 0 if it has nothing). A dataset of no
+/// values is not written.
+void write_vector_part(hid_t dataset, std::uint64_t first, std::uint64_t count, const void* data, hid_t transfer,
+                       const std::string& shown);
+
+/// create_vector() and its values, all at once.
 void write_vector(hid_t parent, const char* name, hid_t file_type, hid_t memory_type, std::uint64_t elements,
                   std::size_t element_size, const void* data, const std::string& shown);
 
@@ -115,15 +136,18 @@ void write_vector(hid_t parent, const char* name, hid_t file_type, hid_t memory_
 /// short scale's 13 bits (docs/FORMAT.md, "Scales") packed by HDF5's n-bit
 /// filter, chunked as write_vector() chunks 4-byte values: HDF5 stores
 /// exactly stored_scales_bytes().
+h5::Dataset create_scales(hid_t parent, std::uint64_t terms, unsigned scale_bits, const std::string& shown);
 void write_scales(hid_t parent, std::span<const float> scales, unsigned scale_bits, const std::string& shown);
 
 /// The `widths` dataset: uint32 values of precision width_bits(max), packed
 /// by HDF5's n-bit filter below 32 bits, chunked as write_vector() chunks
 /// them: HDF5 stores exactly stored_widths_bytes().
+h5::Dataset create_widths(hid_t parent, std::uint64_t blocks, std::uint64_t max_width, const std::string& shown);
 void write_widths(hid_t parent, std::span<const std::uint32_t> widths, const std::string& shown);
 
 /// The `signs` dataset: the sign stream, deflated at `deflate_level` before
 /// its checksum (0: plain bytes), chunked as write_vector() chunks bytes.
+h5::Dataset create_signs(hid_t parent, std::uint64_t bytes, int deflate_level, const std::string& shown);
 void write_signs(hid_t parent, std::span<const std::uint8_t> stream, int deflate_level, const std::string& shown);
 
 /// Checks that `object` exists and is of `kind` (H5I_GROUP or H5I_DATASET).

@@ -597,102 +597,158 @@ std::string iso8601_utc_now()
     return text;
 }
 
-void write_sct_into(hid_t root, const std::string& path, const SignedCutDecomposition& decomposition, const Provenance& provenance)
+namespace {
+
+void check_sct_layout(const StoredLayout& layout, const std::string& path)
 {
-    if (decomposition.order() == 0)
+    const std::size_t blocks = layout.widths.size();
+    for (std::size_t b = 0; b < blocks; ++b) {
+        if (layout.widths[b] > UINT32_MAX)
+            throw Error(errc::invalid_argument, fmt::format("cannot write {}: block {} has {} terms, more than 2^32 - 1",
+                                                            path, b, layout.widths[b]));
+        if (layout.codecs[b] == CodecId::sct) continue;
+        const BlockCodec* known = io::stored_codec(layout.codecs[b]);
+        if (known == nullptr)
+            throw Error(errc::invalid_argument, fmt::format("cannot write {}: block {} is stored by {}, which "
+                                                            "format version 3 does not know",
+                                                            path, b, io::codec_name(layout.codecs[b])));
+        // The decomposition's constructor checked the count against the
+        // codec it holds; the file's readers count with this one.
+        const Shape extents = layout.grid.extents(b);
+        if (layout.stream_sizes[b].size() != known->stream_count(extents))
+            throw Error(errc::invalid_argument,
+                        fmt::format("cannot write {}: block {} has {} {} streams, its extents {} need {}", path, b,
+                                    layout.stream_sizes[b].size(), known->name(), format_shape(extents),
+                                    known->stream_count(extents)));
+        for (std::uint64_t size : layout.stream_sizes[b])
+            if (size > UINT32_MAX)
+                throw Error(errc::invalid_argument,
+                            fmt::format("cannot write {}: a stream of block {} has {} bytes, more than 2^32 - 1", path,
+                                        b, size));
+    }
+}
+
+}  // namespace
+
+h5::Group create_sct_objects(hid_t root, const std::string& path, const StoredLayout& layout,
+                             const Provenance& provenance)
+{
+    if (layout.grid.order() == 0)
         throw Error(errc::invalid_argument, fmt::format("cannot write {}: the decomposition is empty (order 0)", path));
     (void)io::dtype_spec(provenance.original_dtype);
-    const BlockGrid& grid = decomposition.grid();
-    const std::size_t blocks = decomposition.block_count();
+    check_sct_layout(layout, path);
+    const int version = layout.format_version();
+    h5::Group group = io::write_common(root, path, "sct", layout.grid.shape(), layout.width(), provenance, version);
+    io::AttributeWriter attrs(group.get(), path);
+    attrs.u8("scales_refit", layout.scales_refit ? 1 : 0);
+    const Shape& block_shape = layout.grid.block_shape();
+    attrs.u64_array("block_shape", std::vector<std::uint64_t>(block_shape.begin(), block_shape.end()));
+    // In file order: the widths, every block's scales, every block's sign
+    // segment (a coded block has none of either), and in version 3 the
+    // codec of every block, the sizes of the coded blocks' streams and the
+    // streams themselves, in block order. Chunked alike, so that the
+    // payload is blocks_payload()'s; the signs deflated where that stores
+    // fewer bytes (SignedCutDecomposition::payload() counts the same bytes).
+    (void)io::create_widths(group.get(), layout.widths.size(), layout.max_width(), path);
+    (void)io::create_scales(group.get(), layout.width(), layout.scale_bits, path);
+    (void)io::create_signs(group.get(), layout.sign_stream_bytes(), layout.deflate_level, path);
+    if (version >= io::coded_format_version) {
+        const CodedStorage coded = layout.coded_storage();
+        (void)io::create_vector(group.get(), "codecs", H5T_STD_U8LE, layout.codecs.size(), 1, path);
+        (void)io::create_vector(group.get(), "stream_sizes", H5T_STD_U32LE, coded.streams, 4, path);
+        (void)io::create_vector(group.get(), "streams", H5T_STD_U8LE, coded.stream_bytes, 1, path);
+    }
+    return group;
+}
 
-    // The three arrays, in file order: widths, then every block's scales,
-    // then every block's sign segment (a coded block has none of either).
-    std::vector<std::uint32_t> widths(blocks);
-    std::vector<float> scales;
-    scales.reserve(static_cast<std::size_t>(decomposition.width()));
-    std::uint64_t stream_bytes = 0;
-    for (std::size_t b = 0; b < blocks; ++b) {
-        const SignedCutTerms& terms = decomposition.block(b);
-        if (terms.width() > UINT32_MAX)
-            throw Error(errc::invalid_argument, fmt::format("cannot write {}: block {} has {} terms, more than 2^32 - 1",
-                                                            path, b, terms.width()));
-        widths[b] = static_cast<std::uint32_t>(terms.width());
+void check_sct_blocks(const StoredLayout& layout, const SignedCutDecomposition& d, std::size_t first,
+                      std::size_t last, const std::string& path)
+{
+    if (d.block_count() != layout.widths.size() || last > d.block_count() || first > last)
+        throw Error(errc::invalid_argument, fmt::format("cannot write blocks {}:{} of {}: the decomposition has {} "
+                                                        "blocks, the file {}",
+                                                        first, last, path, d.block_count(), layout.widths.size()));
+    for (std::size_t b = first; b < last; ++b) {
+        const SignedCutTerms& terms = d.block(b);
+        if (terms.width() != layout.widths[b] || d.codec(b) != layout.codecs[b] ||
+            d.coded(b).streams.size() != layout.stream_sizes[b].size())
+            throw Error(errc::invalid_argument,
+                        fmt::format("cannot write block {} of {}: it is not the block the file was laid out for", b,
+                                    path));
+        for (std::size_t s = 0; s < layout.stream_sizes[b].size(); ++s)
+            if (d.coded(b).streams[s].size() != layout.stream_sizes[b][s])
+                throw Error(errc::invalid_argument,
+                            fmt::format("cannot write block {} of {}: it is not the block the file was laid out for",
+                                        b, path));
+        if (layout.scale_bits == short_scale_bits && terms.scale_bits() != short_scale_bits)
+            throw Error(errc::invalid_argument,
+                        fmt::format("cannot write {}: block {} has scales that are not short", path, b));
         for (std::size_t j = 0; j < terms.width(); ++j)
             if (!std::isfinite(terms.scales()[j]))
                 throw Error(errc::invalid_argument,
                             fmt::format("cannot write {}: scale {} of block {} is {}", path, j, b, terms.scales()[j]));
-        scales.insert(scales.end(), terms.scales().begin(), terms.scales().end());
-        stream_bytes += io::segment_bytes(terms.width(), grid.signs_per_term(b));
     }
-    std::vector<std::uint8_t> stream(static_cast<std::size_t>(stream_bytes));
+}
+
+SctBlockValues sct_block_values(const StoredLayout& layout, const SignedCutDecomposition& d, std::size_t first,
+                                std::size_t last)
+{
+    SctBlockValues v;
+    v.first_block = first;
+    v.at = layout.placement(first);
+    const BlockPlacement to = layout.placement(last);
+    const BlockGrid& grid = layout.grid;
+    v.widths.assign(layout.widths.begin() + static_cast<std::ptrdiff_t>(first),
+                    layout.widths.begin() + static_cast<std::ptrdiff_t>(last));
+    v.scales.reserve(static_cast<std::size_t>(to.scale - v.at.scale));
+    v.signs.resize(static_cast<std::size_t>(to.sign_byte - v.at.sign_byte));
     std::uint64_t at = 0;
-    for (std::size_t b = 0; b < blocks; ++b) {
-        const SignedCutTerms& terms = decomposition.block(b);
+    for (std::size_t b = first; b < last; ++b) {
+        const SignedCutTerms& terms = d.block(b);
+        v.scales.insert(v.scales.end(), terms.scales().begin(), terms.scales().end());
         const std::uint64_t bytes = io::segment_bytes(terms.width(), grid.signs_per_term(b));
-        io::pack_segment(terms, std::span<std::uint8_t>(stream.data() + at, static_cast<std::size_t>(bytes)));
+        io::pack_segment(terms, std::span<std::uint8_t>(v.signs.data() + at, static_cast<std::size_t>(bytes)));
         at += bytes;
     }
-
-    // Version 3: the codec of every block, then the sizes of the coded
-    // blocks' streams and the streams themselves, in block order.
-    const int version = decomposition.format_version();
-    std::vector<std::uint8_t> codecs;
-    std::vector<std::uint32_t> stream_sizes;
-    std::vector<std::uint8_t> streams;
-    if (version >= io::coded_format_version) {
-        const CodedStorage storage = decomposition.coded_storage();
-        codecs.resize(blocks);
-        stream_sizes.reserve(static_cast<std::size_t>(storage.streams));
-        streams.reserve(static_cast<std::size_t>(storage.stream_bytes));
-        for (std::size_t b = 0; b < blocks; ++b) {
-            const CodecId codec = decomposition.codec(b);
-            codecs[b] = static_cast<std::uint8_t>(codec);
-            if (codec == CodecId::sct) continue;
-            const BlockCodec* known = io::stored_codec(codec);
-            if (known == nullptr)
-                throw Error(errc::invalid_argument, fmt::format("cannot write {}: block {} is stored by {}, which "
-                                                                "format version 3 does not know",
-                                                                path, b, io::codec_name(codec)));
-            // The constructor checked the count against the codec the
-            // decomposition holds; the file's readers count with this one.
-            const CodedBlock& coded = decomposition.coded(b);
-            if (coded.streams.size() != known->stream_count(grid.extents(b)))
-                throw Error(errc::invalid_argument,
-                            fmt::format("cannot write {}: block {} has {} {} streams, its extents {} need {}", path, b,
-                                        coded.streams.size(), known->name(), format_shape(grid.extents(b)),
-                                        known->stream_count(grid.extents(b))));
-            for (const std::vector<std::uint8_t>& s : coded.streams) {
-                if (s.size() > UINT32_MAX)
-                    throw Error(errc::invalid_argument,
-                                fmt::format("cannot write {}: a stream of block {} has {} bytes, more than 2^32 - 1",
-                                            path, b, s.size()));
-                stream_sizes.push_back(static_cast<std::uint32_t>(s.size()));
-                streams.insert(streams.end(), s.begin(), s.end());
-            }
+    if (layout.format_version() < io::coded_format_version) return v;
+    v.streams.reserve(static_cast<std::size_t>(to.stream_byte - v.at.stream_byte));
+    for (std::size_t b = first; b < last; ++b) {
+        v.codecs.push_back(static_cast<std::uint8_t>(layout.codecs[b]));
+        for (const std::vector<std::uint8_t>& s : d.coded(b).streams) {
+            v.stream_sizes.push_back(static_cast<std::uint32_t>(s.size()));
+            v.streams.insert(v.streams.end(), s.begin(), s.end());
         }
     }
+    return v;
+}
 
-    h5::Group group = io::write_common(root, path, "sct", decomposition.shape(), decomposition.width(),
-                                       provenance, version);
-    io::AttributeWriter attrs(group.get(), path);
-    attrs.u8("scales_refit", decomposition.scales_refit() ? 1 : 0);
-    const Shape& block_shape = decomposition.block_shape();
-    attrs.u64_array("block_shape", std::vector<std::uint64_t>(block_shape.begin(), block_shape.end()));
-    io::write_widths(group.get(), widths, path);
-    io::write_scales(group.get(), scales, decomposition.scale_bits(), path);
-    // Deflated where that stores fewer bytes (SignedCutDecomposition::payload()
-    // counts the same bytes).
-    io::write_signs(group.get(), stream,
-                    decomposition.signs_deflated() ? decomposition.sign_storage()->deflate_level() : 0, path);
-    if (version >= io::coded_format_version) {
-        // Chunked as the others, so that the payload is blocks_payload()'s.
-        io::write_vector(group.get(), "codecs", H5T_STD_U8LE, H5T_NATIVE_UINT8, codecs.size(), 1, codecs.data(),
-                         path);
-        io::write_vector(group.get(), "stream_sizes", H5T_STD_U32LE, H5T_NATIVE_UINT32, stream_sizes.size(), 4,
-                         stream_sizes.data(), path);
-        io::write_vector(group.get(), "streams", H5T_STD_U8LE, H5T_NATIVE_UINT8, streams.size(), 1, streams.data(),
-                         path);
-    }
+void write_sct_values(hid_t group, const std::string& path, const StoredLayout& layout, const SctBlockValues& v,
+                      hid_t transfer)
+{
+    const auto open = [&](const char* name) {
+        h5::Dataset dataset(H5Dopen2(group, name, H5P_DEFAULT));
+        if (!dataset) h5::fail(errc::io, fmt::format("cannot open dataset {} of {}", name, path));
+        return dataset;
+    };
+    io::write_vector_part(open("widths").get(), v.first_block, v.widths.size(), v.widths.data(), transfer, path);
+    io::write_vector_part(open("scales").get(), v.at.scale, v.scales.size(), v.scales.data(), transfer, path);
+    io::write_vector_part(open("signs").get(), v.at.sign_byte, v.signs.size(), v.signs.data(), transfer, path);
+    if (layout.format_version() < io::coded_format_version) return;
+    io::write_vector_part(open("codecs").get(), v.first_block, v.codecs.size(), v.codecs.data(), transfer, path);
+    io::write_vector_part(open("stream_sizes").get(), v.at.stream, v.stream_sizes.size(), v.stream_sizes.data(),
+                          transfer, path);
+    io::write_vector_part(open("streams").get(), v.at.stream_byte, v.streams.size(), v.streams.data(), transfer,
+                          path);
+}
+
+void write_sct_into(hid_t root, const std::string& path, const SignedCutDecomposition& decomposition,
+                    const Provenance& provenance)
+{
+    const StoredLayout layout = stored_layout(decomposition);
+    const std::size_t blocks = decomposition.block_count();
+    check_sct_blocks(layout, decomposition, 0, blocks, path);
+    h5::Group group = create_sct_objects(root, path, layout, provenance);
+    write_sct_values(group.get(), path, layout, sct_block_values(layout, decomposition, 0, blocks), H5P_DEFAULT);
 }
 
 }  // namespace io

@@ -41,6 +41,14 @@ void raise_if_any_failed(MPI_Comm comm, const TeamFailure& failure)
     throw AgreedError(static_cast<errc>(code), message, first);
 }
 
+void broadcast_text(MPI_Comm comm, std::string& text)
+{
+    std::uint64_t length = text.size();
+    MPI_Bcast(&length, 1, MPI_UINT64_T, 0, comm);
+    text.resize(static_cast<std::size_t>(length));
+    MPI_Bcast(text.data(), static_cast<int>(length), MPI_CHAR, 0, comm);
+}
+
 void agree(MPI_Comm comm, const std::function<void()>& phase)
 {
     TeamFailure failure;

@@ -37,6 +37,9 @@ void raise_if_any_failed(MPI_Comm comm, const TeamFailure& failure);
 /// agrees as raise_if_any_failed() does.
 void agree(MPI_Comm comm, const std::function<void()>& phase);
 
+/// Collective: rank 0's `text` on every rank.
+void broadcast_text(MPI_Comm comm, std::string& text);
+
 /// The failure an exception in flight describes.
 TeamFailure failure_of(std::exception_ptr e);
 

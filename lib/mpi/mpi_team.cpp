@@ -1,5 +1,5 @@
-// Messages may pass 2 GiB (the kept terms of a large run, gathered to rank
-// 0), beyond MPI's int counts: they travel in pieces of at most 1 GiB.
+// Messages may pass 2 GiB (the gains and candidate signs of a large run),
+// beyond MPI's int counts: they travel in pieces of at most 1 GiB.
 #include "mpi_team.hpp"
 
 #include <algorithm>
@@ -40,34 +40,6 @@ std::vector<std::vector<std::uint8_t>> MpiTeam::all_gather(std::span<const std::
         else bytes.resize(sizes[static_cast<std::size_t>(r)]);
         broadcast_bytes(bytes.data(), bytes.size(), r, comm_);
         exchange_bytes_ += bytes.size();
-    }
-    exchange_seconds_ += MPI_Wtime() - start;
-    return all;
-}
-
-std::vector<std::vector<std::uint8_t>> MpiTeam::gather_to_first(std::span<const std::uint8_t> mine,
-                                                                const TeamFailure& failure)
-{
-    const double start = MPI_Wtime();
-    raise_if_any_failed(comm_, failure);
-    const std::uint64_t n = mine.size();
-    std::vector<std::uint64_t> sizes(static_cast<std::size_t>(size_));
-    MPI_Gather(&n, 1, MPI_UINT64_T, sizes.data(), 1, MPI_UINT64_T, 0, comm_);
-    std::vector<std::vector<std::uint8_t>> all;
-    if (rank_ == 0) {
-        all.resize(static_cast<std::size_t>(size_));
-        all[0].assign(mine.begin(), mine.end());
-        for (int r = 1; r < size_; ++r) {
-            auto& bytes = all[static_cast<std::size_t>(r)];
-            bytes.resize(sizes[static_cast<std::size_t>(r)]);
-            for (std::uint64_t at = 0; at < bytes.size(); at += piece)
-                MPI_Recv(bytes.data() + at, static_cast<int>(std::min(piece, bytes.size() - at)), MPI_BYTE, r, 0,
-                         comm_, MPI_STATUS_IGNORE);
-            exchange_bytes_ += bytes.size();
-        }
-    } else {
-        for (std::uint64_t at = 0; at < n; at += piece)
-            MPI_Send(mine.data() + at, static_cast<int>(std::min(piece, n - at)), MPI_BYTE, 0, 0, comm_);
     }
     exchange_seconds_ += MPI_Wtime() - start;
     return all;

@@ -1,5 +1,5 @@
 // The ranks of an MPI communicator as a BlockTeam (signcut/block_team.hpp):
-// the decomposer's exchanges of gains, errors and kept terms.
+// the decomposer's exchanges of gains, errors and the file's layout.
 #pragma once
 
 #include <mpi.h>
@@ -15,8 +15,6 @@ public:
     std::size_t members() const override { return static_cast<std::size_t>(size_); }
     std::vector<std::vector<std::uint8_t>> all_gather(std::span<const std::uint8_t> mine,
                                                       const TeamFailure& failure) override;
-    std::vector<std::vector<std::uint8_t>> gather_to_first(std::span<const std::uint8_t> mine,
-                                                           const TeamFailure& failure) override;
     /// Seconds spent in the exchanges so far (for the scaling figures).
     double exchange_seconds() const noexcept { return exchange_seconds_; }
     /// Bytes this rank received in them (its own included).

@@ -21,15 +21,6 @@
 namespace signcut::mpi {
 namespace {
 
-/// Rank 0's `text` on every rank.
-void broadcast(MPI_Comm comm, std::string& text)
-{
-    std::uint64_t length = text.size();
-    MPI_Bcast(&length, 1, MPI_UINT64_T, 0, comm);
-    text.resize(static_cast<std::size_t>(length));
-    MPI_Bcast(text.data(), static_cast<int>(length), MPI_CHAR, 0, comm);
-}
-
 /// The rounds: in each, this rank rebuilds its next slab (if it has one
 /// left), and then every rank takes part in the collective write.
 template <class T>
@@ -119,7 +110,7 @@ Shape decompress_in_slabs_together(MPI_Comm comm, const std::string& path, const
         out->close_file();
         temporary = out->temporary_path();
     });
-    broadcast(comm, temporary);
+    broadcast_text(comm, temporary);
 
     std::optional<ParallelDatasetWriter> writer;
     agree(comm, [&] { writer.emplace(comm, temporary, dataset_path, shown, shape, *spec); });

@@ -1,7 +1,7 @@
 // A team of members sharing the blocks of one decomposition (block_team.hpp),
-// played by threads of this process: every member's result and report must
-// be those of one process alone, bit for bit, whatever the number of
-// members, with re-decomposition rounds, zfp blocks and deflated signs; a
+// played by threads of this process: every member's blocks, layout and
+// report must be those of one process alone, bit for bit, whatever the
+// number of members, with re-decomposition rounds, zfp blocks and deflated signs; a
 // failure on one member must end every member with its message.
 #include <boost/test/unit_test.hpp>
 
@@ -37,23 +37,10 @@ public:
     std::vector<std::vector<std::uint8_t>> all_gather(std::span<const std::uint8_t> mine,
                                                       const TeamFailure& failure) override
     {
-        return meet(mine, failure, true);
-    }
-    std::vector<std::vector<std::uint8_t>> gather_to_first(std::span<const std::uint8_t> mine,
-                                                           const TeamFailure& failure) override
-    {
-        return meet(mine, failure, member_ == 0);
-    }
-
-private:
-    std::vector<std::vector<std::uint8_t>> meet(std::span<const std::uint8_t> mine, const TeamFailure& failure,
-                                                bool receive)
-    {
         meeting_.slots[member_].assign(mine.begin(), mine.end());
         meeting_.failures[member_] = failure;
         meeting_.barrier.arrive_and_wait();
-        std::vector<std::vector<std::uint8_t>> all;
-        if (receive) all = meeting_.slots;
+        std::vector<std::vector<std::uint8_t>> all = meeting_.slots;
         std::optional<TeamFailure> first;
         for (const TeamFailure& f : meeting_.failures)
             if (f.failed && !first) first = f;
@@ -62,6 +49,8 @@ private:
         if (first) throw Error(first->code, first->message);
         return all;
     }
+
+private:
     Meeting& meeting_;
     std::size_t member_;
 };
@@ -104,16 +93,46 @@ std::vector<Outcome> run_team(const Tensor& x, DecomposeOptions options, std::si
     return out;
 }
 
-void check_same(const SignedCutDecomposition& a, const SignedCutDecomposition& b)
+/// The members' results are `solo`: every member holds the same layout,
+/// solo's, and the blocks it decomposed as solo holds them (the others
+/// empty).
+void check_same(const std::vector<Outcome>& team, const SignedCutDecomposition& solo)
 {
-    BOOST_TEST(a.widths() == b.widths(), boost::test_tools::per_element());
-    BOOST_TEST(a.sign_stream() == b.sign_stream(), boost::test_tools::per_element());
-    BOOST_TEST(a.signs_deflated() == b.signs_deflated());
-    BOOST_REQUIRE_EQUAL(a.block_count(), b.block_count());
-    for (std::size_t k = 0; k < a.block_count(); ++k) {
-        BOOST_TEST(a.block(k).scales() == b.block(k).scales(), boost::test_tools::per_element());
-        BOOST_TEST(int(a.codec(k)) == int(b.codec(k)));
-        BOOST_TEST(a.coded(k).streams == b.coded(k).streams);
+    const StoredLayout want = stored_layout(solo);
+    for (std::size_t m = 0; m < team.size(); ++m) {
+        BOOST_TEST_CONTEXT("member " << m)
+        {
+            const Outcome& o = team[m];
+            BOOST_TEST_REQUIRE(o.error.empty(), o.error);
+            BOOST_TEST_REQUIRE(o.report.layout.has_value());
+            const StoredLayout& got = *o.report.layout;
+            BOOST_TEST(got.widths == want.widths, boost::test_tools::per_element());
+            BOOST_TEST(got.stream_sizes == want.stream_sizes);
+            BOOST_TEST(got.codecs == want.codecs);
+            BOOST_TEST(got.scale_bits == want.scale_bits);
+            BOOST_TEST(got.deflate_level == want.deflate_level);
+            BOOST_TEST(got.deflated_sign_bytes == want.deflated_sign_bytes);
+            BOOST_TEST(got.payload().bits() == solo.payload().bits());
+            BOOST_TEST(got.counted_bits_per_value() == solo.counted_bits_per_value());
+            BOOST_REQUIRE_EQUAL(o.d.block_count(), solo.block_count());
+            for (std::size_t b = 0; b < solo.block_count(); ++b) {
+                const bool mine = block_owner(solo.grid(), team.size(), b) == m;
+                const SignedCutTerms& t = o.d.block(b);
+                if (!mine) {
+                    BOOST_TEST(t.width() == 0u);
+                    BOOST_TEST(o.d.coded(b).streams.empty());
+                    continue;
+                }
+                BOOST_TEST(t.scales() == solo.block(b).scales(), boost::test_tools::per_element());
+                for (std::size_t a = 0; a < t.order(); ++a) {
+                    const auto got_words = t.signs(a).words(), want_words = solo.block(b).signs(a).words();
+                    BOOST_CHECK_EQUAL_COLLECTIONS(got_words.begin(), got_words.end(), want_words.begin(),
+                                                  want_words.end());
+                }
+                BOOST_TEST(int(o.d.codec(b)) == int(solo.codec(b)));
+                BOOST_TEST(o.d.coded(b).streams == solo.coded(b).streams);
+            }
+        }
     }
 }
 
@@ -138,7 +157,7 @@ BOOST_AUTO_TEST_CASE(members_give_what_one_process_gives)
         BOOST_TEST_CONTEXT("members " << n)
         {
             const std::vector<Outcome> team = run_team(x, o, n);
-            check_same(team[0].d, solo);
+            check_same(team, solo);
             for (const Outcome& m : team) {
                 BOOST_TEST(m.error.empty());
                 BOOST_TEST(m.report.rounds == solo_report.rounds);
@@ -159,8 +178,7 @@ BOOST_AUTO_TEST_CASE(an_error_target_too)
     o.rel_error = 0.05;
     o.first_pass_share = 0.05;
     const SignedCutDecomposition solo = decompose(x, o);
-    const std::vector<Outcome> team = run_team(x, o, 2);
-    check_same(team[0].d, solo);
+    check_same(run_team(x, o, 2), solo);
 }
 
 BOOST_AUTO_TEST_CASE(a_failure_on_one_member_ends_every_member)

@@ -105,6 +105,40 @@ class MpiCompress(TempFolderCase):
     def test_more_ranks_than_block_rows(self):
         self.same_as_serial(field((32, 96), 6), ["--block", "16x32", "--bits-per-value", "1"], ranks=(3,))
 
+    def test_one_block_is_written_once(self):
+        # A run of one block is made whole by every rank; rank 0 writes it.
+        self.same_as_serial(field((40, 36), 12), ["--block", "whole", "--bits-per-value", "2"], ranks=(2, 3))
+
+    def test_into_a_group_of_an_existing_file(self):
+        # The ranks write into a copy of the file; its other objects stay as
+        # they were, and the size reported is the decomposition's own, not
+        # the file's.
+        import h5py
+        src = self.h5("in.h5", field((64, 48), 14))
+        base = self.path("base.h5")
+        with h5py.File(base, "w") as f:
+            f.attrs["title"] = "run 42"
+            f["old"] = np.arange(60000.0)  # 480 kB, far more than the decomposition
+        options = ["--block", "16x16", "--bits-per-value", "2", "--json"]
+        serial = self.path("serial.h5")
+        shutil.copy(base, serial)
+        r = run_signcut(SIGNCUT, "compress", src + ":/data", "-o", serial + ":/runs/a", *options)
+        serial_bytes = json.loads(r.stdout)["file_bytes"]
+        want = without_created(hdf5_snapshot(serial))
+        self.assertIn("runs/a/decomposition/signs", want)
+        for p in (2, 3):
+            out = self.path(f"p{p}.h5")
+            shutil.copy(base, out)
+            r = mpirun(p, "compress", src + ":/data", "-o", out + ":/runs/a", *options)
+            got = without_created(hdf5_snapshot(out))
+            self.assertEqual(sorted(got), sorted(want), f"P={p}")
+            for name in want:
+                self.assertEqual(got[name], want[name], f"P={p}: {name} differs")
+            # The decomposition's group copied into a file of its own: about
+            # the file signcut writes of it (HDF5's bookkeeping differs).
+            got_bytes = json.loads(r.stdout)["file_bytes"]
+            self.assertLess(abs(got_bytes - serial_bytes), 0.1 * serial_bytes, f"P={p}: {got_bytes} {serial_bytes}")
+
     def test_a_bad_slab_on_one_rank_ends_every_rank(self):
         x = field((64, 32), 7)
         x[60, 5] = np.nan  # in the last block row: the last rank's
