@@ -1,7 +1,9 @@
 // New HDF5 files, and single objects added to existing ones through a copy.
 #include "hdf5_output.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <climits>
@@ -202,6 +204,46 @@ h5::Group Hdf5Output::open_root_group()
 void Hdf5Output::close_file()
 {
     if (!file_.close()) h5::fail(errc::io, fmt::format("cannot write {}", shown_));
+}
+
+void Hdf5Output::reserve_space(std::uint64_t bytes)
+{
+    const std::string& path = temporary_path();
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) throw Error(errc::io, fmt::format("cannot open {} to reserve its space: {}", path, std::strerror(errno)));
+    struct stat st {};
+    int err = ::fstat(fd, &st) == 0 ? 0 : errno;
+    // posix_fallocate returns its error rather than setting errno.
+    if (err == 0 && bytes > 0) err = ::posix_fallocate(fd, st.st_size, static_cast<off_t>(bytes));
+    ::close(fd);
+    if (err == 0) return;
+    // A file system that cannot reserve space still takes the writes.
+    if (err == EOPNOTSUPP || err == EINVAL) return;
+    throw Error(errc::io, fmt::format("no room for {}: its writes need up to {} bytes more on the disk ({})", shown_,
+                                      bytes, std::strerror(err)));
+}
+
+void Hdf5Output::release_unused_space()
+{
+    const std::string& path = temporary_path();
+    std::uint64_t end = 0;
+    {
+        h5::File file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+        h5::PropList fcpl(file ? H5Fget_create_plist(file.get()) : H5I_INVALID_HID);
+        haddr_t eoa = 0;
+        hsize_t user_block = 0;
+        if (!file || !fcpl || H5Fget_eoa(file.get(), &eoa) < 0 || H5Pget_userblock(fcpl.get(), &user_block) < 0)
+            h5::fail(errc::io, fmt::format("cannot read back {}", shown_));
+        // HDF5's addresses start after the user block. Adding it keeps the
+        // file whole whether or not the end HDF5 gives counts it.
+        end = std::uint64_t{eoa} + std::uint64_t{user_block};
+    }
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0)
+        throw Error(errc::io, fmt::format("cannot read back {}: {}", shown_, std::strerror(errno)));
+    if (std::uint64_t(st.st_size) > end && ::truncate(path.c_str(), static_cast<off_t>(end)) != 0)
+        throw Error(errc::io, fmt::format("cannot give back the space reserved for {}: {}", shown_,
+                                          std::strerror(errno)));
 }
 
 void Hdf5Output::commit()

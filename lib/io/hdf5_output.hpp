@@ -52,6 +52,18 @@ public:
     /// other processes can open it (signcut-mpi's ranks, with MPI-IO) and
     /// fill it before `commit()`.
     void close_file();
+    /// After close_file(): sets `bytes` of disk space aside past the
+    /// temporary's end (posix_fallocate), so that the writes of other
+    /// processes into it cannot run out of space midway, where parallel
+    /// HDF5 may wait forever for a rank that failed inside a collective
+    /// call. Throws Error(errc::io) naming the figure when the disk (or the
+    /// quota) has less; a file system that cannot reserve is left to the
+    /// writes.
+    void reserve_space(std::uint64_t bytes);
+    /// Once the others have written and closed it: cuts the temporary back
+    /// to the end of what HDF5 allocated, giving back the reserved space
+    /// it did not use.
+    void release_unused_space();
     /// The temporary file the output is written into until `commit()`.
     const std::string& temporary_path() const noexcept { return output_.temporary_path(); }
 

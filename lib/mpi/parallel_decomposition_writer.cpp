@@ -26,6 +26,22 @@ std::pair<std::size_t, std::size_t> own_blocks(const BlockGrid& grid, int size, 
     return {r0 * per_row, r1 * per_row};
 }
 
+/// What the ranks' writes may add to the file: every dataset's values
+/// unfiltered (what deflate or n-bit stores is less, or at most a few bytes
+/// more per chunk), a 64th more, the chunks' index and checksums, and
+/// 256 KiB for the metadata. Reserved before the collective phase: parallel HDF5
+/// 1.10 waits forever in a collective call that one rank left with a full
+/// disk (a chunk allocation when the datasets are opened, measured).
+std::uint64_t space_needed(const StoredLayout& layout)
+{
+    const CodedStorage coded = layout.coded_storage();
+    const std::uint64_t G = layout.widths.size();
+    const std::uint64_t values = 4 * G + 4 * layout.width() + layout.sign_stream_bytes() + G + 4 * coded.streams +
+                                 coded.stream_bytes;
+    const std::uint64_t chunks = values / (std::uint64_t{1} << 20) + 6;
+    return values + values / 64 + 64 * chunks + (std::uint64_t{256} << 10);
+}
+
 /// About the bytes the decomposition group `group` of `file` would occupy
 /// in a file of its own: the group copied (its chunks as stored) into a
 /// temporary file, measured, removed.
@@ -77,6 +93,7 @@ std::uint64_t write_decomposition_together(MPI_Comm comm, const std::string& fil
             group_path = io::object_name(g.get());
         }
         out->close_file();
+        out->reserve_space(space_needed(layout));
         temporary = out->temporary_path();
     });
     broadcast_text(comm, temporary);
@@ -111,6 +128,7 @@ std::uint64_t write_decomposition_together(MPI_Comm comm, const std::string& fil
     std::uint64_t bytes = 0;
     agree(comm, [&] {
         if (!first) return;
+        out->release_unused_space();
         out->commit();
         bytes = group.empty() ? std::filesystem::file_size(file) : group_file_bytes(file, group_path);
     });

@@ -154,6 +154,27 @@ class MpiCompress(TempFolderCase):
             self.assertFalse(os.path.exists(out))
             self.assertEqual([f for f in os.listdir(self.dir) if f not in ("nan.h5",)], [])
 
+    def test_a_full_disk_while_the_ranks_write_ends_every_rank(self):
+        # Each rank may write at most 400 kB into a file (RLIMIT_FSIZE, with
+        # SIGXFSZ ignored, so a write past it fails as on a full disk); the
+        # file needs 790 kB. Parallel HDF5 waited forever for the rank that
+        # failed inside a collective call; the space is now reserved first.
+        # The ranks talk over TCP: the shared-memory transport's files would
+        # pass the limit too.
+        src = self.h5("noise.h5", np.random.default_rng(15).standard_normal((512, 512), dtype=np.float32))
+        out = self.path("out.sct.h5")
+        limit = ("import os, resource, signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
+                 "resource.setrlimit(resource.RLIMIT_FSIZE, (400000, 400000)); os.execv(sys.argv[1], sys.argv[1:])")
+        cmd = ["mpirun", "-q", "--oversubscribe", "--mca", "btl", "self,tcp", "-np", "2", sys.executable, "-c", limit,
+               SIGNCUT_MPI, "compress", src + ":/data", "-o", out, "--block", "64x64", "--bits-per-value", "24",
+               "--codecs", "sct", "--signs", "plain"]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=ENV)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertEqual(len(lines_of(r.stderr)), 1, r.stderr)
+        self.assertIn("no room for", r.stderr)
+        self.assertFalse(os.path.exists(out))
+        self.assertEqual([f for f in os.listdir(self.dir) if f != "noise.h5"], [])
+
     def test_decompress_writes_the_values_signcut_decompress_writes(self):
         import h5py
         x = field((70, 52), 9)
