@@ -179,11 +179,13 @@ struct SIGNCUT_API DecomposeOptions {
     /// needs. Every member must call decompose() with the same options and
     /// data source. The result is the same as without a team, bit for bit,
     /// but each member keeps the terms and coded streams of its own blocks
-    /// only (the others' blocks come back empty, with their extents); the
-    /// report is whole on every member, and its `layout` places every block
-    /// in the file, so that the members write it together. A run of one
-    /// block (and the auto rule's trials) is not shared: every member runs
-    /// it and holds it whole. Null: one process.
+    /// only (the others' blocks come back empty, with their extents, so
+    /// the returned decomposition's payload, format version and sign
+    /// storage describe this member's part alone); the report is whole on
+    /// every member, and its `layout` describes the whole file and places
+    /// every block in it, so that the members write it together. A run of
+    /// one block (and the auto rule's trials) is not shared: every member
+    /// runs it and holds it whole. Null: one process.
     std::shared_ptr<BlockTeam> team;
 };
 
@@ -213,10 +215,10 @@ struct SIGNCUT_API DecomposeReport {
     /// block in block order) and every run from a RowSource, whose data the
     /// caller may not be able to hold.
     std::optional<ErrorMetrics> metrics;
-    /// With a team (DecomposeOptions::team) and several blocks: where every
-    /// block lies in the file, which each member writes its own blocks into
-    /// (stored_layout.hpp). It is stored_layout() of the decomposition one
-    /// process gives.
+    /// With a team (DecomposeOptions::team): where every block lies in the
+    /// file, which each member writes its own blocks into (stored_layout.hpp).
+    /// It is stored_layout() of the decomposition one process gives. Not set
+    /// for a cancelled run.
     std::optional<StoredLayout> layout;
 };
 

@@ -1102,11 +1102,20 @@ namespace {
 
 /// With a team, the report places every block in the file; a run that was
 /// not shared (one block, or the auto rule's whole decomposition) is held
-/// whole by every member, and its layout is its own.
+/// whole by every member, and its layout is its own. A cancelled run has
+/// none: a shared one stopped before the members agreed on it.
 SignedCutDecomposition with_layout(SignedCutDecomposition d, const DecomposeOptions& options, DecomposeReport* report)
 {
-    if (options.team && report != nullptr && !report->layout) report->layout = stored_layout(d);
+    if (options.team && report != nullptr && !report->layout && !report->cancelled)
+        report->layout = stored_layout(d);
     return d;
+}
+
+/// A report passed in again holds no layout of an earlier run.
+DecomposeReport* fresh(DecomposeReport* report)
+{
+    if (report != nullptr) report->layout.reset();
+    return report;
 }
 
 SignedCutDecomposition decompose_tensor(Tensor&& x, const DecomposeOptions& options, DecomposeReport* report);
@@ -1116,22 +1125,22 @@ SignedCutDecomposition decompose_rows(RowSource& source, const DecomposeOptions&
 
 SignedCutDecomposition decompose(const TensorView<float>& x, const DecomposeOptions& options, DecomposeReport* report)
 {
-    return with_layout(decompose_view(x, options, report), options, report);
+    return with_layout(decompose_view(x, options, fresh(report)), options, report);
 }
 
 SignedCutDecomposition decompose(const TensorView<double>& x, const DecomposeOptions& options, DecomposeReport* report)
 {
-    return with_layout(decompose_view(x, options, report), options, report);
+    return with_layout(decompose_view(x, options, fresh(report)), options, report);
 }
 
 SignedCutDecomposition decompose(Tensor&& x, const DecomposeOptions& options, DecomposeReport* report)
 {
-    return with_layout(decompose_tensor(std::move(x), options, report), options, report);
+    return with_layout(decompose_tensor(std::move(x), options, fresh(report)), options, report);
 }
 
 SignedCutDecomposition decompose(RowSource& source, const DecomposeOptions& options, DecomposeReport* report)
 {
-    return with_layout(decompose_rows(source, options, report), options, report);
+    return with_layout(decompose_rows(source, options, fresh(report)), options, report);
 }
 
 namespace {

@@ -4,7 +4,6 @@
 #include "carried_attributes.hpp"
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -116,10 +115,6 @@ h5::Dataset create_vector(hid_t parent, const char* name, hid_t file_type, std::
     return dataset;
 }
 
-// write_vector_part() passes values as they lie in memory, which are the
-// stored little-endian types only on a little-endian machine.
-static_assert(std::endian::native == std::endian::little, "the datasets' values are written as they lie in memory");
-
 void write_vector_part(hid_t dataset, std::uint64_t first, std::uint64_t count, const void* data, hid_t transfer,
                        const std::string& shown)
 {
@@ -130,10 +125,13 @@ void write_vector_part(hid_t dataset, std::uint64_t first, std::uint64_t count, 
     if (first > std::uint64_t(elements) || count > std::uint64_t(elements) - first)
         throw Error(errc::invalid_argument, fmt::format("cannot write values {}:{} of a dataset of {} values in {}",
                                                         first, first + count, elements, shown));
-    // The stored type itself: the values are given as stored, so that HDF5
-    // converts nothing (with MPI-IO a conversion would make the write
-    // independent, which a filtered dataset does not allow).
-    h5::Datatype type(H5Dget_type(dataset));
+    // The stored type in this machine's byte order: on a little-endian
+    // machine the stored type itself, so that HDF5 converts nothing (with
+    // MPI-IO a conversion would make the write independent, which a
+    // filtered dataset does not allow).
+    h5::Datatype type(H5Tcopy(h5::Datatype(H5Dget_type(dataset)).get()));
+    if (type && H5Tget_size(type.get()) > 1 && H5Tset_order(type.get(), H5Tget_order(H5T_NATIVE_UINT32)) < 0)
+        h5::fail(errc::io, fmt::format("cannot describe a dataset of {}", shown));
     const hsize_t one = 1, n = count, start = first;
     h5::Dataspace memory_space(H5Screate_simple(1, count == 0 ? &one : &n, nullptr));
     if (!type || !memory_space) h5::fail(errc::io, fmt::format("cannot describe a dataset of {}", shown));

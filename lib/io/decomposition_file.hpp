@@ -118,9 +118,10 @@ h5::Dataset create_vector(hid_t parent, const char* name, hid_t file_type, std::
                           std::size_t element_size, const std::string& shown, VectorFilters filters = {});
 
 /// Writes values [first, first + count) of a 1-D dataset from `data`, given
-/// in the dataset's stored type (which needs no conversion on this
-/// little-endian machine: the integers, floats and short scales of the
-/// decomposition's datasets are stored as they lie in memory). `transfer`:
+/// in the dataset's stored type in this machine's byte order (the uint8 and
+/// uint32 values, float32 values and short scales the decomposition's
+/// datasets hold, as they lie in memory; on a little-endian machine HDF5
+/// converts nothing, as a collective MPI-IO write needs). `transfer`:
 /// the transfer properties (H5P_DEFAULT, or a collective MPI-IO transfer,
 /// where every writer calls, `count` 0 if it has nothing). A dataset of no
 /// values is not written.

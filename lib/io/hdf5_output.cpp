@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -234,9 +235,9 @@ void Hdf5Output::release_unused_space()
         hsize_t user_block = 0;
         if (!file || !fcpl || H5Fget_eoa(file.get(), &eoa) < 0 || H5Pget_userblock(fcpl.get(), &user_block) < 0)
             h5::fail(errc::io, fmt::format("cannot read back {}", shown_));
-        // HDF5's addresses start after the user block. Adding it keeps the
-        // file whole whether or not the end HDF5 gives counts it.
-        end = std::uint64_t{eoa} + std::uint64_t{user_block};
+        // HDF5's addresses start after the user block; H5Fget_eoa adds it
+        // back. Never below the user block's end, whatever a release does.
+        end = std::max(std::uint64_t{eoa}, std::uint64_t{user_block});
     }
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0)

@@ -125,12 +125,13 @@ std::uint64_t write_decomposition_together(MPI_Comm comm, const std::string& fil
         (void)g.close();
         if (!parallel.close()) h5::fail(errc::io, fmt::format("cannot write {}", shown));
     });
+    // Measured before the commit, so that a failure leaves no output.
     std::uint64_t bytes = 0;
     agree(comm, [&] {
         if (!first) return;
         out->release_unused_space();
+        bytes = group.empty() ? std::filesystem::file_size(temporary) : group_file_bytes(temporary, group_path);
         out->commit();
-        bytes = group.empty() ? std::filesystem::file_size(file) : group_file_bytes(file, group_path);
     });
     return bytes;
 }
