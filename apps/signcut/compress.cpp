@@ -301,9 +301,11 @@ int compress_lplr(const CompressOptions& o, const Stopwatch& clock, const Termin
     p.rel_fro_error = m.rel_fro_error;
     p.norm2 = norm2;
     p.source_attributes = source_attributes(ref, terminal);
+    // Inside a larger file, the decomposition's own size is what it costs;
+    // measured first, so that a failure to measure leaves no output.
+    const std::uint64_t own = target.into_existing() ? own_file_bytes(f, p) : 0;
     write_lplr(target.file, f, p, o.common.force, target.object);
-    const std::uint64_t bytes =
-        target.into_existing() ? own_file_bytes(f, p) : file_bytes(target.file);
+    const std::uint64_t bytes = target.into_existing() ? own : file_bytes(target.file);
     const double ratio = compression_ratio(d.size(), input.original_dtype, bytes);
     if (o.common.json) {
         JsonObject j;
@@ -371,10 +373,11 @@ int run_compress(const CompressOptions& o)
     const Outcome out = decompose_input(ref, o.stop, o.seed, o.common, terminal);
     check_reconstruction(out.metrics, o.input, terminal);
     const Provenance prov = provenance_of(out, o.input, o.seed, std::move(attributes));
+    // Inside a larger file, the decomposition's own size is what it costs;
+    // measured first, so that a failure to measure leaves no output.
+    const std::uint64_t own = target.into_existing() ? own_file_bytes(out.decomposition, prov) : 0;
     write_decomposition(target.file, out.decomposition, prov, o.common.force, target.object);
-    // Inside a larger file, the decomposition's own size is what it costs.
-    const std::uint64_t bytes =
-        target.into_existing() ? own_file_bytes(out.decomposition, prov) : file_bytes(target.file);
+    const std::uint64_t bytes = target.into_existing() ? own : file_bytes(target.file);
     const unsigned threads = thread_count(o.common);
     if (o.common.json)
         print_json(outcome_json(out, bytes, clock.seconds(), threads, o.seed, o.stop.rel_error));

@@ -67,8 +67,10 @@ int run_recut(const RecutOptions& o)
     Provenance p = info.provenance;  // the original's: source, seed, dtype, version, created
     p.rel_fro_error = report.rel_fro_error_estimate;
     p.norm2 = info.norm2;
+    // Measured before the write, so that a failure to measure leaves no output.
+    const std::uint64_t own = target.into_existing() ? own_file_bytes(r, p) : 0;
     write_decomposition(target.file, r, p, o.common.force, target.object);
-    const std::uint64_t bytes = target.into_existing() ? own_file_bytes(r, p) : file_bytes(target.file);
+    const std::uint64_t bytes = target.into_existing() ? own : file_bytes(target.file);
     const double ratio = compression_ratio(n, p.original_dtype, bytes);
     if (o.common.json) {
         JsonObject j;
